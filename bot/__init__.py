@@ -1,0 +1,1 @@
+"""The Telegram application: settings, wiring, command line, delivery, scheduling, i18n."""

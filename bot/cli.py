@@ -1,0 +1,139 @@
+"""The `haveyoursay` command line: run, check, import, preview."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.deployment import Deployment, DeploymentError, load_deployment
+from bot.settings import Settings, SettingsError, load_settings
+from conversations.survey.loader import LoadResult, load_consultation_file
+from storage import open_database
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `haveyoursay` command; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        deployment = load_deployment(settings.config_path, settings.default_language)
+    except (SettingsError, DeploymentError) as error:
+        print(f"haveyoursay: {error}", file=sys.stderr)
+        return 2
+    command = args.command
+    if command == "run":
+        return _run(settings, deployment)
+    if command == "check":
+        return _check(args.files, deployment)
+    if command == "import":
+        return asyncio.run(_import(args.files, settings, deployment))
+    if command == "preview":
+        from bot.preview import run_preview
+
+        return run_preview(args.file, args.lang, deployment, settings.default_language)
+    parser.print_help()
+    return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="haveyoursay", description="Have Your Say: consultations in Telegram.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot (needs TELEGRAM_BOT_TOKEN)")
+    check = sub.add_parser("check", help="validate consultation files")
+    check.add_argument("files", nargs="+", type=Path)
+    importing = sub.add_parser("import", help="add or update consultations from files")
+    importing.add_argument("files", nargs="+", type=Path)
+    preview = sub.add_parser("preview", help="walk a survey in the terminal, as a resident would")
+    preview.add_argument("file", type=Path)
+    preview.add_argument("--lang", default=None, help="language code, e.g. cy")
+    return parser
+
+
+def _run(settings: Settings, deployment: Deployment) -> int:
+    from bot.app import build_application
+    from bot.logs import configure_logging
+
+    try:
+        settings.require_token()
+    except SettingsError as error:
+        print(f"haveyoursay: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.token)
+    application = build_application(settings, deployment)
+    application.run_polling(allowed_updates=["message", "callback_query"])
+    return 0
+
+
+def validate_files(files: Sequence[Path], deployment: Deployment) -> list[LoadResult]:
+    """Load every file, adding a problem for an id used by two files."""
+    areas = {a.id for a in deployment.areas} if deployment.areas else None
+    topics = {t.id for t in deployment.topics} if deployment.topics else None
+    results = [load_consultation_file(f, known_areas=areas, known_topics=topics) for f in files]
+    seen: dict[str, Path] = {}
+    for path, result in zip(files, results, strict=True):
+        if result.consultation is None:
+            continue
+        other = seen.setdefault(result.consultation.id, path)
+        if other != path:
+            from conversations.survey.loader import Problem
+
+            result.problems.append(
+                Problem(
+                    str(path), None, "id", f"duplicate consultation id {result.consultation.id!r} (also in {other})"
+                )
+            )
+            result.consultation = None
+    return results
+
+
+def _check(files: Sequence[Path], deployment: Deployment) -> int:
+    results = validate_files(files, deployment)
+    failed = False
+    for path, result in zip(files, results, strict=True):
+        for problem in result.problems:
+            print(problem)
+        if result.errors or result.consultation is None:
+            failed = True
+        else:
+            print(f"{path}: ok ({len(result.consultation.survey)} questions)")
+    return 1 if failed else 0
+
+
+async def _import(files: Sequence[Path], settings: Settings, deployment: Deployment) -> int:
+    results = validate_files(files, deployment)
+    if any(r.errors or r.consultation is None for r in results):
+        for result in results:
+            for problem in result.errors:
+                print(problem)
+        print("Nothing was imported: fix the problems above first.")
+        return 1
+    now = datetime.now(UTC)
+    async with open_database(settings.database) as db:
+        for path, result in zip(files, results, strict=True):
+            c, data = result.consultation, result.data
+            assert c is not None and data is not None
+            outcome = await db.consultations.save(data, c.structure(), c.opens, c.closes, now)
+            print(f"{path}: {c.id}: {_describe(outcome.action, outcome.version, outcome.responses_on_old_version)}")
+    return 0
+
+
+def _describe(action: str, version: int, kept: int) -> str:
+    if action == "added":
+        return "added"
+    if action == "unchanged":
+        return "unchanged"
+    if action == "updated":
+        return "updated"
+    return (
+        f"the questions changed, so this is version {version}; the {kept} responses already given "
+        f"stay tied to version {version - 1} and the questions they answered"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""The deployment file (HAVEYOURSAY_CONFIG): organisation, areas, topics, time zone, contacts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from conversations.survey.areas import Area
+from conversations.survey.model import Texts, pick_text
+
+
+class DeploymentError(Exception):
+    """The deployment file is wrong; the message says where and how."""
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    name: Texts
+
+
+@dataclass(frozen=True)
+class Deployment:
+    organisation: Texts = field(default_factory=lambda: {"en": "Have Your Say"})
+    default_language: str = "en"
+    areas: tuple[Area, ...] = ()
+    topics: tuple[Topic, ...] = ()
+    timezone: str = "Europe/London"
+    civil_hours: tuple[time, time] = (time(9), time(20))
+    officers_chat_id: int | None = None
+    privacy_notice_url: str | None = None
+    lawful_basis: Texts = field(default_factory=dict)
+    contact: Texts = field(default_factory=dict)
+
+    def organisation_name(self, language: str) -> str:
+        return pick_text(self.organisation, language, self.default_language)[0]
+
+    def area(self, area_id: str | None) -> Area | None:
+        return next((a for a in self.areas if a.id == area_id), None)
+
+    def topic(self, topic_id: str) -> Topic | None:
+        return next((t for t in self.topics if t.id == topic_id), None)
+
+    def text(self, texts: Texts, language: str) -> str:
+        return pick_text(texts, language, self.default_language)[0]
+
+
+def load_deployment(path: str | Path | None, default_language: str = "en") -> Deployment:
+    """Read the deployment file; with no file, a deployment with no areas or topics."""
+    if path is None:
+        return Deployment(default_language=default_language)
+    name = str(path)
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except OSError as error:
+        raise DeploymentError(f"{name}: cannot read the deployment file: {error}") from error
+    except yaml.YAMLError as error:
+        raise DeploymentError(f"{name}: not valid YAML: {error}") from error
+    if not isinstance(data, dict):
+        raise DeploymentError(f"{name}: must be a mapping of settings")
+    return _deployment(data, name, default_language)
+
+
+def _deployment(data: dict[str, Any], name: str, default_language: str) -> Deployment:
+    timezone = str(data.get("timezone", "Europe/London"))
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise DeploymentError(f"{name}: timezone: unknown time zone {timezone!r}") from error
+    return Deployment(
+        organisation=_texts(data, "organisation", name) or {default_language: "Have Your Say"},
+        default_language=default_language,
+        areas=tuple(_area(item, i, name) for i, item in enumerate(data.get("areas") or [])),
+        topics=tuple(_topic(item, i, name) for i, item in enumerate(data.get("topics") or [])),
+        timezone=timezone,
+        civil_hours=_civil_hours(data.get("civil_hours"), name),
+        officers_chat_id=_optional_int(data.get("officers_chat_id"), "officers_chat_id", name),
+        privacy_notice_url=data.get("privacy_notice_url"),
+        lawful_basis=_texts(data, "lawful_basis", name),
+        contact=_texts(data, "contact", name),
+    )
+
+
+def _texts(data: dict[str, Any], key: str, name: str) -> dict[str, str]:
+    value = data.get(key)
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        raise DeploymentError(f"{name}: {key}: must be a map from language code to text, e.g. {{en: {value!r}}}")
+    if not isinstance(value, dict):
+        raise DeploymentError(f"{name}: {key}: must be a map from language code to text")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _area(item: Any, index: int, name: str) -> Area:
+    place = f"{name}: areas[{index}]"
+    if not isinstance(item, dict) or "id" not in item or "name" not in item:
+        raise DeploymentError(f"{place}: an area needs id and name (a map from language code to text)")
+    prefixes = item.get("postcode_prefixes") or []
+    if not isinstance(prefixes, list):
+        raise DeploymentError(f"{place}.postcode_prefixes: must be a list such as [ME10, ME9]")
+    return Area(
+        id=str(item["id"]),
+        name=_texts(item, "name", place),
+        postcode_prefixes=tuple(str(p) for p in prefixes),
+        population=_optional_int(item.get("population"), f"areas[{index}].population", name),
+    )
+
+
+def _topic(item: Any, index: int, name: str) -> Topic:
+    if not isinstance(item, dict) or "id" not in item or "name" not in item:
+        raise DeploymentError(f"{name}: topics[{index}]: a topic needs id and name")
+    return Topic(id=str(item["id"]), name=_texts(item, "name", f"{name}: topics[{index}]"))
+
+
+def _civil_hours(value: Any, name: str) -> tuple[time, time]:
+    if value is None:
+        return (time(9), time(20))
+    try:
+        start, end = (time.fromisoformat(str(part)) for part in str(value).split("-"))
+    except ValueError as error:
+        raise DeploymentError(f"{name}: civil_hours: write it as 09:00-20:00") from error
+    return (start, end)
+
+
+def _optional_int(value: Any, key: str, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DeploymentError(f"{name}: {key}: must be a whole number")
+    return value

@@ -1,0 +1,175 @@
+"""Translations and locale formatting for one resident's language.
+
+Catalogs are read from the `.po` files and compiled in memory at start-up, so a
+fresh checkout needs no build step and no compiled file is ever committed.
+"""
+
+from __future__ import annotations
+
+import gettext
+import html
+import io
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from functools import cached_property
+from importlib import resources
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+SOURCE_LANGUAGE = "en"
+DOMAIN = "messages"
+# Languages written right to left; their messages isolate left-to-right fragments.
+RTL_LANGUAGES = frozenset({"ar", "ur", "fa", "he", "ps"})
+FSI, PDI = "\u2068", "\u2069"
+# Where a language's default locale formats dates for another country, name the one residents here use.
+FORMAT_LOCALES = {"en": "en_GB"}
+
+
+class Html(str):
+    """Text that is already safe HTML, so `Translator._` does not escape it again."""
+
+
+def escape(text: str) -> Html:
+    """User or officer text made safe for a Telegram HTML message."""
+    return Html(html.escape(text, quote=False))
+
+
+class Translator:
+    """Everything language-specific a screen needs: messages, plurals, dates, numbers."""
+
+    def __init__(self, language: str, translations: gettext.NullTranslations, timezone: ZoneInfo) -> None:
+        self.language = language
+        self._translations = translations
+        self.timezone = timezone
+
+    @cached_property
+    def locale(self) -> Locale:
+        return Locale.parse(FORMAT_LOCALES.get(self.language, self.language))
+
+    @property
+    def is_rtl(self) -> bool:
+        return self.language in RTL_LANGUAGES
+
+    def _(self, message: str, **params: Any) -> str:
+        """A translated HTML message; parameters are escaped unless marked `Html`."""
+        return self._format(self._translations.gettext(message), params)
+
+    def n_(self, singular: str, plural: str, n: int, **params: Any) -> str:
+        """A translated message whose wording depends on the number `n`."""
+        return self._format(self._translations.ngettext(singular, plural, n), {"n": n, **params})
+
+    def _format(self, template: str, params: Mapping[str, Any]) -> str:
+        if not params:
+            return template
+        safe = {key: self._safe(value) for key, value in params.items()}
+        return template % safe
+
+    def _safe(self, value: Any) -> Any:
+        if isinstance(value, Html):
+            return self.isolate(value)
+        if isinstance(value, str):
+            return self.isolate(html.escape(value, quote=False))
+        if isinstance(value, int | float):
+            return value
+        return html.escape(str(value), quote=False)
+
+    def isolate(self, fragment: str) -> str:
+        """Keep a left-to-right fragment (a name, a date) in order inside right-to-left text."""
+        return f"{FSI}{fragment}{PDI}" if self.is_rtl else fragment
+
+    def date(self, moment: datetime) -> str:
+        """A date as people write it in this language, in the deployment's time zone."""
+        return format_date(moment.astimezone(self.timezone).date(), format="long", locale=self.locale)
+
+    def date_time(self, moment: datetime) -> str:
+        """A date and time as people write them in this language, in the deployment's time zone."""
+        return format_datetime(moment, format="medium", tzinfo=self.timezone, locale=self.locale)
+
+    def number(self, value: float) -> str:
+        return format_decimal(value, locale=self.locale)
+
+    def language_name(self, code: str) -> str:
+        """A language's own name for itself ("Cymraeg"), for language buttons."""
+        try:
+            name = Locale.parse(code).get_display_name(code) or code
+        except (UnknownLocaleError, ValueError):
+            return code
+        return name[:1].upper() + name[1:]
+
+
+class Catalogs:
+    """Every compiled catalog, and the choice of a resident's language."""
+
+    def __init__(
+        self, translations: Mapping[str, gettext.NullTranslations], default_language: str, timezone: ZoneInfo
+    ) -> None:
+        self._translations = dict(translations)
+        self._translations.setdefault(SOURCE_LANGUAGE, gettext.NullTranslations())
+        self.default_language = default_language if default_language in self._translations else SOURCE_LANGUAGE
+        self.timezone = timezone
+        self._translators: dict[str, Translator] = {}
+
+    @classmethod
+    def load(
+        cls,
+        default_language: str = SOURCE_LANGUAGE,
+        timezone: str = "Europe/London",
+        languages: Iterable[str] | None = None,
+    ) -> Catalogs:
+        """Compile the `.po` files shipped in `locales/`."""
+        return cls(_compile_all(languages), default_language, ZoneInfo(timezone))
+
+    @property
+    def languages(self) -> list[str]:
+        """Available languages, the source language first."""
+        return sorted(self._translations, key=lambda code: (code != SOURCE_LANGUAGE, code))
+
+    def translator(self, language: str) -> Translator:
+        """The translator for a language (the default language if it is not available)."""
+        if language not in self._translations:
+            language = self.default_language
+        found = self._translators.get(language)
+        if found is None:
+            found = Translator(language, self._translations[language], self.timezone)
+            self._translators[language] = found
+        return found
+
+    def resolve(self, stored: str | None, telegram_code: str | None) -> str:
+        """The resident's language: stored choice, else Telegram's language_code, else the default."""
+        if stored in self._translations:
+            return stored
+        code = self.match(telegram_code)
+        return code if code is not None else self.default_language
+
+    def match(self, telegram_code: str | None) -> str | None:
+        """An available language for a Telegram language_code such as "pt-BR" or "cy-GB"."""
+        if not telegram_code:
+            return None
+        try:
+            language = Locale.parse(telegram_code, sep="-" if "-" in telegram_code else "_").language
+        except (UnknownLocaleError, ValueError, TypeError):
+            return None
+        return language if language in self._translations else None
+
+
+def _compile_all(languages: Iterable[str] | None) -> dict[str, gettext.NullTranslations]:
+    wanted = set(languages) if languages is not None else None
+    found: dict[str, gettext.NullTranslations] = {}
+    root = resources.files("locales")
+    for folder in root.iterdir():
+        po = folder / "LC_MESSAGES" / f"{DOMAIN}.po"
+        if not po.is_file() or (wanted is not None and folder.name not in wanted):
+            continue
+        with po.open("rb") as handle:
+            catalog = read_po(handle, locale=folder.name, domain=DOMAIN)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)  # fuzzy entries are left out, as msgfmt does
+        buffer.seek(0)
+        found[folder.name] = gettext.GNUTranslations(buffer)
+    return found

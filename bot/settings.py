@@ -1,0 +1,62 @@
+"""Settings from the environment (and a `.env` file in the working directory)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message says which and what to do."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str | None
+    api_url: str
+    database: Path
+    admins: frozenset[int]
+    default_language: str
+    config_path: Path | None
+
+    def require_token(self) -> str:
+        if not self.token:
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN is not set. Create a bot by talking to @BotFather in Telegram "
+                "(send /newbot), then put the token it gives you in the environment or in a .env "
+                "file here: TELEGRAM_BOT_TOKEN=123456:ABC..."
+            )
+        return self.token
+
+
+def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path = ".env") -> Settings:
+    """Read settings; real environment variables win over the `.env` file."""
+    values: dict[str, str] = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+    values.update(os.environ if environ is None else environ)
+    config = values.get("HAVEYOURSAY_CONFIG")
+    config_path = Path(config) if config else (Path("haveyoursay.yaml") if Path("haveyoursay.yaml").is_file() else None)
+    return Settings(
+        token=values.get("TELEGRAM_BOT_TOKEN") or None,
+        api_url=values.get("TELEGRAM_API_URL") or DEFAULT_API_URL,
+        database=Path(values.get("HAVEYOURSAY_DB") or "haveyoursay.db"),
+        admins=_admin_ids(values.get("HAVEYOURSAY_ADMINS", "")),
+        default_language=values.get("HAVEYOURSAY_DEFAULT_LANGUAGE") or "en",
+        config_path=config_path,
+    )
+
+
+def _admin_ids(text: str) -> frozenset[int]:
+    ids = set()
+    for part in text.replace(" ", "").split(","):
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise SettingsError(f"HAVEYOURSAY_ADMINS: {part!r} is not a Telegram user id (a whole number)")
+        ids.add(int(part))
+    return frozenset(ids)

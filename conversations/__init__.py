@@ -1,0 +1,1 @@
+"""Conversations with residents and officers: one module per conversation."""

@@ -1,0 +1,202 @@
+"""Answering a survey: one question at a time, every step committed before the bot replies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from conversations import browsing
+from conversations.screens import Reply, Screen
+from conversations.services import LoadedConsultation, Visit
+from conversations.survey.engine import Accepted, Rejected, ReviewStep, SurveyEngine, SurveyState
+from conversations.survey.render import SurveyView
+from storage.responses import StoredResponse, response_id_for
+
+
+@dataclass
+class SurveySession:
+    """A resident's response to one consultation, with the engine and view for its survey version."""
+
+    visit: Visit
+    response_id: str
+    loaded: LoadedConsultation
+    engine: SurveyEngine
+    view: SurveyView
+    state: SurveyState
+    submitted: bool
+
+    @property
+    def consultation_id(self) -> str:
+        return self.loaded.model.id
+
+    def screen(self, lead: str = "") -> Screen:
+        return self.view.step(self.engine.step(self.state), self.state, lead)
+
+    def is_closed(self) -> bool:
+        return self.visit.now() >= self.loaded.model.closes
+
+    async def save(self, state: SurveyState) -> None:
+        """Commit the new state before anything is shown to the resident."""
+        services = self.visit.services
+        await services.db.responses.save_progress(
+            self.response_id,
+            self.consultation_id,
+            self.loaded.version,
+            self.visit.language,
+            state.to_data(),
+            self.visit.now(),
+        )
+        self.state = state
+
+
+async def _session(visit: Visit, consultation_id: str, stored: StoredResponse | None) -> SurveySession | None:
+    services = visit.services
+    response_id = response_id_for(services.db.pseudonym_key, visit.chat_id, consultation_id)
+    if stored is None:
+        stored = await services.db.responses.get(response_id)
+    if stored is not None:
+        loaded = await services.consultations.at_version(consultation_id, stored.version)
+    else:
+        loaded = await services.consultations.current(consultation_id)
+    if loaded is None:
+        return None
+    engine = SurveyEngine(loaded.model, services.deployment.areas)
+    view = SurveyView(loaded.model, visit.t, services.deployment.areas)
+    state = SurveyState.from_data(stored.state) if stored is not None else engine.start()
+    submitted = stored is not None and stored.submitted
+    return SurveySession(visit, response_id, loaded, engine, view, state, submitted)
+
+
+async def active_session(visit: Visit) -> SurveySession | None:
+    """The survey the resident is answering now, if any (not yet submitted)."""
+    if visit.resident is None or not visit.resident.active_consultation_id:
+        return None
+    services = visit.services
+    consultation_id = visit.resident.active_consultation_id
+    stored = await services.db.responses.get(response_id_for(services.db.pseudonym_key, visit.chat_id, consultation_id))
+    if stored is None or stored.submitted:
+        return None
+    return await _session(visit, consultation_id, stored)
+
+
+async def current_survey_screen(visit: Visit, lead: str = "") -> Screen | None:
+    """The question the resident is on, if they are part-way through a survey."""
+    session = await active_session(visit)
+    return session.screen(lead) if session is not None else None
+
+
+def closed_screen(session: SurveySession) -> Screen:
+    t = session.visit.t
+    text = t._(
+        "This consultation closed on %(date)s. Thank you for your interest.", date=t.date(session.loaded.model.closes)
+    )
+    return Screen(text)
+
+
+async def take_part(visit: Visit, consultation_id: str) -> Reply:
+    """Start the survey, or resume it at the same question."""
+    services = visit.services
+    loaded = await services.consultations.current(consultation_id)
+    if loaded is None:
+        return await browsing.unknown_consultation(visit)
+    now = visit.now()
+    if not loaded.model.is_open_at(now):
+        return await browsing.card(visit, consultation_id)
+    session = await _session(visit, consultation_id, None)
+    if session is None:
+        return await browsing.unknown_consultation(visit)
+    if session.submitted:
+        return Reply((Screen(visit.t._("You have already taken part in this consultation. Thank you!")),))
+    await session.save(session.state)
+    await services.db.residents.set_active_consultation(visit.chat_id, consultation_id)
+    lead = browsing.fallback_note(visit, session.loaded.model) or ""
+    return Reply((session.screen(lead),), clear_buttons=True)
+
+
+async def survey_button(visit: Visit, token: str | None, verb: str | None, argument: str | None) -> Reply:
+    """A tap on a survey button. A button from an old screen is out of date and records nothing."""
+    session = await active_session(visit)
+    if session is None:
+        return Reply(notice=visit.t._("That button is out of date."))
+    if token != session.state.token:
+        return stale(session)
+    if session.is_closed():
+        return Reply((closed_screen(session),), edit=True)
+    if verb == "submit":
+        return await submit(session)
+    if verb == "changes":
+        step = session.engine.step(session.state)
+        if isinstance(step, ReviewStep):
+            return Reply((session.view.change_menu(step, session.state),), edit=True)
+        return stale(session)
+    if verb == "summary":
+        return Reply((session.screen(),), edit=True)
+    result = apply_button(session.engine, session.state, verb, argument)
+    if isinstance(result, Rejected):
+        if result.reason in ("not_a_choice", "not_now", "at_first_question"):
+            return stale(session)
+        return Reply(notice=session.view.problem(result, session.engine.current_question(session.state)), alert=True)
+    await session.save(result.state)
+    return Reply((session.screen(),), edit=True)
+
+
+def apply_button(
+    engine: SurveyEngine, state: SurveyState, verb: str | None, argument: str | None
+) -> Accepted | Rejected:
+    """What a survey button does to the state (also used by `haveyoursay preview`)."""
+    if verb == "pick" and argument is not None:
+        return engine.choose(state, argument)
+    if verb == "toggle" and argument is not None:
+        return engine.toggle(state, argument)
+    if verb == "edit" and argument is not None:
+        return engine.change(state, argument)
+    simple = {"done": engine.done, "keep": engine.keep, "skip": engine.skip, "back": engine.back}
+    action = simple.get(verb or "")
+    return action(state) if action else Rejected("not_now")
+
+
+def stale(session: SurveySession) -> Reply:
+    """An old button: say so, and show where the resident is now."""
+    t = session.visit.t
+    return Reply((session.screen(),), notice=t._("That button is out of date. Here is where you are now."))
+
+
+async def submit(session: SurveySession) -> Reply:
+    """Record the answers once, then the receipt."""
+    missing = session.engine.missing_required(session.state)
+    if missing is not None:
+        return Reply((session.screen(),), edit=True)
+    services = session.visit.services
+    answers = session.engine.final_answers(session.state)
+    recorded = await services.db.responses.submit(
+        session.response_id, answers, session.state.to_data(), session.visit.now()
+    )
+    await services.db.residents.set_active_consultation(session.visit.chat_id, None)
+    if not recorded:
+        return Reply(
+            (Screen(session.visit.t._("You have already taken part in this consultation. Thank you!")),), edit=True
+        )
+    return Reply((session.view.receipt(),), edit=True)
+
+
+async def survey_text(session: SurveySession, text: str) -> Reply:
+    """A typed message while a survey is in progress: an answer, or a kind reminder."""
+    if session.is_closed():
+        return Reply((closed_screen(session),))
+    result = session.engine.type_answer(session.state, text, session.visit.language)
+    if isinstance(result, Rejected):
+        question = session.engine.current_question(session.state)
+        lead = "⚠️ " + session.view.problem(result, question)
+        screen = session.screen(lead)
+        suggestions = session.view.suggestion_buttons(result, session.state)
+        if suggestions:
+            screen = Screen(screen.text, suggestions + screen.buttons)
+        return Reply((screen,))
+    await session.save(result.state)
+    return Reply((session.screen(),))
+
+
+def reminder_for_unreadable(session: SurveySession) -> Reply:
+    """A sticker, photo, voice note or similar in the middle of a survey."""
+    t = session.visit.t
+    lead = t._("Sorry, I can only read text and button taps. Here is your question again:")
+    return Reply((session.screen(lead),))

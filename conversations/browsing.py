@@ -1,0 +1,118 @@
+"""Browsing consultations: the open ones, and one consultation's card with "Take part"."""
+
+from __future__ import annotations
+
+from bot.i18n import escape
+from conversations import callbacks
+from conversations.screens import Button, Reply, Screen, shorten
+from conversations.services import Visit
+from conversations.survey.model import Consultation, pick_text
+from storage.responses import response_id_for
+
+SUMMARY_LENGTH = 160  # about two lines on a phone
+LIST_LABEL_LENGTH = 40
+
+
+def content(visit: Visit, consultation: Consultation, field_name: str) -> str:
+    """A consultation's text in the resident's language, escaped for HTML."""
+    return escape(consultation.text(field_name, visit.language))
+
+
+def fallback_note(visit: Visit, consultation: Consultation) -> str | None:
+    """A line in the resident's language when the consultation is not translated into it."""
+    if consultation.is_translated_into(visit.language):
+        return None
+    t = visit.t
+    return (
+        "<i>"
+        + t._(
+            "This consultation is not available in %(language)s yet, so it is shown in %(default)s.",
+            language=t.language_name(visit.language),
+            default=t.language_name(consultation.default_language),
+        )
+        + "</i>"
+    )
+
+
+async def open_list(visit: Visit) -> Reply:
+    """/consultations: every consultation open now, with a button to open each."""
+    t = visit.t
+    open_now = await visit.services.consultations.open_now(visit.now())
+    if not open_now:
+        return Reply((Screen(t._("There are no open consultations right now. Please come back soon.")),))
+    parts = ["<b>" + t._("Open consultations") + "</b>"]
+    buttons = []
+    for consultation in open_now:
+        title = consultation.text("title", visit.language)
+        summary = shorten(consultation.text("summary", visit.language), SUMMARY_LENGTH)
+        closes = t._("Closes on %(date)s", date=t.date(consultation.closes))
+        parts.append(f"<b>{escape(title)}</b>\n{escape(summary)}\n<i>{closes}</i>")
+        buttons.append(
+            (Button(shorten(title, LIST_LABEL_LENGTH), callbacks.encode(callbacks.OPEN_CARD, consultation.id)),)
+        )
+    parts.append(t._("Tap a consultation to find out more and take part."))
+    return Reply((Screen("\n\n".join(parts), tuple(buttons)),))
+
+
+async def unknown_consultation(visit: Visit) -> Reply:
+    """A link to a consultation we do not have: say so, then show the open ones."""
+    sorry = Screen(visit.t._("Sorry, I could not find that consultation. It may have been removed."))
+    listing = await open_list(visit)
+    return Reply((sorry, *listing.screens))
+
+
+async def card(visit: Visit, consultation_id: str, *, edit: bool = False) -> Reply:
+    """One consultation: why, what can and cannot change, who decides, contact, closing date."""
+    loaded = await visit.services.consultations.current(consultation_id)
+    if loaded is None:
+        return await unknown_consultation(visit)
+    c, t = loaded.model, visit.t
+    now = visit.now()
+    parts = [f"<b>{content(visit, c, 'title')}</b>"]
+    note = fallback_note(visit, c)
+    if note:
+        parts.append(note)
+    parts += [
+        content(visit, c, "summary"),
+        "<b>" + t._("What you can influence") + "</b>\n" + content(visit, c, "can_influence"),
+        "<b>" + t._("What you cannot influence") + "</b>\n" + content(visit, c, "cannot_influence"),
+        "<b>" + t._("Who decides, and when") + "</b>\n" + content(visit, c, "decision_by"),
+        "<b>" + t._("Questions or concerns") + "</b>\n" + content(visit, c, "contact"),
+        "<i>" + t._("From %(organisation)s", organisation=c.text("organisation", visit.language)) + "</i>",
+    ]
+    buttons: list[tuple[Button, ...]] = []
+    if now < c.opens:
+        parts.append("<b>" + t._("This consultation opens on %(date)s.", date=t.date(c.opens)) + "</b>")
+    elif now >= c.closes:
+        parts.append(
+            "<b>"
+            + t._("This consultation closed on %(date)s. Thank you for your interest.", date=t.date(c.closes))
+            + "</b>"
+        )
+    else:
+        parts.append("<b>" + t._("Closes on %(date)s", date=t.date(c.closes)) + "</b>")
+        action = await _take_part_button(visit, c)
+        if action is None:
+            parts.append(t._("You have already taken part in this consultation. Thank you!"))
+        else:
+            buttons.append((action,))
+    buttons.append((Button(t._("« All consultations"), callbacks.encode(callbacks.LIST)),))
+    return Reply((Screen("\n\n".join(parts), tuple(buttons)),), edit=edit)
+
+
+async def _take_part_button(visit: Visit, c: Consultation) -> Button | None:
+    """ "Take part", "Continue where you left off", or None once the resident has submitted."""
+    t = visit.t
+    label = t._("Take part")
+    if visit.resident is not None:
+        services = visit.services
+        stored = await services.db.responses.get(response_id_for(services.db.pseudonym_key, visit.chat_id, c.id))
+        if stored is not None and stored.submitted:
+            return None
+        if stored is not None:
+            label = t._("Continue where you left off")
+    return Button(label, callbacks.encode(callbacks.TAKE_PART, c.id))
+
+
+def title_in(visit: Visit, c: Consultation) -> str:
+    return pick_text(c.title, visit.language, c.default_language)[0]

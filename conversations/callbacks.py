@@ -1,0 +1,54 @@
+"""Callback data: what a button means, in at most 64 bytes, and its decoding.
+
+Survey buttons carry the step token of the screen they were shown on, so a tap
+on a button from an old message (or a second quick tap) is recognised as stale
+and records nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SEPARATOR = ":"
+
+# Prefixes: one per kind of button.
+WELCOME_LANGUAGE = "w"  # w:<lang>:<consultation id or ->  (before the privacy notice is acknowledged)
+ACKNOWLEDGE = "ok"  # ok:<lang>:<consultation id or ->
+LANGUAGE = "lang"  # lang:<code>
+ONBOARD_AREA = "oa"  # oa:<area id or ->
+ONBOARD_TOPIC = "ot"  # ot:<topic id>
+ONBOARD_DONE = "od"  # od
+OPEN_CARD = "card"  # card:<consultation id>
+LIST = "list"  # list
+TAKE_PART = "take"  # take:<consultation id>
+SURVEY = "s"  # s:<token>:<verb>[:<argument>]
+
+NONE = "-"
+
+
+@dataclass(frozen=True)
+class Callback:
+    kind: str
+    args: tuple[str, ...]
+
+    def arg(self, index: int) -> str | None:
+        if index >= len(self.args):
+            return None
+        value = self.args[index]
+        return None if value == NONE else value
+
+
+def encode(kind: str, *args: str | None) -> str:
+    """Callback data for a button; raises ValueError if it would not fit in 64 bytes."""
+    data = SEPARATOR.join([kind, *(NONE if a is None else a for a in args)])
+    if len(data.encode()) > 64:
+        raise ValueError(f"callback data too long: {data!r}")
+    return data
+
+
+def decode(data: str | None) -> Callback | None:
+    """The button a resident tapped, or None for data we never sent."""
+    if not data or len(data.encode()) > 64:
+        return None
+    kind, *args = data.split(SEPARATOR)
+    return Callback(kind, tuple(args))

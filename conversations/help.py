@@ -1,0 +1,64 @@
+"""Help, unknown commands, messages we cannot read, and group chats."""
+
+from __future__ import annotations
+
+from conversations.screens import Reply, Screen
+from conversations.services import Visit
+
+
+def help_screen(visit: Visit) -> Screen:
+    t, deployment = visit.t, visit.services.deployment
+    parts = [
+        "<b>" + t._("How to use Have Your Say") + "</b>",
+        "/consultations — " + t._("see the consultations that are open now"),
+        "/language — " + t._("change the language I write in"),
+        "/help — " + t._("show this help"),
+    ]
+    contact = deployment.text(deployment.contact, visit.language) if deployment.contact else ""
+    if contact:
+        parts.append(
+            t._(
+                "To talk to a person, or to complain about how a consultation was run, contact: %(contact)s",
+                contact=contact,
+            )
+        )
+    else:
+        parts.append(
+            t._(
+                "To talk to a person, or to complain about how a consultation was run, use the contact "
+                "details on the consultation's page."
+            )
+        )
+    return Screen("\n".join(parts[:4]) + "\n\n" + "\n\n".join(parts[4:]), menu=visit.resident is not None)
+
+
+async def show_help(visit: Visit) -> Reply:
+    """/help: what the bot can do and how to reach a person."""
+    return Reply((help_screen(visit),))
+
+
+async def unknown_command(visit: Visit) -> Reply:
+    """A command we do not have (officer commands included, for residents)."""
+    return Reply((Screen(visit.t._("Sorry, I don't know that command. Send /help to see what I can do.")),))
+
+
+async def nothing_to_answer(visit: Visit) -> Reply:
+    """A message when no survey is in progress: point to the consultations."""
+    text = visit.t._(
+        "Thank you for your message. To take part in a consultation, send /consultations or use the menu below."
+    )
+    return Reply((Screen(text, menu=True),))
+
+
+async def unreadable_without_survey(visit: Visit) -> Reply:
+    text = visit.t._("Sorry, I can only read text and button taps. Send /help to see what I can do.")
+    return Reply((Screen(text, menu=visit.resident is not None),))
+
+
+def private_only_text(visit: Visit) -> str:
+    username = visit.services.bot_username
+    if username:
+        return visit.t._(
+            "I only work in private chats. Please send me a private message: @%(username)s", username=username
+        )
+    return visit.t._("I only work in private chats. Please send me a private message.")

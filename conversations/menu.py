@@ -1,0 +1,33 @@
+"""The main menu (a keyboard under the message box) and recognising its labels in any language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.i18n import Catalogs, Translator
+
+
+@dataclass(frozen=True)
+class MenuLabels:
+    consultations: str
+    language: str
+    help: str
+
+
+def menu_labels(t: Translator) -> MenuLabels:
+    return MenuLabels(
+        consultations="📋 " + t._("Consultations"),
+        language="🌐 " + t._("Language"),
+        help="❓ " + t._("Help"),
+    )
+
+
+def menu_action(catalogs: Catalogs, text: str) -> str | None:
+    """Which menu button this text is ("consultations", "language", "help"), in any language."""
+    stripped = text.strip()
+    for language in catalogs.languages:
+        labels = menu_labels(catalogs.translator(language))
+        for action in ("consultations", "language", "help"):
+            if stripped == getattr(labels, action):
+                return action
+    return None

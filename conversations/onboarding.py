@@ -1,0 +1,227 @@
+"""First contact: greeting in the resident's language, the privacy notice, then area and interests.
+
+Nothing about a resident is stored until they acknowledge the privacy notice;
+until then their language choice and any deep link travel in the buttons.
+"""
+
+from __future__ import annotations
+
+import re
+
+from conversations import browsing, callbacks
+from conversations.answering import current_survey_screen
+from conversations.screens import Button, Reply, Screen, rows
+from conversations.services import Visit
+from conversations.survey.areas import find_area
+
+AREA_STEP = "area"
+TOPICS_STEP = "topics"
+DEEP_LINK = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+
+
+def deep_link_consultation(payload: str | None) -> str | None:
+    """The consultation id in a `?start=` payload, or None when there is none or it is malformed."""
+    if payload and DEEP_LINK.match(payload):
+        return payload
+    return None
+
+
+async def start(visit: Visit, payload: str | None) -> Reply:
+    """/start: the privacy notice for someone new; for a resident, where they left off."""
+    consultation_id = deep_link_consultation(payload)
+    if visit.resident is None:
+        return Reply((welcome_screen(visit, consultation_id),))
+    await visit.services.db.residents.touch(visit.chat_id, visit.now())
+    if consultation_id is not None:
+        return await browsing.card(visit, consultation_id)
+    if payload:
+        return await browsing.unknown_consultation(visit)
+    in_progress = await current_survey_screen(visit, lead=visit.t._("Welcome back. Here is where you left off:"))
+    if in_progress is not None:
+        return Reply((in_progress,))
+    greeting = Screen(visit.t._("Welcome back to Have Your Say."), menu=True)
+    listing = await browsing.open_list(visit)
+    return Reply((greeting, *listing.screens))
+
+
+def welcome_screen(visit: Visit, consultation_id: str | None) -> Screen:
+    """The greeting and short privacy notice, with buttons to acknowledge or change language."""
+    t, deployment = visit.t, visit.services.deployment
+    organisation = deployment.organisation_name(visit.language)
+    parts = [
+        "<b>" + t._("Welcome to Have Your Say from %(organisation)s.", organisation=organisation) + "</b>",
+        t._("Here you can see our open consultations and tell us what you think, in your own language."),
+        "<b>" + t._("Your privacy") + "</b>",
+        "• "
+        + t._(
+            "We keep your chat number, your language and, if you tell us, your area and interests, "
+            "so that we can tell you about consultations that matter to you."
+        ),
+        "• " + t._("Your answers are kept apart from who you are, under a code, and are only reported in summaries."),
+        "• " + t._("You can ask us at any time what we hold about you, or to delete it."),
+    ]
+    basis = deployment.text(deployment.lawful_basis, visit.language) if deployment.lawful_basis else ""
+    if basis:
+        parts.append("• " + t._("Why we may use your information: %(basis)s", basis=basis))
+    if deployment.privacy_notice_url:
+        parts.append(t._("Our full privacy notice: %(url)s", url=deployment.privacy_notice_url))
+    parts.append(t._("Tap “I understand” to continue."))
+    link = consultation_id or callbacks.NONE
+    ack = Button(t._("I understand"), callbacks.encode(callbacks.ACKNOWLEDGE, visit.language, link))
+    languages = [
+        Button(t.language_name(code), callbacks.encode(callbacks.WELCOME_LANGUAGE, code, link))
+        for code in visit.services.catalogs.languages
+        if code != visit.language
+    ]
+    return Screen("\n\n".join(parts), ((ack,), *rows(*languages, per_row=3)))
+
+
+async def acknowledge(visit: Visit, language: str, consultation_id: str | None) -> Reply:
+    """The resident acknowledged the privacy notice: store them, then ask their area."""
+    services = visit.services
+    language = language if language in services.catalogs.languages else visit.language
+    first_step = _next_step(visit, after=None)
+    resident = await services.db.residents.acknowledge(visit.chat_id, language, visit.now(), first_step)
+    if consultation_id is not None:
+        await services.db.residents.set_active_consultation(visit.chat_id, consultation_id)
+    visit.resident = resident
+    visit.t = services.catalogs.translator(language)
+    return Reply((await _continue(visit, first_step)).screens, clear_buttons=True)
+
+
+async def welcome_in_language(visit: Visit, language: str, consultation_id: str | None) -> Reply:
+    """Show the welcome again in another language (nothing is stored yet)."""
+    if visit.resident is not None:
+        return await choose_language(visit, language)
+    visit.t = visit.services.catalogs.translator(language)
+    return Reply((welcome_screen(visit, consultation_id),), edit=True)
+
+
+def _next_step(visit: Visit, after: str | None) -> str | None:
+    deployment = visit.services.deployment
+    steps = [s for s, wanted in ((AREA_STEP, deployment.areas), (TOPICS_STEP, deployment.topics)) if wanted]
+    if after is None:
+        return steps[0] if steps else None
+    later = steps[steps.index(after) + 1 :] if after in steps else []
+    return later[0] if later else None
+
+
+async def _continue(visit: Visit, step: str | None) -> Reply:
+    if step == AREA_STEP:
+        return Reply((area_question(visit),))
+    if step == TOPICS_STEP:
+        return Reply((await topics_question(visit),))
+    return await _finish(visit)
+
+
+def area_question(visit: Visit, lead: str = "") -> Screen:
+    t, deployment = visit.t, visit.services.deployment
+    text = t._("Which area do you live in? This helps us tell you about consultations near you.")
+    hint = t._("Tap your area, type its name or your postcode, or tap Skip.")
+    buttons = [
+        Button(
+            a.display_name(visit.language, deployment.default_language), callbacks.encode(callbacks.ONBOARD_AREA, a.id)
+        )
+        for a in deployment.areas
+    ]
+    skip = Button(t._("Skip"), callbacks.encode(callbacks.ONBOARD_AREA, None))
+    body = f"{text}\n\n<i>{hint}</i>"
+    return Screen(f"{lead}\n\n{body}" if lead else body, (*rows(*buttons, per_row=2), (skip,)))
+
+
+async def choose_area(visit: Visit, area_id: str | None) -> Reply:
+    """The resident tapped their area (or Skip) during onboarding."""
+    deployment = visit.services.deployment
+    if area_id is not None and deployment.area(area_id) is None:
+        return Reply(notice=visit.t._("That button is out of date."))
+    step = _next_step(visit, after=AREA_STEP)
+    await visit.services.db.residents.set_area(visit.chat_id, area_id, step)
+    return _edit_first(await _continue(visit, step))
+
+
+async def type_area(visit: Visit, text: str) -> Reply:
+    """The resident typed an area name or postcode during onboarding."""
+    deployment = visit.services.deployment
+    match = find_area(text, deployment.areas, visit.language, deployment.default_language)
+    if match.area is None:
+        lead = visit.t._("Sorry, I don't know that area. Please tap your area below, or type your postcode.")
+        return Reply((area_question(visit, lead=lead),))
+    step = _next_step(visit, after=AREA_STEP)
+    await visit.services.db.residents.set_area(visit.chat_id, match.area.id, step)
+    name = match.area.display_name(visit.language, deployment.default_language)
+    noted = Screen(visit.t._("Thank you. Your area is %(area)s.", area=name))
+    return Reply((noted, *(await _continue(visit, step)).screens))
+
+
+async def topics_question(visit: Visit) -> Screen:
+    t, deployment = visit.t, visit.services.deployment
+    chosen = await visit.services.db.residents.topics(visit.chat_id)
+    buttons = [
+        Button(
+            ("✅ " if topic.id in chosen else "⬜ ") + deployment.text(topic.name, visit.language),
+            callbacks.encode(callbacks.ONBOARD_TOPIC, topic.id),
+        )
+        for topic in deployment.topics
+    ]
+    done = Button(t._("Done"), callbacks.encode(callbacks.ONBOARD_DONE))
+    text = t._("What would you like to hear about? Tap all that interest you, then tap Done.")
+    return Screen(text, (*rows(*buttons), (done,)))
+
+
+async def toggle_topic(visit: Visit, topic_id: str) -> Reply:
+    """Tick or untick an interest."""
+    if visit.services.deployment.topic(topic_id) is None:
+        return Reply(notice=visit.t._("That button is out of date."))
+    await visit.services.db.residents.toggle_topic(visit.chat_id, topic_id)
+    return Reply((await topics_question(visit),), edit=True)
+
+
+async def finish_topics(visit: Visit) -> Reply:
+    """Done with interests: onboarding is complete."""
+    await visit.services.db.residents.set_onboarding_step(visit.chat_id, None)
+    return _edit_first(await _finish(visit))
+
+
+async def _finish(visit: Visit) -> Reply:
+    """Onboarding done: the main menu, then the consultation they came for or the open ones."""
+    done = Screen(visit.t._("You're all set. Use the menu below at any time."), menu=True)
+    resident = await visit.services.db.residents.get(visit.chat_id)
+    visit.resident = resident
+    if resident is not None and resident.active_consultation_id:
+        card = await browsing.card(visit, resident.active_consultation_id)
+        return Reply((done, *card.screens))
+    listing = await browsing.open_list(visit)
+    return Reply((done, *listing.screens))
+
+
+def _edit_first(reply: Reply) -> Reply:
+    return Reply(reply.screens, edit=True, notice=reply.notice)
+
+
+async def language_menu(visit: Visit) -> Reply:
+    """/language: every available language, each named in itself."""
+    t = visit.t
+    buttons = [
+        Button(
+            ("✓ " if code == visit.language else "") + t.language_name(code), callbacks.encode(callbacks.LANGUAGE, code)
+        )
+        for code in visit.services.catalogs.languages
+    ]
+    return Reply((Screen(t._("Choose your language:"), rows(*buttons, per_row=2)),))
+
+
+async def choose_language(visit: Visit, language: str) -> Reply:
+    """Switch language; a survey in progress continues in the new language at the same question."""
+    services = visit.services
+    if language not in services.catalogs.languages:
+        return Reply(notice=visit.t._("That button is out of date."))
+    if visit.resident is None:
+        return await welcome_in_language(visit, language, None)
+    await services.db.residents.set_language(visit.chat_id, language)
+    visit.t = services.catalogs.translator(language)
+    confirmed = Screen(
+        visit.t._("I will write to you in %(language)s from now on.", language=visit.t.language_name(language)),
+        menu=True,
+    )
+    in_progress = await current_survey_screen(visit)
+    return Reply((confirmed, in_progress) if in_progress else (confirmed,))

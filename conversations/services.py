@@ -1,0 +1,110 @@
+"""What every conversation needs: storage, catalogs, the deployment, the clock, consultations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot.deployment import Deployment
+from bot.i18n import Catalogs, Translator
+from conversations.survey.loader import consultation_from_data
+from conversations.survey.model import Consultation
+from storage import Database
+from storage.residents import Resident
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class LoadedConsultation:
+    """A consultation as stored (its version) and as a model."""
+
+    version: int
+    revision: int
+    model: Consultation
+
+
+class ConsultationCache:
+    """Parsed consultations, reloaded when an import changes them (checked by revision)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._by_version: dict[tuple[str, int], tuple[int, Consultation]] = {}
+
+    async def current(self, consultation_id: str) -> LoadedConsultation | None:
+        """The consultation at its current version, or None if there is no such consultation."""
+        found = await self._db.consultations.revision(consultation_id)
+        if found is None:
+            return None
+        version, revision = found
+        return await self._load(consultation_id, version, revision)
+
+    async def at_version(self, consultation_id: str, version: int) -> LoadedConsultation | None:
+        """The consultation as it was at one version (the one a response answers)."""
+        found = await self._db.consultations.revision(consultation_id)
+        if found is None:
+            return None
+        return await self._load(consultation_id, version, found[1])
+
+    async def _load(self, consultation_id: str, version: int, revision: int) -> LoadedConsultation | None:
+        cached = self._by_version.get((consultation_id, version))
+        if cached is not None and cached[0] == revision:
+            return LoadedConsultation(version, revision, cached[1])
+        stored = await self._db.consultations.get(consultation_id, version)
+        if stored is None:
+            return None
+        model = consultation_from_data(stored.definition)
+        self._by_version[(consultation_id, version)] = (revision, model)
+        return LoadedConsultation(version, revision, model)
+
+    async def open_now(self, now: datetime) -> list[Consultation]:
+        """Consultations open at `now`, closing soonest first."""
+        found = []
+        for consultation_id in await self._db.consultations.open_ids(now):
+            loaded = await self.current(consultation_id)
+            if loaded is not None:
+                found.append(loaded.model)
+        return found
+
+
+@dataclass
+class Services:
+    """Shared by every handler; built once at start-up."""
+
+    db: Database
+    catalogs: Catalogs
+    deployment: Deployment
+    bot_username: str = ""
+    clock: Callable[[], datetime] = utc_now
+    consultations: ConsultationCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.consultations = ConsultationCache(self.db)
+
+
+@dataclass
+class Visit:
+    """One update from one resident: who they are (if they acknowledged the notice) and their language."""
+
+    services: Services
+    chat_id: int
+    resident: Resident | None
+    t: Translator
+    telegram_language: str | None
+
+    @property
+    def language(self) -> str:
+        return self.t.language
+
+    def now(self) -> datetime:
+        return self.services.clock()
+
+
+async def begin_visit(services: Services, chat_id: int, telegram_language: str | None) -> Visit:
+    """Load the resident and decide their language, once per update."""
+    resident = await services.db.residents.get(chat_id)
+    language = services.catalogs.resolve(resident.language if resident else None, telegram_language)
+    return Visit(services, chat_id, resident, services.catalogs.translator(language), telegram_language)

@@ -1,0 +1,243 @@
+"""Survey screens: a question, the summary, the receipt. Same texts in Telegram and in preview."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.i18n import Translator, escape
+from conversations import callbacks
+from conversations.screens import Button, Rows, Screen, shorten
+from conversations.survey.areas import Area
+from conversations.survey.engine import QuestionStep, Rejected, ReviewStep, Step, SurveyState
+from conversations.survey.model import Answer, Consultation, Question, QuestionType, Texts, pick_text
+
+SCALE_BUTTONS_PER_ROW = 6
+CHANGE_LABEL_LENGTH = 40
+
+
+class SurveyView:
+    """Renders one consultation's survey for one resident's language."""
+
+    def __init__(self, consultation: Consultation, t: Translator, areas: Sequence[Area] = ()) -> None:
+        self.c = consultation
+        self.t = t
+        self.areas = tuple(areas)
+
+    def text(self, texts: Texts) -> str:
+        """Consultation content in the resident's language (default language if missing)."""
+        return pick_text(texts, self.t.language, self.c.default_language)[0]
+
+    # -- screens ---------------------------------------------------------------
+
+    def step(self, step: Step, state: SurveyState, lead: str = "") -> Screen:
+        """The screen for where the resident is now, with an optional line before it."""
+        if isinstance(step, ReviewStep):
+            screen = self.review(step, state)
+        else:
+            screen = self.question(step, state)
+        if lead:
+            return Screen(f"{lead}\n\n{screen.text}", screen.buttons)
+        return screen
+
+    def question(self, step: QuestionStep, state: SurveyState) -> Screen:
+        t, q = self.t, step.question
+        parts = [
+            "<b>" + t._("Question %(number)d of %(total)d", number=step.number, total=step.total) + "</b>",
+            self._escaped(self.text(q.text)),
+            "<i>" + self._hint(q) + "</i>",
+        ]
+        if q.optional:
+            parts.append("<i>" + t._("You can skip this question.") + "</i>")
+        if step.answered and q.type in (QuestionType.NUMBER, QuestionType.TEXT, QuestionType.AREA):
+            parts.append(t._("Your answer so far: %(answer)s", answer=self.answer_text(q, step.answer)))
+        return Screen("\n\n".join(parts), self._question_buttons(step, state.token))
+
+    def review(self, step: ReviewStep, state: SurveyState) -> Screen:
+        t = self.t
+        lines = ["<b>" + t._("Please check your answers") + "</b>"]
+        for question, answer in step.answers:
+            lines.append(
+                f"<b>{self._escaped(self.text(question.text))}</b>\n{self._escaped(self.answer_text(question, answer))}"
+            )
+        lines.append(t._("Tap Submit to send your answers, or Change to correct one."))
+        buttons = (
+            (Button(t._("Submit"), self._data(state.token, "submit")),),
+            (Button(t._("Change an answer"), self._data(state.token, "changes")),),
+        )
+        return Screen("\n\n".join(lines), buttons)
+
+    def change_menu(self, step: ReviewStep, state: SurveyState) -> Screen:
+        t = self.t
+        buttons: list[tuple[Button, ...]] = []
+        for number, (question, _answer) in enumerate(step.answers, start=1):
+            label = f"{number}. {shorten(self.text(question.text), CHANGE_LABEL_LENGTH)}"
+            buttons.append((Button(label, self._data(state.token, "edit", question.id)),))
+        buttons.append((Button(t._("« Back to summary"), self._data(state.token, "summary")),))
+        return Screen(t._("Which answer do you want to change?"), tuple(buttons))
+
+    def receipt(self) -> Screen:
+        t = self.t
+        parts = [
+            "<b>" + t._("Thank you. We have received your answers.") + "</b>",
+            t._("What happens next: %(decision)s", decision=self.text(self.c.decision_by)),
+            t._("We will tell you here, in this chat, what was decided and what changed because of what people said."),
+        ]
+        return Screen("\n\n".join(parts))
+
+    def problem(self, rejected: Rejected, question: Question | None) -> str:
+        """A kind, clear line about input the survey could not take."""
+        t, params = self.t, rejected.params
+        reason = rejected.reason
+        if reason == "too_many_choices":
+            return t.n_(
+                "You can choose up to %(n)d answer. Untick one to choose another.",
+                "You can choose up to %(n)d answers. Untick one to choose another.",
+                int(params["max"]),
+            )
+        if reason == "choose_at_least_one":
+            return t._("Please tick at least one answer, then tap Done.")
+        if reason in ("not_a_number", "too_small", "too_large"):
+            return t._("Please type a number.") + " " + self._number_range(question)
+        if reason == "too_long":
+            return (
+                t.n_(
+                    "Your answer is too long: please keep it to %(n)d character.",
+                    "Your answer is too long: please keep it to %(n)d characters.",
+                    int(params["max"]),
+                )
+                + " "
+                + t._("It has %(length)s now.", length=t.number(int(params["length"])))
+            )
+        if reason == "empty":
+            return t._("Please type your answer.")
+        if reason == "unknown_area":
+            if params.get("suggestions"):
+                return t._("Sorry, I don't know that area. Did you mean one of these? You can also type your postcode.")
+            return t._("Sorry, I don't know that area. Please tap your area below, or type your postcode.")
+        if reason == "not_optional":
+            return t._("This question needs an answer.")
+        return t._("Please answer by tapping one of the buttons.")
+
+    def suggestion_buttons(self, rejected: Rejected, state: SurveyState) -> Rows:
+        """Buttons for the areas a resident may have meant."""
+        found = [a for a in self.areas if a.id in rejected.params.get("suggestions", [])]
+        return tuple((Button(self._area_name(a), self._data(state.token, "pick", a.id)),) for a in found)
+
+    # -- parts -------------------------------------------------------------------
+
+    def answer_text(self, question: Question, answer: Answer) -> str:
+        """An answer as the resident would say it (plain text, not yet escaped)."""
+        t = self.t
+        if answer is None:
+            return t._("Skipped")
+        kind = question.type
+        if kind is QuestionType.SINGLE_CHOICE:
+            choice = question.choice(str(answer))
+            return self.text(choice.text) if choice else str(answer)
+        if kind is QuestionType.MULTIPLE_CHOICE:
+            chosen = [c for c in question.choices if c.id in answer]
+            return ", ".join(self.text(c.text) for c in chosen)
+        if kind is QuestionType.YES_NO:
+            return t._("Yes") if answer == "yes" else t._("No")
+        if kind is QuestionType.SCALE:
+            label = question.labels.get(int(answer))
+            return f"{answer} ({self.text(label)})" if label else str(answer)
+        if kind is QuestionType.NUMBER:
+            return t.number(answer)
+        if kind is QuestionType.AREA:
+            area = next((a for a in self.areas if a.id == answer), None)
+            return self._area_name(area) if area else str(answer)
+        return str(answer)
+
+    def _hint(self, q: Question) -> str:
+        t = self.t
+        if q.type is QuestionType.SINGLE_CHOICE:
+            return t._("Tap one answer.")
+        if q.type is QuestionType.YES_NO:
+            return t._("Tap Yes or No.")
+        if q.type is QuestionType.SCALE:
+            return self._scale_hint(q)
+        if q.type is QuestionType.MULTIPLE_CHOICE:
+            if q.max_choices:
+                return t.n_(
+                    "Tap up to %(n)d answer, then tap Done.", "Tap up to %(n)d answers, then tap Done.", q.max_choices
+                )
+            return t._("Tap all the answers that apply, then tap Done.")
+        if q.type is QuestionType.NUMBER:
+            return self._number_range(q)
+        if q.type is QuestionType.TEXT:
+            return t.n_(
+                "Type your answer and send it (up to %(n)d character).",
+                "Type your answer and send it (up to %(n)d characters).",
+                q.max_length,
+            )
+        return t._("Tap your area, or type its name or your postcode.")
+
+    def _scale_hint(self, q: Question) -> str:
+        t = self.t
+        low, high = int(q.min or 0), int(q.max or 0)
+        hint = t._("Tap a number from %(low)d to %(high)d.", low=low, high=high)
+        ends = [f"{point} = {self._escaped(self.text(q.labels[point]))}" for point in (low, high) if point in q.labels]
+        return hint + ("\n" + ", ".join(ends) if ends else "")
+
+    def _number_range(self, q: Question | None) -> str:
+        t = self.t
+        low = q.min if q is not None else None
+        high = q.max if q is not None else None
+        if low is not None and high is not None:
+            return t._("Type a number from %(low)s to %(high)s.", low=t.number(low), high=t.number(high))
+        if low is not None:
+            return t._("Type a number of %(low)s or more.", low=t.number(low))
+        if high is not None:
+            return t._("Type a number up to %(high)s.", high=t.number(high))
+        return t._("Type a number.")
+
+    def _question_buttons(self, step: QuestionStep, token: str) -> Rows:
+        t, q = self.t, step.question
+        rows: list[tuple[Button, ...]] = []
+        if q.type is QuestionType.SINGLE_CHOICE:
+            rows += [(self._choice(c.id, self.text(c.text), step.answer == c.id, token),) for c in q.choices]
+        elif q.type is QuestionType.YES_NO:
+            rows.append(
+                (
+                    self._choice("yes", t._("Yes"), step.answer == "yes", token),
+                    self._choice("no", t._("No"), step.answer == "no", token),
+                )
+            )
+        elif q.type is QuestionType.SCALE:
+            points = [self._choice(str(p), str(p), step.answer == p, token) for p in q.scale_points()]
+            rows += [tuple(points[i : i + SCALE_BUTTONS_PER_ROW]) for i in range(0, len(points), SCALE_BUTTONS_PER_ROW)]
+        elif q.type is QuestionType.MULTIPLE_CHOICE:
+            for c in q.choices:
+                mark = "✅ " if c.id in step.draft else "⬜ "
+                rows.append((Button(mark + self.text(c.text), self._data(token, "toggle", c.id)),))
+            rows.append((Button(t._("Done"), self._data(token, "done")),))
+        elif q.type is QuestionType.AREA:
+            rows += [(self._choice(a.id, self._area_name(a), step.answer == a.id, token),) for a in self.areas]
+        if step.answered and q.type in (QuestionType.NUMBER, QuestionType.TEXT, QuestionType.AREA):
+            rows.append((Button(t._("Keep this answer"), self._data(token, "keep")),))
+        navigation = []
+        if step.can_go_back:
+            navigation.append(Button(t._("« Back"), self._data(token, "back")))
+        if q.optional:
+            navigation.append(Button(t._("Skip"), self._data(token, "skip")))
+        if navigation:
+            rows.append(tuple(navigation))
+        return tuple(rows)
+
+    def _choice(self, value: str, label: str, chosen: bool, token: str) -> Button:
+        return Button(("✓ " if chosen else "") + label, self._data(token, "pick", value))
+
+    def _area_name(self, area: Area | None) -> str:
+        if area is None:
+            return ""
+        return area.display_name(self.t.language, self.c.default_language)
+
+    def _data(self, token: str, verb: str, argument: str | None = None) -> str:
+        if argument is None:
+            return callbacks.encode(callbacks.SURVEY, token, verb)
+        return callbacks.encode(callbacks.SURVEY, token, verb, argument)
+
+    @staticmethod
+    def _escaped(text: str) -> str:
+        return escape(text)

@@ -1,0 +1,148 @@
+"""Consultations, versioned so that answers always stay tied to the questions they answered."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.clock import to_text
+
+__all__ = ["ConsultationRepository", "ImportOutcome", "StoredConsultation"]
+
+
+@dataclass(frozen=True)
+class StoredConsultation:
+    id: str
+    version: int
+    revision: int
+    definition: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What an import did: 'added', 'updated' (same version), 'new_version' or 'unchanged'."""
+
+    consultation_id: str
+    action: str
+    version: int
+    responses_on_old_version: int = 0
+
+
+class ConsultationRepository:
+    """Stores consultation definitions (as JSON) and finds the open ones."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def save(
+        self, definition: dict[str, Any], structure: list[Any], opens: datetime, closes: datetime, now: datetime
+    ) -> ImportOutcome:
+        """Add or update a consultation by id.
+
+        Text changes update the current version in place. A change to what answers
+        mean (questions, types, choices) starts a new version once anyone has
+        answered, so earlier answers keep the survey they answered.
+        """
+        consultation_id = str(definition["id"])
+        definition_json = json.dumps(definition, sort_keys=True, ensure_ascii=False)
+        structure_json = json.dumps(structure)
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            outcome = await self._save_in_transaction(
+                consultation_id, definition_json, structure_json, to_text(opens), to_text(closes), to_text(now)
+            )
+        except BaseException:
+            await self._db.execute("ROLLBACK")
+            raise
+        await self._db.execute("COMMIT")
+        return outcome
+
+    async def _save_in_transaction(
+        self, cid: str, definition: str, structure: str, opens: str, closes: str, now: str
+    ) -> ImportOutcome:
+        async with self._db.execute(
+            "SELECT c.current_version, v.definition, v.structure FROM consultations c"
+            " JOIN consultation_versions v ON v.consultation_id = c.id AND v.version = c.current_version"
+            " WHERE c.id = ?",
+            (cid,),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            await self._db.execute(
+                "INSERT INTO consultations(id, current_version, revision, opens, closes, updated_at)"
+                " VALUES (?, 1, 1, ?, ?, ?)",
+                (cid, opens, closes, now),
+            )
+            await self._insert_version(cid, 1, definition, structure, now)
+            return ImportOutcome(cid, "added", 1)
+        version, old_definition, old_structure = int(row[0]), str(row[1]), str(row[2])
+        if old_definition == definition:
+            return ImportOutcome(cid, "unchanged", version)
+        answered = await self._response_count(cid, version)
+        if old_structure != structure and answered:
+            version += 1
+            await self._insert_version(cid, version, definition, structure, now)
+            action = "new_version"
+        else:
+            await self._db.execute(
+                "UPDATE consultation_versions SET definition = ?, structure = ? WHERE consultation_id = ? AND version = ?",
+                (definition, structure, cid, version),
+            )
+            action = "updated"
+        await self._db.execute(
+            "UPDATE consultations SET current_version = ?, revision = revision + 1, opens = ?, closes = ?,"
+            " updated_at = ? WHERE id = ?",
+            (version, opens, closes, now, cid),
+        )
+        return ImportOutcome(cid, action, version, answered if action == "new_version" else 0)
+
+    async def _insert_version(self, cid: str, version: int, definition: str, structure: str, now: str) -> None:
+        await self._db.execute(
+            "INSERT INTO consultation_versions(consultation_id, version, definition, structure, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (cid, version, definition, structure, now),
+        )
+
+    async def _response_count(self, cid: str, version: int) -> int:
+        async with self._db.execute(
+            "SELECT COUNT(*) FROM responses WHERE consultation_id = ? AND version = ?", (cid, version)
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def revision(self, consultation_id: str) -> tuple[int, int] | None:
+        """(current version, revision) of a consultation, or None if unknown; cheap, for caches."""
+        async with self._db.execute(
+            "SELECT current_version, revision FROM consultations WHERE id = ?", (consultation_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return (int(row[0]), int(row[1])) if row else None
+
+    async def get(self, consultation_id: str, version: int | None = None) -> StoredConsultation | None:
+        """A consultation at its current version, or at a given one."""
+        async with self._db.execute(
+            "SELECT c.id, v.version, c.revision, v.definition FROM consultations c"
+            " JOIN consultation_versions v ON v.consultation_id = c.id"
+            " AND v.version = COALESCE(?, c.current_version) WHERE c.id = ?",
+            (version, consultation_id),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return StoredConsultation(str(row[0]), int(row[1]), int(row[2]), json.loads(row[3]))
+
+    async def open_ids(self, now: datetime) -> list[str]:
+        """Ids of the consultations open at `now`, closing soonest first."""
+        stamp = to_text(now)
+        async with self._db.execute(
+            "SELECT id FROM consultations WHERE opens <= ? AND closes > ? ORDER BY closes, id", (stamp, stamp)
+        ) as cur:
+            return [str(row[0]) for row in await cur.fetchall()]
+
+    async def all_ids(self) -> list[str]:
+        async with self._db.execute("SELECT id FROM consultations ORDER BY id") as cur:
+            return [str(row[0]) for row in await cur.fetchall()]

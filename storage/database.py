@@ -1,0 +1,101 @@
+"""One aiosqlite connection for the process: opened at start-up, migrated, closed at shutdown."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+from storage.consultations import ConsultationRepository
+from storage.residents import ResidentRepository
+from storage.responses import ResponseRepository
+
+__all__ = ["Database", "apply_migrations", "open_database"]
+
+BUSY_TIMEOUT_MS = 5000
+
+
+@dataclass
+class Database:
+    """The open database and its repositories."""
+
+    connection: aiosqlite.Connection
+    residents: ResidentRepository
+    consultations: ConsultationRepository
+    responses: ResponseRepository
+    pseudonym_key: bytes
+
+
+@asynccontextmanager
+async def open_database(path: str | Path) -> AsyncIterator[Database]:
+    """Open (creating and migrating if needed) the SQLite database at `path`."""
+    # isolation_level=None: every statement commits at once unless a repository
+    # opens an explicit transaction, so what a resident said is on disk before we reply.
+    connection = await aiosqlite.connect(str(path), isolation_level=None)
+    try:
+        await _configure(connection)
+        await apply_migrations(connection)
+        key = await _pseudonym_key(connection)
+        yield Database(
+            connection=connection,
+            residents=ResidentRepository(connection),
+            consultations=ConsultationRepository(connection),
+            responses=ResponseRepository(connection),
+            pseudonym_key=key,
+        )
+    finally:
+        await connection.close()
+
+
+async def _configure(connection: aiosqlite.Connection) -> None:
+    # WAL lets the export command read while the bot writes; synchronous=NORMAL in
+    # WAL mode keeps every commit across a process crash (not a power cut), at a
+    # fraction of the cost of FULL. secure_delete overwrites erased rows.
+    for pragma in (
+        "PRAGMA journal_mode=WAL",
+        f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+        "PRAGMA synchronous=NORMAL",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA secure_delete=ON",
+    ):
+        await connection.execute(pragma)
+
+
+def _migration_scripts() -> list[tuple[int, str]]:
+    folder = resources.files("storage.migrations")
+    scripts = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            number = int(entry.name.split("_", 1)[0])
+            scripts.append((number, entry.read_text(encoding="utf-8")))
+    return sorted(scripts)
+
+
+async def apply_migrations(connection: aiosqlite.Connection) -> int:
+    """Bring the schema up to date; return the schema version now in force."""
+    async with connection.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    current = int(row[0]) if row else 0
+    for number, script in _migration_scripts():
+        if number <= current:
+            continue
+        # executescript commits first; the BEGIN inside makes each migration all-or-nothing.
+        await connection.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version={number};\nCOMMIT;")
+        current = number
+    return current
+
+
+async def _pseudonym_key(connection: aiosqlite.Connection) -> bytes:
+    """The secret behind response ids, made once per database."""
+    await connection.execute(
+        "INSERT OR IGNORE INTO meta(key, value) VALUES ('pseudonym_key', ?)", (secrets.token_hex(32),)
+    )
+    async with connection.execute("SELECT value FROM meta WHERE key = 'pseudonym_key'") as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return bytes.fromhex(row[0])

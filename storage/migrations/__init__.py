@@ -1,0 +1,1 @@
+"""Schema migrations, applied in order of their number by `storage.database`."""
