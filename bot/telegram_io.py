@@ -99,7 +99,8 @@ async def deliver(update: Update, context: BotContext, visit: Visit, reply: Repl
         can_edit = isinstance(query.message, Message)
         if reply.edit and screens and can_edit and not screens[0].menu:
             await edit_screen(query, screens.pop(0))
-        elif reply.clear_buttons and can_edit:
+        elif (reply.clear_buttons or reply.edit) and can_edit:
+            # A screen with the main menu cannot replace a message: keep the old text, drop its buttons.
             await clear_buttons(query)
     for screen in screens:
         await send_screen(context, visit.chat_id, screen, visit)

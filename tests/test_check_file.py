@@ -48,12 +48,15 @@ WHO = """\
     - {id: family, text: {en: "Someone I care for"}}  # line 21
 """
 
-WHO_THEN_WHY = WHO + """\
+WHO_THEN_WHY = (
+    WHO
+    + """\
 - id: why                                             # line 22
   type: text                                          # line 23
   show_if: {question: who, in: [family]}              # line 24
   text: {en: "Why do they need care?"}                # line 25
 """
+)
 
 
 def check(survey: str, header: str = HEADER, **known: frozenset[str]) -> LoadResult:
@@ -88,14 +91,12 @@ def test_yaml_that_does_not_parse_names_the_line() -> None:
 
 def test_a_tab_in_the_indentation_names_the_line() -> None:
     broken = WHO.replace("  type: single_choice", "\ttype: single_choice")
-    fails_with(check(broken),
-               f"{FILE}:17: not valid YAML: found character '\\t' that cannot start any token")
+    fails_with(check(broken), f"{FILE}:17: not valid YAML: found character '\\t' that cannot start any token")
 
 
 def test_an_empty_file_is_not_a_consultation() -> None:
     result = load_consultation_text("", FILE)
-    fails_with(result,
-               f"{FILE}: a consultation file must be a mapping of fields (spec_version, id, title, ...)")
+    fails_with(result, f"{FILE}: a consultation file must be a mapping of fields (spec_version, id, title, ...)")
 
 
 def test_a_file_that_cannot_be_read_says_so(tmp_path: Path) -> None:
@@ -114,26 +115,28 @@ def test_consultation_text_without_the_default_language_is_an_error() -> None:
 
 
 def test_question_text_without_the_default_language_is_an_error() -> None:
-    broken = WHO.replace('text: {en: "Who gets home care?"}', "text: {cy: \"Pwy sy'n cael gofal?\"}")
+    broken = WHO.replace('text: {en: "Who gets home care?"}', 'text: {cy: "Pwy sy\'n cael gofal?"}')
     fails_with(check(broken), f"{FILE}:18: survey[0].text: missing text in the default language (en)")
 
 
 def test_choice_text_without_the_default_language_is_an_error() -> None:
     broken = WHO.replace('{en: "I do"}', '{cy: "Fi"}  ')
-    fails_with(check(broken),
-               f"{FILE}:20: survey[0].choices[0].text: missing text in the default language (en)")
+    fails_with(check(broken), f"{FILE}:20: survey[0].choices[0].text: missing text in the default language (en)")
 
 
 def test_text_written_without_a_language_shows_how_to_write_it() -> None:
     broken = WHO.replace('text: {en: "Who gets home care?"}', 'text: "Who gets home care?"')
-    fails_with(check(broken), f"{FILE}:18: survey[0].text: must be a map from language code to text, "
-                              "e.g. {en: 'Who gets home care?'}")
+    fails_with(
+        check(broken),
+        f"{FILE}:18: survey[0].text: must be a map from language code to text, e.g. {{en: 'Who gets home care?'}}",
+    )
 
 
 def test_a_missing_consultation_text_is_named_on_the_first_line() -> None:
     header = HEADER.replace('contact: {en: "care@example.gov.uk"}', "#")
-    fails_with(check(WHO, header),
-               f'{FILE}:1: contact: is missing (a map from language code to text, e.g. {{en: "..."}})')
+    fails_with(
+        check(WHO, header), f'{FILE}:1: contact: is missing (a map from language code to text, e.g. {{en: "..."}})'
+    )
 
 
 # -- ids ----------------------------------------------------------------------
@@ -151,26 +154,36 @@ def test_duplicate_choice_ids_name_the_second() -> None:
 
 def test_an_id_with_capitals_and_spaces_is_refused_with_the_rule() -> None:
     broken = WHO.replace("- id: who   ", "- id: Who Gets")
-    fails_with(check(broken), f"{FILE}:16: survey[0].id: 'Who Gets' is not a valid id "
-                              "(lower-case letters, digits, _ and -, at most 24 characters)")
+    fails_with(
+        check(broken),
+        f"{FILE}:16: survey[0].id: 'Who Gets' is not a valid id "
+        "(lower-case letters, digits, _ and -, at most 24 characters)",
+    )
 
 
 def test_a_consultation_id_with_bad_characters_is_refused() -> None:
     header = HEADER.replace("id: home-care-test", "id: home_care/2026")
-    fails_with(check(WHO, header), f"{FILE}:2: id: 'home_care/2026' is not a valid id "
-                                   "(lower-case letters, digits and -, at most 40 characters)")
+    fails_with(
+        check(WHO, header),
+        f"{FILE}:2: id: 'home_care/2026' is not a valid id (lower-case letters, digits and -, at most 40 characters)",
+    )
 
 
 def test_unquoted_no_as_a_choice_id_asks_for_quotes() -> None:
     broken = WHO.replace("{id: family,", "{id: no,    ")
-    fails_with(check(broken), f"{FILE}:21: survey[0].choices[1].id: "
-                              "yes/no/true/false are read as true or false in YAML: put the id in quotes")
+    fails_with(
+        check(broken),
+        f"{FILE}:21: survey[0].choices[1].id: "
+        "yes/no/true/false are read as true or false in YAML: put the id in quotes",
+    )
 
 
 def test_unquoted_yes_as_a_question_id_asks_for_quotes() -> None:
     broken = WHO.replace("- id: who", "- id: yes")
-    fails_with(check(broken), f"{FILE}:16: survey[0].id: "
-                              "yes/no/true/false are read as true or false in YAML: put the id in quotes")
+    fails_with(
+        check(broken),
+        f"{FILE}:16: survey[0].id: yes/no/true/false are read as true or false in YAML: put the id in quotes",
+    )
 
 
 def test_quoted_no_is_a_valid_choice_id() -> None:
@@ -185,29 +198,39 @@ def test_quoted_no_is_a_valid_choice_id() -> None:
 
 def test_an_unknown_question_type_lists_the_known_ones() -> None:
     broken = WHO.replace("type: single_choice", "type: multi_choice ")
-    fails_with(check(broken), f"{FILE}:17: survey[0].type: unknown question type 'multi_choice'; "
-                              "known: single_choice, multiple_choice, scale, number, yes_no, text, area")
+    fails_with(
+        check(broken),
+        f"{FILE}:17: survey[0].type: unknown question type 'multi_choice'; "
+        "known: single_choice, multiple_choice, scale, number, yes_no, text, area",
+    )
 
 
 def test_a_misspelt_field_is_named_with_the_fields_allowed() -> None:
     broken = WHO.replace("  choices:", "  optinal: true\n  choices:")
-    fails_with(check(broken), f"{FILE}:19: survey[0].optinal: unknown field; expected one of: "
-                              "choices, id, labels, max, max_choices, max_length, min, optional, "
-                              "show_if, text, type")
+    fails_with(
+        check(broken),
+        f"{FILE}:19: survey[0].optinal: unknown field; expected one of: "
+        "choices, id, labels, max, max_choices, max_length, min, optional, "
+        "show_if, text, type",
+    )
 
 
 def test_a_misspelt_consultation_field_is_named() -> None:
     header = HEADER.replace("topics: [social-care]", "topic: [social-care] ")
-    fails_with(check(WHO, header), f"{FILE}:14: topic: unknown field; expected one of: areas, "
-                                   "can_influence, cannot_influence, closes, contact, decision_by, "
-                                   "default_language, id, opens, organisation, spec_version, summary, "
-                                   "survey, title, topics")
+    fails_with(
+        check(WHO, header),
+        f"{FILE}:14: topic: unknown field; expected one of: areas, "
+        "can_influence, cannot_influence, closes, contact, decision_by, "
+        "default_language, id, opens, organisation, spec_version, summary, "
+        "survey, title, topics",
+    )
 
 
 def test_a_choice_question_with_one_choice_is_refused() -> None:
     broken = WHO.replace('    - {id: family, text: {en: "Someone I care for"}}', "")
-    fails_with(check(broken), f"{FILE}:20: survey[0].choices: "
-                              "needs a list of at least two choices, each with id and text")
+    fails_with(
+        check(broken), f"{FILE}:19: survey[0].choices: needs a list of at least two choices, each with id and text"
+    )
 
 
 def test_a_choice_label_longer_than_a_button_is_refused() -> None:
@@ -215,8 +238,10 @@ def test_a_choice_label_longer_than_a_button_is_refused() -> None:
     longer = label + "!"
     assert len(longer) == BUTTON_LABEL_MAX + 1
     broken = WHO.replace('"Someone I care for"', f'"{longer}"')
-    fails_with(check(broken), f"{FILE}:21: survey[0].choices[1].text.en: "
-                              f"too long for a button (41 characters; at most {BUTTON_LABEL_MAX})")
+    fails_with(
+        check(broken),
+        f"{FILE}:21: survey[0].choices[1].text.en: too long for a button (41 characters; at most {BUTTON_LABEL_MAX})",
+    )
 
 
 def test_a_choice_label_as_long_as_a_button_allows_is_accepted() -> None:
@@ -229,8 +254,11 @@ def test_a_choice_label_as_long_as_a_button_allows_is_accepted() -> None:
 def test_a_long_label_in_a_translation_is_refused_too() -> None:
     welsh = "Rhywun rwy'n gofalu amdano, sy'n byw yn agos"
     broken = WHO.replace('{en: "Someone I care for"}', f'{{en: "Someone I care for", cy: "{welsh}"}}')
-    fails_with(check(broken), f"{FILE}:21: survey[0].choices[1].text.cy: "
-                              f"too long for a button ({len(welsh)} characters; at most {BUTTON_LABEL_MAX})")
+    fails_with(
+        check(broken),
+        f"{FILE}:21: survey[0].choices[1].text.cy: "
+        f"too long for a button ({len(welsh)} characters; at most {BUTTON_LABEL_MAX})",
+    )
 
 
 RATING = """\
@@ -244,18 +272,21 @@ RATING = """\
 
 def test_a_scale_without_min_and_max_asks_for_both() -> None:
     broken = RATING.replace("  min: 1", "#").replace("  max: 5", "#")
-    fails_with(check(broken), f"{FILE}:16: survey[0].min: "
-                              "a scale needs whole-number min and max, e.g. min: 1, max: 5")
+    fails_with(check(broken), f"{FILE}:16: survey[0].min: a scale needs whole-number min and max, e.g. min: 1, max: 5")
 
 
 def test_a_scale_without_max_asks_for_both() -> None:
-    fails_with(check(RATING.replace("  max: 5", "#")), f"{FILE}:16: survey[0].min: "
-               "a scale needs whole-number min and max, e.g. min: 1, max: 5")
+    fails_with(
+        check(RATING.replace("  max: 5", "#")),
+        f"{FILE}:18: survey[0].min: a scale needs whole-number min and max, e.g. min: 1, max: 5",
+    )
 
 
 def test_a_scale_with_too_many_points_is_refused() -> None:
-    fails_with(check(RATING.replace("max: 5 ", "max: 20")), f"{FILE}:19: survey[0].max: "
-               "a scale runs from min to a larger max, with at most 11 points")
+    fails_with(
+        check(RATING.replace("max: 5 ", "max: 20")),
+        f"{FILE}:19: survey[0].max: a scale runs from min to a larger max, with at most 11 points",
+    )
 
 
 def test_a_scale_label_off_the_scale_is_refused() -> None:
@@ -268,8 +299,9 @@ def test_a_scale_label_off_the_scale_is_refused() -> None:
 
 def test_show_if_on_an_unknown_question_is_refused() -> None:
     broken = WHO_THEN_WHY.replace("{question: who,", "{question: whom,")
-    fails_with(check(broken), f"{FILE}:24: survey[1].show_if.question: "
-                              "'whom' is not an earlier question in this survey")
+    fails_with(
+        check(broken), f"{FILE}:24: survey[1].show_if.question: 'whom' is not an earlier question in this survey"
+    )
 
 
 def test_show_if_on_a_later_question_is_refused() -> None:
@@ -279,14 +311,17 @@ def test_show_if_on_a_later_question_is_refused() -> None:
       show_if: {question: who, in: [family]}              # line 18
       text: {en: "Why do they need care?"}                # line 19
     """
-    fails_with(check(textwrap.dedent(later) + WHO), f"{FILE}:18: survey[0].show_if.question: "
-                                                    "'who' is not an earlier question in this survey")
+    fails_with(
+        check(textwrap.dedent(later) + WHO),
+        f"{FILE}:18: survey[0].show_if.question: 'who' is not an earlier question in this survey",
+    )
 
 
 def test_show_if_on_a_choice_that_does_not_exist_lists_the_choices() -> None:
     broken = WHO_THEN_WHY.replace("in: [family]}", "in: [carer]} ")
-    fails_with(check(broken), f"{FILE}:24: survey[1].show_if.in[0]: "
-                              "'carer' is not a choice of question 'who' (me, family)")
+    fails_with(
+        check(broken), f"{FILE}:24: survey[1].show_if.in[0]: 'carer' is not a choice of question 'who' (me, family)"
+    )
 
 
 def test_show_if_on_a_text_question_is_refused() -> None:
@@ -296,8 +331,7 @@ def test_show_if_on_a_text_question_is_refused() -> None:
       show_if: {question: why, in: [money]}               # line 28
       text: {en: "Tell us more."}                         # line 29
     """)
-    fails_with(check(chained),
-               f"{FILE}:28: survey[2].show_if.question: cannot depend on a text question")
+    fails_with(check(chained), f"{FILE}:28: survey[2].show_if.question: cannot depend on a text question")
 
 
 def test_show_if_off_the_scale_is_refused() -> None:
@@ -307,8 +341,9 @@ def test_show_if_off_the_scale_is_refused() -> None:
       show_if: {question: rating, in: [0, 1]}             # line 23
       text: {en: "What is wrong?"}                        # line 24
     """)
-    fails_with(check(conditional),
-               f"{FILE}:23: survey[1].show_if.in[0]: 0 is not a point on the scale of question 'rating'")
+    fails_with(
+        check(conditional), f"{FILE}:23: survey[1].show_if.in[0]: 0 is not a point on the scale of question 'rating'"
+    )
 
 
 def test_show_if_reads_yes_and_no_as_the_answers_of_a_yes_no_question() -> None:
@@ -333,26 +368,31 @@ def test_show_if_reads_yes_and_no_as_the_answers_of_a_yes_no_question() -> None:
 
 def test_closes_before_opens_names_both_dates() -> None:
     header = HEADER.replace("closes: 2027-02-28T23:59:00Z", "closes: 2026-11-01T23:59:00Z")
-    fails_with(check(WHO, header), f"{FILE}:12: closes: closes (2026-11-01T23:59:00+00:00) "
-                                   "must be after opens (2026-11-15T09:00:00+00:00)")
+    fails_with(
+        check(WHO, header),
+        f"{FILE}:12: closes: closes (2026-11-01T23:59:00+00:00) must be after opens (2026-11-15T09:00:00+00:00)",
+    )
 
 
 def test_closes_at_the_moment_it_opens_is_refused() -> None:
     header = HEADER.replace("closes: 2027-02-28T23:59:00Z", "closes: 2026-11-15T09:00:00Z")
-    fails_with(check(WHO, header), f"{FILE}:12: closes: closes (2026-11-15T09:00:00+00:00) "
-                                   "must be after opens (2026-11-15T09:00:00+00:00)")
+    fails_with(
+        check(WHO, header),
+        f"{FILE}:12: closes: closes (2026-11-15T09:00:00+00:00) must be after opens (2026-11-15T09:00:00+00:00)",
+    )
 
 
 def test_a_date_without_a_time_zone_is_refused() -> None:
     header = HEADER.replace("opens: 2026-11-15T09:00:00Z", "opens: 2026-11-15T09:00:00 ")
-    fails_with(check(WHO, header),
-               f"{FILE}:11: opens: needs a time zone, e.g. 2027-01-31T23:59:00Z or +01:00")
+    fails_with(check(WHO, header), f"{FILE}:11: opens: needs a time zone, e.g. 2027-01-31T23:59:00Z or +01:00")
 
 
 def test_an_unknown_area_lists_the_known_ones() -> None:
     header = HEADER.replace("[sittingbourne, sheerness]", "[sittingbourne, chatham]  ")
-    fails_with(check(WHO, header, known_areas=SWALE_AREAS),
-               f"{FILE}:13: areas[1]: unknown area 'chatham'; known: faversham, sheerness, sittingbourne")
+    fails_with(
+        check(WHO, header, known_areas=SWALE_AREAS),
+        f"{FILE}:13: areas[1]: unknown area 'chatham'; known: faversham, sheerness, sittingbourne",
+    )
 
 
 def test_areas_are_not_checked_when_the_deployment_areas_are_not_given() -> None:
@@ -366,13 +406,11 @@ def test_areas_are_not_checked_when_the_deployment_areas_are_not_given() -> None
 
 
 def test_every_problem_is_reported_in_one_pass() -> None:
-    broken = (WHO_THEN_WHY.replace("  choices:", "  optinal: true\n  choices:")
-              .replace("in: [family]}", "in: [carer]}"))
+    broken = WHO_THEN_WHY.replace("  choices:", "  optinal: true\n  choices:").replace("in: [family]}", "in: [carer]}")
     header = HEADER.replace("closes: 2027-02-28T23:59:00Z", "closes: 2026-11-01T23:59:00Z")
     fails_with(
         check(broken, header),
-        f"{FILE}:12: closes: closes (2026-11-01T23:59:00+00:00) "
-        "must be after opens (2026-11-15T09:00:00+00:00)",
+        f"{FILE}:12: closes: closes (2026-11-01T23:59:00+00:00) must be after opens (2026-11-15T09:00:00+00:00)",
         f"{FILE}:19: survey[0].optinal: unknown field; expected one of: choices, id, labels, max, "
         "max_choices, max_length, min, optional, show_if, text, type",
         f"{FILE}:25: survey[1].show_if.in[0]: 'carer' is not a choice of question 'who' (me, family)",
@@ -384,7 +422,7 @@ def test_every_problem_is_reported_in_one_pass() -> None:
 
 def test_a_missing_translation_is_a_warning_naming_the_text() -> None:
     text = (EXAMPLES / "gp-opening-hours.yaml").read_text(encoding="utf-8")
-    untranslated = text.replace("      cy: \"Beth sy'n ei wneud yn anodd?\"\n", "")
+    untranslated = text.replace('      cy: "Beth sy\'n ei wneud yn anodd?"\n', "")
     assert untranslated != text
     result = load_consultation_text(untranslated, "gp-opening-hours.yaml")
     line = untranslated.splitlines().index("    show_if: {question: rating, in: [1, 2]}") + 2

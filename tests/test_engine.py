@@ -517,7 +517,9 @@ def test_skipped_source_hides_the_question_that_depends_on_it() -> None:
 
 
 # who -> wants_help (when nobody gets care) -> help_kind (when help is wanted) -> same_carers
-CHAIN = WHO + """
+CHAIN = (
+    WHO
+    + """
 - id: wants_help
   type: yes_no
   show_if: {question: who, in: [nobody]}
@@ -526,7 +528,9 @@ CHAIN = WHO + """
   type: text
   show_if: {question: wants_help, in: [yes]}
   text: {en: "What help would you like?"}
-""" + SAME_CARERS
+"""
+    + SAME_CARERS
+)
 
 
 def test_question_depending_on_a_hidden_question_is_hidden_too() -> None:
@@ -712,7 +716,9 @@ def test_a_change_that_shows_a_new_question_asks_it_before_the_review() -> None:
     assert (step.question.id, step.number, step.total) == ("why_not", 2, 3)
     state = accepted(engine.type_answer(state, "I manage"))
     assert at_review(engine, state) == {
-        "who": "nobody", "why_not": "I manage", "same_carers": "yes",
+        "who": "nobody",
+        "why_not": "I manage",
+        "same_carers": "yes",
     }
 
 
@@ -779,7 +785,10 @@ def test_a_resumed_change_keeps_its_restored_ticks_and_returns_to_the_review() -
     assert at_question(engine, changing).draft == ("evening",)
     state = accepted(engine.done(changing))
     assert engine.final_answers(state) == {
-        "visits": ["evening"], "evening_why": "I work days", "carers": 1.5, "same_carers": "yes",
+        "visits": ["evening"],
+        "evening_why": "I work days",
+        "carers": 1.5,
+        "same_carers": "yes",
     }
 
 
@@ -819,7 +828,10 @@ def test_every_change_of_step_gets_a_new_token() -> None:
         state = accepted(action(state))
         tokens.append(state.token)
     assert engine.final_answers(state) == {
-        "visits": ["evening"], "evening_why": "I work days", "carers": 4, "same_carers": "no",
+        "visits": ["evening"],
+        "evening_why": "I work days",
+        "carers": 4,
+        "same_carers": "no",
         "home": "faversham",
     }
     assert len(set(tokens)) == len(tokens), tokens

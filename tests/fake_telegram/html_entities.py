@@ -164,9 +164,7 @@ class _HtmlParser:
                 self.emit(ch)
                 self.pos += 1
         if self.open:
-            raise HtmlParseError(
-                f'Can\'t find end tag corresponding to start tag "{self.open[-1].name}"'
-            )
+            raise HtmlParseError(f'Can\'t find end tag corresponding to start tag "{self.open[-1].name}"')
         # Bot API order: by offset, then the longer (outer) entity first.
         self.entities.sort(key=lambda e: (e["offset"], -e["length"]))
         return ParsedText("".join(self.out), self.entities)
@@ -186,15 +184,11 @@ class _HtmlParser:
             raise HtmlParseError(f"Unclosed start tag at byte offset {self.byte_offset(begin)}")
         name = self.src[begin + 1 : self.pos].lower()
         if name not in _SUPPORTED_TAGS:
-            raise HtmlParseError(
-                f'Unsupported start tag "{name}" at byte offset {self.byte_offset(begin)}'
-            )
+            raise HtmlParseError(f'Unsupported start tag "{name}" at byte offset {self.byte_offset(begin)}')
         argument = self.take_attributes(name, begin)
         self.pos += 1  # the closing '>'
         if name == "span" and argument != "spoiler":
-            raise HtmlParseError(
-                f'Tag "span" must have class "tg-spoiler" at byte offset {self.byte_offset(begin)}'
-            )
+            raise HtmlParseError(f'Tag "span" must have class "tg-spoiler" at byte offset {self.byte_offset(begin)}')
         self.open.append(_OpenTag(name, argument, self.utf16, len(self.out)))
 
     def take_attributes(self, tag: str, begin: int) -> str:
@@ -208,18 +202,14 @@ class _HtmlParser:
             self.skip_spaces()
             if self.char(self.pos) != "=":
                 if self.char(self.pos) == "":
-                    raise HtmlParseError(
-                        f'Unclosed start tag "{tag}" at byte offset {self.byte_offset(begin)}'
-                    )
+                    raise HtmlParseError(f'Unclosed start tag "{tag}" at byte offset {self.byte_offset(begin)}')
                 if tag == "blockquote" and attr_name == "expandable":
                     argument = "1"
                 continue
             self.pos += 1
             self.skip_spaces()
             if self.char(self.pos) == "":
-                raise HtmlParseError(
-                    f'Unclosed start tag "{tag}" at byte offset {self.byte_offset(begin)}'
-                )
+                raise HtmlParseError(f'Unclosed start tag "{tag}" at byte offset {self.byte_offset(begin)}')
             value = self.take_attribute_value()
             if self.char(self.pos) == "":
                 raise HtmlParseError(f"Unclosed start tag at byte offset {self.byte_offset(begin)}")
@@ -231,9 +221,7 @@ class _HtmlParser:
         while not self.is_space(self.pos) and self.char(self.pos) not in "=>/\"'":
             self.pos += 1
         if self.pos == start:
-            raise HtmlParseError(
-                f'Empty attribute name in the tag "{tag}" at byte offset {self.byte_offset(begin)}'
-            )
+            raise HtmlParseError(f'Empty attribute name in the tag "{tag}" at byte offset {self.byte_offset(begin)}')
         return self.src[start : self.pos]
 
     def take_attribute_value(self) -> str:
@@ -244,9 +232,7 @@ class _HtmlParser:
             while _is_name_token_char(self.char(self.pos)):
                 self.pos += 1
             if not self.is_space(self.pos) and self.char(self.pos) != ">":
-                raise HtmlParseError(
-                    f"Unexpected end of name token at byte offset {self.byte_offset(start)}"
-                )
+                raise HtmlParseError(f"Unexpected end of name token at byte offset {self.byte_offset(start)}")
             return self.src[start : self.pos].lower()
         self.pos += 1
         value: list[str] = []

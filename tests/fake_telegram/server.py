@@ -62,20 +62,19 @@ MAX_PLACEHOLDER_LENGTH = 64
 MAX_COMMANDS = 100
 
 CONFLICT_OTHER_POLL = (
-    "Conflict: terminated by other getUpdates request; "
-    "make sure that only one bot instance is running"
+    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 )
 CONFLICT_WEBHOOK = (
-    "Conflict: can't use getUpdates method while webhook is active; "
-    "use deleteWebhook to delete the webhook first"
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
 )
+# 400 descriptions below go through _bad(), which adds Telegram's "Bad Request: " prefix.
 NOT_MODIFIED = (
-    "Bad Request: message is not modified: specified new message content and reply markup "
+    "message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
 )
-QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
-REPLY_MARKUP_UNPARSABLE = "Bad Request: can't parse reply keyboard markup JSON object"
-REPLY_MARKUP_TOO_LONG = "Bad Request: reply markup is too long"
+QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
+REPLY_MARKUP_UNPARSABLE = "can't parse reply keyboard markup JSON object"
+REPLY_MARKUP_TOO_LONG = "reply markup is too long"
 BUTTON_PREFIX = "Bad Request: can't parse inline keyboard button: "
 
 # Update types delivered when allowed_updates was never set (or set to []), per the docs.
@@ -493,9 +492,7 @@ class FakeTelegram:
             raise RuntimeError("FakeTelegram already started")
         ready = threading.Event()
         failure: list[BaseException] = []
-        self._thread = threading.Thread(
-            target=self._serve, args=(ready, failure), name="fake-telegram", daemon=True
-        )
+        self._thread = threading.Thread(target=self._serve, args=(ready, failure), name="fake-telegram", daemon=True)
         self._thread.start()
         ready.wait(10)
         if failure:
@@ -529,9 +526,11 @@ class FakeTelegram:
         # Telegram accepts uploads up to 50 MB; aiohttp's default body limit is 1 MB.
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        # handler_cancellation: a bot process that dies mid long poll must not leave a parked
+        # getUpdates behind, or wait_for_polling() would see the dead bot as still polling.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, 0, shutdown_timeout=1.0)
+        site = web.TCPSite(self._runner, self._host, 0)
         await site.start()
         self._port = self._runner.addresses[0][1]
 
@@ -600,9 +599,7 @@ class FakeTelegram:
     def _record(self, method: str, params: _Params, outcome: Any) -> web.Response:
         if isinstance(outcome, _ApiError):
             status, body = outcome.code, outcome.envelope()
-            call = ApiCall(
-                method, params.for_log(), status, None, outcome.description, self.clock()
-            )
+            call = ApiCall(method, params.for_log(), status, None, outcome.description, self.clock())
         else:
             status, body = 200, {"ok": True, "result": outcome}
             call = ApiCall(method, params.for_log(), status, outcome, None, self.clock())
@@ -890,9 +887,7 @@ class FakeTelegram:
         chat, message = self._editable(params)
         if message.kind != "text":
             raise _bad("there is no text in the message to edit")
-        formatted = self._formatted(
-            params, "text", "entities", limit=MAX_TEXT_LENGTH, too_long="MESSAGE_TOO_LONG"
-        )
+        formatted = self._formatted(params, "text", "entities", limit=MAX_TEXT_LENGTH, too_long="MESSAGE_TOO_LONG")
         markup = self._reply_markup(params, inline_only=True)
         unchanged = (formatted.text, formatted.entities, markup) == (
             message.text,
@@ -900,16 +895,16 @@ class FakeTelegram:
             _inline_markup(message),
         )
         if unchanged:
-            raise _bad(NOT_MODIFIED.removeprefix("Bad Request: "))
+            raise _bad(NOT_MODIFIED)
         _apply_text(message, formatted)
-        _replace_inline_markup(message, markup)  # no reply_markup: the inline keyboard goes
+        _replace_inline_markup(message, markup)  # without reply_markup the keyboard goes away
         return self._store_edit(chat, message)
 
     def _api_edit_message_reply_markup(self, params: _Params) -> dict[str, Any]:
         chat, message = self._editable(params)
         markup = self._reply_markup(params, inline_only=True)
         if markup == _inline_markup(message):
-            raise _bad(NOT_MODIFIED.removeprefix("Bad Request: "))
+            raise _bad(NOT_MODIFIED)
         _replace_inline_markup(message, markup)
         return self._store_edit(chat, message)
 
@@ -946,7 +941,7 @@ class FakeTelegram:
             and self.clock() - query.issued_at > self.callback_query_timeout
         )
         if query is None or query.answer is not None or expired:
-            raise _bad(QUERY_INVALID.removeprefix("Bad Request: "))
+            raise _bad(QUERY_INVALID)
         text = params.text("text")
         if text is not None and len(text) > MAX_CALLBACK_ANSWER_LENGTH:
             raise _bad("MESSAGE_TOO_LONG")
@@ -1033,11 +1028,11 @@ class FakeTelegram:
         return _Formatted(raw, text, entities, parse_mode)
 
     def _reply_markup(self, params: _Params, *, inline_only: bool = False) -> dict[str, Any] | None:
-        markup = params.json("reply_markup", error=REPLY_MARKUP_UNPARSABLE[13:])
+        markup = params.json("reply_markup", error=REPLY_MARKUP_UNPARSABLE)
         if markup is None:
             return None
         if not isinstance(markup, dict):
-            raise _bad(REPLY_MARKUP_UNPARSABLE[13:])
+            raise _bad(REPLY_MARKUP_UNPARSABLE)
         if "inline_keyboard" in markup:
             _check_inline_keyboard(markup["inline_keyboard"])
         elif inline_only:
@@ -1047,7 +1042,7 @@ class FakeTelegram:
         elif markup.get("force_reply") is True:
             _check_placeholder(markup)
         elif markup.get("remove_keyboard") is not True:
-            raise _bad(REPLY_MARKUP_UNPARSABLE[13:])
+            raise _bad(REPLY_MARKUP_UNPARSABLE)
         return markup
 
     def _reply_target(self, chat: _Chat, params: _Params) -> int | None:
@@ -1324,8 +1319,8 @@ class FakeTelegram:
     def tap_reply_button(self, user: FakeUser, text: str, chat_id: int | None = None) -> int:
         """Tap a button of the reply keyboard the bot last showed in the chat."""
         with self._lock:
-            chat = self._chats[user.id if chat_id is None else chat_id]
-            keyboard = chat.reply_keyboard
+            chat = self._chats.get(user.id if chat_id is None else chat_id)
+            keyboard = chat.reply_keyboard if chat else None
         labels = [label for row in keyboard or [] for label in row]
         if text not in labels:
             raise AssertionError(f"no reply-keyboard button {text!r}; the keyboard shows {labels}")
@@ -1371,19 +1366,13 @@ class FakeTelegram:
 
     def callback_answers(self, user: FakeUser) -> list[CallbackAnswer]:
         with self._lock:
-            return [
-                q.answer
-                for q in self._queries.values()
-                if q.user_id == user.id and q.answer is not None
-            ]
+            return [q.answer for q in self._queries.values() if q.user_id == user.id and q.answer is not None]
 
     def unanswered_callback_queries(self) -> list[str]:
         with self._lock:
             return [q.id for q in self._queries.values() if q.answer is None]
 
-    def commands(
-        self, scope: dict[str, Any] | None = None, language_code: str = ""
-    ) -> list[dict[str, str]]:
+    def commands(self, scope: dict[str, Any] | None = None, language_code: str = "") -> list[dict[str, str]]:
         """The commands the bot set for this scope and language (exact match, as Telegram)."""
         key = json.dumps(scope or {"type": "default"}, sort_keys=True)
         with self._lock:
@@ -1451,8 +1440,7 @@ class FakeTelegram:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise AssertionError(
-                        f"no getUpdates long poll within {timeout}s; "
-                        f"last errors: {self._recent_errors()}"
+                        f"no getUpdates long poll within {timeout}s; last errors: {self._recent_errors()}"
                     )
                 self._changed.wait(remaining)
 
@@ -1483,8 +1471,7 @@ class FakeTelegram:
 
     def _timeout_report(self, chat: _Chat, after: int, timeout: float) -> str:
         recent = [
-            f"  #{e.seq} msg {e.message_id}{' (edit)' if e.edited else ''}: "
-            f"{e.text[:120]!r} buttons={e.labels}"
+            f"  #{e.seq} msg {e.message_id}{' (edit)' if e.edited else ''}: {e.text[:120]!r} buttons={e.labels}"
             for e in chat.events[-6:]
         ]
         return (
@@ -1502,6 +1489,8 @@ class FakeTelegram:
         """Run ``work`` on the server loop (where all mutation happens) and wake long polls."""
         if self._loop is None or self._thread is None:
             raise RuntimeError("FakeTelegram is not started")
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("driver methods block; call them from the test, not the server loop")
 
         async def run() -> T:
             with self._lock:
@@ -1557,15 +1546,16 @@ class FakeTelegram:
     def _push_member_update(self, user: FakeUser, *, old: str, new: str) -> None:
         def work() -> int:
             chat = self._chats[user.id]
+            new_member: dict[str, Any] = {"status": new, "user": dict(self._bot_user)}
+            if new == "kicked":
+                new_member["until_date"] = 0  # banned forever: the resident blocked the bot
             change = {
                 "chat": chat.to_api(),
                 "from": user.to_api(),
                 "date": int(time.time()),
                 "old_chat_member": {"status": old, "user": dict(self._bot_user)},
-                "new_chat_member": {"status": new, "user": dict(self._bot_user)},
+                "new_chat_member": new_member,
             }
-            if new == "kicked":
-                change["new_chat_member"]["until_date"] = 0
             return self._push_update({"my_chat_member": change})
 
         if self._loop is not None and self._thread is not None:
@@ -1593,9 +1583,7 @@ class FakeTelegram:
         chat = self._chats.get(message.chat_id)
         live = chat.bot_messages.get(message.message_id) if chat else None
         if live is None or live.deleted:
-            raise AssertionError(
-                f"message {message.message_id} is gone from chat {message.chat_id}"
-            )
+            raise AssertionError(f"message {message.message_id} is gone from chat {message.chat_id}")
         return live
 
 
@@ -1629,7 +1617,7 @@ def _check_inline_keyboard(rows: Any) -> None:
         raise _bad('field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays')
     total = sum(len(row) for row in rows)
     if total > MAX_INLINE_BUTTONS or any(len(row) > MAX_INLINE_BUTTONS_PER_ROW for row in rows):
-        raise _bad(REPLY_MARKUP_TOO_LONG.removeprefix("Bad Request: "))
+        raise _bad(REPLY_MARKUP_TOO_LONG)
     for row in rows:
         for button in row:
             _check_inline_button(button)
@@ -1675,7 +1663,7 @@ def _check_reply_keyboard(markup: dict[str, Any]) -> None:
         raise _bad('field "keyboard" of the ReplyKeyboardMarkup must be an Array of Arrays')
     total = sum(len(row) for row in rows)
     if total > MAX_REPLY_BUTTONS or any(len(row) > MAX_REPLY_BUTTONS_PER_ROW for row in rows):
-        raise _bad(REPLY_MARKUP_TOO_LONG.removeprefix("Bad Request: "))
+        raise _bad(REPLY_MARKUP_TOO_LONG)
     for row in rows:
         for button in row:
             label = button if isinstance(button, str) else (button or {}).get("text")
@@ -1714,13 +1702,11 @@ def _apply_markup(message: BotMessage, markup: dict[str, Any] | None) -> None:
         return
     if "inline_keyboard" in markup:
         message.buttons = [
-            [(button["text"], _button_value(button)) for button in row]
-            for row in markup["inline_keyboard"]
+            [(button["text"], _button_value(button)) for button in row] for row in markup["inline_keyboard"]
         ]
     elif "keyboard" in markup:
         message.reply_keyboard = [
-            [button if isinstance(button, str) else button["text"] for button in row]
-            for row in markup["keyboard"]
+            [button if isinstance(button, str) else button["text"] for button in row] for row in markup["keyboard"]
         ]
 
 
@@ -1750,12 +1736,9 @@ def _find_callback(message: BotMessage, label: str | None, data: str | None) -> 
                     raise AssertionError(f"button {button['text']!r} sends no callback query")
                 return str(button["callback_data"])
     wanted = repr(label) if label is not None else f"with callback_data {data!r}"
-    buttons = [
-        (b["text"], b.get("callback_data")) for row in markup["inline_keyboard"] for b in row
-    ]
+    buttons = [(b["text"], b.get("callback_data")) for row in markup["inline_keyboard"] for b in row]
     raise AssertionError(
-        f"no button {wanted} on message {message.message_id} {message.text[:80]!r}; "
-        f"current buttons: {buttons}"
+        f"no button {wanted} on message {message.message_id} {message.text[:80]!r}; current buttons: {buttons}"
     )
 
 

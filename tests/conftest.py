@@ -1,0 +1,34 @@
+"""Shared fixtures: the fake Bot API server and the real bot process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e_support import BotProcess, Resident
+from tests.fake_telegram import FakeTelegram
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTelegram]:
+    server = FakeTelegram().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def bot(fake: FakeTelegram, tmp_path: Path) -> Iterator[BotProcess]:
+    process = BotProcess(fake, tmp_path)
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def resident(fake: FakeTelegram) -> Resident:
+    return Resident(fake, fake.add_user("Amina", language_code="en-GB"))

@@ -1,0 +1,187 @@
+"""End to end: the real `haveyoursay run` process, a fake Bot API server, a resident tapping buttons."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from tests.e2e_support import DATA, EXAMPLES, BotProcess, Resident
+from tests.fake_telegram import BotMessage, FakeTelegram
+
+
+def open_for_years(example: Path, folder: Path) -> Path:
+    """A copy of a consultation file that is open from 2020 to 2099, so tests do not age."""
+    text = example.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^opens: .*$", "opens: 2020-01-01T09:00:00Z", text)
+    text = re.sub(r"(?m)^closes: .*$", "closes: 2099-12-31T23:59:00Z", text)
+    copy = folder / example.name
+    copy.write_text(text, encoding="utf-8")
+    return copy
+
+
+def onboard(resident: Resident) -> BotMessage:
+    """Acknowledge the privacy notice, skip area and interests; return the list of consultations."""
+    resident.say("/start", expect="Your privacy")
+    resident.tap("I understand", expect="Which area do you live in?")
+    resident.tap("Skip", expect="What would you like to hear about?")
+    return resident.then(resident.tap("Done", expect="You're all set"))
+
+
+def test_a_resident_takes_part_from_first_contact_to_receipt(bot: BotProcess, resident: Resident, tmp_path: Path,
+                                                            fake: FakeTelegram) -> None:
+    bot.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
+    bot.start()
+
+    welcome = resident.say("/start", expect="Your privacy")
+    assert "Welcome to Have Your Say from Swale Health and Care Partnership." in welcome.text
+    assert "Cymraeg" in welcome.labels
+    assert bot.query("SELECT COUNT(*) FROM residents") == [(0,)], "nothing is stored before the notice is acknowledged"
+
+    resident.tap("I understand", expect="Which area do you live in?")
+    resident.say("ME10 1AB", expect="What would you like to hear about?")
+    topics = resident.tap("⬜ GP and primary care", expect="What would you like to hear about?")
+    assert "✅ GP and primary care" in topics.labels
+    listing = resident.tap("Done", expect="Open consultations")
+    assert "GP opening hours" in listing.text and "Closes on 31 December 2099" in listing.text
+    assert fake.reply_keyboard(resident.chat_id) == [["📋 Consultations"], ["🌐 Language", "❓ Help"]]
+
+    card = resident.tap("GP opening hours", expect="What you can influence")
+    for heading in ("What you cannot influence", "Who decides, and when", "Questions or concerns"):
+        assert heading in card.text
+    question = resident.tap("Take part", expect="Question 1 of 7")
+    assert "When did you last contact your GP practice?" in question.text
+
+    # Odd input gets a kind reminder and the same question; nothing is recorded.
+    assert "Question 1 of 7" in resident.send(fake.send_sticker, expect="I can only read text").text
+    assert "Question 1 of 7" in resident.say("hello", expect="Please answer by tapping").text
+
+    resident.tap("In the last week", expect="Question 2 of 7")
+    resident.tap("⬜ Before 8am", expect="✅ Before 8am")
+    resident.tap("⬜ After 6:30pm", expect="Question 2 of 7")
+    resident.tap_and_settle("⬜ Saturday")
+    assert resident.last_notice() == "You can choose up to 2 answers. Untick one to choose another."
+    resident.tap("Done", expect="Question 3 of 7")
+    resident.tap("2", expect="Question 4 of 7")
+
+    too_long = resident.say("x" * 1001, expect="Your answer is too long")
+    assert "Question 4 of 7" in too_long.text
+    resident.say("The phone line is always busy <before> 8am & I give up", expect="Question 5 of 7")
+    back = resident.tap("« Back", expect="Question 4 of 7")
+    assert "Your answer so far: The phone line is always busy <before> 8am & I give up" in back.text
+    resident.tap("Keep this answer", expect="Question 5 of 7")
+    resident.tap("Yes", expect="Question 6 of 7")
+    assert "Please type a number" in resident.say("lots", expect="Question 6 of 7").text
+    resident.say("15", expect="Question 7 of 7")
+    review = resident.say("Sheerness", expect="Please check your answers")
+    assert "What makes it hard?" in review.text
+
+    # Change the rating so that the follow-up question no longer applies.
+    resident.tap("Change an answer", expect="Which answer do you want to change?")
+    resident.tap("3. How easy is it to get an appointment?", expect="Question 3 of")
+    review = resident.tap("4", expect="Please check your answers")
+    assert "What makes it hard?" not in review.text
+
+    receipt = resident.tap("Submit", expect="We have received your answers")
+    assert "The partnership board, in March 2027." in receipt.text
+
+    [(answers, language)] = bot.query("SELECT answers, language FROM responses WHERE submitted_at IS NOT NULL")
+    assert json.loads(answers) == {
+        "last_visit": "week", "good_times": ["early", "evening"], "rating": 4, "online": "yes",
+        "travel_minutes": 15, "home_area": "sheerness",
+    }
+    assert language == "en"
+    assert bot.query("SELECT area_id FROM residents") == [("sittingbourne",)]
+    assert bot.query("SELECT topic_id FROM resident_topics") == [("primary-care",)]
+    stored = json.dumps(bot.query("SELECT * FROM responses"))
+    assert str(resident.chat_id) not in stored, "responses never carry the Telegram id"
+
+    again = resident.say("/start gp-opening-hours", expect="GP opening hours")
+    assert "You have already taken part in this consultation. Thank you!" in again.text
+    assert "Take part" not in again.labels
+
+
+def test_a_survey_survives_sigkill_and_resumes_at_the_same_question(bot: BotProcess, resident: Resident,
+                                                                    tmp_path: Path) -> None:
+    bot.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
+    bot.start()
+    resident.tap("GP opening hours", on=onboard(resident), expect="Take part")
+    resident.tap("Take part", expect="Question 1 of 7")
+    resident.tap("Longer ago", expect="Question 2 of 7")
+    resident.tap("⬜ Saturday", expect="✅ Saturday")
+
+    bot.kill()
+    bot.start()
+
+    resumed = resident.say("/start", expect="Here is where you left off")
+    assert "Question 2 of 7" in resumed.text
+    assert "✅ Saturday" in resumed.labels, "a ticked choice is remembered across the crash"
+    resident.tap("Done", expect="Question 3 of 7")
+    resident.tap("5", expect="Question 4 of 6")
+    resident.tap("No", expect="Question 5 of 6")
+    resident.tap("Skip", expect="Question 6 of 6")
+    resident.tap("Skip", expect="Please check your answers")
+    resident.tap("Submit", expect="We have received your answers")
+
+    [(answers,)] = bot.query("SELECT answers FROM responses WHERE submitted_at IS NOT NULL")
+    assert json.loads(answers) == {
+        "last_visit": "longer", "good_times": ["weekend"], "rating": 5, "online": "no",
+        "travel_minutes": None, "home_area": None,
+    }
+
+
+def test_a_deep_link_opens_the_consultation_after_the_privacy_notice(bot: BotProcess, resident: Resident,
+                                                                     tmp_path: Path) -> None:
+    bot.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
+    bot.start()
+    resident.say("/start gp-opening-hours", expect="Your privacy")
+    resident.tap("I understand", expect="Which area do you live in?")
+    resident.tap("Faversham", expect="What would you like to hear about?")
+    card = resident.tap("Done", expect="What you can influence")
+    assert card.text.startswith("GP opening hours")
+    assert "Take part" in card.labels
+
+
+def test_a_button_from_an_old_message_records_nothing(bot: BotProcess, resident: Resident, tmp_path: Path,
+                                                      fake: FakeTelegram) -> None:
+    bot.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
+    bot.start()
+    resident.tap("GP opening hours", on=onboard(resident), expect="Take part")
+    first = resident.tap("Take part", expect="Question 1 of 7")
+    old_week = first.button_data("In the last week")
+    resident.tap("Longer ago", expect="Question 2 of 7")
+
+    current = resident.send(lambda user: fake.press_stale_button(user, first, old_week), expect="Question 2 of 7")
+    assert resident.last_notice() == "That button is out of date. Here is where you are now."
+    assert "Which times suit you best?" in current.text
+    [(state,)] = bot.query("SELECT state FROM responses")
+    assert json.loads(state)["answers"] == {"last_visit": "longer"}
+
+
+def test_a_closed_consultation_says_so_with_its_closing_date(bot: BotProcess, resident: Resident) -> None:
+    bot.import_consultations(DATA / "closed.yaml")
+    bot.start()
+    onboard(resident)
+    card = resident.say("/start old-pharmacy-hours", expect="Pharmacy opening hours")
+    assert "This consultation closed on 28 February 2025. Thank you for your interest." in card.text
+    assert "Take part" not in card.labels
+
+
+def test_in_a_group_the_bot_only_points_to_a_private_chat(bot: BotProcess, fake: FakeTelegram) -> None:
+    bot.start()
+    group = fake.add_group("Sheppey residents")
+    member = fake.add_user("Tom")
+    mark = fake.mark(group)
+    fake.send_text(member, "/start", chat_id=group)
+    reply = fake.wait_for_message(group, since=mark)
+    assert reply.text == "I only work in private chats. Please send me a private message: @HaveYourSayTestBot"
+    assert bot.query("SELECT COUNT(*) FROM residents") == [(0,)]
+    assert bot.query("SELECT COUNT(*) FROM responses") == [(0,)]
+
+
+def test_run_without_a_token_says_where_to_get_one(tmp_path: Path, fake: FakeTelegram) -> None:
+    process = BotProcess(fake, tmp_path)
+    del process.env["TELEGRAM_BOT_TOKEN"]
+    result = process.command("run")
+    assert result.returncode == 2
+    assert "TELEGRAM_BOT_TOKEN is not set" in result.stderr and "@BotFather" in result.stderr
