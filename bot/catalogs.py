@@ -24,10 +24,28 @@ LOCALES = ROOT / "locales"
 TEMPLATE = LOCALES / "messages.pot"
 SOURCES = ("bot", "conversations")
 KEYWORDS = {"_": None, "n_": (1, 2)}
-# Where CLDR has more plural categories than Babel's gettext rule keeps apart, say them all:
-# Welsh distinguishes zero, one, two, few (3), many (6) and other.
-PLURAL_FORMS = {
-    "cy": (6, "(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n==3 ? 3 : n==6 ? 4 : 5)"),
+# Each language's plural forms: the CLDR category of each form, in order, and the gettext
+# rule that picks the form. Babel's defaults merge some of Welsh's six categories and order
+# Arabic's differently from gettext's usual rule, so every language is spelled out here and
+# tests/test_catalogs.py checks each rule against CLDR's categories through Babel.
+PLURALS: dict[str, tuple[tuple[str, ...], str]] = {
+    "cy": (("zero", "one", "two", "few", "many", "other"),
+           "(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n==3 ? 3 : n==6 ? 4 : 5)"),
+    "ar": (("zero", "one", "two", "few", "many", "other"),
+           "(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5)"),
+    "pl": (("one", "few", "many"),
+           "(n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<12 || n%100>14) ? 1 : 2)"),
+    "uk": (("one", "few", "many"),
+           "(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<12 || n%100>14) ? 1 : 2)"),
+    "ro": (("one", "few", "other"),
+           "(n==1 ? 0 : (n==0 || (n%100>0 && n%100<20)) ? 1 : 2)"),
+    "pa": (("one", "other"), "(n > 1)"),
+    "bn": (("one", "other"), "(n > 1)"),
+    "pt": (("one", "other"), "(n > 1)"),
+    "ur": (("one", "other"), "(n != 1)"),
+    "es": (("one", "other"), "(n != 1)"),
+    "so": (("one", "other"), "(n != 1)"),
+    "en": (("one", "other"), "(n != 1)"),
 }
 HEADER = (
     "Have Your Say: messages residents read, in {name}.\n"
@@ -75,8 +93,9 @@ def add(language: str) -> Path:
         raise SystemExit(f"{path} already exists")
     locale = Locale.parse(language)
     catalog = Catalog(locale=locale, project="haveyoursay", domain="messages", fuzzy=False)
-    if language in PLURAL_FORMS:
-        catalog._num_plurals, catalog._plural_expr = PLURAL_FORMS[language]
+    if language in PLURALS:
+        categories, rule = PLURALS[language]
+        catalog._num_plurals, catalog._plural_expr = len(categories), rule
     catalog.header_comment = "# " + HEADER.format(name=locale.english_name).replace("\n", "\n# ")
     catalog.update(extract())
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -59,7 +59,7 @@ class SurveyView:
             lines.append(
                 f"<b>{self._escaped(self.text(question.text))}</b>\n{self._escaped(self.answer_text(question, answer))}"
             )
-        lines.append(t._("Tap Submit to send your answers, or Change to correct one."))
+        lines.append(t._("Tap Submit to send your answers, or “Change an answer” to correct one."))
         buttons = (
             (Button(t._("Submit"), self._data(state.token, "submit")),),
             (Button(t._("Change an answer"), self._data(state.token, "changes")),),
