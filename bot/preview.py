@@ -30,10 +30,12 @@ def run_preview(
     language: str | None,
     deployment: Deployment,
     default_language: str,
-    stdin: TextIO = sys.stdin,
-    stdout: TextIO = sys.stdout,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
 ) -> int:
     """Show each screen; read a button number or a typed answer; stop at the receipt or on end of input."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
     areas = {a.id for a in deployment.areas} if deployment.areas else None
     result = load_consultation_file(path, known_areas=areas)
     if result.consultation is None:

@@ -835,3 +835,37 @@ def test_every_change_of_step_gets_a_new_token() -> None:
         "home": "faversham",
     }
     assert len(set(tokens)) == len(tokens), tokens
+
+
+def test_back_after_a_change_walks_the_shown_questions_backwards() -> None:
+    engine = engine_for(CONDITIONAL)
+    s = accepted(engine.choose(engine.start(), "nobody"))
+    s = accepted(engine.type_answer(s, "I manage"))
+    s = accepted(engine.choose(s, "yes"))
+    s = accepted(engine.choose(accepted(engine.change(s, "who")), "me"))
+    assert at_review(engine, s) == {"who": "me", "same_carers": "yes"}
+    s = accepted(engine.back(s))
+    assert current(engine, s) == "same_carers"
+    s = accepted(engine.back(s))
+    assert current(engine, s) == "who", "the question hidden by the change is passed over"
+    assert engine.back(s) == Rejected("at_first_question")
+
+
+def test_a_huge_exponent_is_refused_without_being_expanded() -> None:
+    engine = engine_for(CARERS)
+    assert engine.type_answer(engine.start(), "1e200000") == Rejected("not_a_number", {"min": 0, "max": 50})
+
+
+@pytest.mark.parametrize(
+    ("typed", "language", "stored"),
+    [("1.500", "de", 1500), ("1 500", "pl", 1500), ("1,500", "en", 1500), ("2,5", "pl", 2.5)],
+)
+def test_numbers_are_read_in_the_residents_own_convention(typed: str, language: str, stored: float) -> None:
+    engine = engine_for(CARERS.replace("max: 50", "max: 5000"))
+    s = accepted(engine.type_answer(engine.start(), typed, language))
+    assert s.answers == {"carers": stored}
+
+
+def test_a_decimal_comma_in_english_is_refused_rather_than_misread() -> None:
+    engine = engine_for(CARERS)
+    assert engine.type_answer(engine.start(), "1,5", "en") == Rejected("not_a_number", {"min": 0, "max": 50})

@@ -6,6 +6,7 @@ leave and come back, even after a restart, to the same question.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -149,9 +150,9 @@ class SurveyEngine:
         return {q.id: state.answers[q.id] for q in self._visible_answered(state.answers)}
 
     def missing_required(self, state: SurveyState) -> Question | None:
-        """The first shown question still without an answer, if any."""
+        """The first shown, compulsory question still without an answer, if any."""
         for q in self.questions:
-            if self._visible(q, state.answers, optimistic=False) and q.id not in state.answers:
+            if not q.optional and self._visible(q, state.answers, optimistic=False) and q.id not in state.answers:
                 return q
         return None
 
@@ -234,10 +235,13 @@ class SurveyEngine:
         if state.reviewing:
             return Accepted(self._show(replace(state, reviewing=False), state.path[-1]))
         if state.editing:
-            return Accepted(replace(state, reviewing=True, editing=False, draft=(), token=self._make_token()))
-        if len(state.path) < 2:
-            return Rejected("at_first_question")
+            return Accepted(self._review(state, state.answers))
         path = state.path[:-1]
+        # A question hidden by a later change of answer is passed over.
+        while path and not self._is_shown(path[-1], state.answers):
+            path = path[:-1]
+        if not path:
+            return Rejected("at_first_question")
         return Accepted(self._show(replace(state, path=path), path[-1]))
 
     def change(self, state: SurveyState, question_id: str) -> Result:
@@ -289,14 +293,24 @@ class SurveyEngine:
         if state.editing:
             pending = self._first_unanswered_after(question, answers)
             if pending is None:
-                return replace(
-                    state, answers=answers, reviewing=True, editing=False, draft=(), token=self._make_token()
-                )
+                return self._review(state, answers)
             return self._show(replace(state, answers=answers, path=(*state.path, pending.id)), pending.id)
         following = self._next_visible(self._index[question.id], answers)
         if following is None:
-            return replace(state, answers=answers, reviewing=True, draft=(), token=self._make_token())
+            return self._review(state, answers)
         return self._show(replace(state, answers=answers, path=(*state.path, following.id)), following.id)
+
+    def _review(self, state: SurveyState, answers: dict[str, Answer]) -> SurveyState:
+        """To the summary. The path becomes the questions now shown, so Back walks them in order."""
+        path = tuple(q.id for q in self._visible_answered(answers))
+        return replace(
+            state, answers=answers, path=path or state.path, reviewing=True, editing=False, draft=(),
+            token=self._make_token(),
+        )
+
+    def _is_shown(self, question_id: str, answers: dict[str, Answer]) -> bool:
+        question = self._by_id(question_id)
+        return question is not None and self._visible(question, answers, optimistic=False)
 
     def _show(self, state: SurveyState, question_id: str) -> SurveyState:
         """Move to a question, with its earlier multiple-choice answer ticked again."""
@@ -345,17 +359,33 @@ class SurveyEngine:
         return given is not None and given in condition.values
 
 
+MAX_NUMBER_TEXT = 24
+NUMBER_TEXT = re.compile(r"^[+-]?[0-9][0-9 .,'\u00a0\u202f]*$")
+
+
 def _parse_number(text: str, language: str) -> int | float | None:
-    """A number as the resident writes it in their language ("1,5" in Polish, "1.5" in English)."""
-    cleaned = text.replace(" ", "").replace("\u00a0", "")
-    value: Decimal | None = None
+    """A number as the resident writes it in their language ("1,5" in Polish, "1.500" in German).
+
+    Only digits, separators and a sign are read, and only a short text: exponents such
+    as "1e999999" would take the bot minutes to expand.
+    """
+    if len(text) > MAX_NUMBER_TEXT or not NUMBER_TEXT.match(text):
+        return None
     try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        try:
-            value = parse_decimal(cleaned, locale=language, strict=False)
-        except (NumberFormatError, ValueError, LookupError):
-            return None
-    if not value.is_finite():
+        value = parse_decimal(text, locale=language, strict=True)
+    except (NumberFormatError, ValueError, LookupError):
+        value = _plain_number(text)
+    if value is None or not value.is_finite():
         return None
     return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _plain_number(text: str) -> Decimal | None:
+    """Digits with at most a decimal point, when the resident's own convention did not fit."""
+    cleaned = re.sub(r"[ \u00a0\u202f]", "", text)
+    if "," in cleaned:
+        return None  # ambiguous: a decimal comma or a thousands separator
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:
+        return None

@@ -216,6 +216,7 @@ class _Reader:
         self.problems: list[Problem] = []
         self.default_language = "en"
         self.languages_used: set[str] = set()
+        self.raw_question_ids: list[str] = []
 
     @property
     def has_errors(self) -> bool:
@@ -282,7 +283,7 @@ class _Reader:
             self.error((*path, key), "is missing")
             return None
         if isinstance(value, bool):
-            self.error((*path, key), "yes/no/true/false are read as true or false in YAML: put the id in quotes")
+            self.error((*path, key), "yes/no/on/off/true/false are read as true or false in YAML: put the id in quotes")
             return None
         value = str(value)
         if not pattern.match(value):
@@ -359,6 +360,7 @@ class _Reader:
             return ()
         questions: list[Question] = []
         seen: dict[str, int] = {}
+        self.raw_question_ids = [str(item.get("id")) for item in value if isinstance(item, dict)]
         for index, item in enumerate(value):
             question = self._question(item, ("survey", index), questions)
             if question is None:
@@ -380,6 +382,9 @@ class _Reader:
         question_id = self._slug(item, "id", QUESTION_ID, path, "lower-case letters, digits, _ and -, at most 24")
         text = self._texts(item, "text", path)
         raw_type = item.get("type")
+        if raw_type is None:
+            self.error((*path, "type"), "is missing; known: " + ", ".join(t.value for t in QuestionType))
+            return None
         try:
             question_type = QuestionType(raw_type)
         except ValueError:
@@ -504,7 +509,11 @@ class _Reader:
         target_id = value.get("question")
         target = next((q for q in earlier if q.id == str(target_id)), None)
         if target is None:
-            self.error((*path, "question"), f"{target_id!r} is not an earlier question in this survey")
+            earlier_ids = self.raw_question_ids[: int(path[1])] if isinstance(path[1], int) else []
+            if str(target_id) in earlier_ids:
+                self.error((*path, "question"), f"{target_id!r} has problems of its own (see above)")
+            else:
+                self.error((*path, "question"), f"{target_id!r} is not an earlier question in this survey")
             return None
         if target.type not in SHOW_IF_SOURCES:
             self.error((*path, "question"), f"cannot depend on a {target.type.value} question")
@@ -526,6 +535,9 @@ class _Reader:
                 return None
             return value
         if target.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):
+            if isinstance(value, bool):
+                self.error(path, "yes/no/on/off/true/false are read as true or false in YAML: put the choice id in quotes")
+                return None
             if target.choice(str(value)) is None:
                 known = ", ".join(c.id for c in target.choices)
                 self.error(path, f"{value!r} is not a choice of question {target.id!r} ({known})")

@@ -25,9 +25,7 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path, int]]:
         lines: dict[Path, int] = {}
         value = _convert(loader, node, (), lines) if node is not None else None
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else None
-        raise YamlSyntaxError(str(error.problem or error), line) from error
+        raise _syntax_error(error) from error
     except yaml.YAMLError as error:
         raise YamlSyntaxError(str(error), None) from error
     finally:
@@ -35,12 +33,29 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path, int]]:
     return value, lines
 
 
+def _syntax_error(error: yaml.MarkedYAMLError) -> YamlSyntaxError:
+    """Name the line where the trouble starts (an unclosed quote's opening), not where parsing gave up."""
+    problem_line = error.problem_mark.line + 1 if error.problem_mark else None
+    context_line = error.context_mark.line + 1 if error.context_mark else None
+    problem = error.problem or str(error)
+    if context_line is not None and error.context and context_line != problem_line:
+        where = f" (line {problem_line})" if problem_line else ""
+        return YamlSyntaxError(f"{error.context} on line {context_line}, {problem}{where}", context_line)
+    return YamlSyntaxError(problem, problem_line or context_line)
+
+
 def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: Path, lines: dict[Path, int]) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
+        first_lines: dict[Any, int] = {}
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
+            if key in first_lines:
+                # YAML keeps the last of two equal keys silently; an officer's typo should not vanish.
+                line = key_node.start_mark.line + 1
+                raise YamlSyntaxError(f"{key!r} appears twice in the same place (first on line {first_lines[key]})", line)
+            first_lines[key] = key_node.start_mark.line + 1
             if isinstance(key, bool | int | float):
                 key_for_path: str | int = key if isinstance(key, int) else str(key)
             else:

@@ -1,0 +1,122 @@
+"""Storage on a real SQLite file in a temporary folder."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conversations.survey.loader import load_consultation_file
+from storage import Database, open_database
+from storage.responses import response_id_for
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "gp-opening-hours.yaml"
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    async with open_database(tmp_path / "test.db") as database:
+        yield database
+
+
+def example_definition() -> tuple[dict[str, Any], list[Any], datetime, datetime]:
+    result = load_consultation_file(EXAMPLE)
+    assert result.consultation is not None and result.data is not None
+    c = result.consultation
+    return result.data, c.structure(), c.opens, c.closes
+
+
+async def test_an_empty_database_is_migrated_to_the_latest_schema(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    async with open_database(path):
+        pass
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA user_version").fetchone() == (1,)
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert {"residents", "resident_topics", "consultations", "consultation_versions", "responses"} <= tables
+
+
+async def test_reopening_keeps_data_and_the_pseudonym_key(tmp_path: Path) -> None:
+    path = tmp_path / "again.db"
+    async with open_database(path) as first:
+        await first.residents.acknowledge(42, "cy", NOW, "area")
+        key = first.pseudonym_key
+    async with open_database(path) as second:
+        resident = await second.residents.get(42)
+        assert second.pseudonym_key == key
+    assert resident is not None and resident.language == "cy" and resident.onboarding_step == "area"
+
+
+async def test_a_resident_exists_only_after_acknowledging(db: Database) -> None:
+    assert await db.residents.get(7) is None
+    resident = await db.residents.acknowledge(7, "en", NOW, None)
+    assert resident.chat_id == 7 and resident.notices
+
+
+async def test_topics_toggle_on_and_off(db: Database) -> None:
+    await db.residents.acknowledge(7, "en", NOW, "topics")
+    assert await db.residents.toggle_topic(7, "primary-care") is True
+    assert await db.residents.toggle_topic(7, "social-care") is True
+    assert await db.residents.toggle_topic(7, "primary-care") is False
+    assert await db.residents.topics(7) == {"social-care"}
+
+
+async def test_importing_twice_is_unchanged_and_a_text_fix_updates_in_place(db: Database) -> None:
+    definition, structure, opens, closes = example_definition()
+    assert (await db.consultations.save(definition, structure, opens, closes, NOW)).action == "added"
+    assert (await db.consultations.save(definition, structure, opens, closes, NOW)).action == "unchanged"
+    fixed = {**definition, "title": {"en": "GP opening hours in Swale"}}
+    outcome = await db.consultations.save(fixed, structure, opens, closes, NOW)
+    assert (outcome.action, outcome.version) == ("updated", 1)
+    stored = await db.consultations.get("gp-opening-hours")
+    assert stored is not None and stored.definition["title"] == {"en": "GP opening hours in Swale"}
+
+
+async def test_changing_questions_after_answers_starts_a_new_version_and_keeps_the_old(db: Database) -> None:
+    definition, structure, opens, closes = example_definition()
+    await db.consultations.save(definition, structure, opens, closes, NOW)
+    rid = response_id_for(db.pseudonym_key, 7, "gp-opening-hours")
+    await db.responses.save_progress(rid, "gp-opening-hours", 1, "en", {"answers": {"last_visit": "week"}}, NOW)
+    changed = {**definition, "survey": definition["survey"][:2]}
+    outcome = await db.consultations.save(changed, structure[:2], opens, closes, NOW)
+    assert (outcome.action, outcome.version, outcome.responses_on_old_version) == ("new_version", 2, 1)
+    old = await db.consultations.get("gp-opening-hours", version=1)
+    assert old is not None and len(old.definition["survey"]) == len(definition["survey"])
+    response = await db.responses.get(rid)
+    assert response is not None and response.version == 1
+
+
+async def test_open_consultations_are_those_between_opens_and_closes(db: Database) -> None:
+    definition, structure, opens, closes = example_definition()
+    await db.consultations.save(definition, structure, opens, closes, NOW)
+    assert await db.consultations.open_ids(opens - timedelta(seconds=1)) == []
+    assert await db.consultations.open_ids(opens) == ["gp-opening-hours"]
+    assert await db.consultations.open_ids(closes) == []
+
+
+async def test_a_response_is_submitted_once_and_then_frozen(db: Database) -> None:
+    definition, structure, opens, closes = example_definition()
+    await db.consultations.save(definition, structure, opens, closes, NOW)
+    rid = response_id_for(db.pseudonym_key, 7, "gp-opening-hours")
+    assert await db.responses.save_progress(rid, "gp-opening-hours", 1, "en", {"answers": {}}, NOW)
+    assert await db.responses.submit(rid, {"last_visit": "week"}, {"answers": {"last_visit": "week"}}, NOW)
+    assert not await db.responses.submit(rid, {"last_visit": "month"}, {}, NOW)
+    assert not await db.responses.save_progress(rid, "gp-opening-hours", 1, "en", {"answers": {}}, NOW)
+    stored = await db.responses.get(rid)
+    assert stored is not None and stored.answers == {"last_visit": "week"} and stored.submitted
+    assert await db.responses.submitted_count("gp-opening-hours") == 1
+
+
+def test_response_ids_are_stable_per_resident_and_consultation_and_hide_the_telegram_id() -> None:
+    key = b"k" * 32
+    first = response_id_for(key, 700000001, "gp-opening-hours")
+    assert first == response_id_for(key, 700000001, "gp-opening-hours")
+    assert first != response_id_for(key, 700000001, "home-care")
+    assert first != response_id_for(b"x" * 32, 700000001, "gp-opening-hours")
+    assert "700000001" not in first
