@@ -29,16 +29,17 @@ KEYWORDS = {"_": None, "n_": (1, 2)}
 # Arabic's differently from gettext's usual rule, so every language is spelled out here and
 # tests/test_catalogs.py checks each rule against CLDR's categories through Babel.
 PLURALS: dict[str, tuple[tuple[str, ...], str]] = {
-    "cy": (("zero", "one", "two", "few", "many", "other"),
-           "(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n==3 ? 3 : n==6 ? 4 : 5)"),
-    "ar": (("zero", "one", "two", "few", "many", "other"),
-           "(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5)"),
-    "pl": (("one", "few", "many"),
-           "(n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<12 || n%100>14) ? 1 : 2)"),
-    "uk": (("one", "few", "many"),
-           "(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<12 || n%100>14) ? 1 : 2)"),
-    "ro": (("one", "few", "other"),
-           "(n==1 ? 0 : (n==0 || (n%100>0 && n%100<20)) ? 1 : 2)"),
+    "cy": (
+        ("zero", "one", "two", "few", "many", "other"),
+        "(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n==3 ? 3 : n==6 ? 4 : 5)",
+    ),
+    "ar": (
+        ("zero", "one", "two", "few", "many", "other"),
+        "(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5)",
+    ),
+    "pl": (("one", "few", "many"), "(n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<12 || n%100>14) ? 1 : 2)"),
+    "uk": (("one", "few", "many"), "(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<12 || n%100>14) ? 1 : 2)"),
+    "ro": (("one", "few", "other"), "(n==1 ? 0 : (n==0 || (n%100>0 && n%100<20)) ? 1 : 2)"),
     "pa": (("one", "other"), "(n > 1)"),
     "bn": (("one", "other"), "(n > 1)"),
     "pt": (("one", "other"), "(n > 1)"),
@@ -61,9 +62,7 @@ def extract() -> Catalog:
         for filename, lineno, message, comments, context in extract_from_dir(
             ROOT / source, method_map=[("**.py", "python")], keywords=KEYWORDS, comment_tags=("TRANSLATORS:",)
         ):
-            template.add(
-                message, None, [(f"{source}/{filename}", lineno)], auto_comments=comments, context=context
-            )
+            template.add(message, None, [(f"{source}/{filename}", lineno)], auto_comments=comments, context=context)
     return template
 
 
@@ -95,7 +94,7 @@ def add(language: str) -> Path:
     catalog = Catalog(locale=locale, project="haveyoursay", domain="messages", fuzzy=False)
     if language in PLURALS:
         categories, rule = PLURALS[language]
-        catalog._num_plurals, catalog._plural_expr = len(categories), rule
+        catalog.mime_headers = [("Plural-Forms", f"nplurals={len(categories)}; plural={rule};")]
     catalog.header_comment = "# " + HEADER.format(name=locale.english_name).replace("\n", "\n# ")
     catalog.update(extract())
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -142,8 +141,9 @@ def _write(path: Path, catalog: Catalog) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.catalogs", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.catalogs", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("update")
     sub.add_parser("check")

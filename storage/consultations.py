@@ -89,7 +89,8 @@ class ConsultationRepository:
             action = "new_version"
         else:
             await self._db.execute(
-                "UPDATE consultation_versions SET definition = ?, structure = ? WHERE consultation_id = ? AND version = ?",
+                "UPDATE consultation_versions SET definition = ?, structure = ?"
+                " WHERE consultation_id = ? AND version = ?",
                 (definition, structure, cid, version),
             )
             action = "updated"

@@ -44,8 +44,9 @@ class BotProcess:
 
     def command(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run another `haveyoursay` command with the same environment."""
-        return subprocess.run([haveyoursay(), *args], env=self.env, cwd=self.workdir, capture_output=True,
-                              text=True, timeout=60)
+        return subprocess.run(
+            [haveyoursay(), *args], env=self.env, cwd=self.workdir, capture_output=True, text=True, timeout=60
+        )
 
     def import_consultations(self, *files: Path) -> None:
         result = self.command("import", *map(str, files))
@@ -53,8 +54,7 @@ class BotProcess:
 
     def start(self) -> BotProcess:
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen([haveyoursay(), "run"], env=self.env, cwd=self.workdir,
-                                        stdout=log, stderr=log)
+        self.process = subprocess.Popen([haveyoursay(), "run"], env=self.env, cwd=self.workdir, stdout=log, stderr=log)
         self.fake.wait_for_polling(timeout=30)
         return self
 

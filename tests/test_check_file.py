@@ -526,7 +526,9 @@ def test_round_trip_keeps_scale_labels_show_if_and_limits() -> None:
 
 
 def test_a_field_given_twice_names_both_lines() -> None:
-    result = check(WHO.replace('  text: {en: "Who gets home care?"}', '  text: {en: "Who gets home care?"}\n  text: {en: "Who?"}'))
+    result = check(
+        WHO.replace('  text: {en: "Who gets home care?"}', '  text: {en: "Who gets home care?"}\n  text: {en: "Who?"}')
+    )
     fails_with(result, "home-care.yaml:19: not valid YAML: 'text' appears twice in the same place (first on line 18)")
 
 
@@ -537,13 +539,18 @@ def test_an_unclosed_quote_names_the_line_where_it_opens() -> None:
 
 
 def test_an_unquoted_no_in_show_if_says_to_quote_it() -> None:
-    survey = WHO.replace("{id: family,", '{id: "no",') + WHO_THEN_WHY[len(WHO):].replace("[family]", "[no]")
-    fails_with(check(survey), "home-care.yaml:24: survey[1].show_if.in[0]: yes/no/on/off/true/false are read as "
-               "true or false in YAML: put the choice id in quotes")
+    survey = WHO.replace("{id: family,", '{id: "no",') + WHO_THEN_WHY[len(WHO) :].replace("[family]", "[no]")
+    fails_with(
+        check(survey),
+        "home-care.yaml:24: survey[1].show_if.in[0]: yes/no/on/off/true/false are read as "
+        "true or false in YAML: put the choice id in quotes",
+    )
 
 
 def test_a_question_without_a_type_says_it_is_missing() -> None:
     without_type = "".join(line for line in WHO.splitlines(keepends=True) if "type:" not in line)
-    fails_with(check(without_type),
-               "home-care.yaml:16: survey[0].type: is missing; known: single_choice, multiple_choice, scale, "
-               "number, yes_no, text, area")
+    fails_with(
+        check(without_type),
+        "home-care.yaml:16: survey[0].type: is missing; known: single_choice, multiple_choice, scale, "
+        "number, yes_no, text, area",
+    )

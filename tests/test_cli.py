@@ -42,8 +42,9 @@ def test_check_passes_the_examples(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_check_reports_each_problem_on_one_line_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = (EXAMPLES / "gp-opening-hours.yaml").read_text(encoding="utf-8")
-    broken = text.replace("type: scale", "type: slider").replace("closes: 2027-01-31T23:59:00Z",
-                                                                   "closes: 2026-10-01T00:00:00Z")
+    broken = text.replace("type: scale", "type: slider").replace(
+        "closes: 2027-01-31T23:59:00Z", "closes: 2026-10-01T00:00:00Z"
+    )
     path = write(tmp_path, "broken.yaml", broken)
     assert main(["check", str(path)]) == 1
     lines = capsys.readouterr().out.splitlines()
@@ -66,7 +67,8 @@ def test_import_adds_then_reports_unchanged(operator_environment: Path, capsys: 
     assert main(["import", example]) == 0
     assert main(["import", example]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        f"{example}: gp-opening-hours: added", f"{example}: gp-opening-hours: unchanged",
+        f"{example}: gp-opening-hours: added",
+        f"{example}: gp-opening-hours: unchanged",
     ]
     with sqlite3.connect(operator_environment) as connection:
         assert connection.execute("SELECT id, current_version FROM consultations").fetchall() == [
@@ -74,30 +76,44 @@ def test_import_adds_then_reports_unchanged(operator_environment: Path, capsys: 
         ]
 
 
-def test_import_of_a_broken_file_imports_nothing(operator_environment: Path, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_of_a_broken_file_imports_nothing(
+    operator_environment: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     broken = write(tmp_path, "broken.yaml", "spec_version: 1\nid: x\n")
     assert main(["import", str(EXAMPLES / "gp-opening-hours.yaml"), str(broken)]) == 1
     assert "Nothing was imported" in capsys.readouterr().out
     assert not operator_environment.exists(), "the database is not even opened"
 
 
-def test_preview_walks_the_survey_with_the_bots_texts(monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_preview_walks_the_survey_with_the_bots_texts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     taps = ["1", "1", "4", "5", "hello", "1", "20", "Faversham", "1"]
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(taps) + "\n"))
     assert main(["preview", str(EXAMPLES / "gp-opening-hours.yaml")]) == 0
     out = capsys.readouterr().out
-    for expected in ("Question 1 of 7", "[1] In the last week", "Question 2 of 7", "[1] ⬜ Before 8am",
-                     "[1] ✅ Before 8am", "Question 3 of 7", "Question 4 of 6",
-                     "⚠️ Please answer by tapping one of the buttons.", "Question 5 of 6", "Question 6 of 6",
-                     "Please check your answers", "Faversham", "Thank you. We have received your answers."):
+    for expected in (
+        "Question 1 of 7",
+        "[1] In the last week",
+        "Question 2 of 7",
+        "[1] ⬜ Before 8am",
+        "[1] ✅ Before 8am",
+        "Question 3 of 7",
+        "Question 4 of 6",
+        "⚠️ Please answer by tapping one of the buttons.",
+        "Question 5 of 6",
+        "Question 6 of 6",
+        "Please check your answers",
+        "Faversham",
+        "Thank you. We have received your answers.",
+    ):
         assert expected in out, expected
     assert "<b>" not in out
 
 
-def test_preview_in_welsh_uses_the_welsh_texts(monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_preview_in_welsh_uses_the_welsh_texts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     assert main(["preview", str(EXAMPLES / "gp-opening-hours.yaml"), "--lang", "cy"]) == 0
     out = capsys.readouterr().out

@@ -28,8 +28,9 @@ def onboard(resident: Resident) -> BotMessage:
     return resident.then(resident.tap("Done", expect="You're all set"))
 
 
-def test_a_resident_takes_part_from_first_contact_to_receipt(bot: BotProcess, resident: Resident, tmp_path: Path,
-                                                            fake: FakeTelegram) -> None:
+def test_a_resident_takes_part_from_first_contact_to_receipt(
+    bot: BotProcess, resident: Resident, tmp_path: Path, fake: FakeTelegram
+) -> None:
     bot.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
     bot.start()
 
@@ -87,8 +88,12 @@ def test_a_resident_takes_part_from_first_contact_to_receipt(bot: BotProcess, re
 
     [(answers, language)] = bot.query("SELECT answers, language FROM responses WHERE submitted_at IS NOT NULL")
     assert json.loads(answers) == {
-        "last_visit": "week", "good_times": ["early", "evening"], "rating": 4, "online": "yes",
-        "travel_minutes": 15, "home_area": "sheerness",
+        "last_visit": "week",
+        "good_times": ["early", "evening"],
+        "rating": 4,
+        "online": "yes",
+        "travel_minutes": 15,
+        "home_area": "sheerness",
     }
     assert language == "en"
     assert bot.query("SELECT area_id FROM residents") == [("sittingbourne",)]
@@ -101,8 +106,9 @@ def test_a_resident_takes_part_from_first_contact_to_receipt(bot: BotProcess, re
     assert "Take part" not in again.labels
 
 
-def test_a_survey_survives_sigkill_and_resumes_at_the_same_question(bot: BotProcess, resident: Resident,
-                                                                    tmp_path: Path) -> None:
+def test_a_survey_survives_sigkill_and_resumes_at_the_same_question(
+    bot: BotProcess, resident: Resident, tmp_path: Path
+) -> None:
     bot.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
     bot.start()
     resident.tap("GP opening hours", on=onboard(resident), expect="Take part")
@@ -125,13 +131,18 @@ def test_a_survey_survives_sigkill_and_resumes_at_the_same_question(bot: BotProc
 
     [(answers,)] = bot.query("SELECT answers FROM responses WHERE submitted_at IS NOT NULL")
     assert json.loads(answers) == {
-        "last_visit": "longer", "good_times": ["weekend"], "rating": 5, "online": "no",
-        "travel_minutes": None, "home_area": None,
+        "last_visit": "longer",
+        "good_times": ["weekend"],
+        "rating": 5,
+        "online": "no",
+        "travel_minutes": None,
+        "home_area": None,
     }
 
 
-def test_a_deep_link_opens_the_consultation_after_the_privacy_notice(bot: BotProcess, resident: Resident,
-                                                                     tmp_path: Path) -> None:
+def test_a_deep_link_opens_the_consultation_after_the_privacy_notice(
+    bot: BotProcess, resident: Resident, tmp_path: Path
+) -> None:
     bot.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
     bot.start()
     resident.say("/start gp-opening-hours", expect="Your privacy")
@@ -142,8 +153,9 @@ def test_a_deep_link_opens_the_consultation_after_the_privacy_notice(bot: BotPro
     assert "Take part" in card.labels
 
 
-def test_a_button_from_an_old_message_records_nothing(bot: BotProcess, resident: Resident, tmp_path: Path,
-                                                      fake: FakeTelegram) -> None:
+def test_a_button_from_an_old_message_records_nothing(
+    bot: BotProcess, resident: Resident, tmp_path: Path, fake: FakeTelegram
+) -> None:
     bot.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
     bot.start()
     resident.tap("GP opening hours", on=onboard(resident), expect="Take part")

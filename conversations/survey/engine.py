@@ -304,7 +304,12 @@ class SurveyEngine:
         """To the summary. The path becomes the questions now shown, so Back walks them in order."""
         path = tuple(q.id for q in self._visible_answered(answers))
         return replace(
-            state, answers=answers, path=path or state.path, reviewing=True, editing=False, draft=(),
+            state,
+            answers=answers,
+            path=path or state.path,
+            reviewing=True,
+            editing=False,
+            draft=(),
             token=self._make_token(),
         )
 
@@ -371,6 +376,7 @@ def _parse_number(text: str, language: str) -> int | float | None:
     """
     if len(text) > MAX_NUMBER_TEXT or not NUMBER_TEXT.match(text):
         return None
+    value: Decimal | None
     try:
         value = parse_decimal(text, locale=language, strict=True)
     except (NumberFormatError, ValueError, LookupError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -291,7 +292,7 @@ class _Reader:
             return None
         return value
 
-    def _texts(self, data: dict[Any, Any], key: str, path: Path, required: bool = True) -> dict[str, str] | None:
+    def _texts(self, data: dict[Any, Any], key: str | int, path: Path, required: bool = True) -> dict[str, str] | None:
         where = (*path, key)
         value = data.get(key)
         if value is None:
@@ -322,10 +323,8 @@ class _Reader:
     def _datetime(self, data: dict[Any, Any], key: str) -> datetime | None:
         value = data.get(key)
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(ValueError):
                 value = datetime.fromisoformat(value)
-            except ValueError:
-                pass
         if not isinstance(value, datetime):
             self.error((key,), "must be a date and time with a time zone, e.g. 2027-01-31T23:59:00Z")
             return None
@@ -536,7 +535,9 @@ class _Reader:
             return value
         if target.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):
             if isinstance(value, bool):
-                self.error(path, "yes/no/on/off/true/false are read as true or false in YAML: put the choice id in quotes")
+                self.error(
+                    path, "yes/no/on/off/true/false are read as true or false in YAML: put the choice id in quotes"
+                )
                 return None
             if target.choice(str(value)) is None:
                 known = ", ".join(c.id for c in target.choices)

@@ -31,10 +31,7 @@ class SurveyView:
 
     def step(self, step: Step, state: SurveyState, lead: str = "") -> Screen:
         """The screen for where the resident is now, with an optional line before it."""
-        if isinstance(step, ReviewStep):
-            screen = self.review(step, state)
-        else:
-            screen = self.question(step, state)
+        screen = self.review(step, state) if isinstance(step, ReviewStep) else self.question(step, state)
         if lead:
             return Screen(f"{lead}\n\n{screen.text}", screen.buttons)
         return screen

@@ -54,7 +54,9 @@ def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: Path, lines: dict[P
             if key in first_lines:
                 # YAML keeps the last of two equal keys silently; an officer's typo should not vanish.
                 line = key_node.start_mark.line + 1
-                raise YamlSyntaxError(f"{key!r} appears twice in the same place (first on line {first_lines[key]})", line)
+                raise YamlSyntaxError(
+                    f"{key!r} appears twice in the same place (first on line {first_lines[key]})", line
+                )
             first_lines[key] = key_node.start_mark.line + 1
             if isinstance(key, bool | int | float):
                 key_for_path: str | int = key if isinstance(key, int) else str(key)
