@@ -79,7 +79,7 @@ def update() -> None:
     template = extract()
     _write(TEMPLATE, template)
     for language in languages():
-        catalog = _read(language)
+        catalog = read_catalog(language)
         catalog.update(template, update_header_comment=False)
         catalog.obsolete.clear()  # removed messages are not kept: the code is the source of truth
         _write(po_path(language), catalog)
@@ -104,7 +104,7 @@ def add(language: str) -> Path:
 
 def problems(language: str) -> Iterator[str]:
     """Every reason a catalog is not ready: untranslated, fuzzy, or placeholders that differ."""
-    catalog = _read(language)
+    catalog = read_catalog(language)
     for message in catalog:
         if not message.id:
             continue
@@ -130,7 +130,7 @@ def _first_id(message: Message) -> str:
     return message.id[0] if isinstance(message.id, tuple | list) else str(message.id)
 
 
-def _read(language: str) -> Catalog:
+def read_catalog(language: str) -> Catalog:
     with po_path(language).open("rb") as handle:
         return read_po(handle, locale=language)
 

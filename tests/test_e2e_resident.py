@@ -105,6 +105,21 @@ def test_a_resident_takes_part_from_first_contact_to_receipt(
     assert "You have already taken part in this consultation. Thank you!" in again.text
     assert "Take part" not in again.labels
 
+    log = bot.log()
+    assert "Application started" in log
+    assert fake.token not in log and fake.token.split(":")[1] not in log
+    assert "phone line is always busy" not in log, "answers are never logged"
+
+
+def test_a_welsh_speaker_is_greeted_in_welsh_and_gets_welsh_commands(bot: BotProcess, fake: FakeTelegram) -> None:
+    bot.start()
+    resident = Resident(fake, fake.add_user("Gwen", language_code="cy-GB"))
+    welcome = resident.say("/start", expect="preifatrwydd")
+    assert "English" in welcome.labels
+    assert [c["command"] for c in fake.commands(language_code="cy")] == ["consultations", "language", "help"]
+    english = resident.tap("English", expect="Your privacy")
+    assert "Cymraeg" in english.labels
+
 
 def test_a_survey_survives_sigkill_and_resumes_at_the_same_question(
     bot: BotProcess, resident: Resident, tmp_path: Path
