@@ -32,6 +32,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _check(args.files, deployment)
     if command == "import":
         return asyncio.run(_import(args.files, settings, deployment))
+    if command == "translations":
+        from bot.translations_cli import export_translations, import_translations
+
+        if args.action == "export":
+            return asyncio.run(export_translations(settings, args.id, args.lang, args.output))
+        return asyncio.run(import_translations(settings, args.file, args.into))
     if command == "preview":
         from bot.preview import run_preview
 
@@ -51,6 +57,17 @@ def _parser() -> argparse.ArgumentParser:
     preview = sub.add_parser("preview", help="walk a survey in the terminal, as a resident would")
     preview.add_argument("file", type=Path)
     preview.add_argument("--lang", default=None, help="language code, e.g. cy")
+    translations = sub.add_parser("translations", help="consultation texts to and from translators' .po files")
+    actions = translations.add_subparsers(dest="action", required=True)
+    exporting = actions.add_parser("export", help="write a .po file of one consultation's texts")
+    exporting.add_argument("id", help="the consultation id")
+    exporting.add_argument("--lang", required=True, help="the language to translate into, e.g. pl")
+    exporting.add_argument("-o", "--output", type=Path, required=True)
+    importing_po = actions.add_parser("import", help="put a translated .po file back into the consultation")
+    importing_po.add_argument("file", type=Path)
+    importing_po.add_argument(
+        "--into", type=Path, default=None, help="also write the translations into this consultation file (YAML)"
+    )
     return parser
 
 

@@ -14,8 +14,13 @@ LIST_LABEL_LENGTH = 40
 
 
 def content(visit: Visit, consultation: Consultation, field_name: str) -> str:
-    """A consultation's text in the resident's language, escaped for HTML."""
-    return escape(consultation.text(field_name, visit.language))
+    """A consultation's text in the resident's language, escaped for HTML.
+
+    Text shown in the default language inside a right-to-left message is isolated,
+    so that its punctuation and numbers keep their order.
+    """
+    text, fallback = pick_text(getattr(consultation, field_name), visit.language, consultation.default_language)
+    return visit.t.isolate(escape(text)) if fallback else escape(text)
 
 
 def fallback_note(visit: Visit, consultation: Consultation) -> str | None:

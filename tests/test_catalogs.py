@@ -41,9 +41,15 @@ def test_plural_rule_chooses_the_cldr_form(language: str) -> None:
         assert categories[choose(n)] == locale.plural_form(n), f"{language}: {n}"
 
 
-@pytest.mark.parametrize(("language", "n", "expected"), [
-    ("pl", 1, "1 odpowiedź"), ("pl", 5, "5 odpowiedzi"), ("uk", 21, "21 відповідь"), ("uk", 5, "5 відповідей"),
-])
+@pytest.mark.parametrize(
+    ("language", "n", "expected"),
+    [
+        ("pl", 1, "1 odpowiedź"),
+        ("pl", 5, "5 odpowiedzi"),
+        ("uk", 21, "21 відповідь"),
+        ("uk", 5, "5 відповідей"),
+    ],
+)
 def test_ngettext_picks_the_translated_form_for_the_number(language: str, n: int, expected: str) -> None:
     t = Catalogs.load().translator(language)
     text = t.n_("Tap up to %(n)d answer, then tap Done.", "Tap up to %(n)d answers, then tap Done.", n)

@@ -43,8 +43,13 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
         assert result.consultation is not None and result.data is not None
         c = result.consultation
         await db.consultations.save(result.data, c.structure(), c.opens, c.closes, OPENED)
-        yield Services(db=db, catalogs=Catalogs.load(), deployment=deployment, bot_username="HysBot",
-                       clock=Clock(OPENED + timedelta(days=1)))
+        yield Services(
+            db=db,
+            catalogs=Catalogs.load(),
+            deployment=deployment,
+            bot_username="HysBot",
+            clock=Clock(OPENED + timedelta(days=1)),
+        )
 
 
 async def visit(services: Services, language_code: str | None = "en") -> Visit:

@@ -24,8 +24,9 @@ class SurveyView:
         self.areas = tuple(areas)
 
     def text(self, texts: Texts) -> str:
-        """Consultation content in the resident's language (default language if missing)."""
-        return pick_text(texts, self.t.language, self.c.default_language)[0]
+        """Consultation content in the resident's language (default language if missing, isolated in RTL)."""
+        text, fallback = pick_text(texts, self.t.language, self.c.default_language)
+        return self.t.isolate(text) if fallback else text
 
     # -- screens ---------------------------------------------------------------
 
