@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
+from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand, Update
+from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot.delivery import DeliveryWorker
 from bot.deployment import Deployment
 from bot.i18n import Catalogs
 from bot.settings import Settings
-from bot.telegram_io import BotApplication, BotContext, deliver, visit_for
-from conversations import resident_chat
+from bot.telegram_io import BotApplication, BotContext, deliver, inline_keyboard, visit_for
+from conversations import broadcasting, notices, resident_chat
 from conversations.screens import Reply, Screen
 from conversations.services import Services
 from storage import open_database
@@ -54,17 +59,73 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
         db = await stack.enter_async_context(open_database(settings.database))
         catalogs = Catalogs.load(settings.default_language, deployment.timezone)
         services = Services(
-            db=db, catalogs=catalogs, deployment=deployment, bot_username=application.bot.username or ""
+            db=db,
+            catalogs=catalogs,
+            deployment=deployment,
+            bot_username=application.bot.username or "",
+            admins=settings.admins,
+            reminder_window=timedelta(hours=deployment.reminder_hours),
+            send_now=_sender(application),
         )
         application.bot_data["services"] = services
         application.bot_data["exit_stack"] = stack
+        worker = DeliveryWorker(
+            application.bot,
+            db,
+            rate_per_second=settings.send_rate,
+            clock=services.clock,
+            in_civil_hours=deployment.in_civil_hours,
+            after_round=lambda: broadcasting.report_finished(services),
+        )
+        services.wake_delivery = worker.wake
+        application.bot_data["worker"] = worker
+        application.bot_data["worker_task"] = asyncio.create_task(worker.run(), name="delivery worker")
         await _publish_commands(application, catalogs)
+        await scheduled_checks(services)
+        assert application.job_queue is not None
+        application.job_queue.run_repeating(
+            _tick, interval=settings.tick_seconds, first=settings.tick_seconds, name="scheduled checks"
+        )
         log.info("Have Your Say is running as @%s with %d languages", services.bot_username, len(catalogs.languages))
 
     return post_init
 
 
+async def scheduled_checks(services: Services) -> None:
+    """Computed from the database each time, so downtime or a restart neither loses nor repeats a notice."""
+    now = services.clock()
+    queued = await notices.queue_opening_notices(services, now)
+    queued += await notices.queue_reminders(services, now, services.reminder_window)
+    if queued:
+        log.info("Queued %d notices and reminders", queued)
+        services.wake_delivery()
+
+
+async def _tick(context: BotContext) -> None:
+    await scheduled_checks(context.services)
+
+
+def _sender(application: BotApplication) -> Callable[[int, Screen], Awaitable[int]]:
+    """Send one message now (a reply in a conversation with the team), returning its id."""
+
+    async def send_now(chat_id: int, screen: Screen) -> int:
+        try:
+            message = await application.bot.send_message(
+                chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=inline_keyboard(screen.buttons)
+            )
+        except Forbidden as error:
+            raise PermissionError(str(error)) from error
+        return message.message_id
+
+    return send_now
+
+
 async def _stopping(application: BotApplication) -> None:
+    worker = application.bot_data.get("worker")
+    task = application.bot_data.get("worker_task")
+    if isinstance(worker, DeliveryWorker) and isinstance(task, asyncio.Task):
+        worker.stop()
+        await task
     stack = application.bot_data.get("exit_stack")
     if isinstance(stack, AsyncExitStack):
         await stack.aclose()
@@ -77,6 +138,8 @@ async def _publish_commands(application: BotApplication, catalogs: Catalogs) -> 
         commands = [
             BotCommand("consultations", t._("See open consultations")),
             BotCommand("language", t._("Change language")),
+            BotCommand("settings", t._("Notices and reminders")),
+            BotCommand("contact", t._("Write to the engagement team")),
             BotCommand("help", t._("Help and contact")),
         ]
         code = None if language == catalogs.default_language else language

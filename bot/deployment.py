@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,6 +36,7 @@ class Deployment:
     privacy_notice_url: str | None = None
     lawful_basis: Texts = field(default_factory=dict)
     contact: Texts = field(default_factory=dict)
+    reminder_hours: int = 48
 
     def organisation_name(self, language: str) -> str:
         return pick_text(self.organisation, language, self.default_language)[0]
@@ -48,6 +49,12 @@ class Deployment:
 
     def text(self, texts: Texts, language: str) -> str:
         return pick_text(texts, language, self.default_language)[0]
+
+    def in_civil_hours(self, moment: datetime) -> bool:
+        """Whether it is a decent hour to send a reminder, in the deployment's time zone."""
+        local = moment.astimezone(ZoneInfo(self.timezone)).time()
+        start, end = self.civil_hours
+        return start <= local < end
 
 
 def load_deployment(path: str | Path | None, default_language: str = "en") -> Deployment:
@@ -83,6 +90,7 @@ def _deployment(data: dict[str, Any], name: str, default_language: str) -> Deplo
         privacy_notice_url=data.get("privacy_notice_url"),
         lawful_basis=_texts(data, "lawful_basis", name),
         contact=_texts(data, "contact", name),
+        reminder_hours=_optional_int(data.get("reminder_hours"), "reminder_hours", name) or 48,
     )
 
 

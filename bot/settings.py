@@ -24,6 +24,8 @@ class Settings:
     admins: frozenset[int]
     default_language: str
     config_path: Path | None
+    send_rate: float = 30.0
+    tick_seconds: float = 60.0
 
     def require_token(self) -> str:
         if not self.token:
@@ -48,7 +50,22 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         admins=_admin_ids(values.get("HAVEYOURSAY_ADMINS", "")),
         default_language=values.get("HAVEYOURSAY_DEFAULT_LANGUAGE") or "en",
         config_path=config_path,
+        send_rate=_positive_number(values, "HAVEYOURSAY_SEND_RATE", 30.0),
+        tick_seconds=_positive_number(values, "HAVEYOURSAY_TICK_SECONDS", 60.0),
     )
+
+
+def _positive_number(values: Mapping[str, str], name: str, default: float) -> float:
+    text = values.get(name)
+    if not text:
+        return default
+    try:
+        number = float(text)
+    except ValueError:
+        number = 0.0
+    if number <= 0:
+        raise SettingsError(f"{name}: {text!r} is not a positive number")
+    return number
 
 
 def _admin_ids(text: str) -> frozenset[int]:

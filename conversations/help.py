@@ -12,6 +12,8 @@ def help_screen(visit: Visit) -> Screen:
         "<b>" + t._("How to use Have Your Say") + "</b>",
         "/consultations — " + t._("see the consultations that are open now"),
         "/language — " + t._("change the language I write in"),
+        "/settings — " + t._("notices, reminders, your area and interests"),
+        "/contact — " + t._("write to the engagement team"),
         "/help — " + t._("show this help"),
     ]
     contact = deployment.text(deployment.contact, visit.language) if deployment.contact else ""
@@ -29,7 +31,7 @@ def help_screen(visit: Visit) -> Screen:
                 "details on the consultation's page."
             )
         )
-    return Screen("\n".join(parts[:4]) + "\n\n" + "\n\n".join(parts[4:]), menu=visit.resident is not None)
+    return Screen("\n".join(parts[:6]) + "\n\n" + "\n\n".join(parts[6:]), menu=visit.resident is not None)
 
 
 async def show_help(visit: Visit) -> Reply:

@@ -7,15 +7,16 @@ resident sees.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.telegram_io import BotContext, callback_data, message_text, replying
-from conversations import answering, browsing, callbacks, help, onboarding
+from conversations import answering, broadcasting, browsing, callbacks, contact, help, officers, onboarding, settings
 from conversations.menu import menu_action
-from conversations.screens import Reply
+from conversations.screens import Reply, Screen
 from conversations.services import Visit
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -24,6 +25,10 @@ PRIVATE = filters.ChatType.PRIVATE
 async def on_start(visit: Visit, update: Update, context: BotContext) -> Reply:
     """/start, with or without a deep-link payload."""
     payload = context.args[0] if context.args else None
+    if payload and payload.startswith(officers.INVITE_PREFIX):
+        return await officers.redeem_invite(visit, payload[len(officers.INVITE_PREFIX) :])
+    if visit.resident is not None and visit.resident.unreachable:
+        await visit.services.db.residents.mark_reachable(visit.chat_id)
     return await onboarding.start(visit, payload)
 
 
@@ -44,6 +49,92 @@ async def on_help(visit: Visit, update: Update, context: BotContext) -> Reply:
     return await help.show_help(visit)
 
 
+async def on_settings(visit: Visit, update: Update, context: BotContext) -> Reply:
+    """/settings: notices, reminders, area and interests."""
+    if visit.resident is None:
+        return await onboarding.start(visit, None)
+    return await settings.show(visit)
+
+
+async def on_contact(visit: Visit, update: Update, context: BotContext) -> Reply:
+    """/contact: write to the engagement team."""
+    if visit.resident is None:
+        return await onboarding.start(visit, None)
+    return await contact.start(visit)
+
+
+async def on_my_id(visit: Visit, update: Update, context: BotContext) -> Reply:
+    """/myid: the Telegram user id, for an admin to make someone an officer."""
+    return await officers.my_id(visit)
+
+
+OfficerLogic = Callable[[Visit, str | None], Awaitable[Reply]]
+
+
+def officer_only(
+    logic: OfficerLogic, *, admin: bool = False
+) -> Callable[[Visit, Update, BotContext], Awaitable[Reply]]:
+    """An officer command; anyone else gets the answer for an unknown command. Checked every time."""
+
+    async def guarded(visit: Visit, update: Update, context: BotContext) -> Reply:
+        allowed = await (officers.is_admin(visit) if admin else officers.is_officer(visit))
+        if not allowed:
+            return await help.unknown_command(visit)
+        argument = " ".join(context.args) if context.args else None
+        return await logic(visit, argument)
+
+    guarded.__name__ = logic.__name__
+    guarded.__doc__ = logic.__doc__
+    return guarded
+
+
+async def officer_menu(visit: Visit, argument: str | None) -> Reply:
+    """/officer: what officers can do."""
+    return await officers.officer_help(visit)
+
+
+async def broadcast_start(visit: Visit, argument: str | None) -> Reply:
+    """/broadcast: write a notice to residents."""
+    return await broadcasting.start(visit)
+
+
+async def broadcast_progress(visit: Visit, argument: str | None) -> Reply:
+    """/broadcasts: how recent notices are being delivered."""
+    return await broadcasting.progress(visit)
+
+
+async def list_officers(visit: Visit, argument: str | None) -> Reply:
+    """/officers (admins)."""
+    return await officers.list_officers(visit)
+
+
+async def make_invite(visit: Visit, argument: str | None) -> Reply:
+    """/invite (admins)."""
+    return await officers.invite(visit)
+
+
+async def add_officer(visit: Visit, argument: str | None) -> Reply:
+    """/addofficer ID (admins)."""
+    return await officers.add_officer(visit, argument)
+
+
+async def remove_officer(visit: Visit, argument: str | None) -> Reply:
+    """/removeofficer ID (admins)."""
+    return await officers.remove_officer(visit, argument)
+
+
+async def show_audit(visit: Visit, argument: str | None) -> Reply:
+    """/audit (admins)."""
+    return await officers.audit_log(visit)
+
+
+async def cancel(visit: Visit, update: Update, context: BotContext) -> Reply:
+    """/cancel: leave a broadcast or a message to the team half-written."""
+    await visit.services.db.drafts.drop(visit.chat_id, broadcasting.DRAFT)
+    await visit.services.db.drafts.drop(visit.chat_id, contact.DRAFT)
+    return Reply((Screen(visit.t._("Cancelled. Nothing was sent.")),))
+
+
 async def on_unknown_command(visit: Visit, update: Update, context: BotContext) -> Reply:
     """Any other command."""
     return await help.unknown_command(visit)
@@ -60,6 +151,10 @@ async def on_button(visit: Visit, update: Update, context: BotContext) -> Reply:
         return await onboarding.acknowledge(visit, tapped.arg(0) or visit.language, tapped.arg(1))
     if tapped.kind == callbacks.LANGUAGE:
         return await onboarding.choose_language(visit, tapped.arg(0) or "")
+    if tapped.kind == broadcasting.PREFIX:
+        if not await officers.is_officer(visit):
+            return Reply(notice=visit.t._("That button is out of date."))
+        return await broadcasting.tapped(visit, tapped.arg(0), tapped.arg(1))
     if visit.resident is None:
         # Every other button needs the privacy notice acknowledged first.
         return await onboarding.start(visit, None)
@@ -83,14 +178,28 @@ async def _resident_button(visit: Visit, tapped: callbacks.Callback) -> Reply:
         return await answering.take_part(visit, first)
     if kind == callbacks.SURVEY:
         return await answering.survey_button(visit, first, tapped.arg(1), tapped.arg(2))
+    if kind == settings.PREFIX:
+        return await settings.tapped(visit, first)
+    if kind == contact.PREFIX:
+        return await contact.tapped(visit, first, tapped.arg(1))
     return Reply(notice=visit.t._("That button is out of date."))
 
 
 async def on_text(visit: Visit, update: Update, context: BotContext) -> Reply:
     """Typed text: a menu button, an onboarding answer, a survey answer, or a pointer to help."""
     text = message_text(update)
+    drafts = await visit.services.db.drafts.kinds(visit.chat_id)
+    if broadcasting.DRAFT in drafts and await officers.is_officer(visit):
+        draft = await broadcasting.draft_of(visit)
+        if draft is not None:
+            return await broadcasting.typed(visit, draft, text)
     if visit.resident is None:
         return await onboarding.start(visit, None)
+    if contact.DRAFT in drafts:
+        return await contact.send_to_team(visit, text)
+    thread = await _contact_thread(visit, update)
+    if thread is not None:
+        return await contact.resident_replied(visit, thread[0], thread[2], text)
     action = menu_action(visit.services.catalogs, text)
     if action == "consultations":
         return await browsing.open_list(visit)
@@ -106,6 +215,15 @@ async def on_text(visit: Visit, update: Update, context: BotContext) -> Reply:
     return await help.nothing_to_answer(visit)
 
 
+async def _contact_thread(visit: Visit, update: Update) -> tuple[int, int, str | None] | None:
+    """The conversation with the team that this message replies to, if any."""
+    message = update.effective_message
+    replied = message.reply_to_message if message is not None else None
+    if replied is None:
+        return None
+    return await visit.services.db.contact.thread_of(visit.chat_id, replied.message_id)
+
+
 async def on_unreadable(visit: Visit, update: Update, context: BotContext) -> Reply:
     """A sticker, photo, voice note, file or location: nothing is recorded from it."""
     if visit.resident is None:
@@ -117,26 +235,61 @@ async def on_unreadable(visit: Visit, update: Update, context: BotContext) -> Re
 
 
 async def on_group_message(update: Update, context: BotContext) -> None:
-    """In a group the bot only says it works in private chats, and records nothing."""
+    """In a group the bot only says it works in private chats, and records nothing.
+
+    The officers' chat is the exception: a reply there to a resident's message goes to that resident.
+    """
     message = update.effective_message
     if message is None:
         return
-    user = update.effective_user
     services = context.services
+    if message.chat.id == services.deployment.officers_chat_id:
+        if message.reply_to_message is not None and message.text:
+            note = await contact.officer_replied(services, message.reply_to_message.message_id, message.text)
+            if note is not None:
+                await message.reply_text(note)
+        return
+    if not (message.text or "").startswith("/") and not _mentions_bot(message.text or "", services.bot_username):
+        return
+    user = update.effective_user
     language = services.catalogs.resolve(None, user.language_code if user else None)
     visit = Visit(services, message.chat.id, None, services.catalogs.translator(language), None)
     await message.reply_text(help.private_only_text(visit))
+
+
+def _mentions_bot(text: str, username: str) -> bool:
+    return bool(username) and f"@{username}".lower() in text.lower()
+
+
+OFFICER_COMMANDS = {
+    "officer": (officer_menu, False),
+    "broadcast": (broadcast_start, False),
+    "broadcasts": (broadcast_progress, False),
+    "officers": (list_officers, True),
+    "invite": (make_invite, True),
+    "addofficer": (add_officer, True),
+    "removeofficer": (remove_officer, True),
+    "audit": (show_audit, True),
+}
 
 
 def handlers() -> list[BaseHandler[Any, BotContext, Any]]:
     """The resident's handlers, in the order they must be tried."""
     return [
         # Groups first: nothing below may run for a group chat.
-        MessageHandler(filters.ChatType.GROUPS & (filters.COMMAND | filters.Entity("mention")), on_group_message),
+        MessageHandler(filters.ChatType.GROUPS & filters.TEXT, on_group_message),
         CommandHandler("start", replying(on_start), filters=PRIVATE),
         CommandHandler("consultations", replying(on_consultations), filters=PRIVATE),
         CommandHandler("language", replying(on_language), filters=PRIVATE),
         CommandHandler("help", replying(on_help), filters=PRIVATE),
+        CommandHandler("settings", replying(on_settings), filters=PRIVATE),
+        CommandHandler("contact", replying(on_contact), filters=PRIVATE),
+        CommandHandler("cancel", replying(cancel), filters=PRIVATE),
+        CommandHandler("myid", replying(on_my_id), filters=PRIVATE),
+        *(
+            CommandHandler(name, replying(officer_only(logic, admin=admin)), filters=PRIVATE)
+            for name, (logic, admin) in OFFICER_COMMANDS.items()
+        ),
         CallbackQueryHandler(replying(on_button)),
         # Unknown commands before plain text, so "/foo" is never taken as an answer.
         MessageHandler(PRIVATE & filters.COMMAND, replying(on_unknown_command)),

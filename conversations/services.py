@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.deployment import Deployment
 from bot.i18n import Catalogs, Translator
+from conversations.screens import Screen
 from conversations.survey.loader import consultation_from_data
 from conversations.survey.model import Consultation
 from storage import Database
@@ -16,6 +17,10 @@ from storage.residents import Resident
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+async def _cannot_send(chat_id: int, screen: Screen) -> int:
+    raise RuntimeError("no Telegram connection in this process")
 
 
 @dataclass(frozen=True)
@@ -79,10 +84,22 @@ class Services:
     deployment: Deployment
     bot_username: str = ""
     clock: Callable[[], datetime] = utc_now
+    admins: frozenset[int] = frozenset()
+    reminder_window: timedelta = timedelta(hours=48)
+    wake_delivery: Callable[[], None] = lambda: None
+    # Sends one message at once (not through the queue) and returns its message id; raises
+    # PermissionError when the chat has blocked the bot. Set by the bot at start-up.
+    send_now: Callable[[int, Screen], Awaitable[int]] = field(default=_cannot_send)
     consultations: ConsultationCache = field(init=False)
 
     def __post_init__(self) -> None:
         self.consultations = ConsultationCache(self.db)
+
+    async def role_of(self, user_id: int) -> str | None:
+        """'admin', 'officer' or None; checked each time a command runs, never cached."""
+        if user_id in self.admins:
+            return "admin"
+        return await self.db.officers.role(user_id)
 
 
 @dataclass

@@ -144,6 +144,20 @@ class ConsultationRepository:
         ) as cur:
             return [str(row[0]) for row in await cur.fetchall()]
 
+    async def unannounced_open(self, now: datetime) -> list[str]:
+        """Consultations open now whose opening notice has not been queued yet."""
+        stamp = to_text(now)
+        async with self._db.execute(
+            "SELECT id FROM consultations WHERE opening_notice_at IS NULL AND opens <= ? AND closes > ? ORDER BY id",
+            (stamp, stamp),
+        ) as cur:
+            return [str(row[0]) for row in await cur.fetchall()]
+
+    async def mark_announced(self, consultation_id: str, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE consultations SET opening_notice_at = ? WHERE id = ?", (to_text(now), consultation_id)
+        )
+
     async def all_ids(self) -> list[str]:
         async with self._db.execute("SELECT id FROM consultations ORDER BY id") as cur:
             return [str(row[0]) for row in await cur.fetchall()]

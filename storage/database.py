@@ -11,7 +11,13 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage.broadcasts import BroadcastRepository
 from storage.consultations import ConsultationRepository
+from storage.contact import ContactRepository
+from storage.deliveries import DeliveryRepository
+from storage.drafts import DraftRepository
+from storage.officers import OfficerRepository
+from storage.participation import ParticipationRepository
 from storage.residents import ResidentRepository
 from storage.responses import ResponseRepository
 
@@ -29,6 +35,23 @@ class Database:
     consultations: ConsultationRepository
     responses: ResponseRepository
     pseudonym_key: bytes
+    officers: OfficerRepository
+    deliveries: DeliveryRepository
+    broadcasts: BroadcastRepository
+    participation: ParticipationRepository
+    drafts: DraftRepository
+    contact: ContactRepository
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """Several writes that stand or fall together."""
+        await self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            await self.connection.execute("ROLLBACK")
+            raise
+        await self.connection.execute("COMMIT")
 
 
 @asynccontextmanager
@@ -47,6 +70,12 @@ async def open_database(path: str | Path) -> AsyncIterator[Database]:
             consultations=ConsultationRepository(connection),
             responses=ResponseRepository(connection),
             pseudonym_key=key,
+            officers=OfficerRepository(connection),
+            deliveries=DeliveryRepository(connection),
+            broadcasts=BroadcastRepository(connection),
+            participation=ParticipationRepository(connection),
+            drafts=DraftRepository(connection),
+            contact=ContactRepository(connection),
         )
     finally:
         await connection.close()

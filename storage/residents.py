@@ -9,7 +9,7 @@ import aiosqlite
 
 from storage.clock import to_text
 
-__all__ = ["Resident", "ResidentRepository"]
+__all__ = ["Audience", "Resident", "ResidentRepository"]
 
 
 @dataclass(frozen=True)
@@ -20,9 +20,26 @@ class Resident:
     onboarding_step: str | None
     active_consultation_id: str | None
     notices: bool
+    reminders: bool = True
+    unreachable: bool = False
 
 
-_COLUMNS = "chat_id, language, area_id, onboarding_step, active_consultation_id, notices"
+_COLUMNS = (
+    "chat_id, language, area_id, onboarding_step, active_consultation_id, notices, reminders,"
+    " unreachable_at IS NOT NULL"
+)
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a notice is for: everyone (no filters), or those matching any of the given filters."""
+
+    areas: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    language: str | None = None
+    participants_of: str | None = None
+    unfinished_of: str | None = None  # started this consultation's survey and not submitted
+    not_taking_part_in: str | None = None  # neither started nor submitted it
 
 
 class ResidentRepository:
@@ -85,13 +102,73 @@ class ResidentRepository:
             "UPDATE residents SET active_consultation_id = ? WHERE chat_id = ?", (consultation_id, chat_id)
         )
 
+    async def set_preferences(
+        self, chat_id: int, *, notices: bool | None = None, reminders: bool | None = None
+    ) -> None:
+        """Turn notices of new consultations, or reminders before closing, on or off."""
+        if notices is not None:
+            await self._db.execute("UPDATE residents SET notices = ? WHERE chat_id = ?", (int(notices), chat_id))
+        if reminders is not None:
+            await self._db.execute("UPDATE residents SET reminders = ? WHERE chat_id = ?", (int(reminders), chat_id))
+
+    async def mark_unreachable(self, chat_id: int, now: datetime) -> None:
+        """The resident blocked the bot (or left Telegram): send nothing more until they /start again."""
+        await self._db.execute(
+            "UPDATE residents SET unreachable_at = ? WHERE chat_id = ? AND unreachable_at IS NULL",
+            (to_text(now), chat_id),
+        )
+
+    async def mark_reachable(self, chat_id: int) -> None:
+        await self._db.execute("UPDATE residents SET unreachable_at = NULL WHERE chat_id = ?", (chat_id,))
+
+    async def audience(self, audience: Audience, *, wants: str = "notices") -> list[tuple[int, str]]:
+        """(chat id, language) of every reachable resident in the audience who wants `notices` or `reminders`."""
+        assert wants in ("notices", "reminders")
+        where = [f"r.{wants} = 1", "r.unreachable_at IS NULL"]
+        params: list[object] = []
+        alternatives = []
+        if audience.areas:
+            alternatives.append(f"r.area_id IN ({', '.join('?' * len(audience.areas))})")
+            params += audience.areas
+        if audience.topics:
+            alternatives.append(
+                "EXISTS (SELECT 1 FROM resident_topics t WHERE t.chat_id = r.chat_id"
+                f" AND t.topic_id IN ({', '.join('?' * len(audience.topics))}))"
+            )
+            params += audience.topics
+        if alternatives:
+            where.append("(" + " OR ".join(alternatives) + ")")
+        if audience.language:
+            where.append("r.language = ?")
+            params.append(audience.language)
+        if audience.participants_of:
+            where.append(
+                "EXISTS (SELECT 1 FROM participation p WHERE p.chat_id = r.chat_id AND p.consultation_id = ?"
+                " AND p.submitted_at IS NOT NULL)"
+            )
+            params.append(audience.participants_of)
+        if audience.unfinished_of:
+            where.append(
+                "EXISTS (SELECT 1 FROM participation p WHERE p.chat_id = r.chat_id AND p.consultation_id = ?"
+                " AND p.submitted_at IS NULL)"
+            )
+            params.append(audience.unfinished_of)
+        if audience.not_taking_part_in:
+            where.append(
+                "NOT EXISTS (SELECT 1 FROM participation p WHERE p.chat_id = r.chat_id AND p.consultation_id = ?)"
+            )
+            params.append(audience.not_taking_part_in)
+        sql = f"SELECT r.chat_id, r.language FROM residents r WHERE {' AND '.join(where)} ORDER BY r.chat_id"
+        async with self._db.execute(sql, params) as cur:
+            return [(int(r[0]), str(r[1])) for r in await cur.fetchall()]
+
     async def touch(self, chat_id: int, now: datetime) -> None:
         """Note that the resident was here (for inactivity rules)."""
         await self._db.execute("UPDATE residents SET last_seen_at = ? WHERE chat_id = ?", (to_text(now), chat_id))
 
 
 def _resident(row: aiosqlite.Row | tuple[object, ...]) -> Resident:
-    chat_id, language, area_id, step, active, notices = row
+    chat_id, language, area_id, step, active, notices, reminders, unreachable = row
     return Resident(
         chat_id=int(str(chat_id)),
         language=str(language),
@@ -99,4 +176,6 @@ def _resident(row: aiosqlite.Row | tuple[object, ...]) -> Resident:
         onboarding_step=None if step is None else str(step),
         active_consultation_id=None if active is None else str(active),
         notices=bool(notices),
+        reminders=bool(reminders),
+        unreachable=bool(unreachable),
     )

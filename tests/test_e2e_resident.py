@@ -116,7 +116,9 @@ def test_a_welsh_speaker_is_greeted_in_welsh_and_gets_welsh_commands(bot: BotPro
     resident = Resident(fake, fake.add_user("Gwen", language_code="cy-GB"))
     welcome = resident.say("/start", expect="preifatrwydd")
     assert "English" in welcome.labels
-    assert [c["command"] for c in fake.commands(language_code="cy")] == ["consultations", "language", "help"]
+    assert [c["command"] for c in fake.commands(language_code="cy")] == [
+        "consultations", "language", "settings", "contact", "help"
+    ]
     english = resident.tap("English", expect="Your privacy")
     assert "Cymraeg" in english.labels
 

@@ -36,10 +36,11 @@ async def test_an_empty_database_is_migrated_to_the_latest_schema(tmp_path: Path
     async with open_database(path):
         pass
     with sqlite3.connect(path) as connection:
-        assert connection.execute("PRAGMA user_version").fetchone() == (1,)
+        assert connection.execute("PRAGMA user_version").fetchone() == (2,)
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    assert {"residents", "resident_topics", "consultations", "consultation_versions", "responses"} <= tables
+    assert {"residents", "resident_topics", "consultations", "consultation_versions", "responses", "deliveries",
+            "broadcasts", "officers", "audit_log", "participation", "contact_threads"} <= tables
 
 
 async def test_reopening_keeps_data_and_the_pseudonym_key(tmp_path: Path) -> None:

@@ -1,0 +1,364 @@
+"""/broadcast: an officer's guided notice to residents, and /broadcasts to follow it.
+
+The draft lives in the database, so a restart half-way through loses nothing.
+Steps: text → more languages → a "Take part" button → audience → preview and confirm.
+Officer text is escaped, so no tag an officer types can break a message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.i18n import Translator, escape
+from conversations import callbacks
+from conversations.notices import screen_to_delivery_buttons
+from conversations.screens import MAX_MESSAGE_LENGTH, Button, Reply, Screen, rows, shorten
+from conversations.services import Services, Visit
+from storage.broadcasts import Broadcast
+from storage.deliveries import PRIORITY_BROADCAST, PRIORITY_REPLY, NewDelivery
+from storage.residents import Audience
+
+DRAFT = "broadcast"
+PREFIX = "b"
+# Room for the bot's own words around an officer's text is not needed: a notice is the text alone.
+MAX_TEXT = MAX_MESSAGE_LENGTH - 96
+
+
+def _data(verb: str, argument: str | None = None) -> str:
+    return callbacks.encode(PREFIX, verb) if argument is None else callbacks.encode(PREFIX, verb, argument)
+
+
+def _cancel(t: Translator) -> Button:
+    return Button(t._("Cancel"), _data("cancel"))
+
+
+async def start(visit: Visit) -> Reply:
+    """/broadcast: a new draft; ask for the text in the default language."""
+    services = visit.services
+    await services.db.drafts.put(visit.chat_id, DRAFT, {"step": "text", "texts": {}}, visit.now())
+    language = visit.t.language_name(services.catalogs.default_language)
+    text = visit.t._(
+        "Send me the notice, in %(language)s. Residents will see exactly the text you send.", language=language
+    )
+    return Reply((Screen(text, ((_cancel(visit.t),),)),))
+
+
+async def draft_of(visit: Visit) -> dict[str, Any] | None:
+    return await visit.services.db.drafts.get(visit.chat_id, DRAFT)
+
+
+async def typed(visit: Visit, draft: dict[str, Any], text: str) -> Reply:
+    """The officer typed the notice (or a translation of it)."""
+    t = visit.t
+    if draft["step"] not in ("text", "language_text"):
+        return Reply((Screen(t._("Please use the buttons, or tap Cancel.")),))
+    if len(text) > MAX_TEXT:
+        return Reply(
+            (
+                Screen(
+                    t._(
+                        "That is %(length)s characters; a notice can have at most %(max)s. Please send a shorter text.",
+                        length=str(len(text)),
+                        max=str(MAX_TEXT),
+                    ),
+                    ((_cancel(t),),),
+                ),
+            )
+        )
+    language = draft.get("pending_language") or visit.services.catalogs.default_language
+    draft["texts"][language] = text
+    draft["step"] = "more_languages"
+    draft.pop("pending_language", None)
+    await _save(visit, draft)
+    return Reply((more_languages_screen(visit, draft),))
+
+
+def more_languages_screen(visit: Visit, draft: dict[str, Any]) -> Screen:
+    t, catalogs = visit.t, visit.services.catalogs
+    have = ", ".join(t.language_name(code) for code in draft["texts"])
+    missing = [code for code in catalogs.languages if code not in draft["texts"]]
+    buttons = [Button(t.language_name(code), _data("lang", code)) for code in missing]
+    text = t._(
+        "The notice is ready in: %(languages)s. Add a version in another language? Residents get "
+        "their own language, or the default language when there is no version in theirs.",
+        languages=have,
+    )
+    return Screen(
+        text, (*rows(*buttons, per_row=3), (Button(t._("No more languages"), _data("nolang")),), (_cancel(t),))
+    )
+
+
+async def tapped(visit: Visit, verb: str | None, argument: str | None) -> Reply:
+    """A button of the broadcast conversation."""
+    draft = await draft_of(visit)
+    t = visit.t
+    if draft is None:
+        return Reply(notice=t._("That button is out of date."))
+    if verb == "cancel":
+        await visit.services.db.drafts.drop(visit.chat_id, DRAFT)
+        return Reply((Screen(t._("Cancelled. Nothing was sent.")),), edit=True)
+    if verb == "send":
+        return await send(visit)
+    step = await _apply(visit, draft, verb, argument)
+    if step is None:
+        return Reply(notice=t._("That button is out of date."))
+    await _save(visit, draft)
+    if draft["step"] == "confirm":
+        return Reply(await preview(visit, draft), clear_buttons=True)
+    return Reply((step,), edit=True)
+
+
+async def _apply(visit: Visit, draft: dict[str, Any], verb: str | None, argument: str | None) -> Screen | None:
+    """Change the draft for a tapped button; the next screen, or None for a button that does not fit."""
+    t, services = visit.t, visit.services
+    if verb == "lang" and argument in services.catalogs.languages and draft["step"] == "more_languages":
+        draft.update(step="language_text", pending_language=argument)
+        return Screen(t._("Send me the notice in %(language)s.", language=t.language_name(argument)), ((_cancel(t),),))
+    if verb == "nolang" and draft["step"] == "more_languages":
+        draft["step"] = "button"
+        return await _button_screen(visit)
+    if verb in ("button", "nobutton") and draft["step"] == "button":
+        draft["consultation_id"] = argument if verb == "button" else None
+        draft["step"] = "audience"
+        return _audience_screen(t)
+    if draft["step"] in ("audience", "areas", "topics", "language", "participants"):
+        return await _audience_step(visit, draft, verb, argument)
+    return None
+
+
+async def _button_screen(visit: Visit) -> Screen:
+    t = visit.t
+    open_now = await visit.services.consultations.open_now(visit.now())
+    buttons = [Button(shorten(c.text("title", visit.language), 40), _data("button", c.id)) for c in open_now]
+    return Screen(
+        t._("Add a “Take part” button for a consultation?"),
+        (*rows(*buttons), (Button(t._("No button"), _data("nobutton")),), (_cancel(t),)),
+    )
+
+
+def _audience_screen(t: Translator) -> Screen:
+    choices = [
+        Button(t._("Everyone"), _data("everyone")),
+        Button(t._("One or more areas"), _data("areas")),
+        Button(t._("One or more topics"), _data("topics")),
+        Button(t._("One language"), _data("language")),
+        Button(t._("People who took part in a consultation"), _data("participants")),
+    ]
+    return Screen(t._("Who should receive it?"), (*rows(*choices), (_cancel(t),)))
+
+
+async def _audience_step(visit: Visit, draft: dict[str, Any], verb: str | None, argument: str | None) -> Screen | None:
+    t, services = visit.t, visit.services
+    deployment = services.deployment
+    audience = draft.setdefault("audience", {})
+    if verb == "everyone":
+        draft.update(step="confirm", audience={})
+        return Screen("")
+    if verb in ("areas", "topics"):
+        draft["step"] = verb
+        audience.clear()
+        audience[verb] = []
+        return _pick_many(visit, draft)
+    if verb == "toggle" and draft["step"] in ("areas", "topics") and argument:
+        known = {a.id for a in deployment.areas} if draft["step"] == "areas" else {x.id for x in deployment.topics}
+        if argument not in known:
+            return None
+        chosen = audience.setdefault(draft["step"], [])
+        audience[draft["step"]] = [x for x in chosen if x != argument] if argument in chosen else [*chosen, argument]
+        return _pick_many(visit, draft)
+    if verb == "chosen" and draft["step"] in ("areas", "topics"):
+        if not audience.get(draft["step"]):
+            return _pick_many(visit, draft, lead=t._("Please tick at least one, then tap Done."))
+        draft["step"] = "confirm"
+        return Screen("")
+    if verb == "language":
+        draft["step"] = "language"
+        buttons = [Button(t.language_name(code), _data("in", code)) for code in services.catalogs.languages]
+        return Screen(t._("Residents who use which language?"), (*rows(*buttons, per_row=3), (_cancel(t),)))
+    if verb == "in" and draft["step"] == "language" and argument in services.catalogs.languages:
+        draft.update(step="confirm", audience={"language": argument})
+        return Screen("")
+    if verb == "participants":
+        draft["step"] = "participants"
+        ids = await services.db.consultations.all_ids()
+        buttons = [Button(shorten(await _title(visit, cid), 40), _data("took", cid)) for cid in ids]
+        return Screen(t._("People who took part in which consultation?"), (*rows(*buttons), (_cancel(t),)))
+    if verb == "took" and draft["step"] == "participants" and argument:
+        draft.update(step="confirm", audience={"participants_of": argument})
+        return Screen("")
+    return None
+
+
+async def _title(visit: Visit, consultation_id: str) -> str:
+    loaded = await visit.services.consultations.current(consultation_id)
+    return loaded.model.text("title", visit.language) if loaded else consultation_id
+
+
+def _pick_many(visit: Visit, draft: dict[str, Any], lead: str = "") -> Screen:
+    t, deployment = visit.t, visit.services.deployment
+    kind = draft["step"]
+    chosen = draft["audience"].get(kind, [])
+    options = (
+        [(a.id, a.display_name(visit.language, deployment.default_language)) for a in deployment.areas]
+        if kind == "areas"
+        else [(x.id, deployment.text(x.name, visit.language)) for x in deployment.topics]
+    )
+    buttons = [Button(("✅ " if key in chosen else "⬜ ") + name, _data("toggle", key)) for key, name in options]
+    question = (
+        t._("Which areas? Tick all that apply, then tap Done.")
+        if kind == "areas"
+        else t._("Which topics? Tick all that apply, then tap Done.")
+    )
+    text = f"{lead}\n\n{question}" if lead else question
+    return Screen(text, (*rows(*buttons, per_row=2), (Button(t._("Done"), _data("chosen")),), (_cancel(t),)))
+
+
+def audience_from(draft: dict[str, Any]) -> Audience:
+    audience = draft.get("audience", {})
+    return Audience(
+        areas=tuple(audience.get("areas", ())),
+        topics=tuple(audience.get("topics", ())),
+        language=audience.get("language"),
+        participants_of=audience.get("participants_of"),
+    )
+
+
+def notice_screen(services: Services, draft: dict[str, Any], language: str) -> Screen:
+    """The notice exactly as a resident with this language receives it."""
+    texts: dict[str, str] = draft["texts"]
+    text = texts.get(language) or texts[services.catalogs.default_language]
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if draft.get("consultation_id"):
+        t = services.catalogs.translator(language if language in texts else services.catalogs.default_language)
+        buttons = ((Button(t._("Take part"), callbacks.encode(callbacks.TAKE_PART, draft["consultation_id"])),),)
+    return Screen(escape(text), buttons)
+
+
+async def preview(visit: Visit, draft: dict[str, Any]) -> tuple[Screen, ...]:
+    """The notice as residents will see it, then the exact number of recipients and Send / Cancel."""
+    t, services = visit.t, visit.services
+    recipients = await services.db.residents.audience(audience_from(draft), wants="notices")
+    default = services.catalogs.default_language
+    shown = notice_screen(services, draft, default)
+    count = t.n_("This notice will go to %(n)d resident.", "This notice will go to %(n)d residents.", len(recipients))
+    by_language: dict[str, int] = {}
+    for _chat, language in recipients:
+        version = language if language in draft["texts"] else default
+        by_language[version] = by_language.get(version, 0) + 1
+    detail = ", ".join(f"{t.language_name(code)}: {n}" for code, n in sorted(by_language.items()))
+    confirm = Screen(
+        t._("Above is the notice as residents will see it.")
+        + "\n\n<b>"
+        + count
+        + "</b>"
+        + (f"\n{escape(detail)}" if detail else "")
+        + "\n\n"
+        + t._("Send it now?"),
+        ((Button(t._("Send"), _data("send")),), (_cancel(t),)),
+    )
+    return shown, confirm
+
+
+async def send(visit: Visit) -> Reply:
+    """Queue the broadcast: one delivery per resident, in their language, written before anything is sent."""
+    services, t = visit.services, visit.t
+    draft = await draft_of(visit)
+    if draft is None or draft.get("step") != "confirm":
+        return Reply(notice=t._("That button is out of date."))
+    recipients = await services.db.residents.audience(audience_from(draft), wants="notices")
+    now = visit.now()
+    db = services.db
+    async with db.transaction():
+        broadcast_id = await db.broadcasts.create(
+            visit.chat_id, draft["texts"], draft.get("consultation_id"), draft.get("audience", {}), len(recipients), now
+        )
+        await db.deliveries.enqueue(
+            (_delivery(services, draft, broadcast_id, chat_id, language) for chat_id, language in recipients), now
+        )
+        await db.officers.audit(
+            visit.chat_id, "broadcast", f"#{broadcast_id} to {len(recipients)} residents ({_describe(draft)})", now
+        )
+        await db.drafts.drop(visit.chat_id, DRAFT)
+    services.wake_delivery()
+    text = t.n_(
+        "Sending to %(n)d resident. Send /broadcasts to follow it.",
+        "Sending to %(n)d residents. Send /broadcasts to follow it.",
+        len(recipients),
+    )
+    return Reply((Screen(text),), edit=True)
+
+
+def _delivery(services: Services, draft: dict[str, Any], broadcast_id: int, chat_id: int, language: str) -> NewDelivery:
+    screen = notice_screen(services, draft, language)
+    return NewDelivery(
+        chat_id=chat_id,
+        kind="broadcast",
+        priority=PRIORITY_BROADCAST,
+        text=screen.text,
+        buttons=screen_to_delivery_buttons(screen),
+        broadcast_id=broadcast_id,
+    )
+
+
+def _describe(draft: dict[str, Any]) -> str:
+    audience = draft.get("audience") or {}
+    return ", ".join(f"{k}={v}" for k, v in audience.items()) or "everyone"
+
+
+async def _save(visit: Visit, draft: dict[str, Any]) -> None:
+    await visit.services.db.drafts.put(visit.chat_id, DRAFT, draft, visit.now())
+
+
+async def progress(visit: Visit) -> Reply:
+    """/broadcasts: each recent broadcast's progress, or its final report."""
+    t, db = visit.t, visit.services.db
+    recent = await db.broadcasts.recent(10)
+    if not recent:
+        return Reply((Screen(t._("No notices have been sent yet. Send /broadcast to write one.")),))
+    parts = ["<b>" + t._("Recent notices") + "</b>"]
+    for broadcast in recent:
+        parts.append(await _progress_line(visit, broadcast))
+    return Reply((Screen("\n\n".join(parts)),))
+
+
+async def _progress_line(visit: Visit, broadcast: Broadcast) -> str:
+    t = visit.t
+    counts = await visit.services.db.deliveries.counts(broadcast.id)
+    first_text = next(iter(broadcast.texts.values()), "")
+    head = f"<b>#{broadcast.id}</b> · {escape(broadcast.created_at[:16].replace('T', ' '))} · " + escape(
+        shorten(first_text, 60)
+    )
+    return head + "\n" + status_line(t, counts)
+
+
+def status_line(t: Translator, counts: dict[str, int]) -> str:
+    waiting = counts.get("waiting", 0) + counts.get("sending", 0)
+    line = t._(
+        "sent %(sent)d, waiting %(waiting)d, failed %(failed)d, unreachable %(unreachable)d",
+        sent=counts.get("sent", 0) + counts.get("uncertain", 0),
+        waiting=waiting,
+        failed=counts.get("failed", 0) + counts.get("expired", 0),
+        unreachable=counts.get("unreachable", 0),
+    )
+    return line + (" · " + t._("finished") if waiting == 0 else "")
+
+
+async def report_finished(services: Services) -> None:
+    """When every delivery of a broadcast has ended, send its officer the final report (once)."""
+    db = services.db
+    for broadcast in await db.broadcasts.finished_unreported():
+        now = services.clock()
+        officer = await db.residents.get(broadcast.created_by)
+        t = services.catalogs.translator(officer.language if officer else services.catalogs.default_language)
+        counts = await db.deliveries.counts(broadcast.id)
+        text = t._("Your notice #%(id)s has finished.", id=str(broadcast.id)) + "\n" + status_line(t, counts)
+        async with db.transaction():
+            if await db.broadcasts.mark_reported(broadcast.id, now):
+                await db.deliveries.enqueue(
+                    [
+                        NewDelivery(
+                            broadcast.created_by, "report", PRIORITY_REPLY, text, dedupe_key=f"report:{broadcast.id}"
+                        )
+                    ],
+                    now,
+                )

@@ -1,0 +1,130 @@
+"""/contact: a resident writes to the engagement team; an officer's reply comes back in the same chat.
+
+The message goes to the officers' chat (configured by chat id), naming the
+consultation it concerns. An officer answers by replying to it there; the
+resident can reply to the answer in turn. Only which message belongs to which
+thread is stored, never the text.
+"""
+
+from __future__ import annotations
+
+from bot.i18n import escape
+from conversations import callbacks
+from conversations.screens import Button, Reply, Screen, rows, shorten
+from conversations.services import Services, Visit
+
+DRAFT = "contact"
+PREFIX = "ct"
+MAX_MESSAGE = 3500
+
+
+def _data(verb: str, argument: str | None = None) -> str:
+    return callbacks.encode(PREFIX, verb, argument)
+
+
+async def start(visit: Visit) -> Reply:
+    """/contact: which consultation is it about?"""
+    t, services = visit.t, visit.services
+    if services.deployment.officers_chat_id is None:
+        contact = services.deployment.text(services.deployment.contact, visit.language)
+        return Reply((Screen(t._("You can contact the engagement team at: %(contact)s", contact=contact or "-")),))
+    open_now = await services.consultations.open_now(visit.now())
+    buttons = [Button(shorten(c.text("title", visit.language), 40), _data("about", c.id)) for c in open_now]
+    buttons.append(Button(t._("Something else"), _data("about")))
+    text = t._("You can write to the engagement team here. Which consultation is your message about?")
+    return Reply((Screen(text, (*rows(*buttons), (Button(t._("Cancel"), _data("cancel")),))),))
+
+
+async def tapped(visit: Visit, verb: str | None, argument: str | None) -> Reply:
+    t = visit.t
+    if verb == "cancel":
+        await visit.services.db.drafts.drop(visit.chat_id, DRAFT)
+        return Reply((Screen(t._("Cancelled. Nothing was sent.")),), edit=True)
+    if verb == "about":
+        await visit.services.db.drafts.put(visit.chat_id, DRAFT, {"consultation_id": argument}, visit.now())
+        text = t._("Please type your message and send it. A member of the team will reply here, in this chat.")
+        return Reply((Screen(text, ((Button(t._("Cancel"), _data("cancel")),),)),), edit=True)
+    return Reply(notice=t._("That button is out of date."))
+
+
+async def has_draft(visit: Visit) -> bool:
+    return await visit.services.db.drafts.get(visit.chat_id, DRAFT) is not None
+
+
+async def send_to_team(visit: Visit, text: str) -> Reply:
+    """The resident typed their message: pass it to the officers' chat and open a thread."""
+    services, t = visit.services, visit.t
+    draft = await services.db.drafts.get(visit.chat_id, DRAFT) or {}
+    if len(text) > MAX_MESSAGE:
+        return Reply(
+            (Screen(t._("Your message is too long. Please keep it under %(max)s characters.", max=str(MAX_MESSAGE))),)
+        )
+    consultation_id = draft.get("consultation_id")
+    thread = await services.db.contact.open_thread(visit.chat_id, consultation_id, visit.now())
+    await _to_officers(services, thread, consultation_id, visit.language, text)
+    await services.db.drafts.drop(visit.chat_id, DRAFT)
+    return Reply((Screen(t._("Thank you. Your message has been sent to the engagement team. They will reply here.")),))
+
+
+async def resident_replied(visit: Visit, thread_id: int, consultation_id: str | None, text: str) -> Reply:
+    """The resident replied to an answer from the team: it goes to the same thread."""
+    await _to_officers(visit.services, thread_id, consultation_id, visit.language, text[:MAX_MESSAGE])
+    return Reply(
+        (Screen(visit.t._("Thank you. Your message has been sent to the engagement team. They will reply here.")),)
+    )
+
+
+async def _to_officers(services: Services, thread: int, consultation_id: str | None, language: str, text: str) -> None:
+    t = services.catalogs.translator(services.catalogs.default_language)
+    about = t._("Something else")
+    if consultation_id:
+        loaded = await services.consultations.current(consultation_id)
+        about = loaded.model.text("title", t.language) if loaded else consultation_id
+    header = t._(
+        "Message from a resident (conversation #%(thread)s, language: %(language)s)",
+        thread=str(thread),
+        language=t.language_name(language),
+    )
+    body = (
+        f"<b>{header}</b>\n"
+        + t._("About: %(about)s", about=about)
+        + f"\n\n{escape(text)}\n\n<i>"
+        + t._("Reply to this message to answer the resident.")
+        + "</i>"
+    )
+    officers_chat = services.deployment.officers_chat_id
+    assert officers_chat is not None
+    message_id = await services.send_now(officers_chat, Screen(body))
+    await services.db.contact.link(officers_chat, message_id, thread)
+
+
+async def officer_replied(services: Services, officers_message_id: int, text: str) -> str | None:
+    """An officer replied in the officers' chat to a resident's message: send it to the resident.
+
+    Returns a note for the officers' chat (None when the reply was not to a resident's message).
+    """
+    officers_chat = services.deployment.officers_chat_id
+    if officers_chat is None:
+        return None
+    found = await services.db.contact.thread_of(officers_chat, officers_message_id)
+    t = services.catalogs.translator(services.catalogs.default_language)
+    if found is None:
+        return None
+    thread, resident_chat, _consultation = found
+    resident = await services.db.residents.get(resident_chat)
+    if resident is None:
+        return t._("This resident has deleted their data; the reply was not sent.")
+    rt = services.catalogs.translator(resident.language)
+    body = (
+        "<b>"
+        + rt._("Reply from the engagement team")
+        + f"</b>\n\n{escape(text)}\n\n<i>"
+        + rt._("You can reply to this message to answer them.")
+        + "</i>"
+    )
+    try:
+        message_id = await services.send_now(resident_chat, Screen(body))
+    except PermissionError:
+        return t._("The resident has blocked the bot; the reply was not sent.")
+    await services.db.contact.link(resident_chat, message_id, thread)
+    return t._("Sent to the resident.")

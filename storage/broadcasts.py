@@ -1,0 +1,83 @@
+"""Broadcasts officers sent, and the people who took part in each consultation."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.clock import to_text
+
+__all__ = ["Broadcast", "BroadcastRepository"]
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    id: int
+    created_by: int
+    created_at: str
+    texts: dict[str, str]
+    consultation_id: str | None
+    audience: dict[str, Any]
+    recipients: int
+    reported_at: str | None
+
+
+_COLUMNS = "id, created_by, created_at, texts, consultation_id, audience, recipients, reported_at"
+
+
+class BroadcastRepository:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def create(
+        self,
+        created_by: int,
+        texts: dict[str, str],
+        consultation_id: str | None,
+        audience: dict[str, Any],
+        recipients: int,
+        now: datetime,
+    ) -> int:
+        """Record a broadcast (its deliveries are queued in the same transaction by the caller)."""
+        cursor = await self._db.execute(
+            "INSERT INTO broadcasts(created_by, created_at, texts, consultation_id, audience, recipients)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                created_by,
+                to_text(now),
+                json.dumps(texts, ensure_ascii=False),
+                consultation_id,
+                json.dumps(audience),
+                recipients,
+            ),
+        )
+        assert cursor.lastrowid is not None
+        return int(cursor.lastrowid)
+
+    async def recent(self, limit: int = 10) -> list[Broadcast]:
+        async with self._db.execute(f"SELECT {_COLUMNS} FROM broadcasts ORDER BY id DESC LIMIT ?", (limit,)) as cur:
+            return [_broadcast(r) for r in await cur.fetchall()]
+
+    async def finished_unreported(self) -> list[Broadcast]:
+        """Broadcasts whose every delivery has ended and whose officer has not had the final report."""
+        async with self._db.execute(
+            f"SELECT {_COLUMNS} FROM broadcasts b WHERE reported_at IS NULL AND NOT EXISTS ("
+            " SELECT 1 FROM deliveries d WHERE d.broadcast_id = b.id AND d.state IN ('waiting', 'sending'))"
+        ) as cur:
+            return [_broadcast(r) for r in await cur.fetchall()]
+
+    async def mark_reported(self, broadcast_id: int, now: datetime) -> bool:
+        cursor = await self._db.execute(
+            "UPDATE broadcasts SET reported_at = ? WHERE id = ? AND reported_at IS NULL", (to_text(now), broadcast_id)
+        )
+        return cursor.rowcount > 0
+
+
+def _broadcast(row: Any) -> Broadcast:
+    return Broadcast(
+        int(row[0]), int(row[1]), str(row[2]), json.loads(row[3]), row[4], json.loads(row[5]), int(row[6]), row[7]
+    )

@@ -1,0 +1,175 @@
+"""The delivery queue: one row per message to one chat, written before anything is sent."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import aiosqlite
+
+from storage.clock import to_text
+
+__all__ = ["FINAL_STATES", "Delivery", "DeliveryRepository", "NewDelivery"]
+
+FINAL_STATES = ("sent", "failed", "unreachable", "expired", "uncertain")
+
+PRIORITY_REPLY = 0  # an officer's reply to a resident, a report to an officer
+PRIORITY_REMINDER = 10
+PRIORITY_NOTICE = 20  # a new consultation, an outcome
+PRIORITY_BROADCAST = 30
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    chat_id: int
+    kind: str
+    priority: int
+    text: str
+    buttons: list[list[dict[str, str]]] = field(default_factory=list)
+    broadcast_id: int | None = None
+    dedupe_key: str | None = None
+    civil_only: bool = False
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    chat_id: int
+    kind: str
+    text: str
+    buttons: list[list[dict[str, str]]]
+    attempts: int
+    resent: bool
+    civil_only: bool
+    expires_at: str | None
+
+
+class DeliveryRepository:
+    """Queue, claim and settle deliveries; every delivery ends in exactly one final state."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def enqueue(self, deliveries: Iterable[NewDelivery], now: datetime) -> int:
+        """Queue messages; one whose dedupe key was queued before is left out. Returns how many were queued."""
+        stamp = to_text(now)
+        rows = [
+            (
+                d.chat_id,
+                d.kind,
+                d.priority,
+                d.text,
+                json.dumps(d.buttons) if d.buttons else None,
+                d.broadcast_id,
+                d.dedupe_key,
+                int(d.civil_only),
+                to_text(d.expires_at) if d.expires_at else None,
+                stamp,
+                stamp,
+            )
+            for d in deliveries
+        ]
+        before = self._db.total_changes
+        await self._db.executemany(
+            "INSERT OR IGNORE INTO deliveries(chat_id, kind, priority, text, buttons, broadcast_id, dedupe_key,"
+            " civil_only, expires_at, not_before, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        return self._db.total_changes - before
+
+    async def recover_after_restart(self) -> int:
+        """Deliveries in flight when the process died go out again, marked so their end state says so."""
+        cursor = await self._db.execute("UPDATE deliveries SET state = 'waiting', resent = 1 WHERE state = 'sending'")
+        return cursor.rowcount
+
+    async def due(self, now: datetime, limit: int, civil: bool) -> list[Delivery]:
+        """The next waiting deliveries in order of priority (civil-hours ones only when `civil`)."""
+        async with self._db.execute(
+            "SELECT id, chat_id, kind, text, buttons, attempts, resent, civil_only, expires_at FROM deliveries"
+            " WHERE state = 'waiting' AND not_before <= ? AND (civil_only = 0 OR ?)"
+            " ORDER BY priority, id LIMIT ?",
+            (to_text(now), int(civil), limit),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [
+            Delivery(
+                int(r[0]),
+                int(r[1]),
+                str(r[2]),
+                str(r[3]),
+                json.loads(r[4]) if r[4] else [],
+                int(r[5]),
+                bool(r[6]),
+                bool(r[7]),
+                r[8],
+            )
+            for r in rows
+        ]
+
+    async def mark_sending(self, delivery_id: int) -> bool:
+        """Claim a waiting delivery; committed before the request goes out, so a crash leaves a trace.
+
+        False when it is no longer waiting (its chat became unreachable meanwhile).
+        """
+        cursor = await self._db.execute(
+            "UPDATE deliveries SET state = 'sending', attempts = attempts + 1 WHERE id = ? AND state = 'waiting'",
+            (delivery_id,),
+        )
+        return cursor.rowcount > 0
+
+    async def settle(self, delivery_id: int, state: str, now: datetime, error: str | None = None) -> None:
+        """Record a final state."""
+        assert state in FINAL_STATES
+        await self._db.execute(
+            "UPDATE deliveries SET state = CASE WHEN ? = 'sent' AND resent = 1 THEN 'uncertain' ELSE ? END,"
+            " finished_at = ?, last_error = ? WHERE id = ?",
+            (state, state, to_text(now), error, delivery_id),
+        )
+
+    async def retry_later(
+        self, delivery_id: int, not_before: datetime, error: str, *, count_attempt: bool, maybe_delivered: bool
+    ) -> None:
+        """Put a delivery back in the queue (after a flood wait or a passing failure).
+
+        `maybe_delivered`: the request timed out, so Telegram may have the message already;
+        if it goes out again its end state is 'uncertain'.
+        """
+        await self._db.execute(
+            "UPDATE deliveries SET state = 'waiting', not_before = ?, last_error = ?,"
+            " attempts = attempts - ?, resent = MAX(resent, ?) WHERE id = ?",
+            (to_text(not_before), error, 0 if count_attempt else 1, int(maybe_delivered), delivery_id),
+        )
+
+    async def give_up_on_chat(self, chat_id: int, now: datetime) -> int:
+        """A chat that blocked the bot: every waiting message to it is unreachable too."""
+        cursor = await self._db.execute(
+            "UPDATE deliveries SET state = 'unreachable', finished_at = ?, last_error = 'blocked'"
+            " WHERE chat_id = ? AND state = 'waiting'",
+            (to_text(now), chat_id),
+        )
+        return cursor.rowcount
+
+    async def counts(self, broadcast_id: int) -> dict[str, int]:
+        """How many deliveries of a broadcast are in each state."""
+        async with self._db.execute(
+            "SELECT state, COUNT(*) FROM deliveries WHERE broadcast_id = ? GROUP BY state", (broadcast_id,)
+        ) as cur:
+            return {str(r[0]): int(r[1]) for r in await cur.fetchall()}
+
+    async def states(self) -> dict[int, str]:
+        """Every delivery's state (for tests and benchmarks)."""
+        async with self._db.execute("SELECT id, state FROM deliveries") as cur:
+            return {int(r[0]): str(r[1]) for r in await cur.fetchall()}
+
+    async def pending_count(self) -> int:
+        async with self._db.execute("SELECT COUNT(*) FROM deliveries WHERE state IN ('waiting', 'sending')") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def next_due_time(self) -> str | None:
+        async with self._db.execute("SELECT MIN(not_before) FROM deliveries WHERE state = 'waiting'") as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row and row[0] else None

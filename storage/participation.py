@@ -1,0 +1,44 @@
+"""Who took part in which consultation: for reminders and outcomes. Never their answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from storage.clock import to_text
+
+__all__ = ["ParticipationRepository"]
+
+
+class ParticipationRepository:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def started(self, chat_id: int, consultation_id: str, now: datetime) -> None:
+        await self._db.execute(
+            "INSERT OR IGNORE INTO participation(chat_id, consultation_id, started_at) VALUES (?, ?, ?)",
+            (chat_id, consultation_id, to_text(now)),
+        )
+
+    async def submitted(self, chat_id: int, consultation_id: str, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE participation SET submitted_at = ? WHERE chat_id = ? AND consultation_id = ?",
+            (to_text(now), chat_id, consultation_id),
+        )
+
+    async def unfinished(self, consultation_id: str) -> list[int]:
+        """Residents who started this consultation's survey and have not submitted."""
+        async with self._db.execute(
+            "SELECT chat_id FROM participation WHERE consultation_id = ? AND submitted_at IS NULL",
+            (consultation_id,),
+        ) as cur:
+            return [int(r[0]) for r in await cur.fetchall()]
+
+    async def participants(self, consultation_id: str) -> list[int]:
+        """Residents who submitted a response to this consultation."""
+        async with self._db.execute(
+            "SELECT chat_id FROM participation WHERE consultation_id = ? AND submitted_at IS NOT NULL",
+            (consultation_id,),
+        ) as cur:
+            return [int(r[0]) for r in await cur.fetchall()]
