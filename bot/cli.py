@@ -38,6 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.action == "export":
             return asyncio.run(export_translations(settings, args.id, args.lang, args.output))
         return asyncio.run(import_translations(settings, args.file, args.into))
+    if command == "export":
+        return asyncio.run(_export(settings, args.id, args.format, args.output))
     if command == "preview":
         from bot.preview import run_preview
 
@@ -57,6 +59,16 @@ def _parser() -> argparse.ArgumentParser:
     preview = sub.add_parser("preview", help="walk a survey in the terminal, as a resident would")
     preview.add_argument("file", type=Path)
     preview.add_argument("--lang", default=None, help="language code, e.g. cy")
+    exporting_responses = sub.add_parser("export", help="export one consultation's responses")
+    exporting_responses.add_argument("id", help="the consultation id")
+    exporting_responses.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    exporting_responses.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="file to write (default: <id>.<format>; '-' for standard output, csv only)",
+    )
     translations = sub.add_parser("translations", help="consultation texts to and from translators' .po files")
     actions = translations.add_subparsers(dest="action", required=True)
     exporting = actions.add_parser("export", help="write a .po file of one consultation's texts")
@@ -136,6 +148,26 @@ async def _import(files: Sequence[Path], settings: Settings, deployment: Deploym
             assert c is not None and data is not None
             outcome = await db.consultations.save(data, c.structure(), c.opens, c.closes, now)
             print(f"{path}: {c.id}: {_describe(outcome.action, outcome.version, outcome.responses_on_old_version)}")
+    return 0
+
+
+async def _export(settings: Settings, consultation_id: str, file_format: str, output: Path | None) -> int:
+    from conversations.export import write_csv, write_xlsx
+
+    target = output or Path(f"{consultation_id}.{file_format}")
+    async with open_database(settings.database) as db:
+        if await db.consultations.get(consultation_id) is None:
+            print(f"haveyoursay: no consultation {consultation_id!r} has been imported", file=sys.stderr)
+            return 1
+        if file_format == "xlsx":
+            count = await write_xlsx(db, consultation_id, target)
+        elif str(target) == "-":
+            count = await write_csv(db, consultation_id, sys.stdout)
+        else:
+            with target.open("w", encoding="utf-8", newline="") as handle:
+                count = await write_csv(db, consultation_id, handle)
+    if str(target) != "-":
+        print(f"{target}: {count} responses")
     return 0
 
 

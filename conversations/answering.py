@@ -107,6 +107,7 @@ async def take_part(visit: Visit, consultation_id: str) -> Reply:
     if session.submitted:
         return Reply((Screen(visit.t._("You have already taken part in this consultation. Thank you!")),))
     await session.save(session.state)
+    await services.db.participation.started(visit.chat_id, consultation_id, now)
     await services.db.residents.set_active_consultation(visit.chat_id, consultation_id)
     lead = browsing.fallback_note(visit, session.loaded.model) or ""
     return Reply((session.screen(lead),), clear_buttons=True)
@@ -171,6 +172,8 @@ async def submit(session: SurveySession) -> Reply:
         session.response_id, answers, session.state.to_data(), session.visit.now()
     )
     await services.db.residents.set_active_consultation(session.visit.chat_id, None)
+    if recorded:
+        await services.db.participation.submitted(session.visit.chat_id, session.consultation_id, session.visit.now())
     if not recorded:
         return Reply(
             (Screen(session.visit.t._("You have already taken part in this consultation. Thank you!")),), edit=True

@@ -224,12 +224,16 @@ def audience_from(draft: dict[str, Any]) -> Audience:
 
 
 def notice_screen(services: Services, draft: dict[str, Any], language: str) -> Screen:
-    """The notice exactly as a resident with this language receives it."""
+    """The notice exactly as a resident with this language receives it.
+
+    The officer's text in the resident's language, or the default language's when there is no
+    version in theirs; the bot's own words (the button) always in the resident's language.
+    """
     texts: dict[str, str] = draft["texts"]
     text = texts.get(language) or texts[services.catalogs.default_language]
     buttons: tuple[tuple[Button, ...], ...] = ()
     if draft.get("consultation_id"):
-        t = services.catalogs.translator(language if language in texts else services.catalogs.default_language)
+        t = services.catalogs.translator(language)
         buttons = ((Button(t._("Take part"), callbacks.encode(callbacks.TAKE_PART, draft["consultation_id"])),),)
     return Screen(escape(text), buttons)
 
@@ -344,7 +348,13 @@ def status_line(t: Translator, counts: dict[str, int]) -> str:
 
 
 async def report_finished(services: Services) -> None:
-    """When every delivery of a broadcast has ended, send its officer the final report (once)."""
+    """When every delivery of a broadcast has ended, send its officer the final report (once).
+
+    Called by the delivery worker after each round. No transaction of its own (a handler may
+    have one open on the shared connection): the report is queued under a key that makes it
+    unique, then the broadcast is marked reported, so a crash in between neither loses nor
+    repeats it.
+    """
     db = services.db
     for broadcast in await db.broadcasts.finished_unreported():
         now = services.clock()
@@ -352,13 +362,6 @@ async def report_finished(services: Services) -> None:
         t = services.catalogs.translator(officer.language if officer else services.catalogs.default_language)
         counts = await db.deliveries.counts(broadcast.id)
         text = t._("Your notice #%(id)s has finished.", id=str(broadcast.id)) + "\n" + status_line(t, counts)
-        async with db.transaction():
-            if await db.broadcasts.mark_reported(broadcast.id, now):
-                await db.deliveries.enqueue(
-                    [
-                        NewDelivery(
-                            broadcast.created_by, "report", PRIORITY_REPLY, text, dedupe_key=f"report:{broadcast.id}"
-                        )
-                    ],
-                    now,
-                )
+        report = NewDelivery(broadcast.created_by, "report", PRIORITY_REPLY, text, dedupe_key=f"report:{broadcast.id}")
+        await db.deliveries.enqueue([report], now)
+        await db.broadcasts.mark_reported(broadcast.id, now)

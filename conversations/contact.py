@@ -26,13 +26,32 @@ async def start(visit: Visit) -> Reply:
     """/contact: which consultation is it about?"""
     t, services = visit.t, visit.services
     if services.deployment.officers_chat_id is None:
-        contact = services.deployment.text(services.deployment.contact, visit.language)
-        return Reply((Screen(t._("You can contact the engagement team at: %(contact)s", contact=contact or "-")),))
+        return Reply((Screen(await _contact_details(visit)),))
     open_now = await services.consultations.open_now(visit.now())
     buttons = [Button(shorten(c.text("title", visit.language), 40), _data("about", c.id)) for c in open_now]
     buttons.append(Button(t._("Something else"), _data("about")))
     text = t._("You can write to the engagement team here. Which consultation is your message about?")
     return Reply((Screen(text, (*rows(*buttons), (Button(t._("Cancel"), _data("cancel")),))),))
+
+
+async def _contact_details(visit: Visit) -> str:
+    """Where to write when there is no officers' chat: the deployment's contact, else each open consultation's."""
+    t, services = visit.t, visit.services
+    deployment = services.deployment
+    if deployment.contact:
+        contact = deployment.text(deployment.contact, visit.language)
+        return t._("You can contact the engagement team at: %(contact)s", contact=contact)
+    lines = [
+        f"<b>{escape(c.text('title', visit.language))}</b>: {escape(c.text('contact', visit.language))}"
+        for c in await services.consultations.open_now(visit.now())
+        if c.text("contact", visit.language)
+    ]
+    if not lines:
+        return t._(
+            "To talk to a person, or to complain about how a consultation was run, use the contact "
+            "details on the consultation's page."
+        )
+    return t._("You can contact the team running each consultation:") + "\n\n" + "\n".join(lines)
 
 
 async def tapped(visit: Visit, verb: str | None, argument: str | None) -> Reply:

@@ -111,7 +111,13 @@ async def queue_opening_notices(services: Services, now: datetime) -> int:
 
 
 async def queue_reminders(services: Services, now: datetime, window: timedelta) -> int:
-    """One reminder to each resident who started and did not submit, and one "closing soon" to subscribers."""
+    """One reminder to each resident who started and did not submit, and one "closing soon" to subscribers.
+
+    Computed only at civil hours, so that what is queued goes out at once: a reminder queued
+    at night would wait until morning and could reach someone who has submitted meanwhile.
+    """
+    if not services.deployment.in_civil_hours(now):
+        return 0
     queued = 0
     db = services.db
     for c in await services.consultations.open_now(now):

@@ -13,7 +13,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.telegram_io import BotContext, callback_data, message_text, replying
+from bot.telegram_io import BotContext, Logic, callback_data, message_text, replying
 from conversations import answering, broadcasting, browsing, callbacks, contact, help, officers, onboarding, settings
 from conversations.menu import menu_action
 from conversations.screens import Reply, Screen
@@ -66,6 +66,19 @@ async def on_contact(visit: Visit, update: Update, context: BotContext) -> Reply
 async def on_my_id(visit: Visit, update: Update, context: BotContext) -> Reply:
     """/myid: the Telegram user id, for an admin to make someone an officer."""
     return await officers.my_id(visit)
+
+
+def leaving_contact(logic: Logic) -> Logic:
+    """A command that takes the resident elsewhere: a message to the team they had begun is dropped,
+    so that what they type next (a survey answer, say) is not sent to the team."""
+
+    async def leaving(visit: Visit, update: Update, context: BotContext) -> Reply:
+        await visit.services.db.drafts.drop(visit.chat_id, contact.DRAFT)
+        return await logic(visit, update, context)
+
+    leaving.__name__ = logic.__name__
+    leaving.__doc__ = logic.__doc__
+    return leaving
 
 
 OfficerLogic = Callable[[Visit, str | None], Awaitable[Reply]]
@@ -145,6 +158,8 @@ async def on_button(visit: Visit, update: Update, context: BotContext) -> Reply:
     tapped = callbacks.decode(callback_data(update))
     if tapped is None:
         return Reply(notice=visit.t._("That button is out of date."))
+    if tapped.kind != contact.PREFIX:
+        await visit.services.db.drafts.drop(visit.chat_id, contact.DRAFT)
     if tapped.kind == callbacks.WELCOME_LANGUAGE:
         return await onboarding.welcome_in_language(visit, tapped.arg(0) or "", tapped.arg(1))
     if tapped.kind == callbacks.ACKNOWLEDGE:
@@ -195,12 +210,15 @@ async def on_text(visit: Visit, update: Update, context: BotContext) -> Reply:
             return await broadcasting.typed(visit, draft, text)
     if visit.resident is None:
         return await onboarding.start(visit, None)
+    action = menu_action(visit.services.catalogs, text)
     if contact.DRAFT in drafts:
-        return await contact.send_to_team(visit, text)
+        if action is None:
+            return await contact.send_to_team(visit, text)
+        # A tap on the menu is not the message: the resident went elsewhere.
+        await visit.services.db.drafts.drop(visit.chat_id, contact.DRAFT)
     thread = await _contact_thread(visit, update)
     if thread is not None:
         return await contact.resident_replied(visit, thread[0], thread[2], text)
-    action = menu_action(visit.services.catalogs, text)
     if action == "consultations":
         return await browsing.open_list(visit)
     if action == "language":
@@ -278,11 +296,11 @@ def handlers() -> list[BaseHandler[Any, BotContext, Any]]:
     return [
         # Groups first: nothing below may run for a group chat.
         MessageHandler(filters.ChatType.GROUPS & filters.TEXT, on_group_message),
-        CommandHandler("start", replying(on_start), filters=PRIVATE),
-        CommandHandler("consultations", replying(on_consultations), filters=PRIVATE),
-        CommandHandler("language", replying(on_language), filters=PRIVATE),
-        CommandHandler("help", replying(on_help), filters=PRIVATE),
-        CommandHandler("settings", replying(on_settings), filters=PRIVATE),
+        CommandHandler("start", replying(leaving_contact(on_start)), filters=PRIVATE),
+        CommandHandler("consultations", replying(leaving_contact(on_consultations)), filters=PRIVATE),
+        CommandHandler("language", replying(leaving_contact(on_language)), filters=PRIVATE),
+        CommandHandler("help", replying(leaving_contact(on_help)), filters=PRIVATE),
+        CommandHandler("settings", replying(leaving_contact(on_settings)), filters=PRIVATE),
         CommandHandler("contact", replying(on_contact), filters=PRIVATE),
         CommandHandler("cancel", replying(cancel), filters=PRIVATE),
         CommandHandler("myid", replying(on_my_id), filters=PRIVATE),

@@ -63,10 +63,16 @@ class BroadcastRepository:
             return [_broadcast(r) for r in await cur.fetchall()]
 
     async def finished_unreported(self) -> list[Broadcast]:
-        """Broadcasts whose every delivery has ended and whose officer has not had the final report."""
+        """Broadcasts whose every delivery has ended and whose officer has not had the final report.
+
+        A broadcast counts only once all its deliveries are queued: the worker shares the
+        connection, so it can see a broadcast whose transaction is still adding them.
+        """
         async with self._db.execute(
-            f"SELECT {_COLUMNS} FROM broadcasts b WHERE reported_at IS NULL AND NOT EXISTS ("
-            " SELECT 1 FROM deliveries d WHERE d.broadcast_id = b.id AND d.state IN ('waiting', 'sending'))"
+            f"SELECT {_COLUMNS} FROM broadcasts b WHERE reported_at IS NULL"
+            " AND (SELECT COUNT(*) FROM deliveries d WHERE d.broadcast_id = b.id) >= b.recipients"
+            " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.broadcast_id = b.id"
+            " AND d.state IN ('waiting', 'sending'))"
         ) as cur:
             return [_broadcast(r) for r in await cur.fetchall()]
 

@@ -158,6 +158,14 @@ class ConsultationRepository:
             "UPDATE consultations SET opening_notice_at = ? WHERE id = ?", (to_text(now), consultation_id)
         )
 
+    async def all_versions(self, consultation_id: str) -> list[dict[str, Any]]:
+        """Every version's definition, newest first (an export covers answers to each)."""
+        async with self._db.execute(
+            "SELECT definition FROM consultation_versions WHERE consultation_id = ? ORDER BY version DESC",
+            (consultation_id,),
+        ) as cur:
+            return [json.loads(row[0]) for row in await cur.fetchall()]
+
     async def all_ids(self) -> list[str]:
         async with self._db.execute("SELECT id FROM consultations ORDER BY id") as cur:
             return [str(row[0]) for row in await cur.fetchall()]

@@ -17,9 +17,11 @@ from storage.contact import ContactRepository
 from storage.deliveries import DeliveryRepository
 from storage.drafts import DraftRepository
 from storage.officers import OfficerRepository
+from storage.outcomes import OutcomeRepository
 from storage.participation import ParticipationRepository
 from storage.residents import ResidentRepository
 from storage.responses import ResponseRepository
+from storage.results import ResultRepository
 
 __all__ = ["Database", "apply_migrations", "open_database"]
 
@@ -41,6 +43,8 @@ class Database:
     participation: ParticipationRepository
     drafts: DraftRepository
     contact: ContactRepository
+    results: ResultRepository
+    outcomes: OutcomeRepository
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
@@ -76,6 +80,8 @@ async def open_database(path: str | Path) -> AsyncIterator[Database]:
             participation=ParticipationRepository(connection),
             drafts=DraftRepository(connection),
             contact=ContactRepository(connection),
+            results=ResultRepository(connection),
+            outcomes=OutcomeRepository(connection),
         )
     finally:
         await connection.close()

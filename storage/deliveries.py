@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import aiosqlite
 
@@ -85,13 +85,22 @@ class DeliveryRepository:
         cursor = await self._db.execute("UPDATE deliveries SET state = 'waiting', resent = 1 WHERE state = 'sending'")
         return cursor.rowcount
 
-    async def due(self, now: datetime, limit: int, civil: bool) -> list[Delivery]:
-        """The next waiting deliveries in order of priority (civil-hours ones only when `civil`)."""
+    async def due(
+        self, now: datetime, limit: int, civil: bool, skip_chats: Collection[int] = ()
+    ) -> list[Delivery]:
+        """The next waiting deliveries in order of priority (civil-hours ones only when `civil`).
+
+        `skip_chats`: chats that cannot take a message yet. Leaving them out here, rather than
+        after the fetch, keeps one chat with many waiting messages from filling every batch.
+        """
+        # The repeated `state IN (...)` is the partial index's own condition: without it SQLite
+        # does not see that deliveries_waiting applies, and scans and sorts the whole table.
         async with self._db.execute(
             "SELECT id, chat_id, kind, text, buttons, attempts, resent, civil_only, expires_at FROM deliveries"
-            " WHERE state = 'waiting' AND not_before <= ? AND (civil_only = 0 OR ?)"
+            " WHERE state IN ('waiting', 'sending') AND state = 'waiting' AND not_before <= ?"
+            " AND (civil_only = 0 OR ?) AND chat_id NOT IN (SELECT value FROM json_each(?))"
             " ORDER BY priority, id LIMIT ?",
-            (to_text(now), int(civil), limit),
+            (_precise(now), int(civil), json.dumps(sorted(skip_chats)), limit),
         ) as cur:
             rows = await cur.fetchall()
         return [
@@ -108,6 +117,17 @@ class DeliveryRepository:
             )
             for r in rows
         ]
+
+    async def chats_waiting(self, chat_ids: Collection[int]) -> set[int]:
+        """Which of these chats have a delivery waiting (to know when a cooling chat is worth a look)."""
+        if not chat_ids:
+            return set()
+        async with self._db.execute(
+            "SELECT DISTINCT chat_id FROM deliveries"
+            " WHERE chat_id IN (SELECT value FROM json_each(?)) AND state = 'waiting'",
+            (json.dumps(sorted(chat_ids)),),
+        ) as cur:
+            return {int(r[0]) for r in await cur.fetchall()}
 
     async def mark_sending(self, delivery_id: int) -> bool:
         """Claim a waiting delivery; committed before the request goes out, so a crash leaves a trace.
@@ -140,7 +160,7 @@ class DeliveryRepository:
         await self._db.execute(
             "UPDATE deliveries SET state = 'waiting', not_before = ?, last_error = ?,"
             " attempts = attempts - ?, resent = MAX(resent, ?) WHERE id = ?",
-            (to_text(not_before), error, 0 if count_attempt else 1, int(maybe_delivered), delivery_id),
+            (_precise(not_before), error, 0 if count_attempt else 1, int(maybe_delivered), delivery_id),
         )
 
     async def give_up_on_chat(self, chat_id: int, now: datetime) -> int:
@@ -164,12 +184,31 @@ class DeliveryRepository:
         async with self._db.execute("SELECT id, state FROM deliveries") as cur:
             return {int(r[0]): str(r[1]) for r in await cur.fetchall()}
 
-    async def pending_count(self) -> int:
-        async with self._db.execute("SELECT COUNT(*) FROM deliveries WHERE state IN ('waiting', 'sending')") as cur:
+    async def pending_count(self, civil: bool = True) -> int:
+        """Deliveries not yet ended; outside civil hours (`civil` false) civil-hours-only ones are left out."""
+        async with self._db.execute(
+            "SELECT COUNT(*) FROM deliveries WHERE state IN ('waiting', 'sending') AND (civil_only = 0 OR ?)",
+            (int(civil),),
+        ) as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
-    async def next_due_time(self) -> str | None:
-        async with self._db.execute("SELECT MIN(not_before) FROM deliveries WHERE state = 'waiting'") as cur:
+    async def next_due_time(self, after: datetime | None = None) -> datetime | None:
+        """When the next waiting delivery (after `after`, if given) may go: the end of a retry's backoff."""
+        since = _precise(after) if after else ""
+        async with self._db.execute(
+            "SELECT MIN(not_before) FROM deliveries WHERE state IN ('waiting', 'sending') AND state = 'waiting'"
+            " AND not_before > ?",
+            (since,),
+        ) as cur:
             row = await cur.fetchone()
-        return str(row[0]) if row and row[0] else None
+        return datetime.fromisoformat(str(row[0])) if row and row[0] else None
+
+
+def _precise(moment: datetime) -> str:
+    """A timestamp to the microsecond, for retry times a second apart or less.
+
+    It compares as text with the whole-second stamps of `to_text` (written when a delivery is
+    queued): "…:05+00:00" < "…:05.250000+00:00" < "…:06+00:00".
+    """
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")

@@ -22,9 +22,12 @@ class ParticipationRepository:
         )
 
     async def submitted(self, chat_id: int, consultation_id: str, now: datetime) -> None:
+        """Record a submission (also for a resident whose start was never recorded)."""
+        stamp = to_text(now)
         await self._db.execute(
-            "UPDATE participation SET submitted_at = ? WHERE chat_id = ? AND consultation_id = ?",
-            (to_text(now), chat_id, consultation_id),
+            "INSERT INTO participation(chat_id, consultation_id, started_at, submitted_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(chat_id, consultation_id) DO UPDATE SET submitted_at = excluded.submitted_at",
+            (chat_id, consultation_id, stamp, stamp),
         )
 
     async def unfinished(self, consultation_id: str) -> list[int]:

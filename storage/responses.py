@@ -22,6 +22,17 @@ def response_id_for(key: bytes, chat_id: int, consultation_id: str) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
+def answer_rows(answers: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """One row per answer; a multiple-choice answer gives one row per ticked choice."""
+    rows: list[tuple[str, str | None]] = []
+    for question, value in answers.items():
+        if isinstance(value, list):
+            rows += [(question, str(choice)) for choice in value]
+        else:
+            rows.append((question, None if value is None else str(value)))
+    return rows
+
+
 @dataclass(frozen=True)
 class StoredResponse:
     response_id: str
@@ -73,23 +84,46 @@ class ResponseRepository:
     ) -> bool:
         """Store where the resident is; False (and nothing written) once the response is submitted."""
         stamp = to_text(now)
+        path = state.get("path") or [None]
+        current = None if state.get("reviewing") else path[-1]
         cursor = await self._db.execute(
-            "INSERT INTO responses(response_id, consultation_id, version, language, state, started_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO responses(response_id, consultation_id, version, language, state, started_at, updated_at,"
+            " current_question) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(response_id) DO UPDATE SET state = excluded.state, language = excluded.language,"
-            " updated_at = excluded.updated_at WHERE responses.submitted_at IS NULL",
-            (response_id, consultation_id, version, language, json.dumps(state), stamp, stamp),
+            " updated_at = excluded.updated_at, current_question = excluded.current_question"
+            " WHERE responses.submitted_at IS NULL",
+            (response_id, consultation_id, version, language, json.dumps(state), stamp, stamp, current),
         )
         return cursor.rowcount > 0
 
-    async def submit(self, response_id: str, answers: dict[str, Any], state: dict[str, Any], now: datetime) -> bool:
-        """Record the final answers once; False if this response was already submitted."""
-        cursor = await self._db.execute(
-            "UPDATE responses SET answers = ?, state = ?, submitted_at = ?, updated_at = ?"
-            " WHERE response_id = ? AND submitted_at IS NULL",
-            (json.dumps(answers), json.dumps(state), to_text(now), to_text(now), response_id),
-        )
-        return cursor.rowcount > 0
+    async def submit(
+        self,
+        response_id: str,
+        answers: dict[str, Any],
+        state: dict[str, Any],
+        now: datetime,
+        area_id: str | None = None,
+    ) -> bool:
+        """Record the final answers once, all together; False if this response was already submitted."""
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            cursor = await self._db.execute(
+                "UPDATE responses SET answers = ?, state = ?, submitted_at = ?, updated_at = ?, area_id = ?,"
+                " current_question = NULL WHERE response_id = ? AND submitted_at IS NULL",
+                (json.dumps(answers), json.dumps(state), to_text(now), to_text(now), area_id, response_id),
+            )
+            recorded = cursor.rowcount > 0
+            if recorded:
+                await self._db.executemany(
+                    "INSERT INTO answers(response_id, consultation_id, question_id, value)"
+                    " SELECT ?, consultation_id, ?, ? FROM responses WHERE response_id = ?",
+                    [(response_id, question, value, response_id) for question, value in answer_rows(answers)],
+                )
+        except BaseException:
+            await self._db.execute("ROLLBACK")
+            raise
+        await self._db.execute("COMMIT")
+        return recorded
 
     async def submitted_count(self, consultation_id: str) -> int:
         async with self._db.execute(

@@ -1,0 +1,295 @@
+""" "You said, we did": an officer publishes what residents told us and what was decided; residents hear it.
+
+"What you told us" goes to everyone who took part, with "Did we get this right?"
+(Yes / Partly / No, then an optional comment). "What we did" goes to everyone who
+took part and everyone who asked to hear about the consultation's areas or topics.
+Both go through the delivery queue, in each resident's language, once each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from bot.i18n import Translator, escape
+from conversations import callbacks
+from conversations.notices import audience_of, screen_to_delivery_buttons
+from conversations.screens import MAX_MESSAGE_LENGTH, Button, Reply, Screen, rows, shorten
+from conversations.services import Services, Visit
+from conversations.survey.model import Consultation, pick_text
+from storage.deliveries import PRIORITY_NOTICE, NewDelivery
+from storage.residents import Audience
+
+PREFIX = "oc"  # officer: oc:<verb>:<argument>
+FEEDBACK = "fb"  # resident: fb:<consultation id>:<yes|partly|no|skip>
+READ = "rd"  # resident: rd:<consultation id>
+DRAFT = "outcome"
+FEEDBACK_DRAFT = "feedback"
+TOLD_US, DECIDED = "told_us", "decided"
+RATINGS = ("yes", "partly", "no")
+MAX_TEXT = MAX_MESSAGE_LENGTH - 600
+
+
+def _data(verb: str, argument: str | None = None) -> str:
+    return callbacks.encode(PREFIX, verb, argument)
+
+
+# -- officers ------------------------------------------------------------------
+
+
+async def start(visit: Visit) -> Reply:
+    """/outcome: pick a closed consultation."""
+    t, services = visit.t, visit.services
+    now = visit.now()
+    closed = []
+    for consultation_id in await services.db.consultations.all_ids():
+        loaded = await services.consultations.current(consultation_id)
+        if loaded is not None and loaded.model.closes <= now:
+            closed.append(loaded.model)
+    if not closed:
+        return Reply((Screen(t._("No consultation has closed yet. Outcomes are published after closing.")),))
+    buttons = [Button(shorten(c.text("title", visit.language), 40), _data("pick", c.id)) for c in closed]
+    return Reply((Screen(t._("Which consultation is the outcome for?"), (*rows(*buttons), (_cancel(t),))),))
+
+
+def _cancel(t: Translator) -> Button:
+    return Button(t._("Cancel"), _data("cancel"))
+
+
+async def tapped(visit: Visit, verb: str | None, argument: str | None) -> Reply:
+    t, db = visit.t, visit.services.db
+    draft = await db.drafts.get(visit.chat_id, DRAFT) or {}
+    if verb == "cancel":
+        await db.drafts.drop(visit.chat_id, DRAFT)
+        return Reply((Screen(t._("Cancelled. Nothing was sent.")),), edit=True)
+    if verb == "pick" and argument:
+        await db.drafts.put(visit.chat_id, DRAFT, {"consultation_id": argument, "texts": {}}, visit.now())
+        kinds = (
+            (Button(t._("What you told us"), _data("kind", TOLD_US)),),
+            (Button(t._("What we did"), _data("kind", DECIDED)),),
+            (_cancel(t),),
+        )
+        return Reply((Screen(t._("Which do you want to publish?"), kinds),), edit=True)
+    if verb == "kind" and argument in (TOLD_US, DECIDED) and draft:
+        draft.update(kind=argument, step="text", language=visit.services.catalogs.default_language)
+        await db.drafts.put(visit.chat_id, DRAFT, draft, visit.now())
+        return Reply((_ask_for_text(visit, draft),), edit=True)
+    if verb == "lang" and argument and draft.get("step") == "more":
+        draft.update(step="text", language=argument)
+        await db.drafts.put(visit.chat_id, DRAFT, draft, visit.now())
+        return Reply((_ask_for_text(visit, draft),), edit=True)
+    if verb == "publish" and draft.get("step") == "more":
+        return await publish(visit, draft)
+    return Reply(notice=t._("That button is out of date."))
+
+
+def _ask_for_text(visit: Visit, draft: dict[str, Any]) -> Screen:
+    t = visit.t
+    language = t.language_name(draft["language"])
+    if draft["kind"] == TOLD_US:
+        ask = t._("Send me “What you told us” in %(language)s: a short summary of what people said.", language=language)
+    else:
+        ask = t._(
+            "Send me “What we did” in %(language)s: what was decided, what changed because of what "
+            "people said, and what did not change and why.",
+            language=language,
+        )
+    return Screen(ask, ((_cancel(t),),))
+
+
+async def has_draft_awaiting_text(visit: Visit) -> bool:
+    draft = await visit.services.db.drafts.get(visit.chat_id, DRAFT)
+    return bool(draft and draft.get("step") == "text")
+
+
+async def typed(visit: Visit, text: str) -> Reply:
+    """The officer typed the outcome text in one language."""
+    t, services = visit.t, visit.services
+    draft = await services.db.drafts.get(visit.chat_id, DRAFT)
+    if draft is None or draft.get("step") != "text":
+        return Reply((Screen(t._("Please use the buttons, or tap Cancel.")),))
+    if len(text) > MAX_TEXT:
+        return Reply(
+            (
+                Screen(
+                    t._(
+                        "That is %(length)s characters; please keep it under %(max)s.",
+                        length=str(len(text)),
+                        max=str(MAX_TEXT),
+                    )
+                ),
+            )
+        )
+    draft["texts"][draft["language"]] = text
+    draft["step"] = "more"
+    await services.db.drafts.put(visit.chat_id, DRAFT, draft, visit.now())
+    recipients = await _recipients(services, draft)
+    missing = [code for code in services.catalogs.languages if code not in draft["texts"]]
+    buttons = [Button(t.language_name(code), _data("lang", code)) for code in missing]
+    count = t.n_("It will go to %(n)d person.", "It will go to %(n)d people.", len(recipients))
+    text = t._("Saved. Add a version in another language, or publish it now.") + "\n\n<b>" + count + "</b>"
+    return Reply(
+        (Screen(text, (*rows(*buttons, per_row=3), (Button(t._("Publish"), _data("publish")),), (_cancel(t),))),)
+    )
+
+
+async def _recipients(services: Services, draft: dict[str, Any]) -> list[tuple[int, str]]:
+    """Participants; for "What we did" also subscribers of the consultation's areas or topics."""
+    db = services.db
+    participants = await db.residents.audience(Audience(participants_of=draft["consultation_id"]), wants="notices")
+    if draft["kind"] == TOLD_US:
+        return participants
+    loaded = await services.consultations.current(draft["consultation_id"])
+    subscribers: list[tuple[int, str]] = []
+    if loaded is not None and (loaded.model.areas or loaded.model.topics):
+        subscribers = await db.residents.audience(audience_of(loaded.model), wants="notices")
+    seen = {chat for chat, _ in participants}
+    return participants + [(chat, language) for chat, language in subscribers if chat not in seen]
+
+
+async def publish(visit: Visit, draft: dict[str, Any]) -> Reply:
+    """Store the outcome and queue it to each recipient once, in their language."""
+    services, t = visit.services, visit.t
+    loaded = await services.consultations.current(draft["consultation_id"])
+    if loaded is None:
+        return Reply(notice=t._("That button is out of date."))
+    c = loaded.model
+    recipients = await _recipients(services, draft)
+    now = visit.now()
+    db = services.db
+    kind: str = draft["kind"]
+    deliveries = [
+        NewDelivery(
+            chat_id=chat,
+            kind="outcome",
+            priority=PRIORITY_NOTICE,
+            text=screen.text,
+            buttons=screen_to_delivery_buttons(screen),
+            dedupe_key=f"{kind}:{c.id}:{chat}",
+        )
+        for chat, language in recipients
+        for screen in (
+            outcome_screen(
+                services.catalogs.translator(language),
+                c,
+                kind,
+                draft["texts"],
+                services.catalogs.default_language,
+                with_feedback=True,
+            ),
+        )
+    ]
+    async with db.transaction():
+        await db.outcomes.publish(c.id, kind, draft["texts"], now)
+        queued = await db.deliveries.enqueue(deliveries, now)
+        await db.officers.audit(visit.chat_id, "publish outcome", f"{kind} for {c.id} to {queued} people", now)
+        await db.drafts.drop(visit.chat_id, DRAFT)
+    services.wake_delivery()
+    return Reply(
+        (Screen(t.n_("Published. Sending to %(n)d person.", "Published. Sending to %(n)d people.", queued)),), edit=True
+    )
+
+
+def outcome_screen(
+    t: Translator, c: Consultation, kind: str, texts: dict[str, str], default_language: str, *, with_feedback: bool
+) -> Screen:
+    """The outcome as a resident reads it; "What you told us" asks "Did we get this right?"."""
+    title = pick_text(c.title, t.language, c.default_language)[0]
+    heading = (
+        t._("What you told us: %(title)s", title=title)
+        if kind == TOLD_US
+        else t._("What we did: %(title)s", title=title)
+    )
+    body = texts.get(t.language) or texts.get(default_language) or next(iter(texts.values()), "")
+    parts = [f"<b>{heading}</b>", escape(body)]
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if kind == TOLD_US and with_feedback:
+        parts.append(t._("Did we get this right?"))
+        buttons = (
+            (
+                Button(t._("Yes"), callbacks.encode(FEEDBACK, c.id, "yes")),
+                Button(t._("Partly"), callbacks.encode(FEEDBACK, c.id, "partly")),
+                Button(t._("No"), callbacks.encode(FEEDBACK, c.id, "no")),
+            ),
+        )
+    return Screen("\n\n".join(parts), buttons)
+
+
+# -- residents -----------------------------------------------------------------
+
+
+def feedback_id(key: bytes, chat_id: int, consultation_id: str) -> str:
+    """One reply per resident and consultation, without storing who they are."""
+    return hmac.new(key, f"feedback:{chat_id}:{consultation_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+async def rate(visit: Visit, consultation_id: str | None, rating: str | None) -> Reply:
+    """A resident tapped Yes, Partly or No; then they may add a comment."""
+    t, db = visit.t, visit.services.db
+    if not consultation_id or rating not in (*RATINGS, "skip"):
+        return Reply(notice=t._("That button is out of date."))
+    if rating == "skip":
+        await db.drafts.drop(visit.chat_id, FEEDBACK_DRAFT)
+        return Reply((Screen(t._("Thank you for telling us.")),), edit=True)
+    await db.outcomes.rate(
+        feedback_id(db.pseudonym_key, visit.chat_id, consultation_id), consultation_id, rating, visit.now()
+    )
+    await db.drafts.put(visit.chat_id, FEEDBACK_DRAFT, {"consultation_id": consultation_id}, visit.now())
+    ask = t._("Thank you. Would you like to add a comment? Type it and send it, or tap No thanks.")
+    return Reply(
+        (Screen(ask, ((Button(t._("No thanks"), callbacks.encode(FEEDBACK, consultation_id, "skip")),),)),),
+        clear_buttons=True,
+    )
+
+
+async def comment(visit: Visit, text: str) -> Reply:
+    """The resident's comment on "What you told us"."""
+    db = visit.services.db
+    draft = await db.drafts.get(visit.chat_id, FEEDBACK_DRAFT) or {}
+    consultation_id = draft.get("consultation_id")
+    if consultation_id:
+        await db.outcomes.comment(feedback_id(db.pseudonym_key, visit.chat_id, consultation_id), text[:2000])
+    await db.drafts.drop(visit.chat_id, FEEDBACK_DRAFT)
+    return Reply((Screen(visit.t._("Thank you for telling us.")),))
+
+
+async def past_and_present(visit: Visit) -> Reply:
+    """/outcomes: every consultation and where it stands, with its outcome to read."""
+    t, services = visit.t, visit.services
+    now = visit.now()
+    lines = ["<b>" + t._("Consultations and their outcomes") + "</b>"]
+    buttons = []
+    for consultation_id in await services.db.consultations.all_ids():
+        loaded = await services.consultations.current(consultation_id)
+        if loaded is None or loaded.model.opens > now:
+            continue
+        c = loaded.model
+        published = await services.db.outcomes.get(c.id)
+        if c.closes > now:
+            status = t._("open until %(date)s", date=t.date(c.closes))
+        elif published and published.get(DECIDED):
+            status = t._("outcome published")
+        else:
+            status = t._("closed, being considered")
+        lines.append(f"• {escape(c.text('title', visit.language))} — {status}")
+        if published and (published.get(TOLD_US) or published.get(DECIDED)):
+            buttons.append(Button(shorten(c.text("title", visit.language), 40), callbacks.encode(READ, c.id)))
+    if len(lines) == 1:
+        lines.append(t._("There are no consultations yet."))
+    return Reply((Screen("\n".join(lines), rows(*buttons)),))
+
+
+async def read(visit: Visit, consultation_id: str | None) -> Reply:
+    """Both outcome texts of one consultation."""
+    services, t = visit.services, visit.t
+    loaded = await services.consultations.current(consultation_id or "")
+    published = await services.db.outcomes.get(consultation_id or "")
+    if loaded is None or not published:
+        return Reply(notice=t._("That button is out of date."))
+    screens = [
+        outcome_screen(t, loaded.model, kind, published[kind], services.catalogs.default_language, with_feedback=False)
+        for kind in (TOLD_US, DECIDED)
+        if published.get(kind)
+    ]
+    return Reply(tuple(screens))

@@ -1,0 +1,49 @@
+"""Published outcomes ("What you told us", "What we did") and residents' replies to them."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import aiosqlite
+
+from storage.clock import to_text
+
+__all__ = ["OutcomeRepository"]
+
+KINDS = ("told_us", "decided")
+
+
+class OutcomeRepository:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def publish(self, consultation_id: str, kind: str, texts: dict[str, str], now: datetime) -> None:
+        """Store one of the two outcome texts (per language); publishing again replaces it."""
+        assert kind in KINDS
+        await self._db.execute(
+            f"INSERT INTO outcomes(consultation_id, {kind}, {kind}_at) VALUES (?, ?, ?)"
+            f" ON CONFLICT(consultation_id) DO UPDATE SET {kind} = excluded.{kind}, {kind}_at = excluded.{kind}_at",
+            (consultation_id, json.dumps(texts, ensure_ascii=False), to_text(now)),
+        )
+
+    async def get(self, consultation_id: str) -> dict[str, dict[str, str]]:
+        """{'told_us': {lang: text}, 'decided': {...}} with only what has been published."""
+        async with self._db.execute(
+            "SELECT told_us, decided FROM outcomes WHERE consultation_id = ?", (consultation_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return {}
+        return {kind: json.loads(value) for kind, value in zip(KINDS, row, strict=True) if value}
+
+    async def rate(self, feedback_id: str, consultation_id: str, rating: str, now: datetime) -> None:
+        """A resident's answer to "Did we get this right?"; answering again replaces it."""
+        await self._db.execute(
+            "INSERT INTO outcome_feedback(feedback_id, consultation_id, rating, at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(feedback_id) DO UPDATE SET rating = excluded.rating, at = excluded.at",
+            (feedback_id, consultation_id, rating, to_text(now)),
+        )
+
+    async def comment(self, feedback_id: str, text: str) -> None:
+        await self._db.execute("UPDATE outcome_feedback SET comment = ? WHERE feedback_id = ?", (text, feedback_id))

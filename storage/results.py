@@ -1,0 +1,117 @@
+"""Aggregate queries for officers: counts only, never a Telegram id, and streamed exports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+__all__ = ["ExportRow", "ResultRepository", "Tally"]
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Counts for one consultation's submitted responses."""
+
+    started: int
+    submitted: int
+    stopped_at: dict[str, int]  # question id -> unfinished responses stopped there
+    answered: dict[str, int]  # question id -> responses that answered it (not skipped)
+    values: dict[str, dict[str, int]]  # question id -> value -> count
+    feedback: dict[str, int]  # yes / partly / no -> count
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    response_id: str
+    submitted_at: str
+    language: str
+    area_id: str | None
+    answers: dict[str, Any]
+
+
+class ResultRepository:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def tally(self, consultation_id: str) -> Tally:
+        """Everything /results shows, in a handful of indexed queries."""
+        started, submitted = await self._progress(consultation_id)
+        return Tally(
+            started=started,
+            submitted=submitted,
+            stopped_at=await self._pairs(
+                "SELECT current_question, COUNT(*) FROM responses WHERE consultation_id = ?"
+                " AND submitted_at IS NULL AND current_question IS NOT NULL GROUP BY current_question",
+                consultation_id,
+            ),
+            answered=await self._pairs(
+                "SELECT question_id, COUNT(DISTINCT response_id) FROM answers WHERE consultation_id = ?"
+                " AND value IS NOT NULL GROUP BY question_id",
+                consultation_id,
+            ),
+            values=await self._value_counts(consultation_id),
+            feedback=await self._pairs(
+                "SELECT rating, COUNT(*) FROM outcome_feedback WHERE consultation_id = ? GROUP BY rating",
+                consultation_id,
+            ),
+        )
+
+    async def _progress(self, consultation_id: str) -> tuple[int, int]:
+        async with self._db.execute(
+            "SELECT COUNT(*), COUNT(submitted_at) FROM responses WHERE consultation_id = ?", (consultation_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    async def _pairs(self, sql: str, consultation_id: str) -> dict[str, int]:
+        async with self._db.execute(sql, (consultation_id,)) as cur:
+            return {str(r[0]): int(r[1]) for r in await cur.fetchall()}
+
+    async def _value_counts(self, consultation_id: str) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {}
+        async with self._db.execute(
+            "SELECT question_id, value, COUNT(*) FROM answers WHERE consultation_id = ? AND value IS NOT NULL"
+            " GROUP BY question_id, value",
+            (consultation_id,),
+        ) as cur:
+            for question, value, count in await cur.fetchall():
+                counts.setdefault(str(question), {})[str(value)] = int(count)
+        return counts
+
+    async def comments(self, consultation_id: str, limit: int = 5) -> list[str]:
+        """The latest comments left on "Did we get this right?"."""
+        async with self._db.execute(
+            "SELECT comment FROM outcome_feedback WHERE consultation_id = ? AND comment IS NOT NULL"
+            " ORDER BY at DESC LIMIT ?",
+            (consultation_id, limit),
+        ) as cur:
+            return [str(r[0]) for r in await cur.fetchall()]
+
+    async def submitted_by(self, column: str, consultation_id: str | None = None) -> dict[str, int]:
+        """Submitted responses per area or per language (across consultations unless one is named)."""
+        assert column in ("area_id", "language")
+        where = "submitted_at IS NOT NULL" + (" AND consultation_id = ?" if consultation_id else "")
+        params = (consultation_id,) if consultation_id else ()
+        async with self._db.execute(
+            f"SELECT COALESCE({column}, ''), COUNT(*) FROM responses WHERE {where} GROUP BY 1", params
+        ) as cur:
+            return {str(r[0]): int(r[1]) for r in await cur.fetchall()}
+
+    async def residents_by_language(self) -> dict[str, int]:
+        async with self._db.execute("SELECT language, COUNT(*) FROM residents GROUP BY language") as cur:
+            return {str(r[0]): int(r[1]) for r in await cur.fetchall()}
+
+    async def export_rows(self, consultation_id: str, batch: int = 1000) -> AsyncIterator[ExportRow]:
+        """Every submitted response, a batch at a time, so memory stays flat however many there are."""
+        async with self._db.execute(
+            "SELECT response_id, submitted_at, language, area_id, answers FROM responses"
+            " WHERE consultation_id = ? AND submitted_at IS NOT NULL ORDER BY submitted_at, response_id",
+            (consultation_id,),
+        ) as cur:
+            while rows := await cur.fetchmany(batch):
+                for r in rows:
+                    yield ExportRow(str(r[0]), str(r[1]), str(r[2]), r[3], json.loads(r[4]) if r[4] else {})

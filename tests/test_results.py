@@ -1,0 +1,197 @@
+"""Results, exports, reach and outcomes on a known data set, without Telegram, on a real SQLite file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from bot.deployment import load_deployment
+from bot.i18n import Catalogs
+from conversations import outcomes, results
+from conversations.export import rows_of, write_csv, write_xlsx
+from conversations.services import Services, Visit, begin_visit
+from conversations.survey.loader import load_consultation_file
+from storage import open_database
+from storage.responses import response_id_for
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOYMENT = Path(__file__).resolve().parent / "data" / "deployment.yaml"
+EXAMPLE = ROOT / "examples" / "gp-opening-hours.yaml"
+OFFICER = 42
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+AFTER_CLOSE = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Clock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def services(tmp_path: Path) -> AsyncIterator[Services]:
+    async with open_database(tmp_path / "results.db") as db:
+        loaded = load_consultation_file(EXAMPLE)
+        assert loaded.consultation is not None and loaded.data is not None
+        c = loaded.consultation
+        await db.consultations.save(loaded.data, c.structure(), c.opens, c.closes, NOW)
+        yield Services(db=db, catalogs=Catalogs.load(), deployment=load_deployment(DEPLOYMENT), clock=Clock(NOW),
+                       admins=frozenset({OFFICER}))
+
+
+async def respond(services: Services, chat_id: int, answers: dict[str, object], *, area: str | None = None,
+                  language: str = "en", submit: bool = True, stopped_at: str = "good_times") -> None:
+    """A resident's response as the bot stores it."""
+    db = services.db
+    await db.residents.acknowledge(chat_id, language, NOW, None)
+    await db.residents.set_area(chat_id, area, None)
+    rid = response_id_for(db.pseudonym_key, chat_id, "gp-opening-hours")
+    state = {"answers": answers, "path": [stopped_at]}
+    await db.responses.save_progress(rid, "gp-opening-hours", 1, language, state, NOW)
+    await db.participation.started(chat_id, "gp-opening-hours", NOW)
+    if submit:
+        await db.responses.submit(rid, answers, state, NOW, area_id=area)
+        await db.participation.submitted(chat_id, "gp-opening-hours", NOW)
+
+
+FULL = {"last_visit": "week", "good_times": ["early", "weekend"], "rating": 2, "why_hard": "Phones, always",
+        "online": "yes", "travel_minutes": 15, "home_area": "sheerness"}
+
+
+async def known_data_set(services: Services) -> None:
+    """8 submitted (5 in Sittingbourne, 3 in Sheerness), 2 stopped at question 2."""
+    for i in range(5):
+        await respond(services, 1000 + i, {**FULL, "last_visit": "week" if i < 3 else "month"}, area="sittingbourne")
+    for i in range(3):
+        await respond(services, 2000 + i, {**FULL, "good_times": ["evening"], "rating": 5, "online": "no",
+                                           "why_hard": None}, area="sheerness", language="cy")
+    for i in range(2):
+        await respond(services, 3000 + i, {"last_visit": "longer"}, submit=False)
+
+
+async def officer(services: Services) -> Visit:
+    return await begin_visit(services, OFFICER, "en")
+
+
+async def test_results_count_and_percent_each_answer(services: Services) -> None:
+    await known_data_set(services)
+    found = await results.results(await officer(services), "gp-opening-hours")
+    assert found is not None
+    text = "\n".join(screen.text for screen in found.screens)
+    assert "8 submitted of 10 started (80% completed)" in text
+    assert "In the last week — 6 (75%)" in text and "In the last month — 2 (25%)" in text
+    assert "Before 8am — 5 (63%)" in text and "After 6:30pm — 3 (38%)" in text
+    assert "2 — 5 (63%)" in text and "5 Very easy — 3 (38%)" in text
+    assert "Yes — 5 (63%)" in text and "No — 3 (38%)" in text
+    assert "<b>Where people stopped</b>\n2. Which times suit you best? Choose up to two.: 2" in text
+    assert found.chart is not None and found.chart.startswith(b"\x89PNG")
+
+
+async def test_reach_hides_groups_of_fewer_than_five(services: Services) -> None:
+    await known_data_set(services)
+    text = (await results.reach(await officer(services), "gp-opening-hours")).screens[0].text
+    assert "Sittingbourne: 5" in text
+    assert "Sheerness and Sheppey: fewer than 5" in text
+    assert "Faversham: 0" in text
+    assert "Cymraeg: fewer than 5 of fewer than 5 residents using the bot" in text
+    assert " 3" not in text.replace("fewer than 5", "")
+
+
+async def test_export_has_a_column_per_question_and_per_choice_and_no_telegram_id(services: Services) -> None:
+    await known_data_set(services)
+    rows = [row async for row in rows_of(services.db, "gp-opening-hours")]
+    header = rows[0]
+    assert header == ["response_id", "submitted_at", "language", "area", "last_visit", "good_times:early",
+                      "good_times:evening", "good_times:weekend", "rating", "why_hard", "online", "travel_minutes",
+                      "home_area"]
+    assert len(rows) == 1 + 8
+    first = next(dict(zip(header, row, strict=True)) for row in rows[1:] if row[3] == "sittingbourne")
+    assert first["good_times:early"] == 1 and first["good_times:evening"] == 0 and first["why_hard"] == "Phones, always"
+    buffer = io.StringIO()
+    assert await write_csv(services.db, "gp-opening-hours", buffer) == 8
+    exported = buffer.getvalue()
+    for chat_id in (1000, 1001, 2000, 3000, OFFICER):
+        assert str(chat_id) not in exported
+    assert list(csv.reader(io.StringIO(exported)))[0] == header
+
+
+async def test_excel_export_matches_the_csv(services: Services, tmp_path: Path) -> None:
+    await known_data_set(services)
+    path = tmp_path / "out.xlsx"
+    assert await write_xlsx(services.db, "gp-opening-hours", path) == 8
+    sheet = load_workbook(path, read_only=True)["responses"]
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][4:6] == ("last_visit", "good_times:early") and len(values) == 9
+
+
+async def test_told_us_reaches_exactly_the_participants_once_and_feedback_shows_in_results(
+    services: Services,
+) -> None:
+    await known_data_set(services)
+    await services.db.residents.acknowledge(9000, "en", NOW, None)  # never took part
+    assert isinstance(services.clock, Clock)
+    services.clock.now = AFTER_CLOSE
+    visit = await officer(services)
+    await outcomes.tapped(visit, "pick", "gp-opening-hours")
+    await outcomes.tapped(visit, "kind", outcomes.TOLD_US)
+    await outcomes.typed(visit, "Most of you want Saturday mornings.")
+    reply = await outcomes.tapped(visit, "publish", None)
+    assert reply.screens[0].text == "Published. Sending to 8 people."
+    queued = await services.db.connection.execute_fetchall("SELECT chat_id, text, buttons FROM deliveries")
+    assert sorted(row[0] for row in queued) == [1000, 1001, 1002, 1003, 1004, 2000, 2001, 2002]
+    welsh = next(row for row in queued if row[0] == 2000)
+    assert "Most of you want Saturday mornings." in welsh[1]
+    assert [b["data"] for b in json.loads(welsh[2])[0]] == ["fb:gp-opening-hours:yes", "fb:gp-opening-hours:partly",
+                                                             "fb:gp-opening-hours:no"]
+
+    resident = await begin_visit(services, 1000, "en")
+    await outcomes.rate(resident, "gp-opening-hours", "partly")
+    await outcomes.comment(resident, "Evenings too, please")
+    found = await results.results(visit, "gp-opening-hours")
+    assert found is not None
+    text = found.screens[-1].text
+    assert "Yes: 0 · Partly: 1 · No: 0" in text and "Evenings too, please" in text
+
+
+async def test_what_we_did_also_reaches_subscribers_and_is_never_queued_twice(services: Services) -> None:
+    await known_data_set(services)
+    db = services.db
+    await db.residents.acknowledge(9001, "pl", NOW, None)
+    await db.residents.toggle_topic(9001, "primary-care")  # the consultation's topic
+    await db.residents.acknowledge(9002, "en", NOW, None)
+    await db.residents.toggle_topic(9002, "social-care")
+    await db.residents.acknowledge(9003, "en", NOW, None)
+    await db.residents.toggle_topic(9003, "primary-care")
+    await db.residents.set_preferences(9003, notices=False)
+    assert isinstance(services.clock, Clock)
+    services.clock.now = AFTER_CLOSE
+    visit = await officer(services)
+    for _attempt in range(2):
+        await outcomes.tapped(visit, "pick", "gp-opening-hours")
+        await outcomes.tapped(visit, "kind", outcomes.DECIDED)
+        await outcomes.typed(visit, "Saturday clinics start in May.")
+        await outcomes.tapped(visit, "publish", None)
+    chats = [row[0] for row in await db.connection.execute_fetchall("SELECT chat_id FROM deliveries")]
+    assert sorted(chats) == [1000, 1001, 1002, 1003, 1004, 2000, 2001, 2002, 9001]
+
+    listing = (await outcomes.past_and_present(await begin_visit(services, 9002, "en"))).screens[0]
+    assert "GP opening hours — outcome published" in listing.text
+
+
+async def test_past_consultations_show_their_status(services: Services) -> None:
+    visit = await begin_visit(services, 1, "en")
+    assert "GP opening hours — open until 31 January 2027" in (await outcomes.past_and_present(visit)).screens[0].text
+    assert isinstance(services.clock, Clock)
+    services.clock.now = AFTER_CLOSE + timedelta(days=1)
+    text = (await outcomes.past_and_present(visit)).screens[0].text
+    assert "GP opening hours — closed, being considered" in text
