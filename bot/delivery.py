@@ -1,10 +1,10 @@
 """The delivery worker: sends queued messages at Telegram's pace, and records how each one ended.
 
-One worker per bot. It keeps under a configured overall rate (a sliding window of
-one second, as Telegram counts) and at most one message a second to any chat,
-and follows Telegram's answers as its documentation says: 429 pauses everything
-for `retry_after`; 403 makes the resident unreachable; 400 fails the message;
-5xx and timeouts retry with backoff, then fail.
+One worker per bot. It keeps under a configured overall rate and at most one message a
+second to any chat (twenty a minute to a group), counted the way a strict sliding window
+on Telegram's side would count them, and follows Telegram's answers as its documentation
+says: 429 pauses everything for `retry_after`; 403 makes the resident unreachable; 400
+fails the message; 5xx and timeouts retry with backoff, then fail.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -29,13 +30,20 @@ from storage.deliveries import Delivery
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-BACKOFF_SECONDS = (1, 2, 4, 8, 16)
-# A little more than a second between sends to one chat and in the overall window,
-# so that requests which reach Telegram a few milliseconds apart still fit its limits.
+# The waits after the first four failed attempts; the fifth failure is final.
+BACKOFF_SECONDS: tuple[float, ...] = (1, 2, 4, 8)
 WINDOW_SECONDS = 1.0
-MARGIN_SECONDS = 0.03
-BATCH = 500
+CHAT_GAP_SECONDS = 1.0
+GROUP_LIMIT = 20
+GROUP_WINDOW_SECONDS = 60.0
+# Only against rounding: the bookkeeping below is already on the safe side of Telegram's clock.
+MARGIN_SECONDS = 0.002
+# Below python-telegram-bot's connection pool (256): a request that waits for a free
+# connection longer than its pool timeout fails without being sent.
+MAX_IN_FLIGHT = 128
 IDLE_POLL_SECONDS = 1.0
+MIN_BATCH = 20
+MAX_BATCH = 500
 
 
 @dataclass
@@ -51,6 +59,90 @@ class DeliveryStats:
     started: list[float] = field(default_factory=list)
 
 
+class Pacer:
+    """Decides when the next message may go, so that Telegram never counts more than its limits.
+
+    Telegram stamps a request at some moment between our sending it and its answer reaching us.
+    So a send is counted from the moment it starts until one window after its answer arrived:
+    only then is it certainly out of a strict sliding window on Telegram's side, whatever the
+    network's delays. The price is the latency, once per window: `per_window` messages take
+    `window + latency` seconds.
+    """
+
+    def __init__(self, per_window: int, window: float, max_in_flight: int = MAX_IN_FLIGHT) -> None:
+        self.per_window = per_window
+        self.window = window
+        self.max_in_flight = max(1, min(max_in_flight, per_window))
+        self.paused_until = 0.0
+        self._in_flight = 0
+        self._answers: deque[float] = deque()  # when answers came, oldest first, within a window
+        self._busy: set[int] = set()
+        self._free_at: dict[int, float] = {}  # chat -> when it may have its next message
+        self._group_answers: dict[int, deque[float]] = {}
+
+    def pause(self, until: float) -> None:
+        """Send nothing before `until` (a flood wait, or the start-up hold)."""
+        self.paused_until = max(self.paused_until, until)
+
+    def overall_wait(self, now: float) -> float | None:
+        """Seconds until one more send fits (0: now); None when only an answer can make room."""
+        self._forget_answers_before(now - self.window - MARGIN_SECONDS)
+        if self._in_flight >= self.max_in_flight:
+            return None
+        wait = self.paused_until - now
+        must_leave = self._in_flight + len(self._answers) - self.per_window + 1
+        if must_leave > len(self._answers):
+            return None
+        if must_leave > 0:
+            wait = max(wait, self._answers[must_leave - 1] + self.window + MARGIN_SECONDS - now)
+        return max(0.0, wait)
+
+    def chat_ready(self, chat_id: int, now: float) -> bool:
+        return chat_id not in self._busy and self._free_at.get(chat_id, 0.0) <= now
+
+    def cooling(self, now: float) -> dict[int, float]:
+        """Chats that cannot take a message now, and when they can (infinity: one is in flight)."""
+        for chat_id in [c for c, at in self._free_at.items() if at <= now]:
+            del self._free_at[chat_id]
+        cooling = dict(self._free_at)
+        cooling.update(dict.fromkeys(self._busy, math.inf))
+        return cooling
+
+    def started(self, chat_id: int) -> None:
+        self._in_flight += 1
+        self._busy.add(chat_id)
+
+    def finished(self, chat_id: int, now: float, *, delivered: bool = True) -> None:
+        """The answer to a send arrived at `now`.
+
+        Every request counts toward the overall rate, whatever the answer. Only a message that
+        reached the chat (or may have: a timeout) counts toward the chat's own limit, since
+        Telegram counts messages in a chat; an error answer leaves the chat free.
+        """
+        self._in_flight -= 1
+        self._busy.discard(chat_id)
+        self._answers.append(now)
+        if not delivered:
+            return
+        free_at = now + CHAT_GAP_SECONDS + MARGIN_SECONDS
+        if _is_group(chat_id):
+            free_at = max(free_at, self._group_free_at(chat_id, now))
+        self._free_at[chat_id] = free_at
+
+    def _group_free_at(self, chat_id: int, now: float) -> float:
+        answers = self._group_answers.setdefault(chat_id, deque())
+        answers.append(now)
+        while answers and answers[0] <= now - GROUP_WINDOW_SECONDS - MARGIN_SECONDS:
+            answers.popleft()
+        if len(answers) < GROUP_LIMIT:
+            return now
+        return answers[-GROUP_LIMIT] + GROUP_WINDOW_SECONDS + MARGIN_SECONDS
+
+    def _forget_answers_before(self, moment: float) -> None:
+        while self._answers and self._answers[0] <= moment:
+            self._answers.popleft()
+
+
 class DeliveryWorker:
     """Sends waiting deliveries in order of priority until stopped."""
 
@@ -64,154 +156,224 @@ class DeliveryWorker:
         in_civil_hours: Callable[[datetime], bool] = lambda _now: True,
         after_round: Callable[[], Awaitable[None]] | None = None,
         keep_start_times: bool = False,
+        backoff_seconds: Sequence[float] = BACKOFF_SECONDS,
+        max_in_flight: int = MAX_IN_FLIGHT,
+        hold_first_window: bool = True,
     ) -> None:
+        """`hold_first_window`: send nothing in the first window after starting, because the process
+        that ran before a restart may have sent its last messages a moment ago."""
         self.bot = bot
         self.db = db
-        self.rate = max(1, int(rate_per_second))
+        self.rate = rate_per_second
         self.clock = clock
         self.in_civil_hours = in_civil_hours
         self.after_round = after_round
         self.stats = DeliveryStats()
+        per_window, window = _window_for(rate_per_second)
+        self._pacer = Pacer(per_window, window, max_in_flight)
+        self._batch = min(MAX_BATCH, max(MIN_BATCH, per_window))
+        self._backoff = tuple(backoff_seconds)
+        self._hold_first_window = hold_first_window
         self._keep_start_times = keep_start_times
-        self._window: deque[float] = deque(maxlen=self.rate)
-        self._last_to_chat: dict[int, float] = {}
-        self._busy_chats: set[int] = set()
-        self._paused_until = 0.0
-        self._wake = asyncio.Event()
+        self._news = False  # wake() was called since the round began
+        self._changed = asyncio.Event()  # wake(), stop() or an answer: worth looking again
         self._stopping = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(min(200, max(4, self.rate // 2)))
 
     def wake(self) -> None:
-        """New deliveries were queued: look now rather than at the next poll."""
-        self._wake.set()
+        """New deliveries were queued: look now rather than at the next poll, and re-sort by priority."""
+        self._news = True
+        self._changed.set()
 
     def stop(self) -> None:
         self._stopping.set()
-        self._wake.set()
+        self._changed.set()
 
     async def run(self) -> None:
         """Recover what a crash left in flight, then send until stopped."""
-        recovered = await self.db.deliveries.recover_after_restart()
-        if recovered:
-            log.warning("%d deliveries were in flight when the bot stopped; sending them again", recovered)
+        await self._start_up()
         while not self._stopping.is_set():
-            dispatched = await self._one_round()
-            if self.after_round is not None:
-                await self.after_round()
-            if not dispatched:
+            started = await self._round_safely()
+            await self._after_round_safely()
+            if not started:
                 await self._idle()
         await self._drain()
 
     async def run_until_empty(self) -> None:
-        """Send everything queued, then return (for the command line and benchmarks)."""
-        await self.db.deliveries.recover_after_restart()
-        while await self.db.deliveries.pending_count():
-            if not await self._one_round():
-                await self._idle(timeout=0.05)
-        await self._drain()
-        if self.after_round is not None:
-            await self.after_round()
+        """Send everything that can be sent now, then return (for the command line and benchmarks).
 
-    async def _idle(self, timeout: float = IDLE_POLL_SECONDS) -> None:
-        self._wake.clear()
+        Civil-hours-only deliveries are left waiting outside civil hours.
+        """
+        await self._start_up()
+        while await self.db.deliveries.pending_count(civil=self.in_civil_hours(self.clock())):
+            if not await self._round_safely():
+                await self._idle()
+        await self._drain()
+        await self._after_round_safely()
+
+    async def _start_up(self) -> None:
+        recovered = await self.db.deliveries.recover_after_restart()
+        if recovered:
+            log.warning("%d deliveries were in flight when the bot stopped; sending them again", recovered)
+        if self._hold_first_window:
+            self._pacer.pause(time.monotonic() + self._pacer.window)
+
+    async def _round_safely(self) -> int:
+        self._news = False
+        self._changed.clear()
+        try:
+            return await self._one_round()
+        except Exception:  # a database hiccup must not end sending for good
+            log.exception("A delivery round failed; trying again shortly")
+            return 0
+
+    async def _after_round_safely(self) -> None:
+        if self.after_round is None:
+            return
+        try:
+            await self.after_round()
+        except Exception:
+            log.exception("The check after a delivery round failed; sending goes on")
+
+    async def _one_round(self) -> int:
+        """Start sending what is due now, in order of priority; return how many deliveries were handled."""
+        now = self.clock()
+        due = await self.db.deliveries.due(
+            now, self._batch, civil=self.in_civil_hours(now), skip_chats=self._pacer.cooling(time.monotonic())
+        )
+        handled = 0
+        chats: set[int] = set()
+        for delivery in due:
+            if self._news or self._stopping.is_set():
+                break  # newly queued deliveries may outrank the rest of this batch: fetch again
+            if delivery.chat_id in chats:
+                continue  # one message per chat per round: the chat is busy now
+            chats.add(delivery.chat_id)
+            if _expired(delivery, self.clock()):
+                await self._expire(delivery)
+            elif not await self._wait_for_room():
+                break
+            elif not await self._start(delivery):
+                continue
+            handled += 1
+        return handled
+
+    async def _wait_for_room(self) -> bool:
+        """Wait until one more send fits the overall rate, a flood wait and the in-flight cap.
+
+        False when the worker is stopping.
+        """
+        while not self._stopping.is_set():
+            self._changed.clear()
+            wait = self._pacer.overall_wait(time.monotonic())
+            if wait == 0:
+                return True
+            # An answer, a stop or new deliveries end the wait early; the loop looks again.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), wait)
+        return False
+
+    async def _idle(self) -> None:
+        """Nothing could be started: wait until something may be sendable, or for news."""
+        if self._news or self._stopping.is_set():
+            return
+        try:
+            timeout = await self._time_to_next_chance()
+        except Exception:
+            log.exception("Could not work out when to look again")
+            timeout = IDLE_POLL_SECONDS
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+            await asyncio.wait_for(self._changed.wait(), timeout)
+
+    async def _time_to_next_chance(self) -> float:
+        """Seconds until a cooling chat with a waiting message is free, or a retry's backoff ends."""
+        moment = time.monotonic()
+        chances = [IDLE_POLL_SECONDS]
+        cooling = self._pacer.cooling(moment)
+        for chat_id in await self.db.deliveries.chats_waiting([c for c, at in cooling.items() if at < math.inf]):
+            chances.append(cooling[chat_id] - moment)
+        now = self.clock()
+        next_due = await self.db.deliveries.next_due_time(after=now)
+        if next_due is not None:
+            chances.append((next_due - now).total_seconds())
+        return max(0.001, min(chances))
 
     async def _drain(self) -> None:
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
 
-    async def _one_round(self) -> int:
-        """Start sending what is due now; return how many sends were started."""
-        now = self.clock()
-        due = await self.db.deliveries.due(now, BATCH, civil=self.in_civil_hours(now))
-        started = 0
-        waiting = list(due)
-        while waiting and not self._stopping.is_set():
-            ready = [d for d in waiting if self._chat_ready(d.chat_id)]
-            if not ready:
-                if not self._in_flight:
-                    break  # every chat left is cooling down: the next round will find them
-                await asyncio.wait(self._in_flight, timeout=0.05, return_when=asyncio.FIRST_COMPLETED)
-                continue
-            for delivery in ready:
-                if not self._chat_ready(delivery.chat_id):
-                    continue
-                if delivery.expires_at and from_text(delivery.expires_at) <= self.clock():
-                    await self.db.deliveries.settle(delivery.id, "expired", self.clock(), "too late to send")
-                    self.stats.expired += 1
-                else:
-                    await self._start(delivery)
-                    started += 1
-                waiting.remove(delivery)
-        return started
+    async def _expire(self, delivery: Delivery) -> None:
+        await self.db.deliveries.settle(delivery.id, "expired", self.clock(), "too late to send")
+        self.stats.expired += 1
 
-    def _chat_ready(self, chat_id: int) -> bool:
-        if chat_id in self._busy_chats:
-            return False
-        last = self._last_to_chat.get(chat_id)
-        return last is None or time.monotonic() - last >= WINDOW_SECONDS + MARGIN_SECONDS
-
-    async def _start(self, delivery: Delivery) -> None:
-        await self._wait_for_a_slot()
-        await self._slots.acquire()
+    async def _start(self, delivery: Delivery) -> bool:
+        # Committed before the request goes out, so that a crash leaves a 'sending' row behind.
         if not await self.db.deliveries.mark_sending(delivery.id):
-            self._slots.release()
-            return
-        moment = time.monotonic()
-        self._window.append(moment)
-        self._last_to_chat[delivery.chat_id] = moment
-        self._busy_chats.add(delivery.chat_id)
+            return False  # no longer waiting: its chat became unreachable meanwhile
+        self._pacer.started(delivery.chat_id)
         if self._keep_start_times:
-            self.stats.started.append(moment)
-        task = asyncio.create_task(self._send(delivery))
+            self.stats.started.append(time.monotonic())
+        task = asyncio.create_task(self._send(delivery), name=f"delivery {delivery.id}")
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
-
-    async def _wait_for_a_slot(self) -> None:
-        """Keep under the overall rate, and out of a flood wait."""
-        while True:
-            now = time.monotonic()
-            wait = self._paused_until - now
-            if len(self._window) == self.rate:
-                wait = max(wait, self._window[0] + WINDOW_SECONDS + MARGIN_SECONDS - now)
-            if wait <= 0:
-                return
-            await asyncio.sleep(wait)
+        return True
 
     async def _send(self, delivery: Delivery) -> None:
+        error = await self._request(delivery)
+        try:
+            await self._record(delivery, error)
+        except Exception:  # the row stays 'sending'; after a restart it goes again, as 'uncertain'
+            log.exception("Could not record how delivery %d ended", delivery.id)
+        finally:
+            self._changed.set()
+
+    async def _request(self, delivery: Delivery) -> Exception | None:
+        """Send one message; return what went wrong, or None."""
         try:
             await self.bot.send_message(
                 delivery.chat_id, delivery.text, parse_mode=ParseMode.HTML, reply_markup=_markup(delivery)
             )
         except RetryAfter as error:
-            await self._flood_wait(delivery, error)
-        except Forbidden as error:
-            await self._unreachable(delivery, error)
-        except ChatMigrated as error:
-            await self._fail(delivery, f"the group moved to {error.new_chat_id}")
-        except TimedOut as error:
-            await self._retry_or_fail(delivery, error, maybe_delivered=True)
-        except BadRequest as error:
-            await self._fail(delivery, error.message)
-        except NetworkError as error:
-            await self._retry_or_fail(delivery, error, maybe_delivered=False)
-        except TelegramError as error:
-            await self._fail(delivery, str(error))
-        else:
+            # Paused at once, before anything else is started, not after the database write.
+            self._pacer.finished(delivery.chat_id, time.monotonic(), delivered=False)
+            self._pacer.pause(time.monotonic() + _seconds(error))
+            return error
+        except Exception as error:  # every failure ends as a recorded state, never as a crash
+            maybe_delivered = isinstance(error, TimedOut) and not _never_sent(error)
+            self._pacer.finished(delivery.chat_id, time.monotonic(), delivered=maybe_delivered)
+            return error
+        except BaseException:  # cancelled mid-request: Telegram may have the message
+            self._pacer.finished(delivery.chat_id, time.monotonic())
+            raise
+        self._pacer.finished(delivery.chat_id, time.monotonic())
+        return None
+
+    async def _record(self, delivery: Delivery, error: Exception | None) -> None:
+        # TimedOut and BadRequest are NetworkErrors in python-telegram-bot: the order matters.
+        if error is None:
             await self.db.deliveries.settle(delivery.id, "sent", self.clock())
             self.stats.sent += 1
-        finally:
-            self._busy_chats.discard(delivery.chat_id)
-            self._slots.release()
-            self.wake()
+        elif isinstance(error, RetryAfter):
+            await self._flood_wait(delivery, error)
+        elif isinstance(error, Forbidden):
+            await self._unreachable(delivery, error)
+        elif isinstance(error, ChatMigrated):
+            await self._fail(delivery, f"the group moved to {error.new_chat_id}")
+        elif isinstance(error, TimedOut):
+            await self._retry_or_fail(delivery, error, maybe_delivered=not _never_sent(error))
+        elif isinstance(error, BadRequest):
+            await self._fail(delivery, error.message)
+        elif isinstance(error, NetworkError):
+            await self._retry_or_fail(delivery, error, maybe_delivered=False)
+        elif isinstance(error, TelegramError):
+            await self._fail(delivery, error.message)
+        else:
+            log.error("Delivery %d could not be sent", delivery.id, exc_info=error)
+            await self._fail(delivery, f"{type(error).__name__}: {error}")
 
     async def _flood_wait(self, delivery: Delivery, error: RetryAfter) -> None:
-        seconds = error.retry_after if isinstance(error.retry_after, int | float) else error.retry_after.total_seconds()
-        self._paused_until = max(self._paused_until, time.monotonic() + float(seconds))
         self.stats.rate_limited += 1
-        log.warning("Telegram asked us to wait %s s; all sending paused", seconds)
+        log.warning("Telegram asked us to wait %s s; all sending paused", _seconds(error))
         await self.db.deliveries.retry_later(
             delivery.id, self.clock(), "flood wait", count_attempt=False, maybe_delivered=False
         )
@@ -220,7 +382,7 @@ class DeliveryWorker:
         now = self.clock()
         await self.db.deliveries.settle(delivery.id, "unreachable", now, error.message)
         await self.db.residents.mark_unreachable(delivery.chat_id, now)
-        await self.db.deliveries.give_up_on_chat(delivery.chat_id, now)
+        await self.db.deliveries.give_up_on_chat(delivery.chat_id, now, error.message)
         self.stats.unreachable += 1
 
     async def _fail(self, delivery: Delivery, reason: str) -> None:
@@ -228,15 +390,40 @@ class DeliveryWorker:
         self.stats.failed += 1
 
     async def _retry_or_fail(self, delivery: Delivery, error: TelegramError, *, maybe_delivered: bool) -> None:
-        attempts = delivery.attempts + 1
-        if attempts >= MAX_ATTEMPTS:
-            await self._fail(delivery, f"gave up after {attempts} attempts: {error}")
+        attempts = delivery.attempts + 1  # this attempt included
+        if attempts >= MAX_ATTEMPTS or not self._backoff:
+            await self._fail(delivery, f"gave up after {attempts} attempts: {error.message}")
             return
-        backoff = timedelta(seconds=BACKOFF_SECONDS[min(attempts - 1, len(BACKOFF_SECONDS) - 1)])
+        backoff = timedelta(seconds=self._backoff[min(attempts, len(self._backoff)) - 1])
         await self.db.deliveries.retry_later(
-            delivery.id, self.clock() + backoff, str(error), count_attempt=True, maybe_delivered=maybe_delivered
+            delivery.id, self.clock() + backoff, error.message, count_attempt=True, maybe_delivered=maybe_delivered
         )
         self.stats.retried += 1
+
+
+def _window_for(rate_per_second: float) -> tuple[int, float]:
+    """The limit as whole messages per window: 30/s is 30 per second; 0.5/s is 1 per 2 seconds."""
+    if rate_per_second >= 1:
+        return int(rate_per_second), WINDOW_SECONDS
+    return 1, WINDOW_SECONDS / rate_per_second
+
+
+def _is_group(chat_id: int) -> bool:
+    return chat_id < 0  # groups, supergroups and channels have negative ids; private chats positive
+
+
+def _expired(delivery: Delivery, now: datetime) -> bool:
+    return delivery.expires_at is not None and from_text(delivery.expires_at) <= now
+
+
+def _seconds(error: RetryAfter) -> float:
+    retry_after = error.retry_after
+    return float(retry_after) if isinstance(retry_after, int | float) else retry_after.total_seconds()
+
+
+def _never_sent(error: TimedOut) -> bool:
+    """python-telegram-bot's pool timeout: no connection was free, so the request never left."""
+    return error.message.startswith("Pool timeout")
 
 
 def _markup(delivery: Delivery) -> InlineKeyboardMarkup | None:

@@ -163,12 +163,12 @@ class DeliveryRepository:
             (_precise(not_before), error, 0 if count_attempt else 1, int(maybe_delivered), delivery_id),
         )
 
-    async def give_up_on_chat(self, chat_id: int, now: datetime) -> int:
+    async def give_up_on_chat(self, chat_id: int, now: datetime, reason: str = "blocked") -> int:
         """A chat that blocked the bot: every waiting message to it is unreachable too."""
         cursor = await self._db.execute(
-            "UPDATE deliveries SET state = 'unreachable', finished_at = ?, last_error = 'blocked'"
+            "UPDATE deliveries SET state = 'unreachable', finished_at = ?, last_error = ?"
             " WHERE chat_id = ? AND state = 'waiting'",
-            (to_text(now), chat_id),
+            (to_text(now), reason, chat_id),
         )
         return cursor.rowcount
 

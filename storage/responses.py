@@ -22,14 +22,17 @@ def response_id_for(key: bytes, chat_id: int, consultation_id: str) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
-def answer_rows(answers: dict[str, Any]) -> list[tuple[str, str | None]]:
-    """One row per answer; a multiple-choice answer gives one row per ticked choice."""
-    rows: list[tuple[str, str | None]] = []
+def answer_rows(answers: dict[str, Any]) -> list[tuple[str, str | None, int]]:
+    """(question, value, first) per answer; a multiple-choice answer gives one row per ticked choice.
+
+    `first` marks one row per question, so "how many answered" is a sum, not a distinct count.
+    """
+    rows: list[tuple[str, str | None, int]] = []
     for question, value in answers.items():
         if isinstance(value, list):
-            rows += [(question, str(choice)) for choice in value]
+            rows += [(question, str(choice), int(i == 0)) for i, choice in enumerate(value)]
         else:
-            rows.append((question, None if value is None else str(value)))
+            rows.append((question, None if value is None else str(value), 1))
     return rows
 
 
@@ -115,9 +118,10 @@ class ResponseRepository:
             recorded = cursor.rowcount > 0
             if recorded:
                 await self._db.executemany(
-                    "INSERT INTO answers(response_id, consultation_id, question_id, value)"
-                    " SELECT ?, consultation_id, ?, ? FROM responses WHERE response_id = ?",
-                    [(response_id, question, value, response_id) for question, value in answer_rows(answers)],
+                    "INSERT INTO answers(response_id, consultation_id, question_id, value, first)"
+                    " SELECT ?, consultation_id, ?, ?, ? FROM responses WHERE response_id = ?",
+                    [(response_id, question, value, first, response_id)
+                     for question, value, first in answer_rows(answers)],
                 )
         except BaseException:
             await self._db.execute("ROLLBACK")

@@ -40,6 +40,7 @@ class ResultRepository:
     async def tally(self, consultation_id: str) -> Tally:
         """Everything /results shows, in a handful of indexed queries."""
         started, submitted = await self._progress(consultation_id)
+        answered, values = await self._answer_counts(consultation_id)
         return Tally(
             started=started,
             submitted=submitted,
@@ -48,12 +49,8 @@ class ResultRepository:
                 " AND submitted_at IS NULL AND current_question IS NOT NULL GROUP BY current_question",
                 consultation_id,
             ),
-            answered=await self._pairs(
-                "SELECT question_id, COUNT(DISTINCT response_id) FROM answers WHERE consultation_id = ?"
-                " AND value IS NOT NULL GROUP BY question_id",
-                consultation_id,
-            ),
-            values=await self._value_counts(consultation_id),
+            answered=answered,
+            values=values,
             feedback=await self._pairs(
                 "SELECT rating, COUNT(*) FROM outcome_feedback WHERE consultation_id = ? GROUP BY rating",
                 consultation_id,
@@ -71,16 +68,21 @@ class ResultRepository:
         async with self._db.execute(sql, (consultation_id,)) as cur:
             return {str(r[0]): int(r[1]) for r in await cur.fetchall()}
 
-    async def _value_counts(self, consultation_id: str) -> dict[str, dict[str, int]]:
-        counts: dict[str, dict[str, int]] = {}
+    async def _answer_counts(self, consultation_id: str) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+        """Who answered each question, and how often each value was given: one scan of a covering index."""
+        answered: dict[str, int] = {}
+        values: dict[str, dict[str, int]] = {}
         async with self._db.execute(
-            "SELECT question_id, value, COUNT(*) FROM answers WHERE consultation_id = ? AND value IS NOT NULL"
-            " GROUP BY question_id, value",
+            "SELECT question_id, value, first, COUNT(*) FROM answers WHERE consultation_id = ? AND value IS NOT NULL"
+            " GROUP BY question_id, value, first",
             (consultation_id,),
         ) as cur:
-            for question, value, count in await cur.fetchall():
-                counts.setdefault(str(question), {})[str(value)] = int(count)
-        return counts
+            for question, value, first, count in await cur.fetchall():
+                per_value = values.setdefault(str(question), {})
+                per_value[str(value)] = per_value.get(str(value), 0) + int(count)
+                if first:
+                    answered[str(question)] = answered.get(str(question), 0) + int(count)
+        return answered, values
 
     async def comments(self, consultation_id: str, limit: int = 5) -> list[str]:
         """The latest comments left on "Did we get this right?"."""

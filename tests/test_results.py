@@ -25,7 +25,8 @@ from storage.responses import response_id_for
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOYMENT = Path(__file__).resolve().parent / "data" / "deployment.yaml"
 EXAMPLE = ROOT / "examples" / "gp-opening-hours.yaml"
-OFFICER = 42
+OFFICER = 555_000_042
+BASE = 700_000_000  # realistic Telegram ids, so a search for one in an export means something
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 AFTER_CLOSE = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -71,12 +72,12 @@ FULL = {"last_visit": "week", "good_times": ["early", "weekend"], "rating": 2, "
 async def known_data_set(services: Services) -> None:
     """8 submitted (5 in Sittingbourne, 3 in Sheerness), 2 stopped at question 2."""
     for i in range(5):
-        await respond(services, 1000 + i, {**FULL, "last_visit": "week" if i < 3 else "month"}, area="sittingbourne")
+        await respond(services, BASE + 1000 + i, {**FULL, "last_visit": "week" if i < 3 else "month"}, area="sittingbourne")
     for i in range(3):
-        await respond(services, 2000 + i, {**FULL, "good_times": ["evening"], "rating": 5, "online": "no",
+        await respond(services, BASE + 2000 + i, {**FULL, "good_times": ["evening"], "rating": 5, "online": "no",
                                            "why_hard": None}, area="sheerness", language="cy")
     for i in range(2):
-        await respond(services, 3000 + i, {"last_visit": "longer"}, submit=False)
+        await respond(services, BASE + 3000 + i, {"last_visit": "longer"}, submit=False)
 
 
 async def officer(services: Services) -> Visit:
@@ -120,7 +121,7 @@ async def test_export_has_a_column_per_question_and_per_choice_and_no_telegram_i
     buffer = io.StringIO()
     assert await write_csv(services.db, "gp-opening-hours", buffer) == 8
     exported = buffer.getvalue()
-    for chat_id in (1000, 1001, 2000, 3000, OFFICER):
+    for chat_id in (BASE + 1000, BASE + 1001, BASE + 2000, BASE + 3000, OFFICER):
         assert str(chat_id) not in exported
     assert list(csv.reader(io.StringIO(exported)))[0] == header
 
@@ -138,7 +139,7 @@ async def test_told_us_reaches_exactly_the_participants_once_and_feedback_shows_
     services: Services,
 ) -> None:
     await known_data_set(services)
-    await services.db.residents.acknowledge(9000, "en", NOW, None)  # never took part
+    await services.db.residents.acknowledge(BASE + 9000, "en", NOW, None)  # never took part
     assert isinstance(services.clock, Clock)
     services.clock.now = AFTER_CLOSE
     visit = await officer(services)
@@ -148,13 +149,13 @@ async def test_told_us_reaches_exactly_the_participants_once_and_feedback_shows_
     reply = await outcomes.tapped(visit, "publish", None)
     assert reply.screens[0].text == "Published. Sending to 8 people."
     queued = await services.db.connection.execute_fetchall("SELECT chat_id, text, buttons FROM deliveries")
-    assert sorted(row[0] for row in queued) == [1000, 1001, 1002, 1003, 1004, 2000, 2001, 2002]
-    welsh = next(row for row in queued if row[0] == 2000)
+    assert sorted(row[0] - BASE for row in queued) == [1000, 1001, 1002, 1003, 1004, 2000, 2001, 2002]
+    welsh = next(row for row in queued if row[0] == BASE + 2000)
     assert "Most of you want Saturday mornings." in welsh[1]
     assert [b["data"] for b in json.loads(welsh[2])[0]] == ["fb:gp-opening-hours:yes", "fb:gp-opening-hours:partly",
                                                              "fb:gp-opening-hours:no"]
 
-    resident = await begin_visit(services, 1000, "en")
+    resident = await begin_visit(services, BASE + 1000, "en")
     await outcomes.rate(resident, "gp-opening-hours", "partly")
     await outcomes.comment(resident, "Evenings too, please")
     found = await results.results(visit, "gp-opening-hours")
@@ -166,13 +167,13 @@ async def test_told_us_reaches_exactly_the_participants_once_and_feedback_shows_
 async def test_what_we_did_also_reaches_subscribers_and_is_never_queued_twice(services: Services) -> None:
     await known_data_set(services)
     db = services.db
-    await db.residents.acknowledge(9001, "pl", NOW, None)
-    await db.residents.toggle_topic(9001, "primary-care")  # the consultation's topic
-    await db.residents.acknowledge(9002, "en", NOW, None)
-    await db.residents.toggle_topic(9002, "social-care")
-    await db.residents.acknowledge(9003, "en", NOW, None)
-    await db.residents.toggle_topic(9003, "primary-care")
-    await db.residents.set_preferences(9003, notices=False)
+    await db.residents.acknowledge(BASE + 9001, "pl", NOW, None)
+    await db.residents.toggle_topic(BASE + 9001, "primary-care")  # the consultation's topic
+    await db.residents.acknowledge(BASE + 9002, "en", NOW, None)
+    await db.residents.toggle_topic(BASE + 9002, "social-care")
+    await db.residents.acknowledge(BASE + 9003, "en", NOW, None)
+    await db.residents.toggle_topic(BASE + 9003, "primary-care")
+    await db.residents.set_preferences(BASE + 9003, notices=False)
     assert isinstance(services.clock, Clock)
     services.clock.now = AFTER_CLOSE
     visit = await officer(services)
@@ -181,10 +182,10 @@ async def test_what_we_did_also_reaches_subscribers_and_is_never_queued_twice(se
         await outcomes.tapped(visit, "kind", outcomes.DECIDED)
         await outcomes.typed(visit, "Saturday clinics start in May.")
         await outcomes.tapped(visit, "publish", None)
-    chats = [row[0] for row in await db.connection.execute_fetchall("SELECT chat_id FROM deliveries")]
+    chats = [row[0] - BASE for row in await db.connection.execute_fetchall("SELECT chat_id FROM deliveries")]
     assert sorted(chats) == [1000, 1001, 1002, 1003, 1004, 2000, 2001, 2002, 9001]
 
-    listing = (await outcomes.past_and_present(await begin_visit(services, 9002, "en"))).screens[0]
+    listing = (await outcomes.past_and_present(await begin_visit(services, BASE + 9002, "en"))).screens[0]
     assert "GP opening hours — outcome published" in listing.text
 
 

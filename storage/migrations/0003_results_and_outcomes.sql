@@ -6,9 +6,10 @@ CREATE TABLE answers (
     response_id     TEXT NOT NULL REFERENCES responses(response_id) ON DELETE CASCADE,
     consultation_id TEXT NOT NULL,
     question_id     TEXT NOT NULL,
-    value           TEXT             -- a choice id, a number, text; NULL when skipped
+    value           TEXT,            -- a choice id, a number, text; NULL when skipped
+    first           INTEGER NOT NULL -- 1 on one row per response and question: counts who answered
 );
-CREATE INDEX answers_by_question ON answers(consultation_id, question_id, value);
+CREATE INDEX answers_by_question ON answers(consultation_id, question_id, value, first);
 CREATE INDEX answers_by_response ON answers(response_id);
 
 ALTER TABLE responses ADD COLUMN current_question TEXT;   -- where an unfinished response stopped

@@ -457,6 +457,7 @@ class FakeTelegram:
         self._faults: list[_Fault] = []
         self._queries: dict[str, _CallbackQuery] = {}
         self._rate_limited: list[RateLimitHit] = []
+        self._sent_count = 0  # messages sent (not edits) in every chat, for wait_for_sent()
         self._global_sends: deque[float] = deque()
         self._commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self._menu_buttons: dict[int | None, dict[str, Any]] = {}
@@ -879,6 +880,7 @@ class FakeTelegram:
         elif markup is not None and markup.get("remove_keyboard"):
             chat.reply_keyboard = None
         chat.bot_messages[message.message_id] = message
+        self._sent_count += 1
         self._record_sent_time(chat)
         self._note_event(chat, message)
         return self._message_json(chat, message)
@@ -1212,6 +1214,11 @@ class FakeTelegram:
             self._chats[user_id] = _Chat(id=user_id, type="private", user=user)
             return user
 
+    def mark_started(self, user: FakeUser) -> None:
+        """The user wrote to the bot before the test began: the bot may write to them. No update is sent."""
+        with self._lock:
+            self._chats[user.id].started = True
+
     def add_group(self, title: str, *, supergroup: bool = False) -> int:
         """A group the bot is a member of; returns its (negative) chat id."""
         with self._lock:
@@ -1431,6 +1438,21 @@ class FakeTelegram:
                 if remaining <= 0:
                     raise AssertionError(self._timeout_report(chat, after, timeout))
                 self._changed.wait(remaining)
+
+    def wait_for_sent(self, count: int, timeout: float = 10.0) -> int:
+        """Block until the bot has sent at least ``count`` messages in all chats together (edits
+        not counted); return how many it has sent."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._sent_count < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(
+                        f"the bot sent {self._sent_count} of {count} messages within {timeout}s; "
+                        f"last errors: {self._recent_errors()}"
+                    )
+                self._changed.wait(remaining)
+            return self._sent_count
 
     def wait_for_polling(self, timeout: float = 10.0) -> None:
         """Block until a getUpdates long poll is parked waiting for updates (the bot is up)."""
