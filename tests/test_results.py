@@ -46,12 +46,25 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
         assert loaded.consultation is not None and loaded.data is not None
         c = loaded.consultation
         await db.consultations.save(loaded.data, c.structure(), c.opens, c.closes, NOW)
-        yield Services(db=db, catalogs=Catalogs.load(), deployment=load_deployment(DEPLOYMENT), clock=Clock(NOW),
-                       admins=frozenset({OFFICER}))
+        yield Services(
+            db=db,
+            catalogs=Catalogs.load(),
+            deployment=load_deployment(DEPLOYMENT),
+            clock=Clock(NOW),
+            admins=frozenset({OFFICER}),
+        )
 
 
-async def respond(services: Services, chat_id: int, answers: dict[str, object], *, area: str | None = None,
-                  language: str = "en", submit: bool = True, stopped_at: str = "good_times") -> None:
+async def respond(
+    services: Services,
+    chat_id: int,
+    answers: dict[str, object],
+    *,
+    area: str | None = None,
+    language: str = "en",
+    submit: bool = True,
+    stopped_at: str = "good_times",
+) -> None:
     """A resident's response as the bot stores it."""
     db = services.db
     await db.residents.acknowledge(chat_id, language, NOW, None)
@@ -65,17 +78,31 @@ async def respond(services: Services, chat_id: int, answers: dict[str, object], 
         await db.participation.submitted(chat_id, "gp-opening-hours", NOW)
 
 
-FULL = {"last_visit": "week", "good_times": ["early", "weekend"], "rating": 2, "why_hard": "Phones, always",
-        "online": "yes", "travel_minutes": 15, "home_area": "sheerness"}
+FULL = {
+    "last_visit": "week",
+    "good_times": ["early", "weekend"],
+    "rating": 2,
+    "why_hard": "Phones, always",
+    "online": "yes",
+    "travel_minutes": 15,
+    "home_area": "sheerness",
+}
 
 
 async def known_data_set(services: Services) -> None:
     """8 submitted (5 in Sittingbourne, 3 in Sheerness), 2 stopped at question 2."""
     for i in range(5):
-        await respond(services, BASE + 1000 + i, {**FULL, "last_visit": "week" if i < 3 else "month"}, area="sittingbourne")
+        await respond(
+            services, BASE + 1000 + i, {**FULL, "last_visit": "week" if i < 3 else "month"}, area="sittingbourne"
+        )
     for i in range(3):
-        await respond(services, BASE + 2000 + i, {**FULL, "good_times": ["evening"], "rating": 5, "online": "no",
-                                           "why_hard": None}, area="sheerness", language="cy")
+        await respond(
+            services,
+            BASE + 2000 + i,
+            {**FULL, "good_times": ["evening"], "rating": 5, "online": "no", "why_hard": None},
+            area="sheerness",
+            language="cy",
+        )
     for i in range(2):
         await respond(services, BASE + 3000 + i, {"last_visit": "longer"}, submit=False)
 
@@ -112,9 +139,21 @@ async def test_export_has_a_column_per_question_and_per_choice_and_no_telegram_i
     await known_data_set(services)
     rows = [row async for row in rows_of(services.db, "gp-opening-hours")]
     header = rows[0]
-    assert header == ["response_id", "submitted_at", "language", "area", "last_visit", "good_times:early",
-                      "good_times:evening", "good_times:weekend", "rating", "why_hard", "online", "travel_minutes",
-                      "home_area"]
+    assert header == [
+        "response_id",
+        "submitted_at",
+        "language",
+        "area",
+        "last_visit",
+        "good_times:early",
+        "good_times:evening",
+        "good_times:weekend",
+        "rating",
+        "why_hard",
+        "online",
+        "travel_minutes",
+        "home_area",
+    ]
     assert len(rows) == 1 + 8
     first = next(dict(zip(header, row, strict=True)) for row in rows[1:] if row[3] == "sittingbourne")
     assert first["good_times:early"] == 1 and first["good_times:evening"] == 0 and first["why_hard"] == "Phones, always"
@@ -123,7 +162,7 @@ async def test_export_has_a_column_per_question_and_per_choice_and_no_telegram_i
     exported = buffer.getvalue()
     for chat_id in (BASE + 1000, BASE + 1001, BASE + 2000, BASE + 3000, OFFICER):
         assert str(chat_id) not in exported
-    assert list(csv.reader(io.StringIO(exported)))[0] == header
+    assert next(csv.reader(io.StringIO(exported))) == header
 
 
 async def test_excel_export_matches_the_csv(services: Services, tmp_path: Path) -> None:
@@ -152,8 +191,11 @@ async def test_told_us_reaches_exactly_the_participants_once_and_feedback_shows_
     assert sorted(row[0] - BASE for row in queued) == [1000, 1001, 1002, 1003, 1004, 2000, 2001, 2002]
     welsh = next(row for row in queued if row[0] == BASE + 2000)
     assert "Most of you want Saturday mornings." in welsh[1]
-    assert [b["data"] for b in json.loads(welsh[2])[0]] == ["fb:gp-opening-hours:yes", "fb:gp-opening-hours:partly",
-                                                             "fb:gp-opening-hours:no"]
+    assert [b["data"] for b in json.loads(welsh[2])[0]] == [
+        "fb:gp-opening-hours:yes",
+        "fb:gp-opening-hours:partly",
+        "fb:gp-opening-hours:no",
+    ]
 
     resident = await begin_visit(services, BASE + 1000, "en")
     await outcomes.rate(resident, "gp-opening-hours", "partly")
