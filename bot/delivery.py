@@ -14,6 +14,7 @@ import contextlib
 import logging
 import math
 import time
+import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from datetime import datetime, timedelta
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.warnings import PTBDeprecationWarning
 
 from storage import Database
 from storage.clock import from_text
@@ -193,6 +195,7 @@ class DeliveryWorker:
         """Recover what a crash left in flight, then send until stopped."""
         await self._start_up()
         while not self._stopping.is_set():
+            self._begin_looking()
             started = await self._round_safely()
             await self._after_round_safely()
             if not started:
@@ -205,7 +208,10 @@ class DeliveryWorker:
         Civil-hours-only deliveries are left waiting outside civil hours.
         """
         await self._start_up()
-        while await self.db.deliveries.pending_count(civil=self.in_civil_hours(self.clock())):
+        while True:
+            self._begin_looking()
+            if not await self.db.deliveries.pending_count(civil=self.in_civil_hours(self.clock())):
+                break
             if not await self._round_safely():
                 await self._idle()
         await self._drain()
@@ -218,9 +224,12 @@ class DeliveryWorker:
         if self._hold_first_window:
             self._pacer.pause(time.monotonic() + self._pacer.window)
 
-    async def _round_safely(self) -> int:
+    def _begin_looking(self) -> None:
+        """Forget earlier signals, before reading the queue: what happens from now on is seen by _idle."""
         self._news = False
         self._changed.clear()
+
+    async def _round_safely(self) -> int:
         try:
             return await self._one_round()
         except Exception:  # a database hiccup must not end sending for good
@@ -251,8 +260,8 @@ class DeliveryWorker:
             chats.add(delivery.chat_id)
             if _expired(delivery, self.clock()):
                 await self._expire(delivery)
-            elif not await self._wait_for_room():
-                break
+            elif not await self._wait_for_room() or self._news:
+                break  # stopping; or, after a wait, something that may outrank this delivery was queued
             elif not await self._start(delivery):
                 continue
             handled += 1
@@ -377,6 +386,7 @@ class DeliveryWorker:
         await self.db.deliveries.retry_later(
             delivery.id, self.clock(), "flood wait", count_attempt=False, maybe_delivered=False
         )
+        self._news = True  # back in the queue, and it may outrank what the current round holds
 
     async def _unreachable(self, delivery: Delivery, error: Forbidden) -> None:
         now = self.clock()
@@ -417,7 +427,10 @@ def _expired(delivery: Delivery, now: datetime) -> bool:
 
 
 def _seconds(error: RetryAfter) -> float:
-    retry_after = error.retry_after
+    # python-telegram-bot 22.2+ warns that the int will become a timedelta; both are handled here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        retry_after = error.retry_after
     return float(retry_after) if isinstance(retry_after, int | float) else retry_after.total_seconds()
 
 

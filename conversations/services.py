@@ -87,6 +87,7 @@ class Services:
     admins: frozenset[int] = frozenset()
     reminder_window: timedelta = timedelta(hours=48)
     wake_delivery: Callable[[], None] = lambda: None
+    erasure: str = "delete"  # what /delete does to submitted answers: "delete" or "anonymise"
     # Sends one message at once (not through the queue) and returns its message id; raises
     # PermissionError when the chat has blocked the bot. Set by the bot at start-up.
     send_now: Callable[[int, Screen], Awaitable[int]] = field(default=_cannot_send)

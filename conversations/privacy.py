@@ -1,0 +1,91 @@
+"""A resident's rights as features: /mydata (everything we hold, as a file) and /delete (erasure).
+
+Erasure removes identity, settings, subscriptions, pending messages and survey
+progress; submitted answers are deleted or kept only as unlinked anonymous answers,
+as the deployment configures (HAVEYOURSAY_ERASURE=delete|anonymise).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from conversations import callbacks
+from conversations.outcomes import feedback_id
+from conversations.screens import Button, Reply, Screen
+from conversations.services import Visit
+from storage.personal_data import erase, everything_about
+from storage.responses import response_id_for
+
+PREFIX = "del"
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """A file to send to the resident: its name and bytes."""
+
+    filename: str
+    content: bytes
+
+
+async def _ids(visit: Visit) -> tuple[dict[str, str], dict[str, str]]:
+    """The resident's response and feedback ids for every consultation (recomputed, never stored with them)."""
+    db = visit.services.db
+    consultation_ids = await db.consultations.all_ids()
+    responses = {cid: response_id_for(db.pseudonym_key, visit.chat_id, cid) for cid in consultation_ids}
+    feedback = {cid: feedback_id(db.pseudonym_key, visit.chat_id, cid) for cid in consultation_ids}
+    return responses, feedback
+
+
+async def my_data(visit: Visit) -> tuple[Reply, DataFile]:
+    """Everything stored about the resident, as a JSON file, with a readable summary."""
+    t, db = visit.t, visit.services.db
+    responses, feedback = await _ids(visit)
+    found = await everything_about(db.connection, visit.chat_id, responses, feedback)
+    content = json.dumps(found, ensure_ascii=False, indent=2, default=str).encode()
+    resident = (found.get("residents") or [{}])[0]
+    submitted = sum(1 for row in found["responses"] if row.get("submitted_at"))
+    in_progress = len(found["responses"]) - submitted
+    pending = sum(1 for row in found["deliveries"] if row.get("state") in ("waiting", "sending"))
+    lines = [
+        "<b>" + t._("What we hold about you") + "</b>",
+        t._("Language: %(language)s", language=t.language_name(str(resident.get("language", visit.language)))),
+        t._("Area: %(area)s", area=str(resident.get("area_id") or t._("not given"))),
+        t._("Interests: %(topics)s", topics=", ".join(r["topic_id"] for r in found["resident_topics"]) or "-"),
+        t.n_("%(n)d survey answered", "%(n)d surveys answered", submitted),
+        t.n_("%(n)d survey in progress", "%(n)d surveys in progress", in_progress),
+        t.n_("%(n)d message waiting to be sent to you", "%(n)d messages waiting to be sent to you", pending),
+        "",
+        t._("The attached file has every detail. To delete it all, send /delete."),
+    ]
+    return Reply((Screen("\n".join(lines)),)), DataFile(f"my-data-{visit.chat_id}.json", content)
+
+
+async def ask_to_delete(visit: Visit) -> Reply:
+    """/delete: say what will happen, and ask to confirm."""
+    t = visit.t
+    keep = visit.services.erasure == "anonymise"
+    answers = (t._("Answers you have already sent will be kept without anything that links them to you.")
+               if keep else t._("Answers you have already sent will be deleted too."))
+    text = "\n\n".join([
+        "<b>" + t._("Delete everything we hold about you?") + "</b>",
+        t._("We will delete your language, area, interests, surveys in progress and messages waiting for you."),
+        answers,
+        t._("This cannot be undone. You can start again at any time with /start."),
+    ])
+    buttons = ((Button(t._("Yes, delete it all"), callbacks.encode(PREFIX, "yes")),),
+               (Button(t._("No, keep it"), callbacks.encode(PREFIX, "no")),))
+    return Reply((Screen(text, buttons),))
+
+
+async def confirm_delete(visit: Visit, verb: str | None) -> Reply:
+    t = visit.t
+    if verb == "no":
+        return Reply((Screen(t._("Nothing was deleted.")),), edit=True)
+    if verb != "yes":
+        return Reply(notice=t._("That button is out of date."))
+    responses, feedback = await _ids(visit)
+    await erase(visit.services.db.connection, visit.chat_id, responses, feedback, visit.services.erasure,
+                visit.now())
+    return Reply((Screen(t._("Done. Everything we held about you has been deleted. Thank you for taking part.")),),
+                 edit=True)

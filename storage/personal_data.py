@@ -1,0 +1,125 @@
+"""Every table, and what it holds about a resident: the registry behind /mydata and /delete.
+
+A table added without an entry here fails tests/test_privacy.py, so no personal data
+can be added that a resident cannot see or erase.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.clock import to_text
+
+__all__ = ["NOT_PERSONAL", "PERSONAL_BY_CHAT", "PERSONAL_BY_PSEUDONYM", "ErasurePolicy", "erase", "everything_about"]
+
+# Tables whose rows name a resident by chat id (column), erased with the resident.
+PERSONAL_BY_CHAT = {
+    "residents": "chat_id",
+    "resident_topics": "chat_id",
+    "participation": "chat_id",
+    "deliveries": "chat_id",
+    "contact_threads": "chat_id",
+    "contact_messages": "chat_id",
+    "drafts": "user_id",
+    "officers": "user_id",
+}
+# Tables keyed by a keyed hash of the resident (and consultation), found by recomputing it.
+PERSONAL_BY_PSEUDONYM = {
+    "responses": "response_id",
+    "answers": "response_id",
+    "outcome_feedback": "feedback_id",
+}
+# Tables with nothing about any resident.
+NOT_PERSONAL = {
+    "meta": "settings of the database (the pseudonym key)",
+    "consultations": "consultation definitions",
+    "consultation_versions": "consultation definitions",
+    "officer_invites": "invites made by officers (who used one is an officer's id, kept while they are one)",
+    "audit_log": "what officers did (officers' ids, not residents')",
+    "broadcasts": "notices officers wrote (the count of recipients, not who)",
+    "outcomes": "outcome texts officers published",
+}
+
+ErasurePolicy = str  # "delete" or "anonymise"
+
+
+async def everything_about(
+    db: aiosqlite.Connection, chat_id: int, response_ids: dict[str, str], feedback_ids: dict[str, str]
+) -> dict[str, Any]:
+    """All rows about one resident, table by table (response and feedback ids per consultation given)."""
+    found: dict[str, Any] = {}
+    for table, column in PERSONAL_BY_CHAT.items():
+        found[table] = await _rows(db, f"SELECT * FROM {table} WHERE {column} = ?", (chat_id,))
+    ids = list(response_ids.values())
+    marks = ", ".join("?" * len(ids))
+    found["responses"] = await _rows(db, f"SELECT * FROM responses WHERE response_id IN ({marks})", ids)
+    found["answers"] = await _rows(db, f"SELECT * FROM answers WHERE response_id IN ({marks})", ids)
+    feedback = list(feedback_ids.values())
+    found["outcome_feedback"] = await _rows(
+        db, f"SELECT * FROM outcome_feedback WHERE feedback_id IN ({', '.join('?' * len(feedback))})", feedback
+    )
+    for row in found["responses"]:
+        for key in ("state", "answers"):
+            if isinstance(row.get(key), str):
+                row[key] = json.loads(row[key])
+    return found
+
+
+async def _rows(db: aiosqlite.Connection, sql: str, params: Any) -> list[dict[str, Any]]:
+    async with db.execute(sql, params) as cur:
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in await cur.fetchall()]
+
+
+async def erase(
+    db: aiosqlite.Connection, chat_id: int, response_ids: dict[str, str], feedback_ids: dict[str, str],
+    policy: ErasurePolicy, now: datetime,
+) -> None:
+    """Erase a resident in one transaction, then make sure nothing of it stays in the file or the log.
+
+    With "anonymise", submitted answers stay for the results but lose every link to the
+    resident: their response id becomes a random one nobody can recompute.
+    """
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        await db.execute("PRAGMA defer_foreign_keys = ON")
+        for response_id in response_ids.values():
+            if policy == "anonymise":
+                await _unlink_submitted(db, response_id, secrets.token_hex(16), to_text(now))
+            await db.execute("DELETE FROM answers WHERE response_id = ?", (response_id,))
+            await db.execute("DELETE FROM responses WHERE response_id = ?", (response_id,))
+        for feedback_id in feedback_ids.values():
+            if policy == "anonymise":
+                await db.execute("UPDATE outcome_feedback SET feedback_id = ? WHERE feedback_id = ?",
+                                 (secrets.token_hex(16), feedback_id))
+            else:
+                await db.execute("DELETE FROM outcome_feedback WHERE feedback_id = ?", (feedback_id,))
+        for table, column in reversed(list(PERSONAL_BY_CHAT.items())):
+            await db.execute(f"DELETE FROM {table} WHERE {column} = ?", (chat_id,))
+    except BaseException:
+        await db.execute("ROLLBACK")
+        raise
+    await db.execute("COMMIT")
+    # secure_delete has zeroed the freed space in the file; the log still holds old pages until checkpointed.
+    await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+async def _unlink_submitted(db: aiosqlite.Connection, old_id: str, new_id: str, stamp: str) -> None:
+    """Copy a submitted response under a fresh random id (answers move with it); progress is not kept."""
+    await db.execute(
+        "INSERT INTO responses(response_id, consultation_id, version, language, state, answers, started_at,"
+        " updated_at, submitted_at, area_id) SELECT ?, consultation_id, version, language, '{}', answers,"
+        # Only the day of submission is kept: an exact time could be matched to a person.
+        " substr(submitted_at, 1, 10), ?, substr(submitted_at, 1, 10), area_id"
+        " FROM responses WHERE response_id = ? AND submitted_at IS NOT NULL",
+        (new_id, stamp, old_id),
+    )
+    await db.execute(
+        "UPDATE answers SET response_id = ? WHERE response_id = ? AND EXISTS (SELECT 1 FROM responses"
+        " WHERE response_id = ?)", (new_id, old_id, new_id),
+    )
