@@ -19,7 +19,7 @@ from bot.deployment import Deployment
 from bot.i18n import Catalogs
 from bot.settings import Settings
 from bot.telegram_io import BotApplication, BotContext, deliver, inline_keyboard, visit_for
-from conversations import broadcasting, notices, resident_chat
+from conversations import broadcasting, notices, resident_chat, retention
 from conversations.screens import Reply, Screen
 from conversations.services import Services
 from storage import open_database
@@ -66,6 +66,9 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
             admins=settings.admins,
             reminder_window=timedelta(hours=deployment.reminder_hours),
             send_now=_sender(application),
+            erasure=settings.erasure,
+            response_retention=timedelta(days=round(30.44 * settings.retention_months)),
+            inactive_after=timedelta(days=round(30.44 * settings.inactive_months)),
         )
         application.bot_data["services"] = services
         application.bot_data["exit_stack"] = stack
@@ -96,6 +99,9 @@ async def scheduled_checks(services: Services) -> None:
     now = services.clock()
     queued = await notices.queue_opening_notices(services, now)
     queued += await notices.queue_reminders(services, now, services.reminder_window)
+    done = await retention.apply_retention(services, now)
+    if any(done.values()):
+        log.info("Retention: %s", ", ".join(f"{count} {what}" for what, count in done.items()))
     if queued:
         log.info("Queued %d notices and reminders", queued)
         services.wake_delivery()

@@ -26,6 +26,9 @@ class Settings:
     config_path: Path | None
     send_rate: float = 30.0
     tick_seconds: float = 60.0
+    erasure: str = "delete"
+    retention_months: float = 24.0
+    inactive_months: float = 24.0
 
     def require_token(self) -> str:
         if not self.token:
@@ -52,7 +55,16 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         config_path=config_path,
         send_rate=_positive_number(values, "HAVEYOURSAY_SEND_RATE", 30.0),
         tick_seconds=_positive_number(values, "HAVEYOURSAY_TICK_SECONDS", 60.0),
+        erasure=_erasure(values.get("HAVEYOURSAY_ERASURE") or "delete"),
+        retention_months=_positive_number(values, "HAVEYOURSAY_RETENTION_MONTHS", 24.0),
+        inactive_months=_positive_number(values, "HAVEYOURSAY_INACTIVE_MONTHS", 24.0),
     )
+
+
+def _erasure(text: str) -> str:
+    if text not in ("delete", "anonymise"):
+        raise SettingsError(f"HAVEYOURSAY_ERASURE: {text!r} must be delete or anonymise")
+    return text
 
 
 def _positive_number(values: Mapping[str, str], name: str, default: float) -> float:

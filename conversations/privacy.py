@@ -65,16 +65,23 @@ async def ask_to_delete(visit: Visit) -> Reply:
     """/delete: say what will happen, and ask to confirm."""
     t = visit.t
     keep = visit.services.erasure == "anonymise"
-    answers = (t._("Answers you have already sent will be kept without anything that links them to you.")
-               if keep else t._("Answers you have already sent will be deleted too."))
-    text = "\n\n".join([
-        "<b>" + t._("Delete everything we hold about you?") + "</b>",
-        t._("We will delete your language, area, interests, surveys in progress and messages waiting for you."),
-        answers,
-        t._("This cannot be undone. You can start again at any time with /start."),
-    ])
-    buttons = ((Button(t._("Yes, delete it all"), callbacks.encode(PREFIX, "yes")),),
-               (Button(t._("No, keep it"), callbacks.encode(PREFIX, "no")),))
+    answers = (
+        t._("Answers you have already sent will be kept without anything that links them to you.")
+        if keep
+        else t._("Answers you have already sent will be deleted too.")
+    )
+    text = "\n\n".join(
+        [
+            "<b>" + t._("Delete everything we hold about you?") + "</b>",
+            t._("We will delete your language, area, interests, surveys in progress and messages waiting for you."),
+            answers,
+            t._("This cannot be undone. You can start again at any time with /start."),
+        ]
+    )
+    buttons = (
+        (Button(t._("Yes, delete it all"), callbacks.encode(PREFIX, "yes")),),
+        (Button(t._("No, keep it"), callbacks.encode(PREFIX, "no")),),
+    )
     return Reply((Screen(text, buttons),))
 
 
@@ -85,7 +92,7 @@ async def confirm_delete(visit: Visit, verb: str | None) -> Reply:
     if verb != "yes":
         return Reply(notice=t._("That button is out of date."))
     responses, feedback = await _ids(visit)
-    await erase(visit.services.db.connection, visit.chat_id, responses, feedback, visit.services.erasure,
-                visit.now())
-    return Reply((Screen(t._("Done. Everything we held about you has been deleted. Thank you for taking part.")),),
-                 edit=True)
+    await erase(visit.services.db.connection, visit.chat_id, responses, feedback, visit.services.erasure, visit.now())
+    return Reply(
+        (Screen(t._("Done. Everything we held about you has been deleted. Thank you for taking part.")),), edit=True
+    )

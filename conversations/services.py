@@ -88,6 +88,9 @@ class Services:
     reminder_window: timedelta = timedelta(hours=48)
     wake_delivery: Callable[[], None] = lambda: None
     erasure: str = "delete"  # what /delete does to submitted answers: "delete" or "anonymise"
+    response_retention: timedelta = timedelta(days=730)  # responses kept this long after closing
+    inactive_after: timedelta = timedelta(days=730)  # residents not seen this long are told, then removed
+    removal_grace: timedelta = timedelta(days=30)
     # Sends one message at once (not through the queue) and returns its message id; raises
     # PermissionError when the chat has blocked the bot. Set by the bot at start-up.
     send_now: Callable[[int, Screen], Awaitable[int]] = field(default=_cannot_send)

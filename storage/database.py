@@ -22,6 +22,7 @@ from storage.participation import ParticipationRepository
 from storage.residents import ResidentRepository
 from storage.responses import ResponseRepository
 from storage.results import ResultRepository
+from storage.retention import RetentionRepository
 
 __all__ = ["Database", "apply_migrations", "open_database"]
 
@@ -45,6 +46,7 @@ class Database:
     contact: ContactRepository
     results: ResultRepository
     outcomes: OutcomeRepository
+    retention: RetentionRepository
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
@@ -82,6 +84,7 @@ async def open_database(path: str | Path) -> AsyncIterator[Database]:
             contact=ContactRepository(connection),
             results=ResultRepository(connection),
             outcomes=OutcomeRepository(connection),
+            retention=RetentionRepository(connection),
         )
     finally:
         await connection.close()

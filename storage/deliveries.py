@@ -85,9 +85,7 @@ class DeliveryRepository:
         cursor = await self._db.execute("UPDATE deliveries SET state = 'waiting', resent = 1 WHERE state = 'sending'")
         return cursor.rowcount
 
-    async def due(
-        self, now: datetime, limit: int, civil: bool, skip_chats: Collection[int] = ()
-    ) -> list[Delivery]:
+    async def due(self, now: datetime, limit: int, civil: bool, skip_chats: Collection[int] = ()) -> list[Delivery]:
         """The next waiting deliveries in order of priority (civil-hours ones only when `civil`).
 
         `skip_chats`: chats that cannot take a message yet. Leaving them out here, rather than

@@ -77,8 +77,12 @@ async def _rows(db: aiosqlite.Connection, sql: str, params: Any) -> list[dict[st
 
 
 async def erase(
-    db: aiosqlite.Connection, chat_id: int, response_ids: dict[str, str], feedback_ids: dict[str, str],
-    policy: ErasurePolicy, now: datetime,
+    db: aiosqlite.Connection,
+    chat_id: int,
+    response_ids: dict[str, str],
+    feedback_ids: dict[str, str],
+    policy: ErasurePolicy,
+    now: datetime,
 ) -> None:
     """Erase a resident in one transaction, then make sure nothing of it stays in the file or the log.
 
@@ -95,8 +99,10 @@ async def erase(
             await db.execute("DELETE FROM responses WHERE response_id = ?", (response_id,))
         for feedback_id in feedback_ids.values():
             if policy == "anonymise":
-                await db.execute("UPDATE outcome_feedback SET feedback_id = ? WHERE feedback_id = ?",
-                                 (secrets.token_hex(16), feedback_id))
+                await db.execute(
+                    "UPDATE outcome_feedback SET feedback_id = ? WHERE feedback_id = ?",
+                    (secrets.token_hex(16), feedback_id),
+                )
             else:
                 await db.execute("DELETE FROM outcome_feedback WHERE feedback_id = ?", (feedback_id,))
         for table, column in reversed(list(PERSONAL_BY_CHAT.items())):
@@ -121,5 +127,6 @@ async def _unlink_submitted(db: aiosqlite.Connection, old_id: str, new_id: str, 
     )
     await db.execute(
         "UPDATE answers SET response_id = ? WHERE response_id = ? AND EXISTS (SELECT 1 FROM responses"
-        " WHERE response_id = ?)", (new_id, old_id, new_id),
+        " WHERE response_id = ?)",
+        (new_id, old_id, new_id),
     )

@@ -163,8 +163,11 @@ class ResidentRepository:
             return [(int(r[0]), str(r[1])) for r in await cur.fetchall()]
 
     async def touch(self, chat_id: int, now: datetime) -> None:
-        """Note that the resident was here (for inactivity rules)."""
-        await self._db.execute("UPDATE residents SET last_seen_at = ? WHERE chat_id = ?", (to_text(now), chat_id))
+        """Note that the resident was here (for inactivity rules); coming back cancels a removal notice."""
+        await self._db.execute(
+            "UPDATE residents SET last_seen_at = ?, inactivity_notice_at = NULL WHERE chat_id = ?",
+            (to_text(now), chat_id),
+        )
 
 
 def _resident(row: aiosqlite.Row | tuple[object, ...]) -> Resident:

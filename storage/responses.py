@@ -120,8 +120,10 @@ class ResponseRepository:
                 await self._db.executemany(
                     "INSERT INTO answers(response_id, consultation_id, question_id, value, first)"
                     " SELECT ?, consultation_id, ?, ?, ? FROM responses WHERE response_id = ?",
-                    [(response_id, question, value, first, response_id)
-                     for question, value, first in answer_rows(answers)],
+                    [
+                        (response_id, question, value, first, response_id)
+                        for question, value, first in answer_rows(answers)
+                    ],
                 )
         except BaseException:
             await self._db.execute("ROLLBACK")

@@ -76,8 +76,10 @@ def database_bytes(folder: Path) -> bytes:
 
 
 async def test_every_table_is_registered_as_personal_or_not(services: Services) -> None:
-    tables = {row[0] for row in await services.db.connection.execute_fetchall(
-        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables = {
+        row[0]
+        for row in await services.db.connection.execute_fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
     registered = set(PERSONAL_BY_CHAT) | set(PERSONAL_BY_PSEUDONYM) | set(NOT_PERSONAL)
     assert tables == registered, "add the new table to storage/personal_data.py, and to /mydata and /delete"
 
@@ -114,8 +116,7 @@ async def test_delete_leaves_nothing_in_the_database_file_or_its_log(services: S
         assert connection.execute("SELECT COUNT(*) FROM responses").fetchone() == (0,)
 
 
-async def test_anonymising_keeps_answers_for_results_but_nothing_links_them(services: Services,
-                                                                           tmp_path: Path) -> None:
+async def test_anonymising_keeps_answers_for_results_but_nothing_links_them(services: Services, tmp_path: Path) -> None:
     services.erasure = "anonymise"
     await resident_who_answered(services)
     await privacy.confirm_delete(await begin_visit(services, CHAT, "en"), "yes")

@@ -1,0 +1,55 @@
+"""Storage limitation: responses kept a set time after a consultation closes; inactive residents removed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from storage.clock import to_text
+
+__all__ = ["RetentionRepository"]
+
+
+class RetentionRepository:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def purge_responses_closed_before(self, cutoff: datetime) -> int:
+        """Delete every response (and answer and feedback) of consultations that closed before `cutoff`."""
+        stamp = to_text(cutoff)
+        closed = "SELECT id FROM consultations WHERE closes < ?"
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            await self._db.execute(f"DELETE FROM answers WHERE consultation_id IN ({closed})", (stamp,))
+            cursor = await self._db.execute(f"DELETE FROM responses WHERE consultation_id IN ({closed})", (stamp,))
+            await self._db.execute(f"DELETE FROM outcome_feedback WHERE consultation_id IN ({closed})", (stamp,))
+            await self._db.execute(f"DELETE FROM participation WHERE consultation_id IN ({closed})", (stamp,))
+        except BaseException:
+            await self._db.execute("ROLLBACK")
+            raise
+        await self._db.execute("COMMIT")
+        if cursor.rowcount:
+            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return cursor.rowcount
+
+    async def inactive_without_notice(self, seen_before: datetime) -> list[tuple[int, str]]:
+        """(chat id, language) of residents not seen since `seen_before` who have not been told yet."""
+        async with self._db.execute(
+            "SELECT chat_id, language FROM residents WHERE last_seen_at < ? AND inactivity_notice_at IS NULL",
+            (to_text(seen_before),),
+        ) as cur:
+            return [(int(r[0]), str(r[1])) for r in await cur.fetchall()]
+
+    async def mark_told(self, chat_ids: list[int], now: datetime) -> None:
+        await self._db.executemany(
+            "UPDATE residents SET inactivity_notice_at = ? WHERE chat_id = ?", [(to_text(now), c) for c in chat_ids]
+        )
+
+    async def told_and_still_away(self, told_before: datetime) -> list[int]:
+        """Residents told before `told_before` who have not been back since they were told."""
+        async with self._db.execute(
+            "SELECT chat_id FROM residents WHERE inactivity_notice_at < ? AND last_seen_at <= inactivity_notice_at",
+            (to_text(told_before),),
+        ) as cur:
+            return [int(r[0]) for r in await cur.fetchall()]
