@@ -68,7 +68,8 @@ class Pacer:
     So a send is counted from the moment it starts until one window after its answer arrived:
     only then is it certainly out of a strict sliding window on Telegram's side, whatever the
     network's delays. The price is the latency, once per window: `per_window` messages take
-    `window + latency` seconds.
+    `window + latency` seconds. Sends are also spread evenly over the window rather than
+    started all at once when it opens, so that Telegram sees a steady stream, not bursts.
     """
 
     def __init__(self, per_window: int, window: float, max_in_flight: int = MAX_IN_FLIGHT) -> None:
@@ -76,6 +77,8 @@ class Pacer:
         self.window = window
         self.max_in_flight = max(1, min(max_in_flight, per_window))
         self.paused_until = 0.0
+        self._spacing = window / per_window
+        self._next_start = -math.inf
         self._in_flight = 0
         self._answers: deque[float] = deque()  # when answers came, oldest first, within a window
         self._busy: set[int] = set()
@@ -91,7 +94,7 @@ class Pacer:
         self._forget_answers_before(now - self.window - MARGIN_SECONDS)
         if self._in_flight >= self.max_in_flight:
             return None
-        wait = self.paused_until - now
+        wait = max(self.paused_until, self._next_start) - now
         must_leave = self._in_flight + len(self._answers) - self.per_window + 1
         if must_leave > len(self._answers):
             return None
@@ -110,7 +113,10 @@ class Pacer:
         cooling.update(dict.fromkeys(self._busy, math.inf))
         return cooling
 
-    def started(self, chat_id: int) -> None:
+    def started(self, chat_id: int, now: float) -> None:
+        # The next slot follows this one's, not this start: a start a little late (a database
+        # write came first) does not push every later one back. After a quiet spell, no credit.
+        self._next_start = max(self._next_start, now - self._spacing) + self._spacing
         self._in_flight += 1
         self._busy.add(chat_id)
 
@@ -319,7 +325,7 @@ class DeliveryWorker:
         # Committed before the request goes out, so that a crash leaves a 'sending' row behind.
         if not await self.db.deliveries.mark_sending(delivery.id):
             return False  # no longer waiting: its chat became unreachable meanwhile
-        self._pacer.started(delivery.chat_id)
+        self._pacer.started(delivery.chat_id, time.monotonic())
         if self._keep_start_times:
             self.stats.started.append(time.monotonic())
         task = asyncio.create_task(self._send(delivery), name=f"delivery {delivery.id}")

@@ -73,6 +73,16 @@ async def typed(visit: Visit, draft: dict[str, Any], text: str) -> Reply:
     return Reply((more_languages_screen(visit, draft),))
 
 
+def not_text(visit: Visit, draft: dict[str, Any]) -> Reply:
+    """A photo, sticker or file while writing a notice: a notice is text; ask again for what is awaited."""
+    t = visit.t
+    if draft["step"] not in ("text", "language_text"):
+        return Reply((Screen(t._("Please use the buttons, or tap Cancel.")),))
+    code = draft.get("pending_language") or visit.services.catalogs.default_language
+    text = t._("Send me the notice in %(language)s.", language=t.language_name(code))
+    return Reply((Screen(text, ((_cancel(t),),)),))
+
+
 def more_languages_screen(visit: Visit, draft: dict[str, Any]) -> Screen:
     t, catalogs = visit.t, visit.services.catalogs
     have = ", ".join(t.language_name(code) for code in draft["texts"])

@@ -48,7 +48,11 @@ def encode(kind: str, *args: str | None) -> str:
 
 def decode(data: str | None) -> Callback | None:
     """The button a resident tapped, or None for data we never sent."""
-    if not data or len(data.encode()) > 64:
+    try:
+        size = len(data.encode()) if data else 0
+    except UnicodeEncodeError:  # a lone surrogate: JSON allows it, UTF-8 does not
+        return None
+    if not 1 <= size <= 64:
         return None
     kind, *args = data.split(SEPARATOR)
     return Callback(kind, tuple(args))

@@ -129,6 +129,8 @@ async def officer_replied(services: Services, officers_message_id: int, text: st
     t = services.catalogs.translator(services.catalogs.default_language)
     if found is None:
         return None
+    if len(text) > MAX_MESSAGE:
+        return t._("Your message is too long. Please keep it under %(max)s characters.", max=str(MAX_MESSAGE))
     thread, resident_chat, _consultation = found
     resident = await services.db.residents.get(resident_chat)
     if resident is None:

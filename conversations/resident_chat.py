@@ -244,6 +244,10 @@ async def _contact_thread(visit: Visit, update: Update) -> tuple[int, int, str |
 
 async def on_unreadable(visit: Visit, update: Update, context: BotContext) -> Reply:
     """A sticker, photo, voice note, file or location: nothing is recorded from it."""
+    if await officers.is_officer(visit):
+        draft = await broadcasting.draft_of(visit)
+        if draft is not None:
+            return broadcasting.not_text(visit, draft)
     if visit.resident is None:
         return await onboarding.start(visit, None)
     session = await answering.active_session(visit)

@@ -79,8 +79,14 @@ def test_a_message_reaches_the_team_and_the_conversation_goes_both_ways(
     follow_up = in_team_chat(fake, team, mark, "bank holidays")
     assert follow_up.text.startswith("Message from a resident (conversation #1, language: English)")
 
+    mark = fake.mark(team)
+    fake.send_text(officer, "x" * 3600, chat_id=team, reply_to=follow_up)
+    assert in_team_chat(fake, team, mark, "too long").text == (
+        "Your message is too long. Please keep it under 3500 characters."
+    )
     fake.send_text(officer, "Closed on bank holidays.", chat_id=team, reply_to=follow_up)
     fake.wait_for_message(amina.chat_id, predicate=lambda m: "Closed on bank holidays." in m.text)
+    assert not [m for m in fake.messages(amina.chat_id) if "x" * 100 in m.text]
 
     # Only which message belongs to which conversation is stored, never what was said.
     assert contact_bot.query("SELECT chat_id, consultation_id FROM contact_threads") == [

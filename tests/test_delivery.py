@@ -345,22 +345,23 @@ async def test_two_messages_to_one_chat_are_a_second_apart_under_strict_limits(s
 def test_the_pacer_counts_a_send_until_one_window_after_its_answer() -> None:
     pacer = Pacer(per_window=2, window=1.0)
     assert pacer.overall_wait(10.0) == 0
-    pacer.started(1)
-    pacer.started(2)
-    assert pacer.overall_wait(10.0) is None, "both places are taken by requests in flight"
-    pacer.finished(1, 10.2)
-    pacer.finished(2, 10.5)
-    assert pacer.overall_wait(10.6) == pytest.approx(0.602)
-    assert pacer.overall_wait(11.21) == 0
+    pacer.started(1, 10.0)
+    assert pacer.overall_wait(10.0) == pytest.approx(0.5), "sends are spread over the window"
+    pacer.started(2, 10.5)
+    assert pacer.overall_wait(10.5) is None, "both places are taken by requests in flight"
+    pacer.finished(1, 10.6)
+    pacer.finished(2, 10.7)
+    assert pacer.overall_wait(10.8) == pytest.approx(0.802), "until the first answer is a window old"
+    assert pacer.overall_wait(11.61) == 0
 
 
 def test_the_pacer_keeps_a_chat_a_second_apart_only_after_a_delivered_message() -> None:
     pacer = Pacer(per_window=30, window=1.0)
-    pacer.started(7)
+    pacer.started(7, 9.9)
     assert not pacer.chat_ready(7, 10.0) and pacer.cooling(10.0) == {7: float("inf")}
     pacer.finished(7, 10.0)
     assert not pacer.chat_ready(7, 10.9) and pacer.chat_ready(7, 11.01)
-    pacer.started(8)
+    pacer.started(8, 9.9)
     pacer.finished(8, 10.0, delivered=False)
     assert pacer.chat_ready(8, 10.0)
 
@@ -369,7 +370,7 @@ def test_the_pacer_keeps_a_group_to_twenty_messages_a_minute() -> None:
     pacer = Pacer(per_window=30, window=1.0)
     group = -400_000_001
     for second in range(GROUP_LIMIT):
-        pacer.started(group)
+        pacer.started(group, 99.0 + second * 1.5)
         pacer.finished(group, 100.0 + second * 1.5)
     last = 100.0 + (GROUP_LIMIT - 1) * 1.5
     assert not pacer.chat_ready(group, last + 2)

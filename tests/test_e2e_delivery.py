@@ -64,9 +64,7 @@ def broadcast_states(bot: BotProcess) -> dict[int, str]:
     return {int(chat_id): str(state) for chat_id, state in rows}
 
 
-def test_a_broadcast_interrupted_by_a_crash_reaches_everyone_once(
-    bot: BotProcess, fake: FakeTelegram
-) -> None:
+def test_a_broadcast_interrupted_by_a_crash_reaches_everyone_once(bot: BotProcess, fake: FakeTelegram) -> None:
     officer = started_user(fake, "Officer")
     residents = [started_user(fake, f"Resident {n}") for n in range(40)]
     start_sending(bot, fake, officer, residents)
@@ -78,7 +76,6 @@ def test_a_broadcast_interrupted_by_a_crash_reaches_everyone_once(
     wait_for_the_final_report(bot, fake, officer)
 
     states = broadcast_states(bot)
-    print("DEBUG", Counter(states.values()), len(fake.calls_to("sendMessage")), bot.log()[-3000:])
     assert set(states) == {user.id for user in residents}
     assert set(states.values()) <= set(FINAL_STATES) - {"failed", "unreachable", "expired"}
     for user in residents:

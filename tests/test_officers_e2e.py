@@ -65,6 +65,8 @@ def test_an_officer_broadcasts_to_one_area_in_each_residents_language(
     amina = join(fake, "Amina", "en-GB", postcode="ME10 2CD")
     turn_notices_off(amina)
     tom = join(fake, "Tom", "en", postcode="ME12 1AA")
+    sian = join(fake, "Sian", "en-GB", postcode="ME10 3EF")
+    fake.block(sian.user)  # the bot learns it only when a message to her fails
 
     assert tom.say("/broadcast").text == UNKNOWN_COMMAND, "a resident gets the answer for any unknown command"
     assert tom.say("/audit").text == UNKNOWN_COMMAND
@@ -73,11 +75,11 @@ def test_an_officer_broadcasts_to_one_area_in_each_residents_language(
     preview = fake.messages(admin.chat_id)[-2]
     assert preview.text == TYPED, "the officer's text arrives exactly as typed"
     assert preview.labels == ["Take part"]
-    assert "This notice will go to 2 residents." in confirm.text
-    assert "Cymraeg: 1, English: 1" in confirm.text
+    assert "This notice will go to 3 residents." in confirm.text
+    assert "Cymraeg: 1, English: 2" in confirm.text
     assert confirm.labels == ["Send", "Cancel"]
 
-    sent = admin.tap("Send", expect="Sending to 2 residents. Send /broadcasts to follow it.")
+    sent = admin.tap("Send", expect="Sending to 3 residents. Send /broadcasts to follow it.")
     assert sent.message_id == confirm.message_id, "the confirmation turns into the answer; no second Send"
 
     welsh = fake.wait_for_message(gwen.chat_id, predicate=lambda m: "Ffordd Milton" in m.text)
@@ -88,29 +90,35 @@ def test_an_officer_broadcasts_to_one_area_in_each_residents_language(
     assert polish.labels == ["Weź udział"], "the bot's own words are in the resident's language"
 
     report = fake.wait_for_message(admin.chat_id, predicate=lambda m: "has finished" in m.text)
-    assert report.text == "Your notice #1 has finished.\nsent 2, waiting 0, failed 0, unreachable 0 · finished"
+    assert report.text == "Your notice #1 has finished.\nsent 2, waiting 0, failed 0, unreachable 1 · finished"
     for resident in (amina, tom):
         assert not containing(fake, resident.chat_id, "Milton"), "notices off, or another area: nothing"
     assert sorted(officer_bot.query("SELECT chat_id, state FROM deliveries WHERE broadcast_id = 1")) == sorted(
-        [(gwen.chat_id, "sent"), (piotr.chat_id, "sent")]
+        [(gwen.chat_id, "sent"), (piotr.chat_id, "sent"), (sian.chat_id, "unreachable")]
     )
+    assert officer_bot.query("SELECT unreachable_at IS NOT NULL FROM residents WHERE chat_id = ?", sian.chat_id) == [
+        (1,)
+    ]
 
     progress = admin.say("/broadcasts", expect="Recent notices")
     assert re.search(r"#1 · \d{4}-\d\d-\d\d \d\d:\d\d · Flu jabs at <b>Milton Road</b>", progress.text)
-    assert "sent 2, waiting 0, failed 0, unreachable 0 · finished" in progress.text
+    assert "sent 2, waiting 0, failed 0, unreachable 1 · finished" in progress.text
 
     question = gwen.tap("Cymryd rhan", on=welsh, expect="Cwestiwn 1 o 7")
     assert "Pryd wnaethoch chi gysylltu â'ch meddygfa ddiwethaf?" in question.text
 
     audit = admin.say("/audit", expect="Recent officer actions")
-    assert f"· {admin.chat_id} · broadcast · #1 to 2 residents (areas=['sittingbourne'])" in audit.text
+    assert f"· {admin.chat_id} · broadcast · #1 to 3 residents (areas=['sittingbourne'])" in audit.text
+    assert "Traceback" not in officer_bot.log()
 
 
 def test_the_broadcast_draft_survives_a_restart(officer_bot: BotProcess, fake: FakeTelegram, admin: Resident) -> None:
     officer_bot.start()
     gwen = join(fake, "Gwen", "cy-GB", postcode="ME10 1AB")
     admin.say("/broadcast", expect="Send me the notice")
+    assert admin.send(fake.send_photo).text == "Send me the notice in English.", "a notice is text"
     admin.say("Road closed on Friday", expect="The notice is ready in: English.")
+    assert admin.send(fake.send_sticker).text == "Please use the buttons, or tap Cancel."
     officer_bot.kill()
     officer_bot.start()
     admin.tap("No more languages", expect="Add a “Take part” button")

@@ -19,7 +19,11 @@ class YamlSyntaxError(Exception):
 
 def load_with_lines(text: str) -> tuple[Any, dict[Path, int]]:
     """Parse YAML safely; return the value and a map from each path to its 1-based line."""
-    loader = yaml.SafeLoader(text)
+    try:
+        # The reader checks characters as soon as it is made: a control character is a YAML error too.
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as error:
+        raise YamlSyntaxError(str(error).splitlines()[0], None) from error
     try:
         node = loader.get_single_node()
         lines: dict[Path, int] = {}

@@ -1,0 +1,69 @@
+"""Guards that run before any handler: replayed updates and floods are stopped at the door.
+
+Both keep their memory in the process: a replay is a Telegram retry or an attacker
+re-sending an update within minutes, and a flood lasts seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from enum import Enum
+
+
+class Verdict(Enum):
+    ALLOW = "allow"
+    SLOW_DOWN = "slow_down"  # the first update over the limit: tell the resident once
+    DROP = "drop"
+
+
+class ReplayGuard:
+    """Drops an update seen before, or one older than the last update handled in the same chat."""
+
+    def __init__(self, chats: int = 100_000) -> None:
+        self._latest: OrderedDict[int, int] = OrderedDict()
+        self._chats = chats
+
+    def is_new(self, chat_id: int | None, update_id: int) -> bool:
+        if chat_id is None:
+            return True
+        latest = self._latest.get(chat_id)
+        if latest is not None and update_id <= latest:
+            return False
+        self._latest[chat_id] = update_id
+        self._latest.move_to_end(chat_id)
+        if len(self._latest) > self._chats:
+            self._latest.popitem(last=False)
+        return True
+
+
+class FloodGuard:
+    """At most `limit` updates per chat in any `window` seconds; beyond that, one notice, then silence."""
+
+    def __init__(self, limit: int = 20, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._seen: dict[int, deque[float]] = {}
+        self._warned: dict[int, float] = {}
+
+    def check(self, chat_id: int) -> Verdict:
+        now = self.clock()
+        recent = self._seen.setdefault(chat_id, deque())
+        while recent and now - recent[0] >= self.window:
+            recent.popleft()
+        if len(recent) < self.limit:
+            recent.append(now)
+            self._warned.pop(chat_id, None)
+            if len(self._seen) > 50_000:
+                self._forget_quiet_chats(now)
+            return Verdict.ALLOW
+        if chat_id in self._warned:
+            return Verdict.DROP
+        self._warned[chat_id] = now
+        return Verdict.SLOW_DOWN
+
+    def _forget_quiet_chats(self, now: float) -> None:
+        for chat_id in [c for c, times in self._seen.items() if not times or now - times[-1] >= self.window]:
+            del self._seen[chat_id]
