@@ -52,7 +52,7 @@ def decode(data: str | None) -> Callback | None:
         size = len(data.encode()) if data else 0
     except UnicodeEncodeError:  # a lone surrogate: JSON allows it, UTF-8 does not
         return None
-    if not 1 <= size <= 64:
+    if data is None or not 1 <= size <= 64:
         return None
     kind, *args = data.split(SEPARATOR)
     return Callback(kind, tuple(args))
