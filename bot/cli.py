@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.deployment import Deployment, DeploymentError, load_deployment
 from bot.settings import Settings, SettingsError, load_settings
@@ -94,7 +95,16 @@ def _run(settings: Settings, deployment: Deployment) -> int:
         return 2
     configure_logging(settings.token)
     application = build_application(settings, deployment)
-    application.run_polling(allowed_updates=["message", "callback_query"])
+    allowed = ["message", "callback_query"]
+    if settings.webhook_url:
+        host, port = settings.webhook_listen
+        # PTB's webhook server answers 403 to any request without the secret header, and changes nothing.
+        application.run_webhook(
+            listen=host, port=port, url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+            secret_token=settings.webhook_secret, webhook_url=settings.webhook_url, allowed_updates=allowed,
+        )
+    else:
+        application.run_polling(allowed_updates=allowed)
     return 0
 
 

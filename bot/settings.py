@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dotenv import dotenv_values
 
@@ -29,6 +31,9 @@ class Settings:
     erasure: str = "delete"
     retention_months: float = 24.0
     inactive_months: float = 24.0
+    webhook_url: str | None = None
+    webhook_listen: tuple[str, int] = ("0.0.0.0", 8443)
+    webhook_secret: str | None = None
 
     def require_token(self) -> str:
         if not self.token:
@@ -58,7 +63,27 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         erasure=_erasure(values.get("HAVEYOURSAY_ERASURE") or "delete"),
         retention_months=_positive_number(values, "HAVEYOURSAY_RETENTION_MONTHS", 24.0),
         inactive_months=_positive_number(values, "HAVEYOURSAY_INACTIVE_MONTHS", 24.0),
+        **_webhook(values),
     )
+
+
+def _webhook(values: Mapping[str, str]) -> dict[str, Any]:
+    """Webhook mode: the public URL Telegram calls, where to listen, and the secret it must send back."""
+    url = values.get("HAVEYOURSAY_WEBHOOK_URL") or None
+    if url is None:
+        return {}
+    if not url.startswith("https://"):
+        raise SettingsError("HAVEYOURSAY_WEBHOOK_URL must be an https:// address: Telegram only calls those")
+    secret = values.get("HAVEYOURSAY_WEBHOOK_SECRET") or ""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+        raise SettingsError(
+            "HAVEYOURSAY_WEBHOOK_SECRET is required in webhook mode: 1-256 characters of A-Z a-z 0-9 _ - "
+            "(Telegram sends it back with every update, and requests without it are refused)"
+        )
+    host, _, port = (values.get("HAVEYOURSAY_WEBHOOK_LISTEN") or "0.0.0.0:8443").rpartition(":")
+    if not port.isdigit():
+        raise SettingsError("HAVEYOURSAY_WEBHOOK_LISTEN must look like 0.0.0.0:8443")
+    return {"webhook_url": url, "webhook_secret": secret, "webhook_listen": (host or "0.0.0.0", int(port))}
 
 
 def _erasure(text: str) -> str:
