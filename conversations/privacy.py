@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 
 from conversations import callbacks
+from conversations.about_you import equality_id
 from conversations.outcomes import feedback_id
 from conversations.screens import Button, Reply, Screen
 from conversations.services import Visit
@@ -41,7 +42,9 @@ async def my_data(visit: Visit) -> tuple[Reply, DataFile]:
     """Everything stored about the resident, as a JSON file, with a readable summary."""
     t, db = visit.t, visit.services.db
     responses, feedback = await _ids(visit)
-    found = await everything_about(db.connection, visit.chat_id, responses, feedback)
+    found = await everything_about(
+        db.connection, visit.chat_id, responses, feedback, equality_id(db.pseudonym_key, visit.chat_id)
+    )
     content = json.dumps(found, ensure_ascii=False, indent=2, default=str).encode()
     resident = (found.get("residents") or [{}])[0]
     submitted = sum(1 for row in found["responses"] if row.get("submitted_at"))
@@ -92,7 +95,9 @@ async def confirm_delete(visit: Visit, verb: str | None) -> Reply:
     if verb != "yes":
         return Reply(notice=t._("That button is out of date."))
     responses, feedback = await _ids(visit)
-    await erase(visit.services.db.connection, visit.chat_id, responses, feedback, visit.services.erasure, visit.now())
+    db = visit.services.db
+    await erase(db.connection, visit.chat_id, responses, feedback, equality_id(db.pseudonym_key, visit.chat_id),
+                visit.services.erasure, visit.now())
     return Reply(
         (Screen(t._("Done. Everything we held about you has been deleted. Thank you for taking part.")),), edit=True
     )

@@ -182,6 +182,23 @@ def chart_png(t: Translator, c: Consultation, tally: Tally) -> bytes | None:
     return buffer.getvalue()
 
 
+def _about_you_lines(t: Translator, counts: dict[str, dict[str, int]]) -> list[str]:
+    """Equality monitoring totals, each below 5 shown as "fewer than 5"."""
+    from conversations.about_you import PREFER_NOT, QUESTIONS
+
+    if not counts:
+        return []
+    lines = ["", "<b>" + t._("About you (equality monitoring)") + "</b>"]
+    for question in QUESTIONS:
+        given = counts.get(question.key)
+        if not given:
+            continue
+        labels = [*question.choices(t), (PREFER_NOT, t._("Prefer not to say"))]
+        parts = [f"{label}: {small_count(t, given.get(value, 0))}" for value, label in labels]
+        lines.append(f"{escape(question.text(t))}\n  " + escape(" · ".join(parts)))
+    return lines
+
+
 async def reach(visit: Visit, consultation_id: str | None) -> Reply:
     """Who took part against who could have, by area (population) and by language (registered residents)."""
     t, services = visit.t, visit.services
@@ -224,6 +241,7 @@ async def reach(visit: Visit, consultation_id: str | None) -> Reply:
                 registered=small_count(t, registered.get(language, 0)),
             )
         )
+    lines += _about_you_lines(t, await db.equality.counts(consultation_id))
     lowest = [name for _rate, name in sorted(rates)[:2]]
     if lowest and len(rates) > 2:
         lines += ["", "⚠️ " + t._("Lowest participation: %(areas)s", areas=", ".join(lowest))]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from conversations.about_you import equality_id
 from conversations.outcomes import feedback_id
 from conversations.screens import Screen
 from conversations.services import Services
@@ -51,6 +52,8 @@ async def apply_retention(services: Services, now: datetime) -> dict[str, int]:
     for chat in await db.retention.told_and_still_away(now - services.removal_grace):
         responses = {cid: response_id_for(db.pseudonym_key, chat, cid) for cid in consultation_ids}
         feedback = {cid: feedback_id(db.pseudonym_key, chat, cid) for cid in consultation_ids}
-        await erase(db.connection, chat, responses, feedback, services.erasure, now)
+        await erase(
+            db.connection, chat, responses, feedback, equality_id(db.pseudonym_key, chat), services.erasure, now
+        )
         removed += 1
     return {"responses purged": purged, "residents told": len(away), "residents removed": removed}

@@ -16,6 +16,7 @@ from storage.consultations import ConsultationRepository
 from storage.contact import ContactRepository
 from storage.deliveries import DeliveryRepository
 from storage.drafts import DraftRepository
+from storage.equality import EqualityRepository
 from storage.officers import OfficerRepository
 from storage.outcomes import OutcomeRepository
 from storage.participation import ParticipationRepository
@@ -47,6 +48,7 @@ class Database:
     results: ResultRepository
     outcomes: OutcomeRepository
     retention: RetentionRepository
+    equality: EqualityRepository
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
@@ -85,6 +87,7 @@ async def open_database(path: str | Path) -> AsyncIterator[Database]:
             results=ResultRepository(connection),
             outcomes=OutcomeRepository(connection),
             retention=RetentionRepository(connection),
+            equality=EqualityRepository(connection),
         )
     finally:
         await connection.close()

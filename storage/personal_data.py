@@ -33,6 +33,7 @@ PERSONAL_BY_PSEUDONYM = {
     "responses": "response_id",
     "answers": "response_id",
     "outcome_feedback": "feedback_id",
+    "equality_answers": "equality_id",
 }
 # Tables with nothing about any resident.
 NOT_PERSONAL = {
@@ -49,7 +50,11 @@ ErasurePolicy = str  # "delete" or "anonymise"
 
 
 async def everything_about(
-    db: aiosqlite.Connection, chat_id: int, response_ids: dict[str, str], feedback_ids: dict[str, str]
+    db: aiosqlite.Connection,
+    chat_id: int,
+    response_ids: dict[str, str],
+    feedback_ids: dict[str, str],
+    equality_id: str,
 ) -> dict[str, Any]:
     """All rows about one resident, table by table (response and feedback ids per consultation given)."""
     found: dict[str, Any] = {}
@@ -63,6 +68,7 @@ async def everything_about(
     found["outcome_feedback"] = await _rows(
         db, f"SELECT * FROM outcome_feedback WHERE feedback_id IN ({', '.join('?' * len(feedback))})", feedback
     )
+    found["equality_answers"] = await _rows(db, "SELECT * FROM equality_answers WHERE equality_id = ?", (equality_id,))
     for row in found["responses"]:
         for key in ("state", "answers"):
             if isinstance(row.get(key), str):
@@ -81,6 +87,7 @@ async def erase(
     chat_id: int,
     response_ids: dict[str, str],
     feedback_ids: dict[str, str],
+    equality_id: str,
     policy: ErasurePolicy,
     now: datetime,
 ) -> None:
@@ -105,6 +112,8 @@ async def erase(
                 )
             else:
                 await db.execute("DELETE FROM outcome_feedback WHERE feedback_id = ?", (feedback_id,))
+        # Equality answers are never kept after erasure: they may not be used once a person objects.
+        await db.execute("DELETE FROM equality_answers WHERE equality_id = ?", (equality_id,))
         for table, column in reversed(list(PERSONAL_BY_CHAT.items())):
             await db.execute(f"DELETE FROM {table} WHERE {column} = ?", (chat_id,))
     except BaseException:

@@ -219,7 +219,7 @@ def test_a_misspelt_consultation_field_is_named() -> None:
     header = HEADER.replace("topics: [social-care]", "topic: [social-care] ")
     fails_with(
         check(WHO, header),
-        f"{FILE}:14: topic: unknown field; expected one of: areas, "
+        f"{FILE}:14: topic: unknown field; expected one of: about_you, areas, "
         "can_influence, cannot_influence, closes, contact, decision_by, "
         "default_language, id, opens, organisation, spec_version, summary, "
         "survey, title, topics",

@@ -53,6 +53,7 @@ CONSULTATION_FIELDS = frozenset(
         "areas",
         "topics",
         "survey",
+        "about_you",
         *CONSULTATION_TEXT_FIELDS,
     }
 )
@@ -169,6 +170,8 @@ def consultation_to_data(c: Consultation) -> dict[str, Any]:
         topics=list(c.topics),
         survey=[_question_to_data(q) for q in c.survey],
     )
+    if c.about_you:
+        data["about_you"] = True
     return data
 
 
@@ -258,6 +261,9 @@ class _Reader:
         areas = self._ids_from_list(data, "areas", self.known_areas, "area")
         topics = self._ids_from_list(data, "topics", self.known_topics, "topic")
         survey = self._survey(data.get("survey"))
+        about_you = data.get("about_you", False)
+        if not isinstance(about_you, bool):
+            self.error(("about_you",), "must be true or false")
         self._warn_missing_translations(data)
         if self.has_errors or consultation_id is None or opens is None or closes is None:
             return None
@@ -267,6 +273,7 @@ class _Reader:
             opens=opens,
             closes=closes,
             survey=survey,
+            about_you=about_you is True,
             areas=areas,
             topics=topics,
             spec_version=SPEC_VERSION,

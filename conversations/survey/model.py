@@ -94,6 +94,7 @@ class Consultation:
     areas: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
     spec_version: int = 1
+    about_you: bool = False  # ask the optional equality monitoring questions after the survey
 
     def question(self, question_id: str) -> Question | None:
         """The question with this id, or None."""
