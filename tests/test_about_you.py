@@ -99,4 +99,4 @@ def test_a_consultation_file_may_ask_about_you() -> None:
     plain = load_consultation_file(EXAMPLE)
     assert plain.consultation is not None and not plain.consultation.about_you
     wrong = load_consultation_text(EXAMPLE.read_text(encoding="utf-8") + "about_you: sometimes\n", "h.yaml")
-    assert [str(p) for p in wrong.errors][0].endswith("about_you: must be true or false")
+    assert str(wrong.errors[0]).endswith("about_you: must be true or false")
