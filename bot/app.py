@@ -12,6 +12,7 @@ from typing import Any
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
+from telegram.request import BaseRequest
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
 
 from bot.delivery import DeliveryWorker
@@ -28,12 +29,19 @@ from storage import open_database
 log = logging.getLogger(__name__)
 
 
-def build_application(settings: Settings, deployment: Deployment) -> BotApplication:
-    """Wire the bot: storage and catalogs open at start-up, every handler in its place."""
+def build_application(
+    settings: Settings, deployment: Deployment, request: BaseRequest | None = None
+) -> BotApplication:
+    """Wire the bot: storage and catalogs open at start-up, every handler in its place.
+
+    `request` replaces the HTTP layer (benchmarks answer every call from memory).
+    """
     token = settings.require_token()
+    builder = Application.builder()
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
     application: BotApplication = (
-        Application.builder()
-        .token(token)
+        builder.token(token)
         .base_url(settings.api_url)
         .base_file_url(_file_url(settings.api_url))
         .context_types(ContextTypes(context=BotContext))

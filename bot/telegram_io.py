@@ -10,6 +10,7 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
@@ -20,7 +21,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from conversations.menu import menu_labels
-from conversations.screens import Reply, Rows, Screen
+from conversations.screens import Attachment, Reply, Rows, Screen
 from conversations.services import Services, Visit, begin_visit
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,18 @@ async def deliver(update: Update, context: BotContext, visit: Visit, reply: Repl
             await clear_buttons(query)
     for screen in screens:
         await send_screen(context, visit.chat_id, screen, visit)
+    for attachment in reply.attachments:
+        await send_attachment(context, visit.chat_id, attachment)
+
+
+async def send_attachment(context: BotContext, chat_id: int, attachment: Attachment) -> None:
+    """A file (a resident's data, an export) or a picture (a chart)."""
+    file = InputFile(attachment.content, filename=attachment.filename)
+    caption = attachment.caption or None
+    if attachment.picture:
+        await context.bot.send_photo(chat_id, file, caption=caption, parse_mode=ParseMode.HTML)
+    else:
+        await context.bot.send_document(chat_id, file, caption=caption, parse_mode=ParseMode.HTML)
 
 
 Logic = Callable[[Visit, Update, BotContext], Awaitable[Reply]]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from conversations import callbacks
 from conversations.about_you import equality_id
 from conversations.outcomes import feedback_id
-from conversations.screens import Button, Reply, Screen
+from conversations.screens import Attachment, Button, Reply, Screen
 from conversations.services import Visit
 from storage.personal_data import erase, everything_about
 from storage.responses import response_id_for
@@ -36,6 +36,12 @@ async def _ids(visit: Visit) -> tuple[dict[str, str], dict[str, str]]:
     responses = {cid: response_id_for(db.pseudonym_key, visit.chat_id, cid) for cid in consultation_ids}
     feedback = {cid: feedback_id(db.pseudonym_key, visit.chat_id, cid) for cid in consultation_ids}
     return responses, feedback
+
+
+async def my_data_reply(visit: Visit) -> Reply:
+    """/mydata: the summary, then the file, in the resident's private chat."""
+    summary, data_file = await my_data(visit)
+    return Reply(summary.screens, attachments=(Attachment(data_file.filename, data_file.content),))
 
 
 async def my_data(visit: Visit) -> tuple[Reply, DataFile]:

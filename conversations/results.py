@@ -7,11 +7,13 @@ Reports carry counts only. In /reach any group of fewer than 5 people is shown a
 from __future__ import annotations
 
 import io
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.i18n import Translator, escape
 from conversations import callbacks
-from conversations.screens import MAX_MESSAGE_LENGTH, Button, Reply, Screen, rows, shorten
+from conversations.screens import MAX_MESSAGE_LENGTH, Attachment, Button, Reply, Screen, rows, shorten
 from conversations.services import Visit
 from conversations.survey.model import Consultation, Question, QuestionType, pick_text
 from storage.results import Tally
@@ -149,6 +151,7 @@ def _pack(blocks: list[str], buttons: tuple[tuple[Button, ...], ...]) -> tuple[S
 
 
 def _export_buttons(t: Translator, consultation_id: str) -> tuple[tuple[Button, ...], ...]:
+    """Buttons under the results: the two export formats."""
     return (
         (
             Button(t._("Export as CSV"), _data("csv", consultation_id)),
@@ -246,3 +249,37 @@ async def reach(visit: Visit, consultation_id: str | None) -> Reply:
     if lowest and len(rates) > 2:
         lines += ["", "⚠️ " + t._("Lowest participation: %(areas)s", areas=", ".join(lowest))]
     return Reply((Screen("\n".join(lines)),))
+
+
+async def tapped(visit: Visit, verb: str | None, consultation_id: str | None) -> Reply:
+    """A button of /results, /export or /reach."""
+    t = visit.t
+    if verb == "reach":
+        return await reach(visit, consultation_id)
+    if not consultation_id or await visit.services.consultations.current(consultation_id) is None:
+        return Reply(notice=t._("That button is out of date."))
+    if verb == "show":
+        found = await results(visit, consultation_id)
+        assert found is not None
+        chart = (Attachment(f"{consultation_id}.png", found.chart, picture=True),) if found.chart else ()
+        return Reply(found.screens, attachments=chart)
+    if verb in ("csv", "xlsx"):
+        return await export_file(visit, consultation_id, verb)
+    return Reply(notice=t._("That button is out of date."))
+
+
+async def export_file(visit: Visit, consultation_id: str, file_format: str) -> Reply:
+    """The export as a file in the officer's chat (written to disk first, as the command line does)."""
+    from conversations.export import write_csv, write_xlsx
+
+    db = visit.services.db
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{consultation_id}.{file_format}"
+        if file_format == "xlsx":
+            count = await write_xlsx(db, consultation_id, path)
+        else:
+            with path.open("w", encoding="utf-8", newline="") as handle:
+                count = await write_csv(db, consultation_id, handle)
+        content = path.read_bytes()
+    caption = visit.t.n_("%(n)d response", "%(n)d responses", count)
+    return Reply(attachments=(Attachment(path.name, content, caption=caption),))

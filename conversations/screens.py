@@ -34,6 +34,16 @@ class Screen:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file or a picture sent after the screens: a resident's data, an export, a chart."""
+
+    filename: str
+    content: bytes
+    caption: str = ""
+    picture: bool = False
+
+
+@dataclass(frozen=True)
 class Reply:
     """What to do in answer to one update.
 
@@ -47,6 +57,7 @@ class Reply:
     clear_buttons: bool = False
     notice: str | None = None
     alert: bool = False
+    attachments: tuple[Attachment, ...] = ()
 
 
 def rows(*buttons: Button | None, per_row: int = 1) -> Rows:

@@ -64,13 +64,15 @@ class ConsultationRepository:
     async def _save_in_transaction(
         self, cid: str, definition: str, structure: str, opens: str, closes: str, now: str
     ) -> ImportOutcome:
-        async with self._db.execute(
-            "SELECT c.current_version, v.definition, v.structure FROM consultations c"
-            " JOIN consultation_versions v ON v.consultation_id = c.id AND v.version = c.current_version"
-            " WHERE c.id = ?",
-            (cid,),
-        ) as cur:
-            row = await cur.fetchone()
+        found = list(
+            await self._db.execute_fetchall(
+                "SELECT c.current_version, v.definition, v.structure FROM consultations c"
+                " JOIN consultation_versions v ON v.consultation_id = c.id AND v.version = c.current_version"
+                " WHERE c.id = ?",
+                (cid,),
+            )
+        )
+        row = found[0] if found else None
         if row is None:
             await self._db.execute(
                 "INSERT INTO consultations(id, current_version, revision, opens, closes, updated_at)"
@@ -109,29 +111,35 @@ class ConsultationRepository:
         )
 
     async def _response_count(self, cid: str, version: int) -> int:
-        async with self._db.execute(
-            "SELECT COUNT(*) FROM responses WHERE consultation_id = ? AND version = ?", (cid, version)
-        ) as cur:
-            row = await cur.fetchone()
+        found = list(
+            await self._db.execute_fetchall(
+                "SELECT COUNT(*) FROM responses WHERE consultation_id = ? AND version = ?", (cid, version)
+            )
+        )
+        row = found[0] if found else None
         return int(row[0]) if row else 0
 
     async def revision(self, consultation_id: str) -> tuple[int, int] | None:
         """(current version, revision) of a consultation, or None if unknown; cheap, for caches."""
-        async with self._db.execute(
-            "SELECT current_version, revision FROM consultations WHERE id = ?", (consultation_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        found = list(
+            await self._db.execute_fetchall(
+                "SELECT current_version, revision FROM consultations WHERE id = ?", (consultation_id,)
+            )
+        )
+        row = found[0] if found else None
         return (int(row[0]), int(row[1])) if row else None
 
     async def get(self, consultation_id: str, version: int | None = None) -> StoredConsultation | None:
         """A consultation at its current version, or at a given one."""
-        async with self._db.execute(
-            "SELECT c.id, v.version, c.revision, v.definition FROM consultations c"
-            " JOIN consultation_versions v ON v.consultation_id = c.id"
-            " AND v.version = COALESCE(?, c.current_version) WHERE c.id = ?",
-            (version, consultation_id),
-        ) as cur:
-            row = await cur.fetchone()
+        found = list(
+            await self._db.execute_fetchall(
+                "SELECT c.id, v.version, c.revision, v.definition FROM consultations c"
+                " JOIN consultation_versions v ON v.consultation_id = c.id"
+                " AND v.version = COALESCE(?, c.current_version) WHERE c.id = ?",
+                (version, consultation_id),
+            )
+        )
+        row = found[0] if found else None
         if row is None:
             return None
         return StoredConsultation(str(row[0]), int(row[1]), int(row[2]), json.loads(row[3]))

@@ -58,12 +58,14 @@ class ResponseRepository:
         self._db = connection
 
     async def get(self, response_id: str) -> StoredResponse | None:
-        async with self._db.execute(
-            "SELECT response_id, consultation_id, version, language, state, answers, submitted_at"
-            " FROM responses WHERE response_id = ?",
-            (response_id,),
-        ) as cur:
-            row = await cur.fetchone()
+        found = list(
+            await self._db.execute_fetchall(
+                "SELECT response_id, consultation_id, version, language, state, answers, submitted_at"
+                " FROM responses WHERE response_id = ?",
+                (response_id,),
+            )
+        )
+        row = found[0] if found else None
         if row is None:
             return None
         return StoredResponse(
@@ -132,9 +134,11 @@ class ResponseRepository:
         return recorded
 
     async def submitted_count(self, consultation_id: str) -> int:
-        async with self._db.execute(
-            "SELECT COUNT(*) FROM responses WHERE consultation_id = ? AND submitted_at IS NOT NULL",
-            (consultation_id,),
-        ) as cur:
-            row = await cur.fetchone()
+        found = list(
+            await self._db.execute_fetchall(
+                "SELECT COUNT(*) FROM responses WHERE consultation_id = ? AND submitted_at IS NOT NULL",
+                (consultation_id,),
+            )
+        )
+        row = found[0] if found else None
         return int(row[0]) if row else 0

@@ -58,10 +58,12 @@ class ResultRepository:
         )
 
     async def _progress(self, consultation_id: str) -> tuple[int, int]:
-        async with self._db.execute(
-            "SELECT COUNT(*), COUNT(submitted_at) FROM responses WHERE consultation_id = ?", (consultation_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        found = list(
+            await self._db.execute_fetchall(
+                "SELECT COUNT(*), COUNT(submitted_at) FROM responses WHERE consultation_id = ?", (consultation_id,)
+            )
+        )
+        row = found[0] if found else None
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
     async def _pairs(self, sql: str, consultation_id: str) -> dict[str, int]:

@@ -1,0 +1,339 @@
+"""Benchmark: how many resident updates a second the real application handles, against a bare PTB bot.
+
+    python bench/inbound.py [--residents 2000] [--preload 0] [--concurrent 0]
+
+Residents go through the whole journey (/start, privacy notice, area, interests, take part,
+seven answers by the buttons the bot actually sent, a typed answer, Submit), fed to the real
+`Application` built by `bot.app.build_application`, with the real SQLite storage, through
+`Application.process_update`: the path every Telegram update takes. The request layer answers
+every Bot API call at once from memory, so the figures are the bot's own cost.
+
+In the same run the same number of updates go to a bare python-telegram-bot application
+that answers every message and button with one fixed reply and stores nothing: the
+framework's own ceiling on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from telegram import Update  # noqa: E402
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters  # noqa: E402
+from telegram.request import BaseRequest, RequestData  # noqa: E402
+
+from bot.app import build_application  # noqa: E402
+from bot.deployment import load_deployment  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from storage import open_database  # noqa: E402
+
+TOKEN = "123456:BENCH-token-aaaaaaaaaaaaaaaaaaaaaaa"
+BOT = {
+    "id": 123456,
+    "is_bot": True,
+    "first_name": "Bench",
+    "username": "BenchBot",
+    "can_join_groups": False,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+DEPLOYMENT = ROOT / "tests" / "data" / "deployment.yaml"
+EXAMPLE = ROOT / "examples" / "gp-opening-hours.yaml"
+
+
+class InstantRequest(BaseRequest):
+    """Answers every Bot API call at once, remembering the last buttons shown in each chat."""
+
+    def __init__(self) -> None:
+        self.buttons: dict[int, list[str]] = {}
+        self.message_ids = 0
+        self.calls = 0
+
+    @property
+    def read_timeout(self) -> float | None:
+        return None
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def do_request(
+        self, url: str, method: str, request_data: RequestData | None = None, *args: Any, **kwargs: Any
+    ) -> tuple[int, bytes]:
+        self.calls += 1
+        name = url.rsplit("/", 1)[-1]
+        params = request_data.parameters if request_data else {}
+        return 200, json.dumps({"ok": True, "result": self._result(name, params)}).encode()
+
+    def _result(self, name: str, params: dict[str, Any]) -> Any:
+        if name == "getMe":
+            return BOT
+        if name in ("sendMessage", "editMessageText", "editMessageReplyMarkup"):
+            chat_id = int(params.get("chat_id", 0))
+            markup = params.get("reply_markup")
+            if isinstance(markup, str):
+                markup = json.loads(markup)
+            if isinstance(markup, dict) and "inline_keyboard" in markup:
+                self.buttons[chat_id] = [b.get("callback_data", "") for row in markup["inline_keyboard"] for b in row]
+            self.message_ids += 1
+            return {
+                "message_id": int(params.get("message_id", self.message_ids)),
+                "date": 0,
+                "chat": {"id": chat_id, "type": "private"},
+                "from": BOT,
+                "text": params.get("text", "x"),
+            }
+        return True
+
+
+class Stream:
+    """Builds resident updates as Telegram sends them, pressing buttons the bot showed."""
+
+    def __init__(self, request: InstantRequest) -> None:
+        self.request = request
+        self.update_id = 1
+
+    def _next_id(self) -> int:
+        self.update_id += 1
+        return self.update_id
+
+    def text(self, chat_id: int, text: str) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": self._next_id(),
+            "date": 0,
+            "chat": {"id": chat_id, "type": "private"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "R", "language_code": "en"},
+            "text": text,
+        }
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return {"update_id": self.update_id, "message": message}
+
+    def tap(self, chat_id: int, choose: Callable[[list[str]], str]) -> dict[str, Any]:
+        data = choose(self.request.buttons.get(chat_id, []))
+        user = {"id": chat_id, "is_bot": False, "first_name": "R", "language_code": "en"}
+        return {
+            "update_id": self._next_id(),
+            "callback_query": {
+                "id": str(self.update_id),
+                "from": user,
+                "chat_instance": "1",
+                "data": data,
+                "message": {
+                    "message_id": 1,
+                    "date": 0,
+                    "chat": {"id": chat_id, "type": "private"},
+                    "from": BOT,
+                    "text": "question",
+                },
+            },
+        }
+
+
+def first(prefix: str) -> Callable[[list[str]], str]:
+    def choose(buttons: list[str]) -> str:
+        return next(b for b in buttons if prefix in b)
+
+    return choose
+
+
+def journey() -> list[tuple[str, Any]]:
+    """One resident's updates: (kind, argument)."""
+    return [
+        ("text", "/start"),
+        ("tap", first("ok:")),
+        ("tap", first("oa:-")),
+        ("tap", first("od")),
+        ("tap", first("card:")),
+        ("tap", first("take:")),
+        ("tap", first(":pick:week")),
+        ("tap", first(":toggle:early")),
+        ("tap", first(":done")),
+        ("tap", first(":pick:2")),
+        ("text", "The phone lines are always busy"),
+        ("tap", first(":pick:yes")),
+        ("text", "15"),
+        ("tap", first(":skip")),
+        ("tap", first(":submit")),
+    ]
+
+
+async def run_ours(residents: int, preload: int, concurrent: int, folder: Path) -> dict[str, float]:
+    database = folder / "bench.db"
+    await _prepare(database, preload)
+    settings = Settings(
+        token=TOKEN,
+        api_url="http://instant/bot",
+        database=database,
+        admins=frozenset(),
+        default_language="en",
+        config_path=DEPLOYMENT,
+        tick_seconds=3600,
+    )
+    request = InstantRequest()
+    application = build_application(settings, load_deployment(DEPLOYMENT), request=request)
+    figures = await _drive(application, request, residents, concurrent, start_chat=900_000_000)
+    async with open_database(database) as db:
+        [(submitted,)] = await db.connection.execute_fetchall(
+            "SELECT COUNT(*) FROM responses WHERE submitted_at IS NOT NULL AND response_id NOT IN"
+            " (SELECT response_id FROM responses WHERE answers = '{}')"
+        )
+    figures["submitted"] = submitted
+    return figures
+
+
+async def run_bare(residents: int, concurrent: int) -> dict[str, float]:
+    request = InstantRequest()
+    application = Application.builder().token(TOKEN).request(request).get_updates_request(request).updater(None)
+    if concurrent:
+        application = application.concurrent_updates(concurrent)
+    bare = application.build()
+
+    async def reply(update: Update, context: Any) -> None:
+        if update.callback_query:
+            await update.callback_query.answer()
+        assert update.effective_chat is not None
+        await context.bot.send_message(
+            update.effective_chat.id,
+            "Thank you",
+            reply_markup={
+                "inline_keyboard": [
+                    [
+                        {
+                            "text": "ok",
+                            "callback_data": "ok: take: :pick:week :toggle:early "
+                            ":done :pick:2 :pick:yes :skip :submit "
+                            "oa:- od card:",
+                        }
+                    ]
+                ]
+            },
+        )
+
+    bare.add_handler(MessageHandler(filters.ALL, reply))
+    bare.add_handler(CallbackQueryHandler(reply))
+    return await _drive(bare, request, residents, concurrent, start_chat=800_000_000, bare=True)
+
+
+async def _prepare(database: Path, preload: int) -> None:
+    """The consultation, and `preload` residents with submitted responses already in the database."""
+    from conversations.survey.loader import load_consultation_file
+    from storage.responses import response_id_for
+
+    text = EXAMPLE.read_text(encoding="utf-8").replace("opens: 2026-11-01T09:00:00Z", "opens: 2020-01-01T00:00:00Z")
+    text = text.replace("closes: 2027-01-31T23:59:00Z", "closes: 2099-01-01T00:00:00Z")
+    (database.parent / "c.yaml").write_text(text, encoding="utf-8")
+    loaded = load_consultation_file(database.parent / "c.yaml")
+    assert loaded.consultation is not None and loaded.data is not None
+    c = loaded.consultation
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    async with open_database(database) as db:
+        await db.consultations.save(loaded.data, c.structure(), c.opens, c.closes, now)
+        await db.consultations.mark_announced(c.id, now)
+        stamp = now.isoformat()
+        async with db.transaction():
+            for start in range(0, preload, 5000):
+                chats = range(start + 1, min(preload, start + 5000) + 1)
+                await db.connection.executemany(
+                    "INSERT INTO residents(chat_id, language, acknowledged_at, created_at, last_seen_at)"
+                    " VALUES (?, 'en', ?, ?, ?)",
+                    [(chat, stamp, stamp, stamp) for chat in chats],
+                )
+                await db.connection.executemany(
+                    "INSERT INTO responses(response_id, consultation_id, version, language, state, answers,"
+                    " started_at, updated_at, submitted_at) VALUES (?, ?, 1, 'en', '{}', '{}', ?, ?, ?)",
+                    [(response_id_for(db.pseudonym_key, chat, c.id), c.id, stamp, stamp, stamp) for chat in chats],
+                )
+
+
+async def _drive(
+    application: Any, request: InstantRequest, residents: int, concurrent: int, start_chat: int, bare: bool = False
+) -> dict[str, float]:
+    await application.initialize()
+    if application.post_init:
+        await application.post_init(application)
+    await application.start()
+    stream = Stream(request)
+    latencies: list[float] = []
+    steps = journey()
+    cpu_before = time.process_time()
+    started = time.perf_counter()
+
+    async def resident(chat_id: int) -> None:
+        for kind, argument in steps:
+            raw = stream.text(chat_id, argument) if kind == "text" else stream.tap(chat_id, argument)
+            update = Update.de_json(raw, application.bot)
+            begun = time.perf_counter()
+            await application.process_update(update)
+            latencies.append(time.perf_counter() - begun)
+
+    chats = list(range(start_chat, start_chat + residents))
+    if concurrent:
+        # Many residents at once, each resident's updates in order.
+        for i in range(0, len(chats), concurrent):
+            await asyncio.gather(*(resident(chat) for chat in chats[i : i + concurrent]))
+    else:
+        for chat in chats:
+            await resident(chat)
+    wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu_before
+    await application.stop()
+    if application.post_shutdown:
+        await application.post_shutdown(application)
+    await application.shutdown()
+    count = len(latencies)
+    ordered = sorted(latencies)
+    return {
+        "updates": count,
+        "per_second": count / wall,
+        "p50_ms": 1000 * statistics.median(ordered),
+        "p95_ms": 1000 * ordered[int(0.95 * count) - 1],
+        "p99_ms": 1000 * ordered[int(0.99 * count) - 1],
+        "cpu_s_per_1000": 1000 * cpu / count,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--residents", type=int, default=1000)
+    parser.add_argument("--preload", type=int, default=0, help="residents already in the database")
+    parser.add_argument("--concurrent", type=int, default=0, help="residents whose updates are in flight at once")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp())
+    try:
+        ours = asyncio.run(run_ours(args.residents, args.preload, args.concurrent, folder))
+        bare = asyncio.run(run_bare(args.residents, args.concurrent))
+    finally:
+        shutil.rmtree(folder)
+    for name, figures in (("have your say", ours), ("bare PTB bot", bare)):
+        print(
+            f"{name:14} {figures['updates']:.0f} updates: {figures['per_second']:.0f}/s, "
+            f"p50 {figures['p50_ms']:.2f} ms, p95 {figures['p95_ms']:.2f} ms, p99 {figures['p99_ms']:.2f} ms, "
+            f"{figures['cpu_s_per_1000']:.2f} CPU s per 1000"
+        )
+    print(
+        f"ours / bare: {ours['per_second'] / bare['per_second']:.2f}; "
+        f"surveys submitted in the run: {ours['submitted']:.0f} of {args.residents}"
+    )
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
