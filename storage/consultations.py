@@ -10,6 +10,7 @@ from typing import Any
 import aiosqlite
 
 from storage.clock import to_text
+from storage.transactions import transaction
 
 __all__ = ["ConsultationRepository", "ImportOutcome", "StoredConsultation"]
 
@@ -50,15 +51,10 @@ class ConsultationRepository:
         consultation_id = str(definition["id"])
         definition_json = json.dumps(definition, sort_keys=True, ensure_ascii=False)
         structure_json = json.dumps(structure)
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
+        async with transaction(self._db):
             outcome = await self._save_in_transaction(
                 consultation_id, definition_json, structure_json, to_text(opens), to_text(closes), to_text(now)
             )
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
-        await self._db.execute("COMMIT")
         return outcome
 
     async def _save_in_transaction(

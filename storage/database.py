@@ -24,6 +24,7 @@ from storage.residents import ResidentRepository
 from storage.responses import ResponseRepository
 from storage.results import ResultRepository
 from storage.retention import RetentionRepository
+from storage.transactions import transaction
 
 __all__ = ["Database", "apply_migrations", "open_database"]
 
@@ -52,14 +53,9 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
-        """Several writes that stand or fall together."""
-        await self.connection.execute("BEGIN IMMEDIATE")
-        try:
+        """Several writes that stand or fall together (one transaction at a time on the connection)."""
+        async with transaction(self.connection):
             yield
-        except BaseException:
-            await self.connection.execute("ROLLBACK")
-            raise
-        await self.connection.execute("COMMIT")
 
 
 @asynccontextmanager

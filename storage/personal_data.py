@@ -14,6 +14,7 @@ from typing import Any
 import aiosqlite
 
 from storage.clock import to_text
+from storage.transactions import transaction
 
 __all__ = ["NOT_PERSONAL", "PERSONAL_BY_CHAT", "PERSONAL_BY_PSEUDONYM", "ErasurePolicy", "erase", "everything_about"]
 
@@ -96,8 +97,7 @@ async def erase(
     With "anonymise", submitted answers stay for the results but lose every link to the
     resident: their response id becomes a random one nobody can recompute.
     """
-    await db.execute("BEGIN IMMEDIATE")
-    try:
+    async with transaction(db):
         await db.execute("PRAGMA defer_foreign_keys = ON")
         for response_id in response_ids.values():
             if policy == "anonymise":
@@ -116,10 +116,6 @@ async def erase(
         await db.execute("DELETE FROM equality_answers WHERE equality_id = ?", (equality_id,))
         for table, column in reversed(list(PERSONAL_BY_CHAT.items())):
             await db.execute(f"DELETE FROM {table} WHERE {column} = ?", (chat_id,))
-    except BaseException:
-        await db.execute("ROLLBACK")
-        raise
-    await db.execute("COMMIT")
     # secure_delete has zeroed the freed space in the file; the log still holds old pages until checkpointed.
     await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 

@@ -12,6 +12,7 @@ from typing import Any
 import aiosqlite
 
 from storage.clock import to_text
+from storage.transactions import transaction
 
 __all__ = ["ResponseRepository", "StoredResponse", "response_id_for"]
 
@@ -110,8 +111,7 @@ class ResponseRepository:
         area_id: str | None = None,
     ) -> bool:
         """Record the final answers once, all together; False if this response was already submitted."""
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
+        async with transaction(self._db):
             cursor = await self._db.execute(
                 "UPDATE responses SET answers = ?, state = ?, submitted_at = ?, updated_at = ?, area_id = ?,"
                 " current_question = NULL WHERE response_id = ? AND submitted_at IS NULL",
@@ -127,10 +127,6 @@ class ResponseRepository:
                         for question, value, first in answer_rows(answers)
                     ],
                 )
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
-        await self._db.execute("COMMIT")
         return recorded
 
     async def submitted_count(self, consultation_id: str) -> int:

@@ -7,6 +7,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage.clock import to_text
+from storage.transactions import transaction
 
 __all__ = ["RetentionRepository"]
 
@@ -19,16 +20,11 @@ class RetentionRepository:
         """Delete every response (and answer and feedback) of consultations that closed before `cutoff`."""
         stamp = to_text(cutoff)
         closed = "SELECT id FROM consultations WHERE closes < ?"
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
+        async with transaction(self._db):
             await self._db.execute(f"DELETE FROM answers WHERE consultation_id IN ({closed})", (stamp,))
             cursor = await self._db.execute(f"DELETE FROM responses WHERE consultation_id IN ({closed})", (stamp,))
             await self._db.execute(f"DELETE FROM outcome_feedback WHERE consultation_id IN ({closed})", (stamp,))
             await self._db.execute(f"DELETE FROM participation WHERE consultation_id IN ({closed})", (stamp,))
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
-        await self._db.execute("COMMIT")
         if cursor.rowcount:
             await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return cursor.rowcount
