@@ -12,8 +12,8 @@ from typing import Any
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
-from telegram.request import BaseRequest
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
+from telegram.request import BaseRequest
 
 from bot.delivery import DeliveryWorker
 from bot.deployment import Deployment

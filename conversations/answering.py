@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conversations import browsing
+from conversations import about_you, browsing
 from conversations.screens import Reply, Screen
 from conversations.services import LoadedConsultation, Visit
 from conversations.survey.engine import Accepted, Rejected, ReviewStep, SurveyEngine, SurveyState
@@ -166,18 +166,20 @@ async def submit(session: SurveySession) -> Reply:
     missing = session.engine.missing_required(session.state)
     if missing is not None:
         return Reply((session.screen(),), edit=True)
-    services = session.visit.services
+    visit = session.visit
+    services = visit.services
     answers = session.engine.final_answers(session.state)
+    # The area goes with the response (coarse location, for reach reports), never the resident's id.
+    area = visit.resident.area_id if visit.resident is not None else None
     recorded = await services.db.responses.submit(
-        session.response_id, answers, session.state.to_data(), session.visit.now()
+        session.response_id, answers, session.state.to_data(), visit.now(), area_id=area
     )
-    await services.db.residents.set_active_consultation(session.visit.chat_id, None)
-    if recorded:
-        await services.db.participation.submitted(session.visit.chat_id, session.consultation_id, session.visit.now())
+    await services.db.residents.set_active_consultation(visit.chat_id, None)
     if not recorded:
-        return Reply(
-            (Screen(session.visit.t._("You have already taken part in this consultation. Thank you!")),), edit=True
-        )
+        return Reply((Screen(visit.t._("You have already taken part in this consultation. Thank you!")),), edit=True)
+    await services.db.participation.submitted(visit.chat_id, session.consultation_id, visit.now())
+    if session.loaded.model.about_you:
+        return Reply((session.view.receipt(), about_you.invitation(visit.t, session.consultation_id)), edit=True)
     return Reply((session.view.receipt(),), edit=True)
 
 

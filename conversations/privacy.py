@@ -102,8 +102,15 @@ async def confirm_delete(visit: Visit, verb: str | None) -> Reply:
         return Reply(notice=t._("That button is out of date."))
     responses, feedback = await _ids(visit)
     db = visit.services.db
-    await erase(db.connection, visit.chat_id, responses, feedback, equality_id(db.pseudonym_key, visit.chat_id),
-                visit.services.erasure, visit.now())
+    await erase(
+        db.connection,
+        visit.chat_id,
+        responses,
+        feedback,
+        equality_id(db.pseudonym_key, visit.chat_id),
+        visit.services.erasure,
+        visit.now(),
+    )
     return Reply(
         (Screen(t._("Done. Everything we held about you has been deleted. Thank you for taking part.")),), edit=True
     )

@@ -14,7 +14,21 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.telegram_io import BotContext, Logic, callback_data, message_text, replying
-from conversations import answering, broadcasting, browsing, callbacks, contact, help, officers, onboarding, settings
+from conversations import (
+    about_you,
+    answering,
+    broadcasting,
+    browsing,
+    callbacks,
+    contact,
+    help,
+    officers,
+    onboarding,
+    outcomes,
+    privacy,
+    results,
+    settings,
+)
 from conversations.menu import menu_action
 from conversations.screens import Reply, Screen
 from conversations.services import Visit
@@ -141,10 +155,52 @@ async def show_audit(visit: Visit, argument: str | None) -> Reply:
     return await officers.audit_log(visit)
 
 
+async def on_my_data(visit: Visit, update: Update, context: BotContext) -> Reply:
+    """/mydata: everything we hold about the resident, as a file."""
+    if visit.resident is None:
+        return await onboarding.start(visit, None)
+    return await privacy.my_data_reply(visit)
+
+
+async def on_delete(visit: Visit, update: Update, context: BotContext) -> Reply:
+    """/delete: erase everything, after a confirmation."""
+    return await privacy.ask_to_delete(visit)
+
+
+async def on_about_me(visit: Visit, update: Update, context: BotContext) -> Reply:
+    """/aboutme: the resident's "About you" answers, withdrawable."""
+    return await about_you.mine(visit)
+
+
+async def on_outcomes(visit: Visit, update: Update, context: BotContext) -> Reply:
+    """/outcomes: past consultations and what came of them."""
+    return await outcomes.past_and_present(visit)
+
+
+async def show_results(visit: Visit, argument: str | None) -> Reply:
+    """/results: pick a consultation to see its results."""
+    return await results.choose_consultation(visit, "show")
+
+
+async def export_responses(visit: Visit, argument: str | None) -> Reply:
+    """/export: pick a consultation to export its responses as CSV."""
+    return await results.choose_consultation(visit, "csv")
+
+
+async def show_reach(visit: Visit, argument: str | None) -> Reply:
+    """/reach: who took part against who could have."""
+    return await results.choose_consultation(visit, "reach")
+
+
+async def publish_outcome(visit: Visit, argument: str | None) -> Reply:
+    """/outcome: publish "What you told us" or "What we did"."""
+    return await outcomes.start(visit)
+
+
 async def cancel(visit: Visit, update: Update, context: BotContext) -> Reply:
     """/cancel: leave a broadcast or a message to the team half-written."""
-    await visit.services.db.drafts.drop(visit.chat_id, broadcasting.DRAFT)
-    await visit.services.db.drafts.drop(visit.chat_id, contact.DRAFT)
+    for kind in (broadcasting.DRAFT, contact.DRAFT, outcomes.DRAFT, outcomes.FEEDBACK_DRAFT):
+        await visit.services.db.drafts.drop(visit.chat_id, kind)
     return Reply((Screen(visit.t._("Cancelled. Nothing was sent.")),))
 
 
@@ -166,14 +222,31 @@ async def on_button(visit: Visit, update: Update, context: BotContext) -> Reply:
         return await onboarding.acknowledge(visit, tapped.arg(0) or visit.language, tapped.arg(1))
     if tapped.kind == callbacks.LANGUAGE:
         return await onboarding.choose_language(visit, tapped.arg(0) or "")
-    if tapped.kind == broadcasting.PREFIX:
-        if not await officers.is_officer(visit):
-            return Reply(notice=visit.t._("That button is out of date."))
-        return await broadcasting.tapped(visit, tapped.arg(0), tapped.arg(1))
+    if tapped.kind in (broadcasting.PREFIX, results.PREFIX, outcomes.PREFIX):
+        return await _officer_button(visit, tapped)
+    if tapped.kind == privacy.PREFIX:
+        return await privacy.confirm_delete(visit, tapped.arg(0))
+    if tapped.kind == about_you.PREFIX:
+        if tapped.arg(0) == "withdraw":
+            return await about_you.withdraw(visit)
+        return await about_you.tapped(visit, tapped.arg(0), tapped.arg(1), tapped.arg(2))
+    if tapped.kind == outcomes.READ:
+        return await outcomes.read(visit, tapped.arg(0))
     if visit.resident is None:
         # Every other button needs the privacy notice acknowledged first.
         return await onboarding.start(visit, None)
     return await _resident_button(visit, tapped)
+
+
+async def _officer_button(visit: Visit, tapped: callbacks.Callback) -> Reply:
+    """A button of an officer's conversation; the role is checked again at every tap."""
+    if not await officers.is_officer(visit):
+        return Reply(notice=visit.t._("That button is out of date."))
+    if tapped.kind == broadcasting.PREFIX:
+        return await broadcasting.tapped(visit, tapped.arg(0), tapped.arg(1))
+    if tapped.kind == results.PREFIX:
+        return await results.tapped(visit, tapped.arg(0), tapped.arg(1))
+    return await outcomes.tapped(visit, tapped.arg(0), tapped.arg(1))
 
 
 async def _resident_button(visit: Visit, tapped: callbacks.Callback) -> Reply:
@@ -197,6 +270,8 @@ async def _resident_button(visit: Visit, tapped: callbacks.Callback) -> Reply:
         return await settings.tapped(visit, first)
     if kind == contact.PREFIX:
         return await contact.tapped(visit, first, tapped.arg(1))
+    if kind == outcomes.FEEDBACK:
+        return await outcomes.rate(visit, first, tapped.arg(1))
     return Reply(notice=visit.t._("That button is out of date."))
 
 
@@ -204,12 +279,16 @@ async def on_text(visit: Visit, update: Update, context: BotContext) -> Reply:
     """Typed text: a menu button, an onboarding answer, a survey answer, or a pointer to help."""
     text = message_text(update)
     drafts = await visit.services.db.drafts.kinds(visit.chat_id)
-    if broadcasting.DRAFT in drafts and await officers.is_officer(visit):
+    if drafts & {broadcasting.DRAFT, outcomes.DRAFT} and await officers.is_officer(visit):
         draft = await broadcasting.draft_of(visit)
         if draft is not None:
             return await broadcasting.typed(visit, draft, text)
+        if await outcomes.has_draft_awaiting_text(visit):
+            return await outcomes.typed(visit, text)
     if visit.resident is None:
         return await onboarding.start(visit, None)
+    if outcomes.FEEDBACK_DRAFT in drafts and menu_action(visit.services.catalogs, text) is None:
+        return await outcomes.comment(visit, text)
     action = menu_action(visit.services.catalogs, text)
     if contact.DRAFT in drafts:
         if action is None:
@@ -292,6 +371,10 @@ OFFICER_COMMANDS = {
     "addofficer": (add_officer, True),
     "removeofficer": (remove_officer, True),
     "audit": (show_audit, True),
+    "results": (show_results, False),
+    "export": (export_responses, False),
+    "reach": (show_reach, False),
+    "outcome": (publish_outcome, False),
 }
 
 
@@ -308,6 +391,10 @@ def handlers() -> list[BaseHandler[Any, BotContext, Any]]:
         CommandHandler("contact", replying(on_contact), filters=PRIVATE),
         CommandHandler("cancel", replying(cancel), filters=PRIVATE),
         CommandHandler("myid", replying(on_my_id), filters=PRIVATE),
+        CommandHandler("mydata", replying(leaving_contact(on_my_data)), filters=PRIVATE),
+        CommandHandler("delete", replying(leaving_contact(on_delete)), filters=PRIVATE),
+        CommandHandler("aboutme", replying(leaving_contact(on_about_me)), filters=PRIVATE),
+        CommandHandler("outcomes", replying(leaving_contact(on_outcomes)), filters=PRIVATE),
         *(
             CommandHandler(name, replying(officer_only(logic, admin=admin)), filters=PRIVATE)
             for name, (logic, admin) in OFFICER_COMMANDS.items()
