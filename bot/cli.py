@@ -100,8 +100,12 @@ def _run(settings: Settings, deployment: Deployment) -> int:
         host, port = settings.webhook_listen
         # PTB's webhook server answers 403 to any request without the secret header, and changes nothing.
         application.run_webhook(
-            listen=host, port=port, url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-            secret_token=settings.webhook_secret, webhook_url=settings.webhook_url, allowed_updates=allowed,
+            listen=host,
+            port=port,
+            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+            secret_token=settings.webhook_secret,
+            webhook_url=settings.webhook_url,
+            allowed_updates=allowed,
         )
     else:
         application.run_polling(allowed_updates=allowed)
@@ -157,7 +161,11 @@ async def _import(files: Sequence[Path], settings: Settings, deployment: Deploym
             c, data = result.consultation, result.data
             assert c is not None and data is not None
             outcome = await db.consultations.save(data, c.structure(), c.opens, c.closes, now)
-            print(f"{path}: {c.id}: {_describe(outcome.action, outcome.version, outcome.responses_on_old_version)}")
+            described = _describe(outcome.action, outcome.version, outcome.responses_on_old_version)
+            if outcome.action != "unchanged":
+                # Publishing is an officer action: the audit log names the command line (actor 0).
+                await db.officers.audit(0, "publish", f"{c.id}: {described}", now)
+            print(f"{path}: {c.id}: {described}")
     return 0
 
 
