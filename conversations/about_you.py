@@ -138,7 +138,9 @@ def question_screen(t: Translator, consultation_id: str, question: MonitoringQue
     data = [callbacks.encode(PREFIX, str(number), consultation_id, value) for value, _ in choices]
     buttons = [Button(label, item) for (_, label), item in zip(choices, data, strict=True)]
     stop = Button(t._("Stop here"), callbacks.encode(PREFIX, "stop", consultation_id))
-    return Screen(text, (*rows(*buttons, per_row=2), (stop,)))
+    # Short labels two to a row; long ones (ethnic groups) one to a row so they are not cut off.
+    per_row = 2 if max(len(label) for _, label in choices) <= 14 else 1
+    return Screen(text, (*rows(*buttons, per_row=per_row), (stop,)))
 
 
 async def _next_question(visit: Visit, consultation_id: str) -> tuple[int, MonitoringQuestion] | None:

@@ -152,7 +152,7 @@ def _audience_screen(t: Translator) -> Screen:
         Button(t._("One or more areas"), _data("areas")),
         Button(t._("One or more topics"), _data("topics")),
         Button(t._("One language"), _data("language")),
-        Button(t._("People who took part in a consultation"), _data("participants")),
+        Button(t._("Took part in a consultation"), _data("participants")),
     ]
     return Screen(t._("Who should receive it?"), (*rows(*choices), (_cancel(t),)))
 
