@@ -196,7 +196,7 @@ def test_other_audiences_count_exactly_who_will_receive_it(
     assert count_for("One or more topics", "⬜ GP and primary care", "Done") == "2"
     assert count_for("One or more topics", "⬜ GP and primary care", "⬜ Social care and home care", "Done") == "3"
     assert count_for("One language", "Polski") == "1"
-    assert count_for("People who took part in a consultation", "GP opening hours") == "0", "started is not taken part"
+    assert count_for("Took part in a consultation", "GP opening hours") == "0", "started is not taken part"
     assert officer_bot.query("SELECT COUNT(*) FROM deliveries") == [(0,)]
 
 
