@@ -114,9 +114,10 @@ class Pacer:
         return cooling
 
     def started(self, chat_id: int, now: float) -> None:
-        # The next slot follows this one's, not this start: a start a little late (a database
+        # The next slot follows this one's slot, not this start: a start a little late (a database
         # write came first) does not push every later one back. After a quiet spell, no credit.
-        self._next_start = max(self._next_start, now - self._spacing) + self._spacing
+        slot = max(self._next_start, now - self._spacing / 2)
+        self._next_start = slot + self._spacing
         self._in_flight += 1
         self._busy.add(chat_id)
 

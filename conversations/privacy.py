@@ -102,6 +102,7 @@ async def confirm_delete(visit: Visit, verb: str | None) -> Reply:
         return Reply(notice=t._("That button is out of date."))
     responses, feedback = await _ids(visit)
     db = visit.services.db
+    db.drafts.forget(visit.chat_id)
     await erase(
         db.connection,
         visit.chat_id,

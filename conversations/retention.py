@@ -52,6 +52,7 @@ async def apply_retention(services: Services, now: datetime) -> dict[str, int]:
     for chat in await db.retention.told_and_still_away(now - services.removal_grace):
         responses = {cid: response_id_for(db.pseudonym_key, chat, cid) for cid in consultation_ids}
         feedback = {cid: feedback_id(db.pseudonym_key, chat, cid) for cid in consultation_ids}
+        db.drafts.forget(chat)
         await erase(
             db.connection, chat, responses, feedback, equality_id(db.pseudonym_key, chat), services.erasure, now
         )

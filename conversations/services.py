@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,15 +34,33 @@ class LoadedConsultation:
 
 
 class ConsultationCache:
-    """Parsed consultations, reloaded when an import changes them (checked by revision)."""
+    """Parsed consultations, reloaded when an import changes them (checked by revision).
 
-    def __init__(self, db: Database) -> None:
+    `haveyoursay import` runs in another process, so the revision is read from the
+    database, but at most once a second per consultation: every update of a survey
+    needs the consultation, and an import is seen within a second.
+    """
+
+    REVISION_SECONDS = 1.0
+
+    def __init__(self, db: Database, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._db = db
+        self._monotonic = monotonic
         self._by_version: dict[tuple[str, int], tuple[int, Consultation]] = {}
+        self._revisions: dict[str, tuple[float, tuple[int, int] | None]] = {}
+
+    async def _revision(self, consultation_id: str) -> tuple[int, int] | None:
+        now = self._monotonic()
+        checked = self._revisions.get(consultation_id)
+        if checked is not None and now - checked[0] < self.REVISION_SECONDS:
+            return checked[1]
+        found = await self._db.consultations.revision(consultation_id)
+        self._revisions[consultation_id] = (now, found)
+        return found
 
     async def current(self, consultation_id: str) -> LoadedConsultation | None:
         """The consultation at its current version, or None if there is no such consultation."""
-        found = await self._db.consultations.revision(consultation_id)
+        found = await self._revision(consultation_id)
         if found is None:
             return None
         version, revision = found
@@ -49,7 +68,7 @@ class ConsultationCache:
 
     async def at_version(self, consultation_id: str, version: int) -> LoadedConsultation | None:
         """The consultation as it was at one version (the one a response answers)."""
-        found = await self._db.consultations.revision(consultation_id)
+        found = await self._revision(consultation_id)
         if found is None:
             return None
         return await self._load(consultation_id, version, found[1])

@@ -32,10 +32,12 @@ class ContactRepository:
 
     async def thread_of(self, chat_id: int, message_id: int) -> tuple[int, int, str | None] | None:
         """(thread id, resident chat id, consultation id) for a message in a thread, or None."""
-        async with self._db.execute(
-            "SELECT t.id, t.chat_id, t.consultation_id FROM contact_messages m"
-            " JOIN contact_threads t ON t.id = m.thread_id WHERE m.chat_id = ? AND m.message_id = ?",
-            (chat_id, message_id),
-        ) as cur:
-            row = await cur.fetchone()
+        found = list(
+            await self._db.execute_fetchall(
+                "SELECT t.id, t.chat_id, t.consultation_id FROM contact_messages m"
+                " JOIN contact_threads t ON t.id = m.thread_id WHERE m.chat_id = ? AND m.message_id = ?",
+                (chat_id, message_id),
+            )
+        )
+        row = found[0] if found else None
         return (int(row[0]), int(row[1]), row[2]) if row else None

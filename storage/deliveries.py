@@ -93,14 +93,15 @@ class DeliveryRepository:
         """
         # The repeated `state IN (...)` is the partial index's own condition: without it SQLite
         # does not see that deliveries_waiting applies, and scans and sorts the whole table.
-        async with self._db.execute(
-            "SELECT id, chat_id, kind, text, buttons, attempts, resent, civil_only, expires_at FROM deliveries"
-            " WHERE state IN ('waiting', 'sending') AND state = 'waiting' AND not_before <= ?"
-            " AND (civil_only = 0 OR ?) AND chat_id NOT IN (SELECT value FROM json_each(?))"
-            " ORDER BY priority, id LIMIT ?",
-            (_precise(now), int(civil), json.dumps(sorted(skip_chats)), limit),
-        ) as cur:
-            rows = await cur.fetchall()
+        rows = list(
+            await self._db.execute_fetchall(
+                "SELECT id, chat_id, kind, text, buttons, attempts, resent, civil_only, expires_at FROM deliveries"
+                " WHERE state IN ('waiting', 'sending') AND state = 'waiting' AND not_before <= ?"
+                " AND (civil_only = 0 OR ?) AND chat_id NOT IN (SELECT value FROM json_each(?))"
+                " ORDER BY priority, id LIMIT ?",
+                (_precise(now), int(civil), json.dumps(sorted(skip_chats)), limit),
+            )
+        )
         return [
             Delivery(
                 int(r[0]),
@@ -184,22 +185,26 @@ class DeliveryRepository:
 
     async def pending_count(self, civil: bool = True) -> int:
         """Deliveries not yet ended; outside civil hours (`civil` false) civil-hours-only ones are left out."""
-        async with self._db.execute(
-            "SELECT COUNT(*) FROM deliveries WHERE state IN ('waiting', 'sending') AND (civil_only = 0 OR ?)",
-            (int(civil),),
-        ) as cur:
-            row = await cur.fetchone()
+        found = list(
+            await self._db.execute_fetchall(
+                "SELECT COUNT(*) FROM deliveries WHERE state IN ('waiting', 'sending') AND (civil_only = 0 OR ?)",
+                (int(civil),),
+            )
+        )
+        row = found[0] if found else None
         return int(row[0]) if row else 0
 
     async def next_due_time(self, after: datetime | None = None) -> datetime | None:
         """When the next waiting delivery (after `after`, if given) may go: the end of a retry's backoff."""
         since = _precise(after) if after else ""
-        async with self._db.execute(
-            "SELECT MIN(not_before) FROM deliveries WHERE state IN ('waiting', 'sending') AND state = 'waiting'"
-            " AND not_before > ?",
-            (since,),
-        ) as cur:
-            row = await cur.fetchone()
+        found = list(
+            await self._db.execute_fetchall(
+                "SELECT MIN(not_before) FROM deliveries WHERE state IN ('waiting', 'sending') AND state = 'waiting'"
+                " AND not_before > ?",
+                (since,),
+            )
+        )
+        row = found[0] if found else None
         return datetime.fromisoformat(str(row[0])) if row and row[0] else None
 
 

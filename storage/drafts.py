@@ -14,18 +14,36 @@ __all__ = ["DraftRepository"]
 
 
 class DraftRepository:
+    """Drafts in the database; which person has which kinds is also kept in memory.
+
+    Every typed message and button asks whether its sender has a draft open, and almost
+    nobody has: the in-memory index answers that without a database round trip. Only the
+    bot process writes drafts, so the index stays true.
+    """
+
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
+        self._open: dict[int, set[str]] | None = None
+
+    async def _index(self) -> dict[int, set[str]]:
+        if self._open is None:
+            self._open = {}
+            for user_id, kind in await self._db.execute_fetchall("SELECT user_id, kind FROM drafts"):
+                self._open.setdefault(int(user_id), set()).add(str(kind))
+        return self._open
 
     async def get(self, user_id: int, kind: str) -> dict[str, Any] | None:
-        async with self._db.execute("SELECT data FROM drafts WHERE user_id = ? AND kind = ?", (user_id, kind)) as cur:
-            row = await cur.fetchone()
+        if kind not in (await self._index()).get(user_id, ()):
+            return None
+        found = list(
+            await self._db.execute_fetchall("SELECT data FROM drafts WHERE user_id = ? AND kind = ?", (user_id, kind))
+        )
+        row = found[0] if found else None
         return dict(json.loads(row[0])) if row else None
 
     async def kinds(self, user_id: int) -> set[str]:
-        """Which drafts a person has open (one query, for routing typed text)."""
-        async with self._db.execute("SELECT kind FROM drafts WHERE user_id = ?", (user_id,)) as cur:
-            return {str(r[0]) for r in await cur.fetchall()}
+        """Which drafts a person has open (from memory, for routing every update)."""
+        return set((await self._index()).get(user_id, ()))
 
     async def put(self, user_id: int, kind: str, data: dict[str, Any], now: datetime) -> None:
         await self._db.execute(
@@ -33,6 +51,18 @@ class DraftRepository:
             " ON CONFLICT(user_id, kind) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
             (user_id, kind, json.dumps(data, ensure_ascii=False), to_text(now)),
         )
+        (await self._index()).setdefault(user_id, set()).add(kind)
+
+    def forget(self, user_id: int) -> None:
+        """The person was erased (their rows deleted by `personal_data.erase`): drop them from the index."""
+        if self._open is not None:
+            self._open.pop(user_id, None)
 
     async def drop(self, user_id: int, kind: str) -> None:
+        index = await self._index()
+        if kind not in index.get(user_id, ()):
+            return
         await self._db.execute("DELETE FROM drafts WHERE user_id = ? AND kind = ?", (user_id, kind))
+        index[user_id].discard(kind)
+        if not index[user_id]:
+            del index[user_id]

@@ -28,8 +28,8 @@ class OfficerRepository:
 
     async def role(self, user_id: int) -> str | None:
         """'officer', 'admin', or None for a resident."""
-        async with self._db.execute("SELECT role FROM officers WHERE user_id = ?", (user_id,)) as cur:
-            row = await cur.fetchone()
+        found = list(await self._db.execute_fetchall("SELECT role FROM officers WHERE user_id = ?", (user_id,)))
+        row = found[0] if found else None
         return str(row[0]) if row else None
 
     async def add(self, user_id: int, role: str, added_by: int, now: datetime) -> None:
@@ -64,8 +64,8 @@ class OfficerRepository:
         )
         if cursor.rowcount == 0:
             return None
-        async with self._db.execute("SELECT created_by FROM officer_invites WHERE code = ?", (code,)) as cur:
-            row = await cur.fetchone()
+        found = list(await self._db.execute_fetchall("SELECT created_by FROM officer_invites WHERE code = ?", (code,)))
+        row = found[0] if found else None
         return int(row[0]) if row else None
 
     async def audit(self, actor_id: int, action: str, detail: str, now: datetime) -> None:

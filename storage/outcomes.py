@@ -29,10 +29,12 @@ class OutcomeRepository:
 
     async def get(self, consultation_id: str) -> dict[str, dict[str, str]]:
         """{'told_us': {lang: text}, 'decided': {...}} with only what has been published."""
-        async with self._db.execute(
-            "SELECT told_us, decided FROM outcomes WHERE consultation_id = ?", (consultation_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        found = list(
+            await self._db.execute_fetchall(
+                "SELECT told_us, decided FROM outcomes WHERE consultation_id = ?", (consultation_id,)
+            )
+        )
+        row = found[0] if found else None
         if row is None:
             return {}
         return {kind: json.loads(value) for kind, value in zip(KINDS, row, strict=True) if value}

@@ -50,8 +50,8 @@ class ResidentRepository:
 
     async def get(self, chat_id: int) -> Resident | None:
         """The resident with this private chat id, or None."""
-        async with self._db.execute(f"SELECT {_COLUMNS} FROM residents WHERE chat_id = ?", (chat_id,)) as cur:
-            row = await cur.fetchone()
+        found = list(await self._db.execute_fetchall(f"SELECT {_COLUMNS} FROM residents WHERE chat_id = ?", (chat_id,)))
+        row = found[0] if found else None
         return _resident(row) if row else None
 
     async def acknowledge(self, chat_id: int, language: str, now: datetime, onboarding_step: str | None) -> Resident:
