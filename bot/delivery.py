@@ -116,7 +116,7 @@ class Pacer:
     def started(self, chat_id: int, now: float) -> None:
         # The next slot follows this one's slot, not this start: a start a little late (a database
         # write came first) does not push every later one back. After a quiet spell, no credit.
-        slot = max(self._next_start, now - self._spacing / 2)
+        slot = self._next_start if now - self._next_start <= self._spacing / 2 else now
         self._next_start = slot + self._spacing
         self._in_flight += 1
         self._busy.add(chat_id)

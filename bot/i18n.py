@@ -6,6 +6,7 @@ fresh checkout needs no build step and no compiled file is ever committed.
 
 from __future__ import annotations
 
+import functools
 import gettext
 import html
 import io
@@ -96,11 +97,16 @@ class Translator:
 
     def language_name(self, code: str) -> str:
         """A language's own name for itself ("Cymraeg"), for language buttons."""
-        try:
-            name = Locale.parse(code).get_display_name(code) or code
-        except (UnknownLocaleError, ValueError):
-            return code
-        return name[:1].upper() + name[1:]
+        return _own_name(code)
+
+
+@functools.lru_cache(maxsize=64)
+def _own_name(code: str) -> str:
+    try:
+        name = Locale.parse(code).get_display_name(code) or code
+    except (UnknownLocaleError, ValueError):
+        return code
+    return name[:1].upper() + name[1:]
 
 
 class Catalogs:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, cast
 
 from telegram import (
-    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
     KeyboardButton,
+    MaybeInaccessibleMessage,
     Message,
     ReplyKeyboardMarkup,
     Update,
@@ -64,27 +65,54 @@ def main_menu(visit: Visit) -> ReplyKeyboardMarkup:
     )
 
 
-async def send_screen(context: BotContext, chat_id: int, screen: Screen, visit: Visit) -> Message:
-    markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = inline_keyboard(screen.buttons)
-    if markup is None and screen.menu:
-        markup = main_menu(visit)
-    return await context.bot.send_message(chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=markup)
+def _markup_json(screen: Screen, visit: Visit | None) -> str | None:
+    """The reply markup as the Bot API takes it, built as plain JSON.
+
+    Screens are sent with `Bot.do_api_request` and plain JSON rather than python-telegram-bot's
+    objects: building those objects (and parsing the Message that comes back) took more time
+    than everything else the bot does for a survey answer (bench/README.md).
+    """
+    if screen.buttons:
+        rows = [[_button_json(b.label, b.data, b.url) for b in row] for row in screen.buttons]
+        return json.dumps({"inline_keyboard": rows}, ensure_ascii=False)
+    if screen.menu and visit is not None:
+        labels = menu_labels(visit.t)
+        keyboard = [[{"text": labels.consultations}], [{"text": labels.language}, {"text": labels.help}]]
+        return json.dumps({"keyboard": keyboard, "resize_keyboard": True, "is_persistent": True}, ensure_ascii=False)
+    return None
 
 
-async def edit_screen(query: CallbackQuery, screen: Screen) -> None:
+def _button_json(label: str, data: str | None, url: str | None) -> dict[str, str]:
+    return {"text": label, "url": url} if url else {"text": label, "callback_data": data or ""}
+
+
+async def send_screen(context: BotContext, chat_id: int, screen: Screen, visit: Visit) -> None:
+    kwargs: dict[str, Any] = {"chat_id": chat_id, "text": screen.text, "parse_mode": ParseMode.HTML.value}
+    markup = _markup_json(screen, visit)
+    if markup is not None:
+        kwargs["reply_markup"] = markup
+    await context.bot.do_api_request("sendMessage", api_kwargs=kwargs)
+
+
+async def edit_screen(context: BotContext, message: MaybeInaccessibleMessage, screen: Screen) -> None:
+    kwargs: dict[str, Any] = {"chat_id": message.chat.id, "message_id": message.message_id, "text": screen.text,
+                              "parse_mode": ParseMode.HTML.value}
+    markup = _markup_json(screen, None)
+    if markup is not None:
+        kwargs["reply_markup"] = markup
     try:
-        await query.edit_message_text(
-            screen.text, parse_mode=ParseMode.HTML, reply_markup=inline_keyboard(screen.buttons)
-        )
+        await context.bot.do_api_request("editMessageText", api_kwargs=kwargs)
     except BadRequest as error:
         # A second tap that changes nothing: the message already shows this screen.
         if "not modified" not in str(error).lower():
             raise
 
 
-async def clear_buttons(query: CallbackQuery) -> None:
+async def clear_buttons(context: BotContext, message: MaybeInaccessibleMessage) -> None:
     try:
-        await query.edit_message_reply_markup(reply_markup=None)
+        await context.bot.do_api_request(
+            "editMessageReplyMarkup", api_kwargs={"chat_id": message.chat.id, "message_id": message.message_id}
+        )
     except BadRequest as error:
         if "not modified" not in str(error).lower():
             raise
@@ -96,13 +124,16 @@ async def deliver(update: Update, context: BotContext, visit: Visit, reply: Repl
     screens = list(reply.screens)
     if query is not None:
         notice = reply.notice[:MAX_NOTICE] if reply.notice else None
-        await query.answer(notice, show_alert=reply.alert)
-        can_edit = isinstance(query.message, Message)
-        if reply.edit and screens and can_edit and not screens[0].menu:
-            await edit_screen(query, screens.pop(0))
-        elif (reply.clear_buttons or reply.edit) and can_edit:
+        answer: dict[str, Any] = {"callback_query_id": query.id}
+        if notice:
+            answer.update(text=notice, show_alert=reply.alert)
+        await context.bot.do_api_request("answerCallbackQuery", api_kwargs=answer)
+        message = query.message if isinstance(query.message, Message) else None
+        if reply.edit and screens and message is not None and not screens[0].menu:
+            await edit_screen(context, message, screens.pop(0))
+        elif (reply.clear_buttons or reply.edit) and message is not None:
             # A screen with the main menu cannot replace a message: keep the old text, drop its buttons.
-            await clear_buttons(query)
+            await clear_buttons(context, message)
     for screen in screens:
         await send_screen(context, visit.chat_id, screen, visit)
     for attachment in reply.attachments:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from bot.i18n import Catalogs, Translator
@@ -24,10 +25,15 @@ def menu_labels(t: Translator) -> MenuLabels:
 
 def menu_action(catalogs: Catalogs, text: str) -> str | None:
     """Which menu button this text is ("consultations", "language", "help"), in any language."""
-    stripped = text.strip()
+    return _every_label(catalogs).get(text.strip())
+
+
+@functools.lru_cache(maxsize=4)
+def _every_label(catalogs: Catalogs) -> dict[str, str]:
+    """Every menu label in every language, to the action it stands for (built once)."""
+    found: dict[str, str] = {}
     for language in catalogs.languages:
         labels = menu_labels(catalogs.translator(language))
         for action in ("consultations", "language", "help"):
-            if stripped == getattr(labels, action):
-                return action
-    return None
+            found.setdefault(getattr(labels, action), action)
+    return found
