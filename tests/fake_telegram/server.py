@@ -1454,6 +1454,20 @@ class FakeTelegram:
                 self._changed.wait(remaining)
             return self._sent_count
 
+    def wait_for_call(self, method: str, timeout: float = 10.0) -> ApiCall:
+        """Block until the bot has made a successful call to `method` (e.g. setWebhook at start-up)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = [c for c in self._calls if c.method.lower() == method.lower() and c.ok]
+                if found:
+                    return found[-1]
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"no successful {method} within {timeout}s; last errors: "
+                                         f"{self._recent_errors()}")
+                self._changed.wait(remaining)
+
     def wait_for_polling(self, timeout: float = 10.0) -> None:
         """Block until a getUpdates long poll is parked waiting for updates (the bot is up)."""
         deadline = time.monotonic() + timeout
