@@ -214,3 +214,19 @@ def test_run_without_a_token_says_where_to_get_one(tmp_path: Path, fake: FakeTel
     result = process.command("run")
     assert result.returncode == 2
     assert "TELEGRAM_BOT_TOKEN is not set" in result.stderr and "@BotFather" in result.stderr
+
+
+def test_two_quick_taps_on_the_same_button_record_one_answer(bot: BotProcess, resident: Resident, tmp_path: Path,
+                                                              fake: FakeTelegram) -> None:
+    bot.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
+    bot.start()
+    resident.tap("GP opening hours", on=onboard(resident), expect="Take part")
+    first = resident.tap("Take part", expect="Question 1 of 7")
+    # Both taps leave before the bot has answered either, as a double tap on a slow phone does.
+    fake.press_button(resident.user, first, "Longer ago")
+    fake.press_button(resident.user, first, "Longer ago")
+    fake.wait_until_idle()
+    [(state,)] = bot.query("SELECT state FROM responses")
+    assert json.loads(state)["path"] == ["last_visit", "good_times"], "one step forward, not two"
+    notices = [a.text for a in fake.callback_answers(resident.user)]
+    assert notices.count("That button is out of date. Here is where you are now.") == 1
