@@ -78,6 +78,9 @@ class Pacer:
         self.max_in_flight = max(1, min(max_in_flight, per_window))
         self.paused_until = 0.0
         self._spacing = window / per_window
+        # How late a start may be and still keep its slot: overheads (a database write, the event
+        # loop's timer) then do not add up into a lower rate; the window rule still bounds bursts.
+        self._catch_up = max(self._spacing, window / 10)
         self._next_start = -math.inf
         self._in_flight = 0
         self._answers: deque[float] = deque()  # when answers came, oldest first, within a window
@@ -116,10 +119,15 @@ class Pacer:
     def started(self, chat_id: int, now: float) -> None:
         # The next slot follows this one's slot, not this start: a start a little late (a database
         # write came first) does not push every later one back. After a quiet spell, no credit.
-        slot = self._next_start if now - self._next_start <= self._spacing / 2 else now
+        slot = self._next_start if now - self._next_start <= self._catch_up else now
         self._next_start = slot + self._spacing
         self._in_flight += 1
         self._busy.add(chat_id)
+
+    def withdrawn(self, chat_id: int) -> None:
+        """A started send that made no request after all (its delivery was no longer waiting)."""
+        self._in_flight -= 1
+        self._busy.discard(chat_id)
 
     def finished(self, chat_id: int, now: float, *, delivered: bool = True) -> None:
         """The answer to a send arrived at `now`.
@@ -269,8 +277,8 @@ class DeliveryWorker:
                 await self._expire(delivery)
             elif not await self._wait_for_room() or self._news:
                 break  # stopping; or, after a wait, something that may outrank this delivery was queued
-            elif not await self._start(delivery):
-                continue
+            else:
+                self._start(delivery)
             handled += 1
         return handled
 
@@ -322,26 +330,37 @@ class DeliveryWorker:
         await self.db.deliveries.settle(delivery.id, "expired", self.clock(), "too late to send")
         self.stats.expired += 1
 
-    async def _start(self, delivery: Delivery) -> bool:
-        # Committed before the request goes out, so that a crash leaves a 'sending' row behind.
-        if not await self.db.deliveries.mark_sending(delivery.id):
-            return False  # no longer waiting: its chat became unreachable meanwhile
+    def _start(self, delivery: Delivery) -> None:
+        # The pacer counts the send from now, a little before the request really leaves: on the safe side.
         self._pacer.started(delivery.chat_id, time.monotonic())
         if self._keep_start_times:
             self.stats.started.append(time.monotonic())
         task = asyncio.create_task(self._send(delivery), name=f"delivery {delivery.id}")
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
-        return True
 
     async def _send(self, delivery: Delivery) -> None:
-        error = await self._request(delivery)
+        """Claim, send and record one delivery (a task of its own, so the next start need not wait)."""
         try:
+            if not await self._claim(delivery):
+                return
+            error = await self._request(delivery)
             await self._record(delivery, error)
         except Exception:  # the row stays 'sending'; after a restart it goes again, as 'uncertain'
             log.exception("Could not record how delivery %d ended", delivery.id)
         finally:
             self._changed.set()
+
+    async def _claim(self, delivery: Delivery) -> bool:
+        """Mark the delivery 'sending', committed before the request goes out, so a crash leaves a trace."""
+        try:
+            claimed = await self.db.deliveries.mark_sending(delivery.id)
+        except BaseException:
+            self._pacer.withdrawn(delivery.chat_id)
+            raise
+        if not claimed:  # no longer waiting: its chat became unreachable meanwhile
+            self._pacer.withdrawn(delivery.chat_id)
+        return claimed
 
     async def _request(self, delivery: Delivery) -> Exception | None:
         """Send one message; return what went wrong, or None."""
