@@ -80,7 +80,7 @@ class Pacer:
         self._spacing = window / per_window
         # How late a start may be and still keep its slot: overheads (a database write, the event
         # loop's timer) then do not add up into a lower rate; the window rule still bounds bursts.
-        self._catch_up = max(self._spacing, window / 10)
+        self._catch_up = self._spacing / 2
         self._next_start = -math.inf
         self._in_flight = 0
         self._answers: deque[float] = deque()  # when answers came, oldest first, within a window

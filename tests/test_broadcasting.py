@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.deployment import load_deployment
-from bot.i18n import Catalogs
 from conversations import broadcasting
 from conversations.screens import Reply
 from conversations.services import Services, Visit, begin_visit
-from storage import open_database
+from tests.offline import offline_services
 
 DEPLOYMENT = Path(__file__).resolve().parent / "data" / "deployment.yaml"
 NOW = datetime(2027, 1, 12, 10, 0, tzinfo=UTC)
@@ -22,26 +19,12 @@ OFFICER = 900
 RESIDENTS = (701, 702, 703)
 
 
-@dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with open_database(tmp_path / "broadcasting.db") as db:
+    async with offline_services(tmp_path / "broadcasting.db", NOW, admins=frozenset({OFFICER})) as found:
         for chat_id in RESIDENTS:
-            await db.residents.acknowledge(chat_id, "en", NOW, None)
-        yield Services(
-            db=db,
-            catalogs=Catalogs.load(),
-            deployment=load_deployment(DEPLOYMENT),
-            clock=Clock(NOW),
-            admins=frozenset({OFFICER}),
-        )
+            await found.db.residents.acknowledge(chat_id, "en", NOW, None)
+        yield found
 
 
 async def officer(services: Services) -> Visit:

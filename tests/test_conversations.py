@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.deployment import load_deployment
-from bot.i18n import Catalogs
 from conversations import answering, browsing, callbacks, onboarding
 from conversations.screens import Reply, Screen
 from conversations.services import Services, Visit, begin_visit
-from conversations.survey.loader import load_consultation_file
-from storage import open_database
 from storage.responses import response_id_for
+from tests.offline import Clock, offline_services
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "gp-opening-hours.yaml"
@@ -27,29 +23,11 @@ CLOSES = datetime(2027, 1, 31, 23, 59, tzinfo=UTC)
 CHAT = 700000001
 
 
-@dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    deployment = load_deployment(DEPLOYMENT)
-    async with open_database(tmp_path / "conversations.db") as db:
-        result = load_consultation_file(EXAMPLE)
-        assert result.consultation is not None and result.data is not None
-        c = result.consultation
-        await db.consultations.save(result.data, c.structure(), c.opens, c.closes, OPENED)
-        yield Services(
-            db=db,
-            catalogs=Catalogs.load(),
-            deployment=deployment,
-            bot_username="HysBot",
-            clock=Clock(OPENED + timedelta(days=1)),
-        )
+    one_day_in = OPENED + timedelta(days=1)
+    async with offline_services(tmp_path / "conversations.db", one_day_in, EXAMPLE, bot_username="HysBot") as found:
+        yield found
 
 
 async def visit(services: Services, language_code: str | None = "en") -> Visit:

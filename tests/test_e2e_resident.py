@@ -117,7 +117,11 @@ def test_a_welsh_speaker_is_greeted_in_welsh_and_gets_welsh_commands(bot: BotPro
     welcome = resident.say("/start", expect="preifatrwydd")
     assert "English" in welcome.labels
     assert [c["command"] for c in fake.commands(language_code="cy")] == [
-        "consultations", "language", "settings", "contact", "help"
+        "consultations",
+        "language",
+        "settings",
+        "contact",
+        "help",
     ]
     english = resident.tap("English", expect="Your privacy")
     assert "Cymraeg" in english.labels
@@ -216,8 +220,9 @@ def test_run_without_a_token_says_where_to_get_one(tmp_path: Path, fake: FakeTel
     assert "TELEGRAM_BOT_TOKEN is not set" in result.stderr and "@BotFather" in result.stderr
 
 
-def test_two_quick_taps_on_the_same_button_record_one_answer(bot: BotProcess, resident: Resident, tmp_path: Path,
-                                                              fake: FakeTelegram) -> None:
+def test_two_quick_taps_on_the_same_button_record_one_answer(
+    bot: BotProcess, resident: Resident, tmp_path: Path, fake: FakeTelegram
+) -> None:
     bot.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
     bot.start()
     resident.tap("GP opening hours", on=onboard(resident), expect="Take part")

@@ -5,20 +5,16 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.deployment import load_deployment
-from bot.i18n import Catalogs
 from conversations import answering, onboarding, outcomes, privacy
 from conversations.services import Services, begin_visit
-from conversations.survey.loader import load_consultation_file
-from storage import open_database
 from storage.deliveries import NewDelivery
 from storage.personal_data import NOT_PERSONAL, PERSONAL_BY_CHAT, PERSONAL_BY_PSEUDONYM
+from tests.offline import offline_services
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOYMENT = Path(__file__).resolve().parent / "data" / "deployment.yaml"
@@ -28,22 +24,10 @@ CHAT = 731_594_268
 SECRET_ANSWER = "My neighbour Mrs Quigley drives me to the surgery every Tuesday"
 
 
-@dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with open_database(tmp_path / "privacy.db") as db:
-        loaded = load_consultation_file(EXAMPLE)
-        assert loaded.consultation is not None and loaded.data is not None
-        c = loaded.consultation
-        await db.consultations.save(loaded.data, c.structure(), c.opens, c.closes, NOW)
-        yield Services(db=db, catalogs=Catalogs.load(), deployment=load_deployment(DEPLOYMENT), clock=Clock(NOW))
+    async with offline_services(tmp_path / "privacy.db", NOW, EXAMPLE) as found:
+        yield found
 
 
 async def resident_who_answered(services: Services) -> None:

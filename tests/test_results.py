@@ -6,21 +6,17 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
-from bot.deployment import load_deployment
-from bot.i18n import Catalogs
 from conversations import outcomes, results
 from conversations.export import rows_of, write_csv, write_xlsx
 from conversations.services import Services, Visit, begin_visit
-from conversations.survey.loader import load_consultation_file
-from storage import open_database
 from storage.responses import response_id_for
+from tests.offline import Clock, offline_services
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOYMENT = Path(__file__).resolve().parent / "data" / "deployment.yaml"
@@ -31,28 +27,10 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 AFTER_CLOSE = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 
 
-@dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with open_database(tmp_path / "results.db") as db:
-        loaded = load_consultation_file(EXAMPLE)
-        assert loaded.consultation is not None and loaded.data is not None
-        c = loaded.consultation
-        await db.consultations.save(loaded.data, c.structure(), c.opens, c.closes, NOW)
-        yield Services(
-            db=db,
-            catalogs=Catalogs.load(),
-            deployment=load_deployment(DEPLOYMENT),
-            clock=Clock(NOW),
-            admins=frozenset({OFFICER}),
-        )
+    async with offline_services(tmp_path / "results.db", NOW, EXAMPLE, admins=frozenset({OFFICER})) as found:
+        yield found
 
 
 async def respond(

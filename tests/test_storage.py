@@ -40,8 +40,19 @@ async def test_an_empty_database_is_migrated_to_the_latest_schema(tmp_path: Path
         assert connection.execute("PRAGMA user_version").fetchone() == (LATEST_SCHEMA,)
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    assert {"residents", "resident_topics", "consultations", "consultation_versions", "responses", "deliveries",
-            "broadcasts", "officers", "audit_log", "participation", "contact_threads"} <= tables
+    assert {
+        "residents",
+        "resident_topics",
+        "consultations",
+        "consultation_versions",
+        "responses",
+        "deliveries",
+        "broadcasts",
+        "officers",
+        "audit_log",
+        "participation",
+        "contact_threads",
+    } <= tables
 
 
 async def test_reopening_keeps_data_and_the_pseudonym_key(tmp_path: Path) -> None:

@@ -1464,8 +1464,9 @@ class FakeTelegram:
                     return found[-1]
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(f"no successful {method} within {timeout}s; last errors: "
-                                         f"{self._recent_errors()}")
+                    raise AssertionError(
+                        f"no successful {method} within {timeout}s; last errors: {self._recent_errors()}"
+                    )
                 self._changed.wait(remaining)
 
     def wait_for_polling(self, timeout: float = 10.0) -> None:
