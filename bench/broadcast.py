@@ -103,7 +103,7 @@ async def seed(database: Path, chat_ids: list[int], second_every: int) -> int:
 
 async def send_all(base_url: str, token: str, database: Path, rate: float) -> dict[str, Any]:
     async with Bot(token, base_url=base_url) as bot, open_database(database) as db:
-        worker = DeliveryWorker(bot, db, rate_per_second=rate, clock=lambda: datetime.now(UTC))
+        worker = DeliveryWorker(bot, db, rate_per_second=rate, clock=lambda: datetime.now(UTC), max_in_flight=4)
         started = time.monotonic()
         cpu = time.process_time()
         await worker.run_until_empty()

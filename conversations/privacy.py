@@ -103,6 +103,7 @@ async def confirm_delete(visit: Visit, verb: str | None) -> Reply:
     responses, feedback = await _ids(visit)
     db = visit.services.db
     db.drafts.forget(visit.chat_id)
+    db.residents.forget(visit.chat_id)
     await erase(
         db.connection,
         visit.chat_id,

@@ -53,6 +53,7 @@ async def apply_retention(services: Services, now: datetime) -> dict[str, int]:
         responses = {cid: response_id_for(db.pseudonym_key, chat, cid) for cid in consultation_ids}
         feedback = {cid: feedback_id(db.pseudonym_key, chat, cid) for cid in consultation_ids}
         db.drafts.forget(chat)
+        db.residents.forget(chat)
         await erase(
             db.connection, chat, responses, feedback, equality_id(db.pseudonym_key, chat), services.erasure, now
         )

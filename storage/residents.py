@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,17 +46,36 @@ class Audience:
 class ResidentRepository:
     """Reads and writes residents; a resident row exists only after the privacy notice is acknowledged."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, remembered: int = 100_000) -> None:
         self._db = connection
+        # Every update starts by reading its resident; the bot process is the only one that
+        # changes residents, and every change below forgets the copy, so it stays true.
+        self._remembered: OrderedDict[int, Resident | None] = OrderedDict()
+        self._limit = remembered
+
+    def forget(self, chat_id: int) -> None:
+        """Drop the remembered copy (after a change, or an erasure done directly in SQL)."""
+        self._remembered.pop(chat_id, None)
 
     async def get(self, chat_id: int) -> Resident | None:
         """The resident with this private chat id, or None."""
+        if chat_id in self._remembered:
+            self._remembered.move_to_end(chat_id)
+            return self._remembered[chat_id]
+        found = await self._read(chat_id)
+        self._remembered[chat_id] = found
+        if len(self._remembered) > self._limit:
+            self._remembered.popitem(last=False)
+        return found
+
+    async def _read(self, chat_id: int) -> Resident | None:
         found = list(await self._db.execute_fetchall(f"SELECT {_COLUMNS} FROM residents WHERE chat_id = ?", (chat_id,)))
         row = found[0] if found else None
         return _resident(row) if row else None
 
     async def acknowledge(self, chat_id: int, language: str, now: datetime, onboarding_step: str | None) -> Resident:
         """Record that a resident acknowledged the privacy notice (the first thing we store)."""
+        self.forget(chat_id)
         stamp = to_text(now)
         await self._db.execute(
             "INSERT INTO residents(chat_id, language, acknowledged_at, onboarding_step, created_at, last_seen_at)"
@@ -69,17 +89,23 @@ class ResidentRepository:
 
     async def set_language(self, chat_id: int, language: str) -> None:
         """Remember the language a resident chose."""
+        self.forget(chat_id)
         await self._db.execute("UPDATE residents SET language = ? WHERE chat_id = ?", (language, chat_id))
+        self.forget(chat_id)  # and after, so no read during the write keeps the old copy
 
     async def set_area(self, chat_id: int, area_id: str | None, onboarding_step: str | None) -> None:
         """Remember the resident's area (None: they preferred not to say) and move onboarding on."""
+        self.forget(chat_id)
         await self._db.execute(
             "UPDATE residents SET area_id = ?, onboarding_step = ? WHERE chat_id = ?",
             (area_id, onboarding_step, chat_id),
         )
+        self.forget(chat_id)  # and after, so no read during the write keeps the old copy
 
     async def set_onboarding_step(self, chat_id: int, step: str | None) -> None:
+        self.forget(chat_id)
         await self._db.execute("UPDATE residents SET onboarding_step = ? WHERE chat_id = ?", (step, chat_id))
+        self.forget(chat_id)  # and after, so no read during the write keeps the old copy
 
     async def topics(self, chat_id: int) -> set[str]:
         """The topics a resident asked to hear about."""
@@ -98,28 +124,36 @@ class ResidentRepository:
 
     async def set_active_consultation(self, chat_id: int, consultation_id: str | None) -> None:
         """Which survey the resident's typed messages answer."""
+        self.forget(chat_id)
         await self._db.execute(
             "UPDATE residents SET active_consultation_id = ? WHERE chat_id = ?", (consultation_id, chat_id)
         )
+        self.forget(chat_id)  # and after, so no read during the write keeps the old copy
 
     async def set_preferences(
         self, chat_id: int, *, notices: bool | None = None, reminders: bool | None = None
     ) -> None:
         """Turn notices of new consultations, or reminders before closing, on or off."""
+        self.forget(chat_id)
         if notices is not None:
             await self._db.execute("UPDATE residents SET notices = ? WHERE chat_id = ?", (int(notices), chat_id))
         if reminders is not None:
             await self._db.execute("UPDATE residents SET reminders = ? WHERE chat_id = ?", (int(reminders), chat_id))
+        self.forget(chat_id)  # and after, so no read during the write keeps the old copy
 
     async def mark_unreachable(self, chat_id: int, now: datetime) -> None:
         """The resident blocked the bot (or left Telegram): send nothing more until they /start again."""
+        self.forget(chat_id)
         await self._db.execute(
             "UPDATE residents SET unreachable_at = ? WHERE chat_id = ? AND unreachable_at IS NULL",
             (to_text(now), chat_id),
         )
+        self.forget(chat_id)  # and after, so no read during the write keeps the old copy
 
     async def mark_reachable(self, chat_id: int) -> None:
+        self.forget(chat_id)
         await self._db.execute("UPDATE residents SET unreachable_at = NULL WHERE chat_id = ?", (chat_id,))
+        self.forget(chat_id)  # and after, so no read during the write keeps the old copy
 
     async def audience(self, audience: Audience, *, wants: str = "notices") -> list[tuple[int, str]]:
         """(chat id, language) of every reachable resident in the audience who wants `notices` or `reminders`."""
@@ -164,10 +198,12 @@ class ResidentRepository:
 
     async def touch(self, chat_id: int, now: datetime) -> None:
         """Note that the resident was here (for inactivity rules); coming back cancels a removal notice."""
+        self.forget(chat_id)
         await self._db.execute(
             "UPDATE residents SET last_seen_at = ?, inactivity_notice_at = NULL WHERE chat_id = ?",
             (to_text(now), chat_id),
         )
+        self.forget(chat_id)  # and after, so no read during the write keeps the old copy
 
 
 def _resident(row: aiosqlite.Row | tuple[object, ...]) -> Resident:
