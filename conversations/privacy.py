@@ -104,6 +104,7 @@ async def confirm_delete(visit: Visit, verb: str | None) -> Reply:
     db = visit.services.db
     db.drafts.forget(visit.chat_id)
     db.residents.forget(visit.chat_id)
+    db.responses.forget_all()
     await erase(
         db.connection,
         visit.chat_id,

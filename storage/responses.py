@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,10 +56,33 @@ class StoredResponse:
 class ResponseRepository:
     """Keeps each response's progress and, once submitted, its answers."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, remembered: int = 100_000) -> None:
         self._db = connection
+        # A survey answer reads its response, then writes it: the write keeps this copy current,
+        # so the read costs no round trip. Only the bot process writes responses.
+        self._remembered: OrderedDict[str, StoredResponse | None] = OrderedDict()
+        self._limit = remembered
+
+    def forget_all(self) -> None:
+        """Drop every remembered copy (after an erasure or a purge done directly in SQL)."""
+        self._remembered.clear()
+
+    def _remember(self, response_id: str, response: StoredResponse | None) -> None:
+        self._remembered[response_id] = response
+        self._remembered.move_to_end(response_id)
+        if len(self._remembered) > self._limit:
+            self._remembered.popitem(last=False)
 
     async def get(self, response_id: str) -> StoredResponse | None:
+        """A response's progress (and answers, once submitted)."""
+        if response_id in self._remembered:
+            self._remembered.move_to_end(response_id)
+            return self._remembered[response_id]
+        found = await self._read(response_id)
+        self._remember(response_id, found)
+        return found
+
+    async def _read(self, response_id: str) -> StoredResponse | None:
         found = list(
             await self._db.execute_fetchall(
                 "SELECT response_id, consultation_id, version, language, state, answers, submitted_at"
@@ -100,7 +124,17 @@ class ResponseRepository:
             " WHERE responses.submitted_at IS NULL",
             (response_id, consultation_id, version, language, json.dumps(state), stamp, stamp, current),
         )
-        return cursor.rowcount > 0
+        saved = cursor.rowcount > 0
+        if saved:
+            before = self._remembered.get(response_id)
+            kept_version = before.version if before is not None else version
+            self._remember(
+                response_id,
+                StoredResponse(response_id, consultation_id, kept_version, language, dict(state), None, None),
+            )
+        else:
+            self._remembered.pop(response_id, None)
+        return saved
 
     async def submit(
         self,
@@ -111,6 +145,7 @@ class ResponseRepository:
         area_id: str | None = None,
     ) -> bool:
         """Record the final answers once, all together; False if this response was already submitted."""
+        self._remembered.pop(response_id, None)
         async with transaction(self._db):
             cursor = await self._db.execute(
                 "UPDATE responses SET answers = ?, state = ?, submitted_at = ?, updated_at = ?, area_id = ?,"
