@@ -281,7 +281,8 @@ async def _drive(
             raw = stream.text(chat_id, argument) if kind == "text" else stream.tap(chat_id, argument)
             update = Update.de_json(raw, application.bot)
             begun = time.perf_counter()
-            await application.process_update(update)
+            # The way python-telegram-bot hands an update over: through the update processor.
+            await application.update_processor.process_update(update, application.process_update(update))
             latencies.append(time.perf_counter() - begun)
 
     chats = list(range(start_chat, start_chat + residents))

@@ -19,6 +19,7 @@ from bot.delivery import DeliveryWorker
 from bot.deployment import Deployment
 from bot.guards import FloodGuard, ReplayGuard, Verdict
 from bot.i18n import Catalogs
+from bot.ordering import PerChatUpdateProcessor
 from bot.settings import Settings
 from bot.telegram_io import BotApplication, BotContext, deliver, inline_keyboard, visit_for
 from conversations import broadcasting, notices, resident_chat, retention
@@ -27,6 +28,8 @@ from conversations.services import Services
 from storage import open_database
 
 log = logging.getLogger(__name__)
+# Updates in flight at once (each from a different resident): measured in bench/inbound.py.
+CONCURRENT_UPDATES = 16
 
 
 def build_application(
@@ -45,6 +48,8 @@ def build_application(
         .base_url(settings.api_url)
         .base_file_url(_file_url(settings.api_url))
         .context_types(ContextTypes(context=BotContext))
+        # Residents' updates run side by side, each resident's in order (bench/README.md).
+        .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
         .post_init(_starting(settings, deployment))
         .post_shutdown(_stopping)
         .build()
