@@ -2,15 +2,20 @@
 
 One worker per bot. It keeps under a configured overall rate and at most one message a
 second to any chat (twenty a minute to a group), counted the way a strict sliding window
-on Telegram's side would count them, and follows Telegram's answers as its documentation
-says: 429 pauses everything for `retry_after`; 403 makes the resident unreachable; 400
-fails the message; 5xx and timeouts retry with backoff, then fail.
+on Telegram's side would count them (see `Pacer`), and follows Telegram's answers as its
+documentation says: 429 pauses everything for `retry_after`; 403 makes the resident
+unreachable; 400 fails the message; 5xx and timeouts retry with backoff, then fail.
+
+Each delivery is claimed ('sending', committed) before its request goes out, so a crash
+leaves a trace: after a restart it is sent again and ends as 'uncertain'. Figures and the
+reasons behind the pacing: bench/README.md, "Broadcasts".
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import math
 import time
@@ -19,11 +24,12 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.warnings import PTBDeprecationWarning
+from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from storage import Database
 from storage.clock import from_text
@@ -43,7 +49,15 @@ MARGIN_SECONDS = 0.002
 # Below python-telegram-bot's connection pool (256): a request that waits for a free
 # connection longer than its pool timeout fails without being sent.
 MAX_IN_FLIGHT = 128
+# Requests in flight before any answer has been timed.
+FIRST_IN_FLIGHT = 4
+# The quickest answer among this many recent ones is taken as the network's own latency.
+LATENCY_SAMPLES = 256
 IDLE_POLL_SECONDS = 1.0
+# How late a send may start and still keep its slot (see Pacer.started).
+CATCH_UP_SECONDS = 0.1
+# The longest the sending loop sleeps without looking whether it should stop.
+NAP_SECONDS = 0.05
 MIN_BATCH = 20
 MAX_BATCH = 500
 
@@ -76,11 +90,17 @@ class Pacer:
         self.per_window = per_window
         self.window = window
         self.max_in_flight = max(1, min(max_in_flight, per_window))
+        # Requests in flight are limited to what the rate needs at the quickest recent latency
+        # (Little's law, with room for jitter). Not more: when the process itself is the
+        # bottleneck, latencies grow with the backlog and more requests at once only cost more
+        # each (httpx checks every pooled connection for every request), which feeds the backlog.
+        self.allowed_in_flight = min(self.max_in_flight, FIRST_IN_FLIGHT)
+        self._quickest = _SlidingMinimum(LATENCY_SAMPLES)
         self.paused_until = 0.0
         self._spacing = window / per_window
-        # How late a start may be and still keep its slot: overheads (a database write, the event
-        # loop's timer) then do not add up into a lower rate; the window rule still bounds bursts.
-        self._catch_up = self._spacing / 2
+        # How late a start may be and still keep its slot: delays (the event loop's timer, a
+        # garbage collection) then do not add up into a lower rate; the window rule still bounds bursts.
+        self._catch_up = max(self._spacing, min(CATCH_UP_SECONDS, window / 10))
         self._next_start = -math.inf
         self._in_flight = 0
         self._answers: deque[float] = deque()  # when answers came, oldest first, within a window
@@ -95,7 +115,7 @@ class Pacer:
     def overall_wait(self, now: float) -> float | None:
         """Seconds until one more send fits (0: now); None when only an answer can make room."""
         self._forget_answers_before(now - self.window - MARGIN_SECONDS)
-        if self._in_flight >= self.max_in_flight:
+        if self._in_flight >= self.allowed_in_flight:
             return None
         wait = max(self.paused_until, self._next_start) - now
         must_leave = self._in_flight + len(self._answers) - self.per_window + 1
@@ -117,8 +137,8 @@ class Pacer:
         return cooling
 
     def started(self, chat_id: int, now: float) -> None:
-        # The next slot follows this one's slot, not this start: a start a little late (a database
-        # write came first) does not push every later one back. After a quiet spell, no credit.
+        # The next slot follows this one's slot, not this start: a start a little late does not
+        # push every later one back. After a quiet spell, no credit: the next slot is from now.
         slot = self._next_start if now - self._next_start <= self._catch_up else now
         self._next_start = slot + self._spacing
         self._in_flight += 1
@@ -129,13 +149,15 @@ class Pacer:
         self._in_flight -= 1
         self._busy.discard(chat_id)
 
-    def finished(self, chat_id: int, now: float, *, delivered: bool = True) -> None:
-        """The answer to a send arrived at `now`.
+    def finished(self, chat_id: int, now: float, *, took: float | None = None, delivered: bool = True) -> None:
+        """The answer to a send arrived at `now`, `took` seconds after the send started.
 
         Every request counts toward the overall rate, whatever the answer. Only a message that
         reached the chat (or may have: a timeout) counts toward the chat's own limit, since
         Telegram counts messages in a chat; an error answer leaves the chat free.
         """
+        if took is not None:
+            self._allow_for_latency(self._quickest.add(took))
         self._in_flight -= 1
         self._busy.discard(chat_id)
         self._answers.append(now)
@@ -145,6 +167,10 @@ class Pacer:
         if _is_group(chat_id):
             free_at = max(free_at, self._group_free_at(chat_id, now))
         self._free_at[chat_id] = free_at
+
+    def _allow_for_latency(self, latency: float) -> None:
+        needed = math.ceil(self.per_window / self.window * latency * 2) + 2
+        self.allowed_in_flight = max(1, min(self.max_in_flight, needed))
 
     def _group_free_at(self, chat_id: int, now: float) -> float:
         answers = self._group_answers.setdefault(chat_id, deque())
@@ -179,6 +205,9 @@ class DeliveryWorker:
     ) -> None:
         """`hold_first_window`: send nothing in the first window after starting, because the process
         that ran before a restart may have sent its last messages a moment ago."""
+        # The worker calls do_api_request("sendMessage") on purpose (see _message), which
+        # python-telegram-bot would otherwise question with a warning.
+        warnings.filterwarnings("ignore", r"Please use 'Bot\.sendMessage' instead", PTBUserWarning)
         self.bot = bot
         self.db = db
         self.rate = rate_per_second
@@ -292,9 +321,10 @@ class DeliveryWorker:
             wait = self._pacer.overall_wait(time.monotonic())
             if wait == 0:
                 return True
-            # An answer, a stop or new deliveries end the wait early; the loop looks again.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), wait)
+            if wait is None:  # only an answer can make room: wait for one (or a stop)
+                await self._changed.wait()
+            else:  # a plain sleep: cheaper than waking at every answer, at hundreds a second
+                await asyncio.sleep(min(wait, NAP_SECONDS))
         return False
 
     async def _idle(self) -> None:
@@ -364,10 +394,9 @@ class DeliveryWorker:
 
     async def _request(self, delivery: Delivery) -> Exception | None:
         """Send one message; return what went wrong, or None."""
+        began = time.monotonic()
         try:
-            await self.bot.send_message(
-                delivery.chat_id, delivery.text, parse_mode=ParseMode.HTML, reply_markup=_markup(delivery)
-            )
+            await self.bot.do_api_request("sendMessage", api_kwargs=_message(delivery))
         except RetryAfter as error:
             # Paused at once, before anything else is started, not after the database write.
             self._pacer.finished(delivery.chat_id, time.monotonic(), delivered=False)
@@ -380,7 +409,8 @@ class DeliveryWorker:
         except BaseException:  # cancelled mid-request: Telegram may have the message
             self._pacer.finished(delivery.chat_id, time.monotonic())
             raise
-        self._pacer.finished(delivery.chat_id, time.monotonic())
+        now = time.monotonic()
+        self._pacer.finished(delivery.chat_id, now, took=now - began)
         return None
 
     async def _record(self, delivery: Delivery, error: Exception | None) -> None:
@@ -437,6 +467,25 @@ class DeliveryWorker:
         self.stats.retried += 1
 
 
+class _SlidingMinimum:
+    """The smallest of the last `size` values added, in constant time per value."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._count = 0
+        self._candidates: deque[tuple[int, float]] = deque()  # increasing values, by arrival
+
+    def add(self, value: float) -> float:
+        """Add a value; return the minimum of the last `size` values."""
+        self._count += 1
+        while self._candidates and self._candidates[-1][1] >= value:
+            self._candidates.pop()
+        self._candidates.append((self._count, value))
+        if self._candidates[0][0] <= self._count - self._size:
+            self._candidates.popleft()
+        return self._candidates[0][1]
+
+
 def _window_for(rate_per_second: float) -> tuple[int, float]:
     """The limit as whole messages per window: 30/s is 30 per second; 0.5/s is 1 per 2 seconds."""
     if rate_per_second >= 1:
@@ -465,12 +514,20 @@ def _never_sent(error: TimedOut) -> bool:
     return error.message.startswith("Pool timeout")
 
 
-def _markup(delivery: Delivery) -> InlineKeyboardMarkup | None:
-    if not delivery.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b["label"], callback_data=b.get("data"), url=b.get("url")) for b in row]
-            for row in delivery.buttons
-        ]
-    )
+def _message(delivery: Delivery) -> dict[str, Any]:
+    """sendMessage's parameters as the Bot API takes them.
+
+    Plain JSON, as bot/telegram_io.py sends screens: python-telegram-bot's keyboard objects and
+    the Message it parses from every answer cost a fifth of the worker's time at 300 a second.
+    """
+    message: dict[str, Any] = {"chat_id": delivery.chat_id, "text": delivery.text, "parse_mode": ParseMode.HTML.value}
+    if delivery.buttons:
+        rows = [[_button(b) for b in row] for row in delivery.buttons]
+        message["reply_markup"] = json.dumps({"inline_keyboard": rows}, ensure_ascii=False)
+    return message
+
+
+def _button(button: dict[str, str]) -> dict[str, str]:
+    if button.get("url"):
+        return {"text": button["label"], "url": button["url"]}
+    return {"text": button["label"], "callback_data": button.get("data", "")}

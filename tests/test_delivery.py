@@ -275,11 +275,11 @@ class TimingOutBot(Bot):
         super().__init__(token, base_url=base_url)
         self._error: TimedOut | None = error
 
-    async def send_message(self, *args: Any, **kwargs: Any) -> Any:
+    async def do_api_request(self, *args: Any, **kwargs: Any) -> Any:
         if self._error is not None:
             error, self._error = self._error, None
             raise error
-        return await super().send_message(*args, **kwargs)
+        return await super().do_api_request(*args, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -375,6 +375,19 @@ def test_the_pacer_keeps_a_group_to_twenty_messages_a_minute() -> None:
     last = 100.0 + (GROUP_LIMIT - 1) * 1.5
     assert not pacer.chat_ready(group, last + 2)
     assert pacer.chat_ready(group, 100.0 + GROUP_WINDOW_SECONDS + 0.01)
+
+
+def test_the_pacer_allows_the_requests_in_flight_that_the_quickest_recent_latency_needs() -> None:
+    pacer = Pacer(per_window=300, window=1.0)
+    assert pacer.allowed_in_flight == 4, "before any answer is timed"
+    pacer.started(1, 10.0)
+    pacer.finished(1, 10.1, took=0.1)
+    assert pacer.allowed_in_flight == 62, "300 a second at 100 ms: 30 in flight, doubled, and two spare"
+    pacer.started(2, 10.2)
+    pacer.finished(2, 10.202, took=0.002)
+    pacer.started(3, 10.3)
+    pacer.finished(3, 10.5, took=0.2)
+    assert pacer.allowed_in_flight == 4, "slow answers from a busy process do not raise the limit again"
 
 
 def test_the_pacer_holds_everything_during_a_pause() -> None:
