@@ -32,9 +32,7 @@ log = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 16
 
 
-def build_application(
-    settings: Settings, deployment: Deployment, request: BaseRequest | None = None
-) -> BotApplication:
+def build_application(settings: Settings, deployment: Deployment, request: BaseRequest | None = None) -> BotApplication:
     """Wire the bot: storage and catalogs open at start-up, every handler in its place.
 
     `request` replaces the HTTP layer (benchmarks answer every call from memory).
@@ -117,9 +115,12 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
         )
         application.bot_data["services"] = services
         application.bot_data["exit_stack"] = stack
+        # The worker writes on a connection of its own: on the shared one, a claim or a "sent"
+        # written while a handler's transaction is open would be undone with it on a rollback.
+        worker_db = await stack.enter_async_context(open_database(settings.database))
         worker = DeliveryWorker(
             application.bot,
-            db,
+            worker_db,
             rate_per_second=settings.send_rate,
             clock=services.clock,
             in_civil_hours=deployment.in_civil_hours,

@@ -375,3 +375,4 @@ async def report_finished(services: Services) -> None:
         report = NewDelivery(broadcast.created_by, "report", PRIORITY_REPLY, text, dedupe_key=f"report:{broadcast.id}")
         await db.deliveries.enqueue([report], now)
         await db.broadcasts.mark_reported(broadcast.id, now)
+        services.wake_delivery()

@@ -41,7 +41,9 @@ async def on_start(visit: Visit, update: Update, context: BotContext) -> Reply:
     payload = context.args[0] if context.args else None
     if payload and payload.startswith(officers.INVITE_PREFIX):
         return await officers.redeem_invite(visit, payload[len(officers.INVITE_PREFIX) :])
-    if visit.resident is not None and visit.resident.unreachable:
+    if visit.resident is not None:
+        # The delivery worker marks a resident unreachable on its own connection, so the copy in
+        # memory may not know: clear it in the database whenever they /start again.
         await visit.services.db.residents.mark_reachable(visit.chat_id)
     return await onboarding.start(visit, payload)
 

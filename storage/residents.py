@@ -152,7 +152,10 @@ class ResidentRepository:
 
     async def mark_reachable(self, chat_id: int) -> None:
         self.forget(chat_id)
-        await self._db.execute("UPDATE residents SET unreachable_at = NULL WHERE chat_id = ?", (chat_id,))
+        await self._db.execute(
+            "UPDATE residents SET unreachable_at = NULL WHERE chat_id = ? AND unreachable_at IS NOT NULL",
+            (chat_id,),
+        )
         self.forget(chat_id)  # and after, so no read during the write keeps the old copy
 
     async def audience(self, audience: Audience, *, wants: str = "notices") -> list[tuple[int, str]]:
