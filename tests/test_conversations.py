@@ -6,12 +6,14 @@ import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from conversations import answering, browsing, callbacks, onboarding
+from conversations import answering, browsing, callbacks, onboarding, resident_chat
 from conversations.screens import Reply, Screen
 from conversations.services import Services, Visit, begin_visit
+from storage.residents import Audience
 from storage.responses import response_id_for
 from tests.offline import Clock, offline_services
 
@@ -137,3 +139,12 @@ async def test_every_survey_button_fits_telegrams_callback_limit(services: Servi
     for row in screen.buttons:
         for button in row:
             assert button.data is not None and len(button.data.encode()) <= 64
+
+
+async def test_a_resident_who_blocked_the_bot_is_reachable_again_after_start(services: Services) -> None:
+    await acknowledged(services)
+    await services.db.residents.mark_unreachable(CHAT, OPENED)
+    assert await services.db.residents.audience(Audience()) == []
+    context = SimpleNamespace(args=None)
+    await resident_chat.on_start(await visit(services), None, context)  # type: ignore[arg-type]
+    assert await services.db.residents.audience(Audience()) == [(CHAT, "en")]
