@@ -20,6 +20,14 @@ def open_for_years(example: Path, folder: Path) -> Path:
     return copy
 
 
+def at_the_first_question(bot: BotProcess, resident: Resident, folder: Path) -> BotMessage:
+    """The bot running with the GP consultation open, and the resident at its first question."""
+    bot.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", folder))
+    bot.start()
+    resident.tap("GP opening hours", on=onboard(resident), expect="Take part")
+    return resident.tap("Take part", expect="Question 1 of 7")
+
+
 def onboard(resident: Resident) -> BotMessage:
     """Acknowledge the privacy notice, skip area and interests; return the list of consultations."""
     resident.say("/start", expect="Your privacy")
@@ -177,10 +185,7 @@ def test_a_deep_link_opens_the_consultation_after_the_privacy_notice(
 def test_a_button_from_an_old_message_records_nothing(
     bot: BotProcess, resident: Resident, tmp_path: Path, fake: FakeTelegram
 ) -> None:
-    bot.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
-    bot.start()
-    resident.tap("GP opening hours", on=onboard(resident), expect="Take part")
-    first = resident.tap("Take part", expect="Question 1 of 7")
+    first = at_the_first_question(bot, resident, tmp_path)
     old_week = first.button_data("In the last week")
     resident.tap("Longer ago", expect="Question 2 of 7")
 
@@ -223,10 +228,7 @@ def test_run_without_a_token_says_where_to_get_one(tmp_path: Path, fake: FakeTel
 def test_two_quick_taps_on_the_same_button_record_one_answer(
     bot: BotProcess, resident: Resident, tmp_path: Path, fake: FakeTelegram
 ) -> None:
-    bot.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
-    bot.start()
-    resident.tap("GP opening hours", on=onboard(resident), expect="Take part")
-    first = resident.tap("Take part", expect="Question 1 of 7")
+    first = at_the_first_question(bot, resident, tmp_path)
     # Both taps leave before the bot has answered either, as a double tap on a slow phone does.
     fake.press_button(resident.user, first, "Longer ago")
     fake.press_button(resident.user, first, "Longer ago")
