@@ -12,10 +12,8 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
-    KeyboardButton,
     MaybeInaccessibleMessage,
     Message,
-    ReplyKeyboardMarkup,
     Update,
 )
 from telegram.constants import ParseMode
@@ -58,15 +56,6 @@ def inline_keyboard(buttons: Rows) -> InlineKeyboardMarkup | None:
         return None
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(b.label, callback_data=b.data, url=b.url) for b in row] for row in buttons]
-    )
-
-
-def main_menu(visit: Visit) -> ReplyKeyboardMarkup:
-    labels = menu_labels(visit.t)
-    return ReplyKeyboardMarkup(
-        [[KeyboardButton(labels.consultations)], [KeyboardButton(labels.language), KeyboardButton(labels.help)]],
-        resize_keyboard=True,
-        is_persistent=True,
     )
 
 

@@ -117,7 +117,3 @@ async def _take_part_button(visit: Visit, c: Consultation) -> Button | None:
         if stored is not None:
             label = t._("Continue where you left off")
     return Button(label, callbacks.encode(callbacks.TAKE_PART, c.id))
-
-
-def title_in(visit: Visit, c: Consultation) -> str:
-    return pick_text(c.title, visit.language, c.default_language)[0]

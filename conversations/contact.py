@@ -66,10 +66,6 @@ async def tapped(visit: Visit, verb: str | None, argument: str | None) -> Reply:
     return Reply(notice=t._("That button is out of date."))
 
 
-async def has_draft(visit: Visit) -> bool:
-    return await visit.services.db.drafts.get(visit.chat_id, DRAFT) is not None
-
-
 async def send_to_team(visit: Visit, text: str) -> Reply:
     """The resident typed their message: pass it to the officers' chat and open a thread."""
     services, t = visit.services, visit.t
