@@ -59,8 +59,8 @@ class BroadcastRepository:
         return int(cursor.lastrowid)
 
     async def recent(self, limit: int = 10) -> list[Broadcast]:
-        async with self._db.execute(f"SELECT {_COLUMNS} FROM broadcasts ORDER BY id DESC LIMIT ?", (limit,)) as cur:
-            return [_broadcast(r) for r in await cur.fetchall()]
+        rows = await self._db.execute_fetchall(f"SELECT {_COLUMNS} FROM broadcasts ORDER BY id DESC LIMIT ?", (limit,))
+        return [_broadcast(r) for r in rows]
 
     async def finished_unreported(self) -> list[Broadcast]:
         """Broadcasts whose every delivery has ended and whose officer has not had the final report.
@@ -68,13 +68,13 @@ class BroadcastRepository:
         A broadcast counts only once all its deliveries are queued: the worker shares the
         connection, so it can see a broadcast whose transaction is still adding them.
         """
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             f"SELECT {_COLUMNS} FROM broadcasts b WHERE reported_at IS NULL"
             " AND (SELECT COUNT(*) FROM deliveries d WHERE d.broadcast_id = b.id) >= b.recipients"
             " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.broadcast_id = b.id"
             " AND d.state IN ('waiting', 'sending'))"
-        ) as cur:
-            return [_broadcast(r) for r in await cur.fetchall()]
+        )
+        return [_broadcast(r) for r in rows]
 
     async def mark_reported(self, broadcast_id: int, now: datetime) -> bool:
         cursor = await self._db.execute(

@@ -143,19 +143,19 @@ class ConsultationRepository:
     async def open_ids(self, now: datetime) -> list[str]:
         """Ids of the consultations open at `now`, closing soonest first."""
         stamp = to_text(now)
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT id FROM consultations WHERE opens <= ? AND closes > ? ORDER BY closes, id", (stamp, stamp)
-        ) as cur:
-            return [str(row[0]) for row in await cur.fetchall()]
+        )
+        return [str(row[0]) for row in rows]
 
     async def unannounced_open(self, now: datetime) -> list[str]:
         """Consultations open now whose opening notice has not been queued yet."""
         stamp = to_text(now)
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT id FROM consultations WHERE opening_notice_at IS NULL AND opens <= ? AND closes > ? ORDER BY id",
             (stamp, stamp),
-        ) as cur:
-            return [str(row[0]) for row in await cur.fetchall()]
+        )
+        return [str(row[0]) for row in rows]
 
     async def mark_announced(self, consultation_id: str, now: datetime) -> None:
         await self._db.execute(
@@ -164,12 +164,12 @@ class ConsultationRepository:
 
     async def all_versions(self, consultation_id: str) -> list[dict[str, Any]]:
         """Every version's definition, newest first (an export covers answers to each)."""
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT definition FROM consultation_versions WHERE consultation_id = ? ORDER BY version DESC",
             (consultation_id,),
-        ) as cur:
-            return [json.loads(row[0]) for row in await cur.fetchall()]
+        )
+        return [json.loads(row[0]) for row in rows]
 
     async def all_ids(self) -> list[str]:
-        async with self._db.execute("SELECT id FROM consultations ORDER BY id") as cur:
-            return [str(row[0]) for row in await cur.fetchall()]
+        rows = await self._db.execute_fetchall("SELECT id FROM consultations ORDER BY id")
+        return [str(row[0]) for row in rows]

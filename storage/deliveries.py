@@ -121,12 +121,12 @@ class DeliveryRepository:
         """Which of these chats have a delivery waiting (to know when a cooling chat is worth a look)."""
         if not chat_ids:
             return set()
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT DISTINCT chat_id FROM deliveries"
             " WHERE chat_id IN (SELECT value FROM json_each(?)) AND state = 'waiting'",
             (json.dumps(sorted(chat_ids)),),
-        ) as cur:
-            return {int(r[0]) for r in await cur.fetchall()}
+        )
+        return {int(r[0]) for r in rows}
 
     async def mark_sending(self, delivery_id: int) -> bool:
         """Claim a waiting delivery; committed before the request goes out, so a crash leaves a trace.
@@ -173,15 +173,15 @@ class DeliveryRepository:
 
     async def counts(self, broadcast_id: int) -> dict[str, int]:
         """How many deliveries of a broadcast are in each state."""
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT state, COUNT(*) FROM deliveries WHERE broadcast_id = ? GROUP BY state", (broadcast_id,)
-        ) as cur:
-            return {str(r[0]): int(r[1]) for r in await cur.fetchall()}
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
 
     async def states(self) -> dict[int, str]:
         """Every delivery's state (for tests and benchmarks)."""
-        async with self._db.execute("SELECT id, state FROM deliveries") as cur:
-            return {int(r[0]): str(r[1]) for r in await cur.fetchall()}
+        rows = await self._db.execute_fetchall("SELECT id, state FROM deliveries")
+        return {int(r[0]): str(r[1]) for r in rows}
 
     async def pending_count(self, civil: bool = True) -> int:
         """Deliveries not yet ended; outside civil hours (`civil` false) civil-hours-only ones are left out."""

@@ -24,11 +24,11 @@ class EqualityRepository:
         )
 
     async def answered(self, equality_id: str, consultation_id: str) -> set[str]:
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT question FROM equality_answers WHERE equality_id = ? AND consultation_id = ?",
             (equality_id, consultation_id),
-        ) as cur:
-            return {str(r[0]) for r in await cur.fetchall()}
+        )
+        return {str(r[0]) for r in rows}
 
     async def of(self, equality_id: str) -> list[dict[str, str]]:
         """A resident's own equality answers (for /mydata)."""

@@ -46,8 +46,8 @@ class OfficerRepository:
         return cursor.rowcount > 0
 
     async def all(self) -> list[tuple[int, str]]:
-        async with self._db.execute("SELECT user_id, role FROM officers ORDER BY added_at, user_id") as cur:
-            return [(int(r[0]), str(r[1])) for r in await cur.fetchall()]
+        rows = await self._db.execute_fetchall("SELECT user_id, role FROM officers ORDER BY added_at, user_id")
+        return [(int(r[0]), str(r[1])) for r in rows]
 
     async def create_invite(self, code: str, created_by: int, now: datetime, expires: datetime) -> None:
         await self._db.execute(
@@ -77,7 +77,7 @@ class OfficerRepository:
 
     async def audit_entries(self, limit: int = 20) -> list[AuditEntry]:
         """The latest audit entries, newest first."""
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT at, actor_id, action, detail FROM audit_log ORDER BY id DESC LIMIT ?", (limit,)
-        ) as cur:
-            return [AuditEntry(str(r[0]), int(r[1]), str(r[2]), str(r[3])) for r in await cur.fetchall()]
+        )
+        return [AuditEntry(str(r[0]), int(r[1]), str(r[2]), str(r[3])) for r in rows]

@@ -32,16 +32,16 @@ class ParticipationRepository:
 
     async def unfinished(self, consultation_id: str) -> list[int]:
         """Residents who started this consultation's survey and have not submitted."""
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT chat_id FROM participation WHERE consultation_id = ? AND submitted_at IS NULL",
             (consultation_id,),
-        ) as cur:
-            return [int(r[0]) for r in await cur.fetchall()]
+        )
+        return [int(r[0]) for r in rows]
 
     async def participants(self, consultation_id: str) -> list[int]:
         """Residents who submitted a response to this consultation."""
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT chat_id FROM participation WHERE consultation_id = ? AND submitted_at IS NOT NULL",
             (consultation_id,),
-        ) as cur:
-            return [int(r[0]) for r in await cur.fetchall()]
+        )
+        return [int(r[0]) for r in rows]

@@ -49,7 +49,8 @@ class ResidentRepository:
     def __init__(self, connection: aiosqlite.Connection, remembered: int = 100_000) -> None:
         self._db = connection
         # Every update starts by reading its resident; the bot process is the only one that
-        # changes residents, and every change below forgets the copy, so it stays true.
+        # changes residents, and every change below keeps the copy to the row the write returned
+        # (or forgets it), so it stays true without a second round trip.
         self._remembered: OrderedDict[int, Resident | None] = OrderedDict()
         self._limit = remembered
 
@@ -63,54 +64,67 @@ class ResidentRepository:
             self._remembered.move_to_end(chat_id)
             return self._remembered[chat_id]
         found = await self._read(chat_id)
-        self._remembered[chat_id] = found
+        self._remember(chat_id, found)
+        return found
+
+    def _remember(self, chat_id: int, resident: Resident | None) -> None:
+        self._remembered[chat_id] = resident
+        self._remembered.move_to_end(chat_id)
         if len(self._remembered) > self._limit:
             self._remembered.popitem(last=False)
-        return found
 
     async def _read(self, chat_id: int) -> Resident | None:
         found = list(await self._db.execute_fetchall(f"SELECT {_COLUMNS} FROM residents WHERE chat_id = ?", (chat_id,)))
         row = found[0] if found else None
         return _resident(row) if row else None
 
+    async def _write(self, chat_id: int, sql: str, parameters: tuple[object, ...]) -> Resident | None:
+        """Run a write that ends `RETURNING` the resident's columns, and remember the row it returns.
+
+        Results come back from aiosqlite's one thread in the order the statements were queued, so
+        the copy kept last is the row as the last statement left it.
+        """
+        self.forget(chat_id)
+        found = list(await self._db.execute_fetchall(f"{sql} RETURNING {_COLUMNS}", parameters))
+        resident = _resident(found[0]) if found else None
+        if resident is None:
+            self.forget(chat_id)
+        else:
+            self._remember(chat_id, resident)
+        return resident
+
     async def acknowledge(self, chat_id: int, language: str, now: datetime, onboarding_step: str | None) -> Resident:
         """Record that a resident acknowledged the privacy notice (the first thing we store)."""
-        self.forget(chat_id)
         stamp = to_text(now)
-        await self._db.execute(
+        resident = await self._write(
+            chat_id,
             "INSERT INTO residents(chat_id, language, acknowledged_at, onboarding_step, created_at, last_seen_at)"
             " VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(chat_id) DO UPDATE SET language = excluded.language, last_seen_at = excluded.last_seen_at",
             (chat_id, language, stamp, onboarding_step, stamp, stamp),
         )
-        resident = await self.get(chat_id)
         assert resident is not None
         return resident
 
     async def set_language(self, chat_id: int, language: str) -> None:
         """Remember the language a resident chose."""
-        self.forget(chat_id)
-        await self._db.execute("UPDATE residents SET language = ? WHERE chat_id = ?", (language, chat_id))
-        self.forget(chat_id)  # and after, so no read during the write keeps the old copy
+        await self._write(chat_id, "UPDATE residents SET language = ? WHERE chat_id = ?", (language, chat_id))
 
     async def set_area(self, chat_id: int, area_id: str | None, onboarding_step: str | None) -> None:
         """Remember the resident's area (None: they preferred not to say) and move onboarding on."""
-        self.forget(chat_id)
-        await self._db.execute(
+        await self._write(
+            chat_id,
             "UPDATE residents SET area_id = ?, onboarding_step = ? WHERE chat_id = ?",
             (area_id, onboarding_step, chat_id),
         )
-        self.forget(chat_id)  # and after, so no read during the write keeps the old copy
 
     async def set_onboarding_step(self, chat_id: int, step: str | None) -> None:
-        self.forget(chat_id)
-        await self._db.execute("UPDATE residents SET onboarding_step = ? WHERE chat_id = ?", (step, chat_id))
-        self.forget(chat_id)  # and after, so no read during the write keeps the old copy
+        await self._write(chat_id, "UPDATE residents SET onboarding_step = ? WHERE chat_id = ?", (step, chat_id))
 
     async def topics(self, chat_id: int) -> set[str]:
         """The topics a resident asked to hear about."""
-        async with self._db.execute("SELECT topic_id FROM resident_topics WHERE chat_id = ?", (chat_id,)) as cur:
-            return {row[0] for row in await cur.fetchall()}
+        rows = await self._db.execute_fetchall("SELECT topic_id FROM resident_topics WHERE chat_id = ?", (chat_id,))
+        return {row[0] for row in rows}
 
     async def toggle_topic(self, chat_id: int, topic_id: str) -> bool:
         """Subscribe to a topic, or unsubscribe if already subscribed; True when now subscribed."""
@@ -124,11 +138,9 @@ class ResidentRepository:
 
     async def set_active_consultation(self, chat_id: int, consultation_id: str | None) -> None:
         """Which survey the resident's typed messages answer."""
-        self.forget(chat_id)
-        await self._db.execute(
-            "UPDATE residents SET active_consultation_id = ? WHERE chat_id = ?", (consultation_id, chat_id)
+        await self._write(
+            chat_id, "UPDATE residents SET active_consultation_id = ? WHERE chat_id = ?", (consultation_id, chat_id)
         )
-        self.forget(chat_id)  # and after, so no read during the write keeps the old copy
 
     async def set_preferences(
         self, chat_id: int, *, notices: bool | None = None, reminders: bool | None = None
@@ -143,20 +155,18 @@ class ResidentRepository:
 
     async def mark_unreachable(self, chat_id: int, now: datetime) -> None:
         """The resident blocked the bot (or left Telegram): send nothing more until they /start again."""
-        self.forget(chat_id)
-        await self._db.execute(
+        await self._write(
+            chat_id,
             "UPDATE residents SET unreachable_at = ? WHERE chat_id = ? AND unreachable_at IS NULL",
             (to_text(now), chat_id),
         )
-        self.forget(chat_id)  # and after, so no read during the write keeps the old copy
 
     async def mark_reachable(self, chat_id: int) -> None:
-        self.forget(chat_id)
-        await self._db.execute(
+        await self._write(
+            chat_id,
             "UPDATE residents SET unreachable_at = NULL WHERE chat_id = ? AND unreachable_at IS NOT NULL",
             (chat_id,),
         )
-        self.forget(chat_id)  # and after, so no read during the write keeps the old copy
 
     async def audience(self, audience: Audience, *, wants: str = "notices") -> list[tuple[int, str]]:
         """(chat id, language) of every reachable resident in the audience who wants `notices` or `reminders`."""
@@ -196,17 +206,16 @@ class ResidentRepository:
             )
             params.append(audience.not_taking_part_in)
         sql = f"SELECT r.chat_id, r.language FROM residents r WHERE {' AND '.join(where)} ORDER BY r.chat_id"
-        async with self._db.execute(sql, params) as cur:
-            return [(int(r[0]), str(r[1])) for r in await cur.fetchall()]
+        rows = await self._db.execute_fetchall(sql, params)
+        return [(int(r[0]), str(r[1])) for r in rows]
 
     async def touch(self, chat_id: int, now: datetime) -> None:
         """Note that the resident was here (for inactivity rules); coming back cancels a removal notice."""
-        self.forget(chat_id)
-        await self._db.execute(
+        await self._write(
+            chat_id,
             "UPDATE residents SET last_seen_at = ?, inactivity_notice_at = NULL WHERE chat_id = ?",
             (to_text(now), chat_id),
         )
-        self.forget(chat_id)  # and after, so no read during the write keeps the old copy
 
 
 def _resident(row: aiosqlite.Row | tuple[object, ...]) -> Resident:

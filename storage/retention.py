@@ -31,11 +31,11 @@ class RetentionRepository:
 
     async def inactive_without_notice(self, seen_before: datetime) -> list[tuple[int, str]]:
         """(chat id, language) of residents not seen since `seen_before` who have not been told yet."""
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT chat_id, language FROM residents WHERE last_seen_at < ? AND inactivity_notice_at IS NULL",
             (to_text(seen_before),),
-        ) as cur:
-            return [(int(r[0]), str(r[1])) for r in await cur.fetchall()]
+        )
+        return [(int(r[0]), str(r[1])) for r in rows]
 
     async def mark_told(self, chat_ids: list[int], now: datetime) -> None:
         await self._db.executemany(
@@ -44,8 +44,8 @@ class RetentionRepository:
 
     async def told_and_still_away(self, told_before: datetime) -> list[int]:
         """Residents told before `told_before` who have not been back since they were told."""
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT chat_id FROM residents WHERE inactivity_notice_at < ? AND last_seen_at <= inactivity_notice_at",
             (to_text(told_before),),
-        ) as cur:
-            return [int(r[0]) for r in await cur.fetchall()]
+        )
+        return [int(r[0]) for r in rows]
