@@ -173,7 +173,8 @@ def journey() -> list[tuple[str, Any]]:
     ]
 
 
-async def run_ours(residents: int, preload: int, concurrent: int, folder: Path) -> dict[str, float]:
+async def ours_application(folder: Path, preload: int) -> tuple[Any, InstantRequest, Path]:
+    """The real application on a fresh SQLite file with `preload` residents already stored."""
     database = folder / "bench.db"
     await _prepare(database, preload)
     settings = Settings(
@@ -186,23 +187,16 @@ async def run_ours(residents: int, preload: int, concurrent: int, folder: Path) 
         tick_seconds=3600,
     )
     request = InstantRequest()
-    application = build_application(settings, load_deployment(DEPLOYMENT), request=request)
-    figures = await _drive(application, request, residents, concurrent, start_chat=900_000_000)
-    async with open_database(database) as db:
-        [(submitted,)] = await db.connection.execute_fetchall(
-            "SELECT COUNT(*) FROM responses WHERE submitted_at IS NOT NULL AND response_id NOT IN"
-            " (SELECT response_id FROM responses WHERE answers = '{}')"
-        )
-    figures["submitted"] = submitted
-    return figures
+    return build_application(settings, load_deployment(DEPLOYMENT), request=request), request, database
 
 
-async def run_bare(residents: int, concurrent: int) -> dict[str, float]:
+def bare_application(concurrent: int) -> tuple[Any, InstantRequest]:
+    """A python-telegram-bot application that answers everything with one fixed reply and stores nothing."""
     request = InstantRequest()
-    application = Application.builder().token(TOKEN).request(request).get_updates_request(request).updater(None)
+    builder = Application.builder().token(TOKEN).request(request).get_updates_request(request).updater(None)
     if concurrent:
-        application = application.concurrent_updates(concurrent)
-    bare = application.build()
+        builder = builder.concurrent_updates(concurrent)
+    bare = builder.build()
 
     async def reply(update: Update, context: Any) -> None:
         if update.callback_query:
@@ -227,7 +221,16 @@ async def run_bare(residents: int, concurrent: int) -> dict[str, float]:
 
     bare.add_handler(MessageHandler(filters.ALL, reply))
     bare.add_handler(CallbackQueryHandler(reply))
-    return await _drive(bare, request, residents, concurrent, start_chat=800_000_000, bare=True)
+    return bare, request
+
+
+async def submitted_surveys(database: Path) -> int:
+    async with open_database(database) as db:
+        [(submitted,)] = await db.connection.execute_fetchall(
+            "SELECT COUNT(*) FROM responses WHERE submitted_at IS NOT NULL AND response_id NOT IN"
+            " (SELECT response_id FROM responses WHERE answers = '{}')"
+        )
+    return int(submitted)
 
 
 async def _prepare(database: Path, preload: int) -> None:
@@ -263,51 +266,99 @@ async def _prepare(database: Path, preload: int) -> None:
                 )
 
 
-async def _drive(
-    application: Any, request: InstantRequest, residents: int, concurrent: int, start_chat: int, bare: bool = False
-) -> dict[str, float]:
-    await application.initialize()
-    if application.post_init:
-        await application.post_init(application)
-    await application.start()
-    stream = Stream(request)
-    latencies: list[float] = []
-    steps = journey()
-    cpu_before = time.process_time()
-    started = time.perf_counter()
+class Driven:
+    """One application being fed residents' journeys, with what it took."""
 
-    async def resident(chat_id: int) -> None:
-        for kind, argument in steps:
+    def __init__(self, application: Any, request: InstantRequest, first_chat: int) -> None:
+        self.application = application
+        self.stream = Stream(request)
+        self.next_chat = first_chat
+        self.latencies: list[float] = []
+        self.wall = 0.0
+        self.cpu = 0.0
+        self.rounds: list[float] = []  # updates a second in each round
+
+    async def start(self) -> None:
+        await self.application.initialize()
+        if self.application.post_init:
+            await self.application.post_init(self.application)
+        await self.application.start()
+
+    async def stop(self) -> None:
+        await self.application.stop()
+        if self.application.post_shutdown:
+            await self.application.post_shutdown(self.application)
+        await self.application.shutdown()
+
+    async def feed(self, residents: int, concurrent: int) -> None:
+        """`residents` more residents go through the whole journey; time and CPU are added up."""
+        chats = list(range(self.next_chat, self.next_chat + residents))
+        self.next_chat += residents
+        count = len(self.latencies)
+        cpu_before = time.process_time()
+        started = time.perf_counter()
+        if concurrent:
+            # Many residents at once, each resident's updates in order.
+            for i in range(0, len(chats), concurrent):
+                await asyncio.gather(*(self._resident(chat) for chat in chats[i : i + concurrent]))
+        else:
+            for chat in chats:
+                await self._resident(chat)
+        wall = time.perf_counter() - started
+        self.wall += wall
+        self.cpu += time.process_time() - cpu_before
+        self.rounds.append((len(self.latencies) - count) / wall)
+
+    async def _resident(self, chat_id: int) -> None:
+        application = self.application
+        for kind, argument in journey():
+            stream = self.stream
             raw = stream.text(chat_id, argument) if kind == "text" else stream.tap(chat_id, argument)
             update = Update.de_json(raw, application.bot)
             begun = time.perf_counter()
             # The way python-telegram-bot hands an update over: through the update processor.
             await application.update_processor.process_update(update, application.process_update(update))
-            latencies.append(time.perf_counter() - begun)
+            self.latencies.append(time.perf_counter() - begun)
 
-    chats = list(range(start_chat, start_chat + residents))
-    if concurrent:
-        # Many residents at once, each resident's updates in order.
-        for i in range(0, len(chats), concurrent):
-            await asyncio.gather(*(resident(chat) for chat in chats[i : i + concurrent]))
-    else:
-        for chat in chats:
-            await resident(chat)
-    wall = time.perf_counter() - started
-    cpu = time.process_time() - cpu_before
-    await application.stop()
-    if application.post_shutdown:
-        await application.post_shutdown(application)
-    await application.shutdown()
-    count = len(latencies)
-    ordered = sorted(latencies)
+    def figures(self) -> dict[str, float]:
+        count = len(self.latencies)
+        ordered = sorted(self.latencies)
+        return {
+            "updates": count,
+            "per_second": count / self.wall,
+            "p50_ms": 1000 * statistics.median(ordered),
+            "p95_ms": 1000 * ordered[int(0.95 * count) - 1],
+            "p99_ms": 1000 * ordered[int(0.99 * count) - 1],
+            "cpu_s_per_1000": 1000 * self.cpu / count,
+        }
+
+
+async def compare(residents: int, preload: int, concurrent: int, rounds: int, folder: Path) -> dict[str, Any]:
+    """Both applications in one event loop, fed in alternating rounds.
+
+    Other work on the machine comes and goes; alternating rounds (ours first, then bare first)
+    lets it fall on both alike, so the ratio means something even when the machine is busy.
+    """
+    application, request, database = await ours_application(folder, preload)
+    ours = Driven(application, request, first_chat=900_000_000)
+    bare_app, bare_request = bare_application(concurrent)
+    bare = Driven(bare_app, bare_request, first_chat=800_000_000)
+    await ours.start()
+    await bare.start()
+    share = max(1, residents // rounds)
+    for number in range(rounds):
+        order = (ours, bare) if number % 2 == 0 else (bare, ours)
+        for driven in order:
+            await driven.feed(share, concurrent)
+    await bare.stop()
+    await ours.stop()
+    ratios = sorted(o / b for o, b in zip(ours.rounds, bare.rounds, strict=True))
     return {
-        "updates": count,
-        "per_second": count / wall,
-        "p50_ms": 1000 * statistics.median(ordered),
-        "p95_ms": 1000 * ordered[int(0.95 * count) - 1],
-        "p99_ms": 1000 * ordered[int(0.99 * count) - 1],
-        "cpu_s_per_1000": 1000 * cpu / count,
+        "ours": ours.figures(),
+        "bare": bare.figures(),
+        "submitted": await submitted_surveys(database),
+        "residents": share * rounds,
+        "ratios": ratios,
     }
 
 
@@ -316,23 +367,26 @@ def main() -> None:
     parser.add_argument("--residents", type=int, default=1000)
     parser.add_argument("--preload", type=int, default=0, help="residents already in the database")
     parser.add_argument("--concurrent", type=int, default=0, help="residents whose updates are in flight at once")
+    parser.add_argument("--rounds", type=int, default=10, help="alternating rounds the residents are split into")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp())
     try:
-        ours = asyncio.run(run_ours(args.residents, args.preload, args.concurrent, folder))
-        bare = asyncio.run(run_bare(args.residents, args.concurrent))
+        result = asyncio.run(compare(args.residents, args.preload, args.concurrent, args.rounds, folder))
     finally:
         shutil.rmtree(folder)
+    ours, bare = result["ours"], result["bare"]
     for name, figures in (("have your say", ours), ("bare PTB bot", bare)):
         print(
             f"{name:14} {figures['updates']:.0f} updates: {figures['per_second']:.0f}/s, "
             f"p50 {figures['p50_ms']:.2f} ms, p95 {figures['p95_ms']:.2f} ms, p99 {figures['p99_ms']:.2f} ms, "
             f"{figures['cpu_s_per_1000']:.2f} CPU s per 1000"
         )
+    ratios = result["ratios"]
     print(
-        f"ours / bare: {ours['per_second'] / bare['per_second']:.2f}; "
-        f"surveys submitted in the run: {ours['submitted']:.0f} of {args.residents}"
+        f"ours / bare: {ours['per_second'] / bare['per_second']:.2f} overall; by round: lowest {ratios[0]:.2f},"
+        f" median {statistics.median(ratios):.2f}, highest {ratios[-1]:.2f}"
     )
+    print(f"surveys submitted in the run: {result['submitted']} of {result['residents']}")
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
