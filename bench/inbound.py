@@ -298,9 +298,15 @@ class Driven:
         cpu_before = time.process_time()
         started = time.perf_counter()
         if concurrent:
-            # Many residents at once, each resident's updates in order.
-            for i in range(0, len(chats), concurrent):
-                await asyncio.gather(*(self._resident(chat) for chat in chats[i : i + concurrent]))
+            # `concurrent` residents in flight at every moment, each one's updates in order: when
+            # one finishes, the next begins (residents arrive on their own, not in batches).
+            waiting = iter(chats)
+
+            async def one_after_another() -> None:
+                for chat in waiting:
+                    await self._resident(chat)
+
+            await asyncio.gather(*(one_after_another() for _ in range(concurrent)))
         else:
             for chat in chats:
                 await self._resident(chat)

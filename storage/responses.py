@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 from collections import OrderedDict
@@ -13,7 +12,6 @@ from typing import Any
 import aiosqlite
 
 from storage.clock import to_text
-from storage.transactions import transaction
 
 __all__ = ["ResponseRepository", "StoredResponse", "response_id_for"]
 
@@ -21,7 +19,7 @@ __all__ = ["ResponseRepository", "StoredResponse", "response_id_for"]
 def response_id_for(key: bytes, chat_id: int, consultation_id: str) -> str:
     """The pseudonymous id of one resident's response to one consultation (a keyed hash)."""
     message = f"{chat_id}:{consultation_id}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(key, message, "sha256").hex()[:32]
 
 
 def answer_rows(answers: dict[str, Any]) -> list[tuple[str, str | None, int]]:
@@ -144,25 +142,25 @@ class ResponseRepository:
         now: datetime,
         area_id: str | None = None,
     ) -> bool:
-        """Record the final answers once, all together; False if this response was already submitted."""
+        """Record the final answers once, all together; False if this response was already submitted.
+
+        One statement: the trigger `responses_submitted` (migration 0006) writes the answer rows.
+        """
         self._remembered.pop(response_id, None)
-        async with transaction(self._db):
-            cursor = await self._db.execute(
-                "UPDATE responses SET answers = ?, state = ?, submitted_at = ?, updated_at = ?, area_id = ?,"
-                " current_question = NULL WHERE response_id = ? AND submitted_at IS NULL",
-                (json.dumps(answers), json.dumps(state), to_text(now), to_text(now), area_id, response_id),
-            )
-            recorded = cursor.rowcount > 0
-            if recorded:
-                await self._db.executemany(
-                    "INSERT INTO answers(response_id, consultation_id, question_id, value, first)"
-                    " SELECT ?, consultation_id, ?, ?, ? FROM responses WHERE response_id = ?",
-                    [
-                        (response_id, question, value, first, response_id)
-                        for question, value, first in answer_rows(answers)
-                    ],
-                )
-        return recorded
+        cursor = await self._db.execute(
+            "UPDATE responses SET answers = ?, state = ?, submitted_at = ?, updated_at = ?, area_id = ?,"
+            " current_question = NULL, pending_answer_rows = ? WHERE response_id = ? AND submitted_at IS NULL",
+            (
+                json.dumps(answers),
+                json.dumps(state),
+                to_text(now),
+                to_text(now),
+                area_id,
+                json.dumps(answer_rows(answers)),
+                response_id,
+            ),
+        )
+        return cursor.rowcount > 0
 
     async def submitted_count(self, consultation_id: str) -> int:
         found = list(

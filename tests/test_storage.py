@@ -126,6 +126,30 @@ async def test_a_response_is_submitted_once_and_then_frozen(db: Database) -> Non
     assert await db.responses.submitted_count("gp-opening-hours") == 1
 
 
+async def test_submitting_writes_one_answer_row_per_choice_in_the_same_statement(db: Database) -> None:
+    definition, structure, opens, closes = example_definition()
+    await db.consultations.save(definition, structure, opens, closes, NOW)
+    rid = response_id_for(db.pseudonym_key, 7, "gp-opening-hours")
+    await db.responses.save_progress(rid, "gp-opening-hours", 1, "en", {"answers": {}}, NOW)
+    answers = {"last_visit": "week", "problems": ["phone", "early"], "rating": 2, "comments": None}
+    assert await db.responses.submit(rid, answers, {"answers": answers}, NOW)
+    assert not await db.responses.submit(rid, {"last_visit": "month"}, {}, NOW)
+    rows = await db.connection.execute_fetchall(
+        "SELECT question_id, value, first FROM answers WHERE response_id = ? ORDER BY question_id, first DESC", (rid,)
+    )
+    assert [tuple(row) for row in rows] == [
+        ("comments", None, 1),
+        ("last_visit", "week", 1),
+        ("problems", "phone", 1),
+        ("problems", "early", 0),
+        ("rating", "2", 1),
+    ]
+    left = await db.connection.execute_fetchall(
+        "SELECT pending_answer_rows FROM responses WHERE response_id = ?", (rid,)
+    )
+    assert [tuple(row) for row in left] == [(None,)]
+
+
 def test_response_ids_are_stable_per_resident_and_consultation_and_hide_the_telegram_id() -> None:
     key = b"k" * 32
     first = response_id_for(key, 700000001, "gp-opening-hours")
