@@ -122,10 +122,7 @@ async def deliver(update: Update, context: BotContext, visit: Visit, reply: Repl
     screens = list(reply.screens)
     if query is not None:
         notice = reply.notice[:MAX_NOTICE] if reply.notice else None
-        answer: dict[str, Any] = {"callback_query_id": query.id}
-        if notice:
-            answer.update(text=notice, show_alert=reply.alert)
-        await context.bot.do_api_request("answerCallbackQuery", api_kwargs=answer)
+        await context.bot.answer_callback_query(query.id, text=notice, show_alert=reply.alert if notice else None)
         message = query.message if isinstance(query.message, Message) else None
         if reply.edit and screens and message is not None and not screens[0].menu:
             await edit_screen(context, message, screens.pop(0))

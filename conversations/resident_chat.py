@@ -383,7 +383,9 @@ OFFICER_COMMANDS = {
 def handlers() -> list[BaseHandler[Any, BotContext, Any]]:
     """The resident's handlers, in the order they must be tried."""
     return [
-        # Groups first: nothing below may run for a group chat.
+        # Button taps first: they are most updates, and no message handler below matches one.
+        CallbackQueryHandler(replying(on_button)),
+        # Groups next: nothing below may run for a group chat.
         MessageHandler(filters.ChatType.GROUPS & filters.TEXT, on_group_message),
         CommandHandler("start", replying(leaving_contact(on_start)), filters=PRIVATE),
         CommandHandler("consultations", replying(leaving_contact(on_consultations)), filters=PRIVATE),
@@ -401,7 +403,6 @@ def handlers() -> list[BaseHandler[Any, BotContext, Any]]:
             CommandHandler(name, replying(officer_only(logic, admin=admin)), filters=PRIVATE)
             for name, (logic, admin) in OFFICER_COMMANDS.items()
         ),
-        CallbackQueryHandler(replying(on_button)),
         # Unknown commands before plain text, so "/foo" is never taken as an answer.
         MessageHandler(PRIVATE & filters.COMMAND, replying(on_unknown_command)),
         MessageHandler(PRIVATE & filters.TEXT, replying(on_text)),
