@@ -1,1 +1,7 @@
 """The Telegram application: settings, wiring, command line, delivery, scheduling, i18n."""
+
+import os
+
+# python-telegram-bot 22 is moving time periods (a 429's retry_after) from seconds to timedelta
+# and warns on every 429 until a program opts in; the bot reads both forms (bot/delivery.py).
+os.environ.setdefault("PTB_TIMEDELTA", "1")
