@@ -55,9 +55,14 @@ EXAMPLE = ROOT / "examples" / "gp-opening-hours.yaml"
 
 
 class InstantRequest(BaseRequest):
-    """Answers every Bot API call at once, remembering the last buttons shown in each chat."""
+    """Answers every Bot API call from memory, remembering the last buttons shown in each chat.
 
-    def __init__(self) -> None:
+    At once by default (the figures are then the bot's own cost); with `latency`, each answer
+    comes that many seconds later, as Telegram's do over the network.
+    """
+
+    def __init__(self, latency: float = 0.0) -> None:
+        self.latency = latency
         self.buttons: dict[int, list[str]] = {}
         self.message_ids = 0
         self.calls = 0
@@ -78,6 +83,8 @@ class InstantRequest(BaseRequest):
         self.calls += 1
         name = url.rsplit("/", 1)[-1]
         params = request_data.parameters if request_data else {}
+        if self.latency and name != "getMe":
+            await asyncio.sleep(self.latency)
         return 200, json.dumps({"ok": True, "result": self._result(name, params)}).encode()
 
     def _result(self, name: str, params: dict[str, Any]) -> Any:
@@ -173,7 +180,7 @@ def journey() -> list[tuple[str, Any]]:
     ]
 
 
-async def ours_application(folder: Path, preload: int) -> tuple[Any, InstantRequest, Path]:
+async def ours_application(folder: Path, preload: int, latency: float = 0.0) -> tuple[Any, InstantRequest, Path]:
     """The real application on a fresh SQLite file with `preload` residents already stored."""
     database = folder / "bench.db"
     await _prepare(database, preload)
@@ -186,13 +193,13 @@ async def ours_application(folder: Path, preload: int) -> tuple[Any, InstantRequ
         config_path=DEPLOYMENT,
         tick_seconds=3600,
     )
-    request = InstantRequest()
+    request = InstantRequest(latency)
     return build_application(settings, load_deployment(DEPLOYMENT), request=request), request, database
 
 
-def bare_application(concurrent: int) -> tuple[Any, InstantRequest]:
+def bare_application(concurrent: int, latency: float = 0.0) -> tuple[Any, InstantRequest]:
     """A python-telegram-bot application that answers everything with one fixed reply and stores nothing."""
-    request = InstantRequest()
+    request = InstantRequest(latency)
     builder = Application.builder().token(TOKEN).request(request).get_updates_request(request).updater(None)
     if concurrent:
         builder = builder.concurrent_updates(concurrent)
@@ -339,15 +346,17 @@ class Driven:
         }
 
 
-async def compare(residents: int, preload: int, concurrent: int, rounds: int, folder: Path) -> dict[str, Any]:
+async def compare(
+    residents: int, preload: int, concurrent: int, rounds: int, folder: Path, latency: float = 0.0
+) -> dict[str, Any]:
     """Both applications in one event loop, fed in alternating rounds.
 
     Other work on the machine comes and goes; alternating rounds (ours first, then bare first)
     lets it fall on both alike, so the ratio means something even when the machine is busy.
     """
-    application, request, database = await ours_application(folder, preload)
+    application, request, database = await ours_application(folder, preload, latency)
     ours = Driven(application, request, first_chat=900_000_000)
-    bare_app, bare_request = bare_application(concurrent)
+    bare_app, bare_request = bare_application(concurrent, latency)
     bare = Driven(bare_app, bare_request, first_chat=800_000_000)
     await ours.start()
     await bare.start()
@@ -368,16 +377,44 @@ async def compare(residents: int, preload: int, concurrent: int, rounds: int, fo
     }
 
 
+def fast_loop_installed() -> bool:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop]:
+    if name == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop
+    return asyncio.new_event_loop
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--residents", type=int, default=1000)
     parser.add_argument("--preload", type=int, default=0, help="residents already in the database")
     parser.add_argument("--concurrent", type=int, default=0, help="residents whose updates are in flight at once")
     parser.add_argument("--rounds", type=int, default=10, help="alternating rounds the residents are split into")
+    parser.add_argument(
+        "--loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop" if fast_loop_installed() else "asyncio",
+        help="the event loop both bots run on (`haveyoursay run` uses uvloop where it is installed)",
+    )
+    parser.add_argument(
+        "--api-latency", type=float, default=0.0, help="milliseconds each Bot API call takes (0: answered at once)"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp())
     try:
-        result = asyncio.run(compare(args.residents, args.preload, args.concurrent, args.rounds, folder))
+        with asyncio.Runner(loop_factory=loop_factory(args.loop)) as runner:
+            result = runner.run(
+                compare(args.residents, args.preload, args.concurrent, args.rounds, folder, args.api_latency / 1000)
+            )
     finally:
         shutil.rmtree(folder)
     ours, bare = result["ours"], result["bare"]
@@ -393,6 +430,7 @@ def main() -> None:
         f" median {statistics.median(ratios):.2f}, highest {ratios[-1]:.2f}"
     )
     print(f"surveys submitted in the run: {result['submitted']} of {result['residents']}")
+    print(f"event loop: {args.loop}; Bot API answers after {args.api_latency:g} ms")
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

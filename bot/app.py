@@ -28,8 +28,11 @@ from conversations.services import Services
 from storage import open_database
 
 log = logging.getLogger(__name__)
-# Updates in flight at once (each from a different resident): measured in bench/inbound.py.
-CONCURRENT_UPDATES = 16
+# Updates in flight at once (each from a different resident). Most of an update's time is spent
+# waiting for Telegram to answer its two API calls, so this bounds throughput at about
+# CONCURRENT_UPDATES / (2 x Telegram's latency): 16 allowed 144 updates/s at 50 ms, 256 allows
+# over 1,000/s (bench/inbound.py --api-latency 50; bench/README.md).
+CONCURRENT_UPDATES = 256
 
 
 def build_application(settings: Settings, deployment: Deployment, request: BaseRequest | None = None) -> BotApplication:
