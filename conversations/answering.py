@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from conversations import about_you, browsing
@@ -31,13 +32,32 @@ class SurveySession:
     def screen(self, lead: str = "") -> Screen:
         return self.view.step(self.engine.step(self.state), self.state, lead)
 
+    async def save_and_show(self, state: SurveyState, lead: str = "") -> Screen | None:
+        """Commit `state`, then the screen for it; None if the response was submitted meanwhile.
+
+        The screen is built while SQLite writes the answer on aiosqlite's thread, rather than
+        after: the write is on its way before the building starts, and nothing is shown until
+        it is committed (bench/README.md).
+        """
+        saving = asyncio.ensure_future(self._save(state))
+        await asyncio.sleep(0)  # the write starts: the task runs until it waits for SQLite
+        screen = self.view.step(self.engine.step(state), state, lead)
+        if not await saving:
+            return None
+        self.state = state
+        return screen
+
     def is_closed(self) -> bool:
         return self.visit.now() >= self.loaded.model.closes
 
     async def save(self, state: SurveyState) -> None:
         """Commit the new state before anything is shown to the resident."""
+        await self._save(state)
+        self.state = state
+
+    async def _save(self, state: SurveyState) -> bool:
         services = self.visit.services
-        await services.db.responses.save_progress(
+        return await services.db.responses.save_progress(
             self.response_id,
             self.consultation_id,
             self.loaded.version,
@@ -45,7 +65,6 @@ class SurveySession:
             state.to_data(),
             self.visit.now(),
         )
-        self.state = state
 
 
 async def _session(visit: Visit, consultation_id: str, stored: StoredResponse | None) -> SurveySession | None:
@@ -84,6 +103,10 @@ async def current_survey_screen(visit: Visit, lead: str = "") -> Screen | None:
     return session.screen(lead) if session is not None else None
 
 
+def already_taken_part(visit: Visit) -> Screen:
+    return Screen(visit.t._("You have already taken part in this consultation. Thank you!"))
+
+
 def closed_screen(session: SurveySession) -> Screen:
     t = session.visit.t
     text = t._(
@@ -105,7 +128,7 @@ async def take_part(visit: Visit, consultation_id: str) -> Reply:
     if session is None:
         return await browsing.unknown_consultation(visit)
     if session.submitted:
-        return Reply((Screen(visit.t._("You have already taken part in this consultation. Thank you!")),))
+        return Reply((already_taken_part(visit),))
     await session.save(session.state)
     await services.db.participation.started(visit.chat_id, consultation_id, now)
     await services.db.residents.set_active_consultation(visit.chat_id, consultation_id)
@@ -136,8 +159,10 @@ async def survey_button(visit: Visit, token: str | None, verb: str | None, argum
         if result.reason in ("not_a_choice", "not_now", "at_first_question"):
             return stale(session)
         return Reply(notice=session.view.problem(result, session.engine.current_question(session.state)), alert=True)
-    await session.save(result.state)
-    return Reply((session.screen(),), edit=True)
+    screen = await session.save_and_show(result.state)
+    if screen is None:
+        return Reply((already_taken_part(visit),), edit=True)
+    return Reply((screen,), edit=True)
 
 
 def apply_button(
@@ -176,7 +201,7 @@ async def submit(session: SurveySession) -> Reply:
     )
     await services.db.residents.set_active_consultation(visit.chat_id, None)
     if not recorded:
-        return Reply((Screen(visit.t._("You have already taken part in this consultation. Thank you!")),), edit=True)
+        return Reply((already_taken_part(visit),), edit=True)
     await services.db.participation.submitted(visit.chat_id, session.consultation_id, visit.now())
     if session.loaded.model.about_you:
         return Reply((session.view.receipt(), about_you.invitation(visit.t, session.consultation_id)), edit=True)
@@ -196,8 +221,8 @@ async def survey_text(session: SurveySession, text: str) -> Reply:
         if suggestions:
             screen = Screen(screen.text, suggestions + screen.buttons)
         return Reply((screen,))
-    await session.save(result.state)
-    return Reply((session.screen(),))
+    shown = await session.save_and_show(result.state)
+    return Reply((shown if shown is not None else already_taken_part(session.visit),))
 
 
 def reminder_for_unreadable(session: SurveySession) -> Reply:

@@ -16,7 +16,7 @@ class ParticipationRepository:
         self._db = connection
 
     async def started(self, chat_id: int, consultation_id: str, now: datetime) -> None:
-        await self._db.execute(
+        await self._db.execute_fetchall(
             "INSERT OR IGNORE INTO participation(chat_id, consultation_id, started_at) VALUES (?, ?, ?)",
             (chat_id, consultation_id, to_text(now)),
         )
@@ -24,7 +24,7 @@ class ParticipationRepository:
     async def submitted(self, chat_id: int, consultation_id: str, now: datetime) -> None:
         """Record a submission (also for a resident whose start was never recorded)."""
         stamp = to_text(now)
-        await self._db.execute(
+        await self._db.execute_fetchall(
             "INSERT INTO participation(chat_id, consultation_id, started_at, submitted_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT(chat_id, consultation_id) DO UPDATE SET submitted_at = excluded.submitted_at",
             (chat_id, consultation_id, stamp, stamp),

@@ -120,15 +120,17 @@ class ResponseRepository:
         stamp = to_text(now)
         path = state.get("path") or [None]
         current = None if state.get("reviewing") else path[-1]
-        cursor = await self._db.execute(
+        # RETURNING says whether the row was written, in the same round trip: aiosqlite's
+        # execute_fetchall costs ~15 us less than execute and a cursor (bench/README.md).
+        written = await self._db.execute_fetchall(
             "INSERT INTO responses(response_id, consultation_id, version, language, state, started_at, updated_at,"
             " current_question) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(response_id) DO UPDATE SET state = excluded.state, language = excluded.language,"
             " updated_at = excluded.updated_at, current_question = excluded.current_question"
-            " WHERE responses.submitted_at IS NULL",
+            " WHERE responses.submitted_at IS NULL RETURNING 1",
             (response_id, consultation_id, version, language, json.dumps(state), stamp, stamp, current),
         )
-        saved = cursor.rowcount > 0
+        saved = bool(written)
         if saved:
             before = self._remembered.get(response_id)
             kept_version = before.version if before is not None else version
@@ -153,9 +155,10 @@ class ResponseRepository:
         One statement: the trigger `responses_submitted` (migration 0006) writes the answer rows.
         """
         self._remembered.pop(response_id, None)
-        cursor = await self._db.execute(
+        written = await self._db.execute_fetchall(
             "UPDATE responses SET answers = ?, state = ?, submitted_at = ?, updated_at = ?, area_id = ?,"
-            " current_question = NULL, pending_answer_rows = ? WHERE response_id = ? AND submitted_at IS NULL",
+            " current_question = NULL, pending_answer_rows = ? WHERE response_id = ? AND submitted_at IS NULL"
+            " RETURNING 1",
             (
                 json.dumps(answers),
                 json.dumps(state),
@@ -166,7 +169,7 @@ class ResponseRepository:
                 response_id,
             ),
         )
-        return cursor.rowcount > 0
+        return bool(written)
 
     async def submitted_count(self, consultation_id: str) -> int:
         found = list(

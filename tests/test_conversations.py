@@ -106,6 +106,22 @@ async def test_taking_part_twice_resumes_instead_of_starting_again(services: Ser
     assert again.text.startswith("<b>Question 2 of 7</b>")
 
 
+async def test_an_answer_to_a_response_submitted_meanwhile_records_nothing_and_says_so(services: Services) -> None:
+    v = await acknowledged(services)
+    first = (await answering.take_part(v, "gp-opening-hours")).screens[0]
+    # Submitted between this resident's read and write (as by a second device): the write is refused.
+    await services.db.connection.execute(
+        "UPDATE responses SET submitted_at = '2026-11-02T00:00:00+00:00' WHERE response_id = ?",
+        (answering_response_id(services),),
+    )
+    reply = await tap(services, first, "Longer ago")
+    assert reply.screens[0].text == "You have already taken part in this consultation. Thank you!"
+    rows = await services.db.connection.execute_fetchall(
+        "SELECT state FROM responses WHERE response_id = ?", (answering_response_id(services),)
+    )
+    assert "longer" not in str(rows[0][0])
+
+
 async def test_an_unknown_deep_link_says_so_and_lists_what_is_open(services: Services) -> None:
     v = await acknowledged(services)
     reply = await onboarding.start(v, "no-such-consultation")
