@@ -35,6 +35,7 @@ from telegram import Update  # noqa: E402
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters  # noqa: E402
 from telegram.request import BaseRequest, RequestData  # noqa: E402
 
+import bot.app  # noqa: E402
 from bot.app import build_application  # noqa: E402
 from bot.deployment import load_deployment  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -406,9 +407,17 @@ def main() -> None:
         help="the event loop both bots run on (`haveyoursay run` uses uvloop where it is installed)",
     )
     parser.add_argument(
+        "--bot-limit",
+        type=int,
+        default=0,
+        help="updates the bot lets run at once (default: bot.app.CONCURRENT_UPDATES)",
+    )
+    parser.add_argument(
         "--api-latency", type=float, default=0.0, help="milliseconds each Bot API call takes (0: answered at once)"
     )
     args = parser.parse_args()
+    if args.bot_limit:
+        bot.app.CONCURRENT_UPDATES = args.bot_limit
     folder = Path(tempfile.mkdtemp())
     try:
         with asyncio.Runner(loop_factory=loop_factory(args.loop)) as runner:
@@ -430,7 +439,10 @@ def main() -> None:
         f" median {statistics.median(ratios):.2f}, highest {ratios[-1]:.2f}"
     )
     print(f"surveys submitted in the run: {result['submitted']} of {result['residents']}")
-    print(f"event loop: {args.loop}; Bot API answers after {args.api_latency:g} ms")
+    print(
+        f"event loop: {args.loop}; Bot API answers after {args.api_latency:g} ms;"
+        f" the bot runs up to {bot.app.CONCURRENT_UPDATES} updates at once"
+    )
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

@@ -129,9 +129,13 @@ async def take_part(visit: Visit, consultation_id: str) -> Reply:
         return await browsing.unknown_consultation(visit)
     if session.submitted:
         return Reply((already_taken_part(visit),))
-    await session.save(session.state)
-    await services.db.participation.started(visit.chat_id, consultation_id, now)
-    await services.db.residents.set_active_consultation(visit.chat_id, consultation_id)
+    # Three independent writes, queued together: SQLite's thread does them one after another
+    # without waiting for the event loop in between (one wait instead of three).
+    await asyncio.gather(
+        session.save(session.state),
+        services.db.participation.started(visit.chat_id, consultation_id, now),
+        services.db.residents.set_active_consultation(visit.chat_id, consultation_id),
+    )
     lead = browsing.fallback_note(visit, session.loaded.model) or ""
     return Reply((session.screen(lead),), clear_buttons=True)
 
@@ -199,10 +203,13 @@ async def submit(session: SurveySession) -> Reply:
     recorded = await services.db.responses.submit(
         session.response_id, answers, session.state.to_data(), visit.now(), area_id=area
     )
-    await services.db.residents.set_active_consultation(visit.chat_id, None)
     if not recorded:
+        await services.db.residents.set_active_consultation(visit.chat_id, None)
         return Reply((already_taken_part(visit),), edit=True)
-    await services.db.participation.submitted(visit.chat_id, session.consultation_id, visit.now())
+    await asyncio.gather(
+        services.db.residents.set_active_consultation(visit.chat_id, None),
+        services.db.participation.submitted(visit.chat_id, session.consultation_id, visit.now()),
+    )
     if session.loaded.model.about_you:
         return Reply((session.view.receipt(), about_you.invitation(visit.t, session.consultation_id)), edit=True)
     return Reply((session.view.receipt(),), edit=True)
