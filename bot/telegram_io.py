@@ -48,7 +48,16 @@ async def visit_for(update: Update, context: BotContext) -> Visit:
     user = update.effective_user
     chat = update.effective_chat
     assert chat is not None
-    return await begin_visit(context.services, chat.id, user.language_code if user else None)
+    visit = await begin_visit(context.services, chat.id, user.language_code if user else None)
+    query = update.callback_query
+    if query is not None:
+        query_id = query.id
+
+        async def acknowledge() -> None:
+            await context.bot.answer_callback_query(query_id)
+
+        visit.acknowledge = acknowledge
+    return visit
 
 
 def inline_keyboard(buttons: Rows) -> InlineKeyboardMarkup | None:
@@ -122,7 +131,11 @@ async def deliver(update: Update, context: BotContext, visit: Visit, reply: Repl
     screens = list(reply.screens)
     if query is not None:
         notice = reply.notice[:MAX_NOTICE] if reply.notice else None
-        await context.bot.answer_callback_query(query.id, text=notice, show_alert=reply.alert if notice else None)
+        if visit.acknowledged:
+            if notice:
+                log.warning("A notice for a tap already answered was not shown")
+        else:
+            await context.bot.answer_callback_query(query.id, text=notice, show_alert=reply.alert if notice else None)
         message = query.message if isinstance(query.message, Message) else None
         if reply.edit and screens and message is not None and not screens[0].menu:
             await edit_screen(context, message, screens.pop(0))

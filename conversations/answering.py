@@ -35,13 +35,14 @@ class SurveySession:
     async def save_and_show(self, state: SurveyState, lead: str = "") -> Screen | None:
         """Commit `state`, then the screen for it; None if the response was submitted meanwhile.
 
-        The screen is built while SQLite writes the answer on aiosqlite's thread, rather than
-        after: the write is on its way before the building starts, and nothing is shown until
-        it is committed (bench/README.md).
+        The screen is built, and a tapped button answered, while SQLite writes the answer on
+        aiosqlite's thread rather than after: the write is on its way first, and no screen is
+        shown until it is committed (bench/README.md).
         """
         saving = asyncio.ensure_future(self._save(state))
         await asyncio.sleep(0)  # the write starts: the task runs until it waits for SQLite
         screen = self.view.step(self.engine.step(state), state, lead)
+        await self.visit.acknowledge_tap()  # what follows is a screen, never a notice
         if not await saving:
             return None
         self.state = state

@@ -134,6 +134,16 @@ class Visit:
     resident: Resident | None
     t: Translator
     telegram_language: str | None
+    # For a button tap: stops the button's spinner now, with no notice (the Telegram edge sets
+    # it). A conversation calls it once it knows its reply will carry no notice, so the answer
+    # goes out while SQLite is still writing; the reply then does not answer the tap again.
+    acknowledge: Callable[[], Awaitable[None]] | None = None
+    acknowledged: bool = False
+
+    async def acknowledge_tap(self) -> None:
+        if self.acknowledge is not None and not self.acknowledged:
+            self.acknowledged = True
+            await self.acknowledge()
 
     @property
     def language(self) -> str:
