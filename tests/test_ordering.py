@@ -10,9 +10,19 @@ from bot.ordering import PerChatUpdateProcessor
 
 
 def update_from(chat_id: int, update_id: int) -> Update:
-    return Update.de_json({"update_id": update_id, "message": {
-        "message_id": update_id, "date": 0, "text": "hi", "chat": {"id": chat_id, "type": "private"},
-        "from": {"id": chat_id, "is_bot": False, "first_name": "R"}}}, None)
+    return Update.de_json(
+        {
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id,
+                "date": 0,
+                "text": "hi",
+                "chat": {"id": chat_id, "type": "private"},
+                "from": {"id": chat_id, "is_bot": False, "first_name": "R"},
+            },
+        },
+        None,
+    )
 
 
 async def test_one_residents_updates_wait_for_each_other_and_others_do_not() -> None:
