@@ -25,7 +25,7 @@ from bot.telegram_io import BotApplication, BotContext, deliver, inline_keyboard
 from conversations import broadcasting, notices, resident_chat, retention
 from conversations.screens import Reply, Screen
 from conversations.services import Services
-from storage import checkpoint, open_database
+from storage import open_database
 
 log = logging.getLogger(__name__)
 # Updates in flight at once (each from a different resident). Most of an update's time is spent
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 # CONCURRENT_UPDATES / (2 x Telegram's latency): with calls answered after 50 ms, 16 allowed
 # 146 updates/s and 256 allow 926-1,122/s (bench/inbound.py --api-latency 50; bench/README.md).
 CONCURRENT_UPDATES = 256
-CHECKPOINT_SECONDS = 1.0
 
 
 def build_application(settings: Settings, deployment: Deployment, request: BaseRequest | None = None) -> BotApplication:
@@ -103,7 +102,7 @@ def _file_url(api_url: str) -> str:
 def _starting(settings: Settings, deployment: Deployment) -> Any:
     async def post_init(application: BotApplication) -> None:
         stack = AsyncExitStack()
-        db = await stack.enter_async_context(open_database(settings.database, checkpoints=False))
+        db = await stack.enter_async_context(open_database(settings.database))
         catalogs = Catalogs.load(settings.default_language, deployment.timezone)
         services = Services(
             db=db,
@@ -139,10 +138,6 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
         application.job_queue.run_repeating(
             _tick, interval=settings.tick_seconds, first=settings.tick_seconds, name="scheduled checks"
         )
-        # Residents' commits leave the WAL to this job, on the worker's connection and thread.
-        application.job_queue.run_repeating(
-            _checkpoint, interval=CHECKPOINT_SECONDS, first=CHECKPOINT_SECONDS, name="WAL checkpoint"
-        )
         log.info("Have Your Say is running as @%s with %d languages", services.bot_username, len(catalogs.languages))
 
     return post_init
@@ -163,12 +158,6 @@ async def scheduled_checks(services: Services) -> None:
 
 async def _tick(context: BotContext) -> None:
     await scheduled_checks(context.services)
-
-
-async def _checkpoint(context: BotContext) -> None:
-    worker = context.bot_data.get("worker")
-    if isinstance(worker, DeliveryWorker):
-        await checkpoint(worker.db.connection)
 
 
 def _sender(application: BotApplication) -> Callable[[int, Screen], Awaitable[int]]:

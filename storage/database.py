@@ -26,7 +26,7 @@ from storage.results import ResultRepository
 from storage.retention import RetentionRepository
 from storage.transactions import transaction
 
-__all__ = ["Database", "apply_migrations", "checkpoint", "open_database"]
+__all__ = ["Database", "apply_migrations", "open_database"]
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -59,21 +59,13 @@ class Database:
 
 
 @asynccontextmanager
-async def open_database(path: str | Path, *, checkpoints: bool = True) -> AsyncIterator[Database]:
-    """Open (creating and migrating if needed) the SQLite database at `path`.
-
-    `checkpoints=False`: this connection's commits never copy the WAL into the database file
-    themselves; another connection must call `checkpoint` regularly (the bot does, every second).
-    """
+async def open_database(path: str | Path) -> AsyncIterator[Database]:
+    """Open (creating and migrating if needed) the SQLite database at `path`."""
     # isolation_level=None: every statement commits at once unless a repository
     # opens an explicit transaction, so what a resident said is on disk before we reply.
     connection = await aiosqlite.connect(str(path), isolation_level=None)
     try:
         await _configure(connection)
-        if not checkpoints:
-            # SQLite otherwise checkpoints inside whichever commit passes 1,000 WAL pages, with
-            # an fsync: that resident's answer waits for it (+3.5-6% updates/s without; bench/README.md).
-            await connection.execute("PRAGMA wal_autocheckpoint=0")
         await apply_migrations(connection)
         key = await _pseudonym_key(connection)
         yield Database(
@@ -109,16 +101,6 @@ async def _configure(connection: aiosqlite.Connection) -> None:
         "PRAGMA secure_delete=ON",
     ):
         await connection.execute(pragma)
-
-
-async def checkpoint(connection: aiosqlite.Connection) -> tuple[int, int]:
-    """Copy what the WAL holds into the database file; (frames in the WAL, frames copied).
-
-    PASSIVE: it neither waits for nor holds up a writer on another connection.
-    """
-    rows = list(await connection.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)"))
-    _busy, in_wal, copied = rows[0]
-    return int(in_wal), int(copied)
 
 
 def _migration_scripts() -> list[tuple[int, str]]:

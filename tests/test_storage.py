@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from conversations.survey.loader import load_consultation_file
-from storage import Database, checkpoint, open_database
+from storage import Database, open_database
 from storage.responses import response_id_for
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "gp-opening-hours.yaml"
@@ -53,25 +53,6 @@ async def test_an_empty_database_is_migrated_to_the_latest_schema(tmp_path: Path
         "participation",
         "contact_threads",
     } <= tables
-
-
-async def test_a_connection_without_checkpoints_leaves_the_wal_to_checkpoint(tmp_path: Path) -> None:
-    path = tmp_path / "wal.db"
-    async with open_database(path, checkpoints=False) as bot, open_database(path) as worker:
-        stamp = NOW.isoformat()
-        for chat in range(1, 1501):  # well past the 1,000 pages at which SQLite checkpoints itself
-            await bot.connection.execute(
-                "INSERT INTO residents(chat_id, language, acknowledged_at, created_at, last_seen_at)"
-                " VALUES (?, 'en', ?, ?, ?)",
-                (chat, stamp, stamp, stamp),
-            )
-        with sqlite3.connect(path) as reader:
-            assert reader.execute("SELECT COUNT(*) FROM residents").fetchone() == (1500,)
-        in_wal, copied = await checkpoint(worker.connection)
-        assert in_wal > 1000 and copied == in_wal  # the bot's commits never checkpointed; now all is copied
-        await bot.connection.execute("UPDATE residents SET language = 'cy' WHERE chat_id = 1")
-        in_wal, copied = await checkpoint(worker.connection)
-        assert in_wal < 10 and copied == in_wal  # so the next write started the WAL again from its beginning
 
 
 async def test_reopening_keeps_data_and_the_pseudonym_key(tmp_path: Path) -> None:
