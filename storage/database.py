@@ -59,13 +59,19 @@ class Database:
 
 
 @asynccontextmanager
-async def open_database(path: str | Path) -> AsyncIterator[Database]:
-    """Open (creating and migrating if needed) the SQLite database at `path`."""
+async def open_database(path: str | Path, *, checkpoint_pages: int | None = None) -> AsyncIterator[Database]:
+    """Open (creating and migrating if needed) the SQLite database at `path`.
+
+    `checkpoint_pages`: how long the WAL may grow (in pages) before one of this connection's
+    commits copies it into the database file; SQLite's default is 1,000.
+    """
     # isolation_level=None: every statement commits at once unless a repository
     # opens an explicit transaction, so what a resident said is on disk before we reply.
     connection = await aiosqlite.connect(str(path), isolation_level=None)
     try:
         await _configure(connection)
+        if checkpoint_pages is not None:
+            await connection.execute(f"PRAGMA wal_autocheckpoint={int(checkpoint_pages)}")
         await apply_migrations(connection)
         key = await _pseudonym_key(connection)
         yield Database(

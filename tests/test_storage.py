@@ -55,6 +55,26 @@ async def test_an_empty_database_is_migrated_to_the_latest_schema(tmp_path: Path
     } <= tables
 
 
+async def test_the_wal_grows_to_the_checkpoint_limit_chosen_and_no_further(tmp_path: Path) -> None:
+    path = tmp_path / "wal.db"
+    wal = tmp_path / "wal.db-wal"
+    page = 4096
+    stamp = NOW.isoformat()
+    async with open_database(path, checkpoint_pages=1500) as db:
+        largest = 0
+        for chat in range(1, 3001):  # about one WAL page a commit: past the limit twice
+            await db.connection.execute(
+                "INSERT INTO residents(chat_id, language, acknowledged_at, created_at, last_seen_at)"
+                " VALUES (?, 'en', ?, ?, ?)",
+                (chat, stamp, stamp, stamp),
+            )
+            largest = max(largest, wal.stat().st_size)
+        # Past SQLite's default of 1,000 pages without a checkpoint; never much past 1,500.
+        assert 1100 * page < largest < 1600 * page
+        [(count,)] = await db.connection.execute_fetchall("SELECT COUNT(*) FROM residents")
+        assert count == 3000
+
+
 async def test_reopening_keeps_data_and_the_pseudonym_key(tmp_path: Path) -> None:
     path = tmp_path / "again.db"
     async with open_database(path) as first:
