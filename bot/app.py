@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any
@@ -12,12 +12,12 @@ from typing import Any
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
+from telegram.ext import Application, ContextTypes
 from telegram.request import BaseRequest
 
 from bot.delivery import DeliveryWorker
 from bot.deployment import Deployment
-from bot.guards import FloodGuard, ReplayGuard, Verdict
+from bot.guards import Door
 from bot.i18n import Catalogs
 from bot.ordering import PerChatUpdateProcessor
 from bot.settings import Settings
@@ -55,41 +55,12 @@ def build_application(settings: Settings, deployment: Deployment, request: BaseR
         .post_shutdown(_stopping)
         .build()
     )
-    # Group -1 runs before every conversation: replays and floods stop there.
-    # Typed messages are limited as the issue of floods asks (20 a minute); button taps more loosely,
-    # since a resident answering quickly taps several a question.
-    guard = _guard(ReplayGuard(), FloodGuard(limit=20), FloodGuard(limit=90))
-    application.add_handler(TypeHandler(Update, guard), group=-1)
+    # Replays and floods stop at the door, before any conversation (telegram_io.admitted).
+    application.bot_data["door"] = Door()
     for handler in resident_chat.handlers():
         application.add_handler(handler)
     application.add_error_handler(_on_error)
     return application
-
-
-def _guard(
-    replays: ReplayGuard, messages: FloodGuard, taps: FloodGuard
-) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
-    async def guard(update: Update, context: BotContext) -> None:
-        """Stop a replayed update, or a resident's flood (after one polite notice); nothing is stored."""
-        chat = update.effective_chat
-        chat_id = chat.id if chat is not None else None
-        if not replays.is_new(chat_id, update.update_id):
-            log.info("Dropped a replayed or out-of-order update")
-            raise ApplicationHandlerStop
-        if chat_id is None or chat is None or chat.type != "private":
-            return
-        verdict = (taps if update.callback_query is not None else messages).check(chat_id)
-        if verdict is Verdict.ALLOW:
-            return
-        if update.callback_query is not None:
-            await update.callback_query.answer()
-        if verdict is Verdict.SLOW_DOWN:
-            visit = await visit_for(update, context)
-            slow = Screen(visit.t._("You are sending messages very quickly. Please wait a minute, then try again."))
-            await context.bot.send_message(chat_id, slow.text, parse_mode=ParseMode.HTML)
-        raise ApplicationHandlerStop
-
-    return guard
 
 
 def _file_url(api_url: str) -> str:

@@ -67,3 +67,24 @@ class FloodGuard:
     def _forget_quiet_chats(self, now: float) -> None:
         for chat_id in [c for c, times in self._seen.items() if not times or now - times[-1] >= self.window]:
             del self._seen[chat_id]
+
+
+class Door:
+    """Every update passes here before any conversation runs: replays and floods stop here.
+
+    Typed messages are limited as the issue of floods asks (20 a minute); button taps more
+    loosely, since a resident answering quickly taps several a question.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.replays = ReplayGuard()
+        self.messages = FloodGuard(limit=20, clock=clock)
+        self.taps = FloodGuard(limit=90, clock=clock)
+
+    def verdict(self, chat_id: int | None, private: bool, update_id: int, tap: bool) -> Verdict | None:
+        """ALLOW, SLOW_DOWN (tell the resident once) or DROP; None for a replayed update (drop silently)."""
+        if not self.replays.is_new(chat_id, update_id):
+            return None
+        if chat_id is None or not private:
+            return Verdict.ALLOW
+        return (self.taps if tap else self.messages).check(chat_id)

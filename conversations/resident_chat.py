@@ -13,7 +13,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.telegram_io import BotContext, Logic, callback_data, message_text, replying
+from bot.telegram_io import BotContext, Logic, admitted, callback_data, message_text, replying
 from conversations import (
     about_you,
     answering,
@@ -343,7 +343,7 @@ async def on_group_message(update: Update, context: BotContext) -> None:
     The officers' chat is the exception: a reply there to a resident's message goes to that resident.
     """
     message = update.effective_message
-    if message is None:
+    if message is None or not await admitted(update, context):
         return
     services = context.services
     if message.chat.id == services.deployment.officers_chat_id:

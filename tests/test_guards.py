@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.guards import FloodGuard, ReplayGuard, Verdict
+from bot.guards import Door, FloodGuard, ReplayGuard, Verdict
 from tests.e2e_support import BotProcess, Resident
 from tests.fake_telegram import FakeTelegram
 
@@ -33,6 +33,16 @@ def test_a_flood_gets_one_notice_then_silence_and_recovers_after_the_window() ->
     assert guard.check(8) is Verdict.ALLOW, "other residents are not affected"
     clock.now += 60.0
     assert guard.check(7) is Verdict.ALLOW
+
+
+def test_the_door_drops_replays_everywhere_and_limits_typing_more_than_tapping() -> None:
+    door = Door(clock=Clock())
+    assert door.verdict(-100, False, 1, tap=False) is Verdict.ALLOW, "a group's message"
+    assert door.verdict(-100, False, 1, tap=False) is None, "the same group update again"
+    typed = [door.verdict(7, True, n, tap=False) for n in range(1, 22)]
+    assert typed[:20] == [Verdict.ALLOW] * 20 and typed[20] is Verdict.SLOW_DOWN
+    taps = [door.verdict(8, True, n, tap=True) for n in range(1, 92)]
+    assert taps[:90] == [Verdict.ALLOW] * 90 and taps[90] is Verdict.SLOW_DOWN
 
 
 def test_a_flooding_resident_is_told_once_and_nothing_of_the_flood_is_stored(
