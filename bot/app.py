@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # Updates in flight at once (each from a different resident). Most of an update's time is spent
 # waiting for Telegram to answer its two API calls, so this bounds throughput at about
 # CONCURRENT_UPDATES / (2 x Telegram's latency): with calls answered after 50 ms, 16 allowed
-# 146 updates/s and 256 allow 926-1,122/s (bench/inbound.py --api-latency 50; bench/README.md).
+# 146 updates/s and 256 allow 892-1,147/s (bench/inbound.py --api-latency 50; bench/README.md).
 CONCURRENT_UPDATES = 256
 
 
