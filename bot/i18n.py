@@ -11,7 +11,7 @@ import gettext
 import html
 import io
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
 from importlib import resources
 from typing import Any
@@ -48,10 +48,6 @@ class Translator:
         self.language = language
         self._translations = translations
         self.timezone = timezone
-        # Babel's formatting is slow next to everything else a screen does, and screens show
-        # the same few numbers (a scale's ends, a question's number) and dates again and again.
-        self._numbers: dict[tuple[type, float], str] = {}
-        self._dates: dict[tuple[int, int, int], str] = {}
 
     @cached_property
     def locale(self) -> Locale:
@@ -90,29 +86,30 @@ class Translator:
 
     def date(self, moment: datetime) -> str:
         """A date as people write it in this language, in the deployment's time zone."""
-        day = moment.astimezone(self.timezone).date()
-        key = (day.year, day.month, day.day)
-        if key not in self._dates:
-            if len(self._dates) > 1000:
-                self._dates.clear()
-            self._dates[key] = format_date(day, format="long", locale=self.locale)
-        return self._dates[key]
+        return _long_date(moment.astimezone(self.timezone).date(), self.locale)
 
     def date_time(self, moment: datetime) -> str:
         """A date and time as people write them in this language, in the deployment's time zone."""
         return format_datetime(moment, format="medium", tzinfo=self.timezone, locale=self.locale)
 
     def number(self, value: float) -> str:
-        key = (type(value), value)  # 2 and 2.0 may be written differently
-        if key not in self._numbers:
-            if len(self._numbers) > 1000:
-                self._numbers.clear()
-            self._numbers[key] = format_decimal(value, locale=self.locale)
-        return self._numbers[key]
+        return _decimal(value, self.locale)
 
     def language_name(self, code: str) -> str:
         """A language's own name for itself ("Cymraeg"), for language buttons."""
         return _own_name(code)
+
+
+# Babel's formatting is slow next to everything else a screen does, and screens show the same
+# few numbers (a scale's ends, a question's number) and dates again and again.
+@functools.lru_cache(maxsize=4096)
+def _long_date(day: date, locale: Locale) -> str:
+    return format_date(day, format="long", locale=locale)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)  # typed: 2 and 2.0 may be written differently
+def _decimal(value: float, locale: Locale) -> str:
+    return format_decimal(value, locale=locale)
 
 
 @functools.lru_cache(maxsize=64)

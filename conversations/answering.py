@@ -32,8 +32,8 @@ class SurveySession:
     def screen(self, lead: str = "") -> Screen:
         return self.view.step(self.engine.step(self.state), self.state, lead)
 
-    async def save_and_show(self, state: SurveyState, lead: str = "") -> Screen | None:
-        """Commit `state`, then the screen for it; None if the response was submitted meanwhile.
+    async def save_and_show(self, state: SurveyState, lead: str = "") -> Screen:
+        """Commit `state`, then the screen for it (or a thank-you if it was submitted meanwhile).
 
         The screen is built, and a tapped button answered, while SQLite writes the answer on
         aiosqlite's thread rather than after: the write is on its way first, and no screen is
@@ -44,7 +44,7 @@ class SurveySession:
         screen = self.view.step(self.engine.step(state), state, lead)
         await self.visit.acknowledge_tap()  # what follows is a screen, never a notice
         if not await saving:
-            return None
+            return already_taken_part(self.visit)
         self.state = state
         return screen
 
@@ -164,10 +164,7 @@ async def survey_button(visit: Visit, token: str | None, verb: str | None, argum
         if result.reason in ("not_a_choice", "not_now", "at_first_question"):
             return stale(session)
         return Reply(notice=session.view.problem(result, session.engine.current_question(session.state)), alert=True)
-    screen = await session.save_and_show(result.state)
-    if screen is None:
-        return Reply((already_taken_part(visit),), edit=True)
-    return Reply((screen,), edit=True)
+    return Reply((await session.save_and_show(result.state),), edit=True)
 
 
 def apply_button(
@@ -229,8 +226,7 @@ async def survey_text(session: SurveySession, text: str) -> Reply:
         if suggestions:
             screen = Screen(screen.text, suggestions + screen.buttons)
         return Reply((screen,))
-    shown = await session.save_and_show(result.state)
-    return Reply((shown if shown is not None else already_taken_part(session.visit),))
+    return Reply((await session.save_and_show(result.state),))
 
 
 def reminder_for_unreadable(session: SurveySession) -> Reply:

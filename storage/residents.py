@@ -146,12 +146,11 @@ class ResidentRepository:
         self, chat_id: int, *, notices: bool | None = None, reminders: bool | None = None
     ) -> None:
         """Turn notices of new consultations, or reminders before closing, on or off."""
-        self.forget(chat_id)
-        if notices is not None:
-            await self._db.execute("UPDATE residents SET notices = ? WHERE chat_id = ?", (int(notices), chat_id))
-        if reminders is not None:
-            await self._db.execute("UPDATE residents SET reminders = ? WHERE chat_id = ?", (int(reminders), chat_id))
-        self.forget(chat_id)  # and after, so no read during the write keeps the old copy
+        await self._write(
+            chat_id,
+            "UPDATE residents SET notices = COALESCE(?, notices), reminders = COALESCE(?, reminders) WHERE chat_id = ?",
+            (None if notices is None else int(notices), None if reminders is None else int(reminders), chat_id),
+        )
 
     async def mark_unreachable(self, chat_id: int, now: datetime) -> None:
         """The resident blocked the bot (or left Telegram): send nothing more until they /start again."""
