@@ -26,7 +26,7 @@ class Topic:
 
 @dataclass(frozen=True)
 class Deployment:
-    organisation: Texts = field(default_factory=lambda: {"en": "Have Your Say"})
+    organisation: Texts = field(default_factory=dict)  # empty: not configured
     default_language: str = "en"
     areas: tuple[Area, ...] = ()
     topics: tuple[Topic, ...] = ()
@@ -38,7 +38,10 @@ class Deployment:
     contact: Texts = field(default_factory=dict)
     reminder_hours: int = 48
 
-    def organisation_name(self, language: str) -> str:
+    def organisation_name(self, language: str) -> str | None:
+        """The organisation's name in this language; None when the deployment does not give one."""
+        if not self.organisation:
+            return None
         return pick_text(self.organisation, language, self.default_language)[0]
 
     def area(self, area_id: str | None) -> Area | None:
@@ -80,7 +83,7 @@ def _deployment(data: dict[str, Any], name: str, default_language: str) -> Deplo
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise DeploymentError(f"{name}: timezone: unknown time zone {timezone!r}") from error
     return Deployment(
-        organisation=_texts(data, "organisation", name) or {default_language: "Have Your Say"},
+        organisation=_texts(data, "organisation", name) or {},
         default_language=default_language,
         areas=tuple(_area(item, i, name) for i, item in enumerate(data.get("areas") or [])),
         topics=tuple(_topic(item, i, name) for i, item in enumerate(data.get("topics") or [])),

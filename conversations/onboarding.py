@@ -48,8 +48,13 @@ def welcome_screen(visit: Visit, consultation_id: str | None) -> Screen:
     """The greeting and short privacy notice, with buttons to acknowledge or change language."""
     t, deployment = visit.t, visit.services.deployment
     organisation = deployment.organisation_name(visit.language)
+    welcome = (
+        t._("Welcome to Have Your Say from %(organisation)s.", organisation=organisation)
+        if organisation
+        else t._("Welcome to Have Your Say.")  # a deployment that has not named itself yet
+    )
     parts = [
-        "<b>" + t._("Welcome to Have Your Say from %(organisation)s.", organisation=organisation) + "</b>",
+        "<b>" + welcome + "</b>",
         t._("Here you can see our open consultations and tell us what you think, in your own language."),
         "<b>" + t._("Your privacy") + "</b>",
         "• "

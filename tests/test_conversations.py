@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -63,6 +64,14 @@ async def test_the_welcome_follows_telegrams_language_and_stores_nothing(service
     assert "preifatrwydd" in reply.screens[0].text
     assert "English" in [b.label for row in reply.screens[0].buttons for b in row]
     assert await services.db.residents.get(CHAT) is None
+
+
+async def test_the_welcome_names_the_organisation_only_when_the_deployment_gives_one(services: Services) -> None:
+    named = await onboarding.start(await visit(services), None)
+    assert named.screens[0].text.startswith("<b>Welcome to Have Your Say from Swale Health and Care Partnership.</b>")
+    services.deployment = dataclasses.replace(services.deployment, organisation={})
+    unnamed = await onboarding.start(await visit(services), None)
+    assert unnamed.screens[0].text.startswith("<b>Welcome to Have Your Say.</b>")
 
 
 async def test_a_language_telegram_does_not_have_falls_back_to_the_default(services: Services) -> None:
