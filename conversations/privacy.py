@@ -102,9 +102,6 @@ async def confirm_delete(visit: Visit, verb: str | None) -> Reply:
         return Reply(notice=t._("That button is out of date."))
     responses, feedback = await _ids(visit)
     db = visit.services.db
-    db.drafts.forget(visit.chat_id)
-    db.residents.forget(visit.chat_id)
-    db.responses.forget_all()
     await erase(
         db.connection,
         visit.chat_id,

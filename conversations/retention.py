@@ -31,8 +31,6 @@ async def apply_retention(services: Services, now: datetime) -> dict[str, int]:
     """Purge what is past its time; returns counts of what was done (for the log)."""
     db = services.db
     purged = await db.retention.purge_responses_closed_before(now - services.response_retention)
-    if purged:
-        db.responses.forget_all()
     away = await db.retention.inactive_without_notice(now - services.inactive_after)
     if away:
         notices = [
@@ -54,9 +52,6 @@ async def apply_retention(services: Services, now: datetime) -> dict[str, int]:
     for chat in await db.retention.told_and_still_away(now - services.removal_grace):
         responses = {cid: response_id_for(db.pseudonym_key, chat, cid) for cid in consultation_ids}
         feedback = {cid: feedback_id(db.pseudonym_key, chat, cid) for cid in consultation_ids}
-        db.drafts.forget(chat)
-        db.residents.forget(chat)
-        db.responses.forget_all()
         await erase(
             db.connection, chat, responses, feedback, equality_id(db.pseudonym_key, chat), services.erasure, now
         )

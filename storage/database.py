@@ -1,4 +1,8 @@
-"""One aiosqlite connection for the process: opened at start-up, migrated, closed at shutdown."""
+"""One aiosqlite connection for the process: opened at start-up, migrated, closed at shutdown.
+
+Its writes go through one writer (`storage.transactions`): a statement commits on its own, or
+several stand or fall together in a unit of work that no other task's statement can join.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from storage.residents import ResidentRepository
 from storage.responses import ResponseRepository
 from storage.results import ResultRepository
 from storage.retention import RetentionRepository
-from storage.transactions import transaction
+from storage.transactions import Connection, connect, transaction
 
 __all__ = ["Database", "apply_migrations", "open_database"]
 
@@ -35,7 +39,7 @@ BUSY_TIMEOUT_MS = 5000
 class Database:
     """The open database and its repositories."""
 
-    connection: aiosqlite.Connection
+    connection: Connection
     residents: ResidentRepository
     consultations: ConsultationRepository
     responses: ResponseRepository
@@ -65,26 +69,35 @@ async def open_database(path: str | Path, *, checkpoint_pages: int | None = None
     `checkpoint_pages`: how long the WAL may grow (in pages) before one of this connection's
     commits copies it into the database file; SQLite's default is 1,000.
     """
-    # isolation_level=None: every statement commits at once unless a repository
-    # opens an explicit transaction, so what a resident said is on disk before we reply.
-    connection = await aiosqlite.connect(str(path), isolation_level=None)
+    # Autocommit: every statement commits at once unless it is inside a unit of work, so what a
+    # resident said is on disk before we reply.
+    connection = await connect(path)
     try:
         await _configure(connection)
         if checkpoint_pages is not None:
             await connection.execute(f"PRAGMA wal_autocheckpoint={int(checkpoint_pages)}")
         await apply_migrations(connection)
         key = await _pseudonym_key(connection)
+        residents, responses, drafts = (
+            ResidentRepository(connection),
+            ResponseRepository(connection),
+            DraftRepository(connection),
+        )
+        # A unit of work may change these rows in SQL the repositories do not see (an erasure, a
+        # purge), or roll back what they remembered: what they remember goes when one ends.
+        for forget in (residents.forget_all, responses.forget_all, drafts.forget_all):
+            connection.when_unit_ends(forget)
         yield Database(
             connection=connection,
-            residents=ResidentRepository(connection),
+            residents=residents,
             consultations=ConsultationRepository(connection),
-            responses=ResponseRepository(connection),
+            responses=responses,
             pseudonym_key=key,
             officers=OfficerRepository(connection),
             deliveries=DeliveryRepository(connection),
             broadcasts=BroadcastRepository(connection),
             participation=ParticipationRepository(connection),
-            drafts=DraftRepository(connection),
+            drafts=drafts,
             contact=ContactRepository(connection),
             results=ResultRepository(connection),
             outcomes=OutcomeRepository(connection),

@@ -53,10 +53,9 @@ class DraftRepository:
         )
         (await self._index()).setdefault(user_id, set()).add(kind)
 
-    def forget(self, user_id: int) -> None:
-        """The person was erased (their rows deleted by `personal_data.erase`): drop them from the index."""
-        if self._open is not None:
-            self._open.pop(user_id, None)
+    def forget_all(self) -> None:
+        """Read the index again next time (when a unit of work ends: it may have changed any draft)."""
+        self._open = None
 
     async def drop(self, user_id: int, kind: str) -> None:
         index = await self._index()

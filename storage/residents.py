@@ -54,6 +54,10 @@ class ResidentRepository:
         self._remembered: OrderedDict[int, Resident | None] = OrderedDict()
         self._limit = remembered
 
+    def forget_all(self) -> None:
+        """Drop every remembered copy (when a unit of work ends: it may have changed any row)."""
+        self._remembered.clear()
+
     def forget(self, chat_id: int) -> None:
         """Drop the remembered copy (after a change, or an erasure done directly in SQL)."""
         self._remembered.pop(chat_id, None)

@@ -68,7 +68,7 @@ class ResponseRepository:
         self._limit = remembered
 
     def forget_all(self) -> None:
-        """Drop every remembered copy (after an erasure or a purge done directly in SQL)."""
+        """Drop every remembered copy (when a unit of work ends: it may have changed any row)."""
         self._remembered.clear()
 
     def _remember(self, response_id: str, response: StoredResponse | None) -> None:
