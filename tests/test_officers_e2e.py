@@ -259,6 +259,55 @@ def test_an_invite_link_makes_an_officer_once_and_every_change_is_audited(
     assert nia.say("/audit").text == UNKNOWN_COMMAND, "the audit log is for admins"
 
 
+RESIDENT_MENU = ["consultations", "language", "settings", "contact", "help"]
+OFFICER_MENU = ["officer", "broadcast", "broadcasts", "results", "export", "reach", "outcome"]
+ADMIN_MENU = [*OFFICER_MENU, "officers", "invite", "addofficer", "removeofficer", "audit"]
+
+
+def test_officers_see_every_command_their_role_allows_in_help_and_in_their_own_menu(
+    officer_bot: BotProcess, fake: FakeTelegram, admin: Resident
+) -> None:
+    officer_bot.start()
+    admin.say("/start", expect="Your privacy")
+    assert fake.menu(admin.user) == RESIDENT_MENU + ADMIN_MENU, "set once the admin has written to the bot"
+    listing = admin.say("/officer", expect="Officer commands").text
+    for name in ADMIN_MENU:
+        assert f"/{name}" in listing, name
+    assert "/export [csv|xlsx] — export a consultation's responses (CSV or Excel)" in listing
+    assert "/addofficer ID — make a Telegram user an officer" in listing
+
+    nia = Resident(fake, fake.add_user("Nia", language_code="en"))
+    sam = Resident(fake, fake.add_user("Sam", language_code="en"))
+    sam.say("/start", expect="Your privacy")
+    assert fake.menu(sam.user) == RESIDENT_MENU
+    invite = admin.say("/invite", expect="Send this link to the new officer")
+    found = re.search(r"start=(inv_[A-Za-z0-9]+)", invite.text)
+    assert found, invite.text
+    nia.say(f"/start {found.group(1)}", expect="You are now an officer.")
+    assert fake.menu(nia.user) == RESIDENT_MENU + OFFICER_MENU, "an invite redeemed sets the officer's menu"
+    officer_listing = nia.say("/officer", expect="Officer commands").text
+    assert all(f"/{name}" in officer_listing for name in OFFICER_MENU)
+    assert "/audit" not in officer_listing and "/addofficer" not in officer_listing
+
+    admin.say(f"/addofficer {sam.chat_id}", expect="is now an officer")
+    assert fake.menu(sam.user) == RESIDENT_MENU + OFFICER_MENU
+    admin.say(f"/removeofficer {sam.chat_id}", expect="is no longer an officer")
+    assert fake.commands({"type": "chat", "chat_id": sam.chat_id}) == [], "the scoped menu is deleted"
+    assert fake.menu(sam.user) == RESIDENT_MENU
+
+    # Someone made an officer while the bot was down gets their menu when it starts.
+    officer_bot.kill()
+    asyncio.run(add_officer_directly(officer_bot, sam.chat_id, admin.chat_id))
+    officer_bot.start()
+    assert fake.menu(sam.user) == RESIDENT_MENU + OFFICER_MENU
+    assert "Traceback" not in officer_bot.log()
+
+
+async def add_officer_directly(bot: BotProcess, user_id: int, admin_id: int) -> None:
+    async with open_database(bot.database) as db:
+        await db.officers.add(user_id, "officer", admin_id, datetime.now(UTC))
+
+
 async def expired_invite(bot: BotProcess, admin_id: int) -> None:
     now = datetime.now(UTC)
     async with open_database(bot.database) as db:
