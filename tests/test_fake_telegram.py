@@ -375,7 +375,7 @@ async def test_command_scopes_are_checked_and_a_menu_follows_telegrams_scope_ord
     fake: FakeTelegram, client: Bot
 ) -> None:
     amina, tom = fake.add_user("Amina", language_code="cy-GB"), fake.add_user("Tom", language_code="en")
-    with pytest.raises(BadRequest, match="(?i)chat not found"):  # Amina has never written to the bot
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):  # Amina has never written to the bot
         await client.set_my_commands([("officer", "Officer commands")], scope=BotCommandScopeChat(amina.id))
     fake.mark_started(amina)
     fake.mark_started(tom)
@@ -390,21 +390,21 @@ async def test_command_scopes_are_checked_and_a_menu_follows_telegrams_scope_ord
         {"command": "officer", "description": "Officer"},
     ]
     assert [c.command for c in await client.get_my_commands(scope=BotCommandScopeChat(amina.id))] == ["help", "officer"]
-    with pytest.raises(BadRequest, match="(?i)chat not found"):
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
         await client.set_my_commands([("help", "Help")], scope=BotCommandScopeChat(123))
-    with pytest.raises(BadRequest, match="(?i)private chat"):
+    with pytest.raises(BadRequest, match=r"(?i)private chat"):
         await client.set_my_commands([("help", "Help")], scope=BotCommandScopeChatAdministrators(amina.id))
-    with pytest.raises(BadRequest, match="(?i)BotCommandScope"):
+    with pytest.raises(BadRequest, match=r"(?i)BotCommandScope"):
         await client.do_api_request(
             "setMyCommands", api_kwargs={"commands": '[{"command":"a","description":"b"}]', "scope": '{"type":"x"}'}
         )
-    with pytest.raises(BadRequest, match="(?i)LANG_CODE_INVALID"):
+    with pytest.raises(BadRequest, match=r"(?i)LANG_CODE_INVALID"):
         await client.set_my_commands([("help", "Help")], language_code="cym")
-    with pytest.raises(BadRequest, match="(?i)BOT_COMMANDS_TOO_MUCH"):
+    with pytest.raises(BadRequest, match=r"(?i)BOT_COMMANDS_TOO_MUCH"):
         await client.set_my_commands([(f"c{n}", "x") for n in range(101)], scope=BotCommandScopeChat(tom.id))
-    with pytest.raises(BadRequest, match="(?i)BOT_COMMAND_INVALID"):
+    with pytest.raises(BadRequest, match=r"(?i)BOT_COMMAND_INVALID"):
         await client.set_my_commands([("a" * 33, "Too long")])
-    with pytest.raises(BadRequest, match="(?i)BOT_COMMAND_DESCRIPTION_INVALID"):
+    with pytest.raises(BadRequest, match=r"(?i)BOT_COMMAND_DESCRIPTION_INVALID"):
         await client.set_my_commands([("help", "x" * 257)])
     await client.set_my_commands([("help", "x" * 256)], scope=BotCommandScopeChat(tom.id))
     assert await client.delete_my_commands(scope=BotCommandScopeChat(amina.id))
