@@ -239,7 +239,7 @@ async def reach(visit: Visit, consultation_id: str | None) -> Reply:
         lines.append(
             t._(
                 "%(language)s: %(count)s of %(registered)s residents using the bot",
-                language=t.language_name(language),
+                language=t.language_label(language),
                 count=small_count(t, by_language.get(language, 0)),
                 registered=small_count(t, registered.get(language, 0)),
             )

@@ -42,9 +42,9 @@ def write_broadcast_to_sittingbourne(admin: Resident) -> BotMessage:
     """English and Welsh, a "Take part" button, the area Sittingbourne; returns the confirmation."""
     admin.say("/broadcast", expect="Send me the notice, in English.")
     admin.say(TYPED, expect="The notice is ready in: English.")
-    admin.tap("Cymraeg", expect="Send me the notice in Cymraeg.")
-    ready = admin.say(TYPED_CY, expect="The notice is ready in: English, Cymraeg.")
-    assert "Cymraeg" not in ready.labels and "Polski" in ready.labels
+    admin.tap("Welsh (Cymraeg)", expect="Send me the notice in Welsh (Cymraeg).")
+    ready = admin.say(TYPED_CY, expect="The notice is ready in: English, Welsh (Cymraeg).")
+    assert "Welsh (Cymraeg)" not in ready.labels and "Polish (Polski)" in ready.labels, "names in the officer's language"
     buttons = admin.tap("No more languages", expect="Add a “Take part” button for a consultation?")
     assert buttons.labels == ["GP opening hours", "No button", "Cancel"]
     admin.tap("GP opening hours", expect="Who should receive it?")
@@ -72,11 +72,16 @@ def test_an_officer_broadcasts_to_one_area_in_each_residents_language(
     assert tom.say("/audit").text == UNKNOWN_COMMAND
 
     confirm = write_broadcast_to_sittingbourne(admin)
-    preview = fake.messages(admin.chat_id)[-2]
-    assert preview.text == TYPED, "the officer's text arrives exactly as typed"
-    assert preview.labels == ["Take part"]
+    # One preview per version the audience will receive, each saying who receives it.
+    english, welsh_preview, polish_preview = fake.messages(admin.chat_id)[-4:-1]
+    assert english.text == "For 1 resident in English:\n\n" + TYPED, "the officer's text arrives exactly as typed"
+    assert english.labels == ["Take part"]
+    assert polish_preview.text == "For 1 resident in Polish (Polski):\n\n" + TYPED
+    assert polish_preview.labels == ["Weź udział"], "the English text, the button in Polish"
+    assert welsh_preview.text == "For 1 resident in Welsh (Cymraeg):\n\n" + TYPED_CY
+    assert welsh_preview.labels == ["Cymryd rhan"]
     assert "This notice will go to 3 residents." in confirm.text
-    assert "Cymraeg: 1, English: 2" in confirm.text
+    assert "Welsh (Cymraeg): 1, English: 2" in confirm.text
     assert confirm.labels == ["Send", "Cancel"]
 
     sent = admin.tap("Send", expect="Sending to 3 residents. Send /broadcasts to follow it.")
@@ -108,7 +113,7 @@ def test_an_officer_broadcasts_to_one_area_in_each_residents_language(
     assert "Pryd wnaethoch chi gysylltu â'ch meddygfa ddiwethaf?" in question.text
 
     audit = admin.say("/audit", expect="Recent officer actions")
-    assert f"· {admin.chat_id} · broadcast · #1 to 3 residents (areas=['sittingbourne'])" in audit.text
+    assert f"· {admin.chat_id} · broadcast · #1 to 3 residents (areas: Sittingbourne)" in audit.text
     assert "Traceback" not in officer_bot.log()
 
 
@@ -133,8 +138,8 @@ def test_the_broadcast_draft_survives_a_restart(officer_bot: BotProcess, fake: F
 CANCEL_STEPS: list[Callable[[Resident], BotMessage]] = [
     lambda officer: officer.say("/broadcast", expect="Send me the notice"),
     lambda officer: officer.say(TYPED, expect="The notice is ready in"),
-    lambda officer: officer.tap("Cymraeg", expect="Send me the notice in Cymraeg."),
-    lambda officer: officer.say(TYPED_CY, expect="The notice is ready in: English, Cymraeg."),
+    lambda officer: officer.tap("Welsh (Cymraeg)", expect="Send me the notice in Welsh (Cymraeg)."),
+    lambda officer: officer.say(TYPED_CY, expect="The notice is ready in: English, Welsh (Cymraeg)."),
     lambda officer: officer.tap("No more languages", expect="Add a “Take part” button"),
     lambda officer: officer.tap("No button", expect="Who should receive it?"),
     lambda officer: officer.tap("One or more topics", expect="Which topics?"),
@@ -195,7 +200,7 @@ def test_other_audiences_count_exactly_who_will_receive_it(
     assert count_for("Everyone") == "3"
     assert count_for("One or more topics", "⬜ GP and primary care", "Done") == "2"
     assert count_for("One or more topics", "⬜ GP and primary care", "⬜ Social care and home care", "Done") == "3"
-    assert count_for("One language", "Polski") == "1"
+    assert count_for("One language", "Polish (Polski)") == "1"
     assert count_for("Took part in a consultation", "GP opening hours") == "0", "started is not taken part"
     assert officer_bot.query("SELECT COUNT(*) FROM deliveries") == [(0,)]
 

@@ -109,7 +109,7 @@ async def test_reach_hides_groups_of_fewer_than_five(services: Services) -> None
     assert "Sittingbourne: 5" in text
     assert "Sheerness and Sheppey: fewer than 5" in text
     assert "Faversham: 0" in text
-    assert "Cymraeg: fewer than 5 of fewer than 5 residents using the bot" in text
+    assert "Welsh (Cymraeg): fewer than 5 of fewer than 5 residents using the bot" in text
     assert " 3" not in text.replace("fewer than 5", "")
 
 
