@@ -188,8 +188,8 @@ async def show_results(visit: Visit, argument: str | None) -> Reply:
 
 
 async def export_responses(visit: Visit, argument: str | None) -> Reply:
-    """/export: pick a consultation to export its responses as CSV."""
-    return await results.choose_consultation(visit, "csv")
+    """/export [csv|xlsx] or /export ID [csv|xlsx]: a consultation's responses as a file."""
+    return await results.export_command(visit, argument)
 
 
 async def show_reach(visit: Visit, argument: str | None) -> Reply:

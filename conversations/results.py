@@ -268,6 +268,32 @@ async def tapped(visit: Visit, verb: str | None, consultation_id: str | None) ->
     return Reply(notice=t._("That button is out of date."))
 
 
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+async def export_command(visit: Visit, argument: str | None) -> Reply:
+    """/export, /export xlsx, /export ID, /export ID xlsx: the file at once when the consultation is
+    named, else a choice of consultation; CSV unless the officer asks for Excel."""
+    t = visit.t
+    words = (argument or "").split()
+    file_format = "csv"
+    if words and words[-1].lower() in EXPORT_FORMATS:
+        file_format = words.pop().lower()
+    if len(words) > 1:
+        return Reply((Screen(_export_usage(t)),))
+    if not words:
+        return await choose_consultation(visit, file_format)
+    ids = await visit.services.db.consultations.all_ids()
+    found = next((cid for cid in ids if cid.lower() == words[0].lower()), None)
+    if found is None:
+        return Reply((Screen(t._("There is no consultation “%(id)s”.", id=words[0]) + "\n" + _export_usage(t)),))
+    return await export_file(visit, found, file_format)
+
+
+def _export_usage(t: Translator) -> str:
+    return t._("Send /export csv or /export xlsx, or /export followed by a consultation's id and the format.")
+
+
 async def export_file(visit: Visit, consultation_id: str, file_format: str) -> Reply:
     """The export as a file in the officer's chat (written to disk first, as the command line does)."""
     from conversations.export import write_csv, write_xlsx
