@@ -216,3 +216,42 @@ async def test_past_consultations_show_their_status(services: Services) -> None:
     services.clock.now = AFTER_CLOSE + timedelta(days=1)
     text = (await outcomes.past_and_present(visit)).screens[0].text
     assert "GP opening hours — closed, being considered" in text
+
+
+async def test_results_show_number_area_and_written_answers_and_the_chart_says_what_it_counts(
+    services: Services,
+) -> None:
+    minutes = [5, 10, 15, 40]
+    homes = ["sheerness", "sheerness", "faversham", "sittingbourne"]
+    written = ["Phones, always", "The app\nlogs me out", None, "Nobody answers"]
+    for i, (travel, home, why) in enumerate(zip(minutes, homes, written, strict=True)):
+        await respond(
+            services,
+            BASE + 4000 + i,
+            {**FULL, "travel_minutes": travel, "home_area": home, "why_hard": why},
+            area="sittingbourne",
+        )
+    visit = await officer(services)
+    found = await results.results(visit, "gp-opening-hours")
+    assert found is not None
+    text = "\n".join(screen.text for screen in found.screens)
+    assert "<b>6. How many minutes does it take you to get to your practice?</b>\n" in text
+    assert "Median 12.5 · lowest 5 · highest 40\n<i>4 people answered</i>" in text
+    assert "<b>7. Which area do you live in?</b>" in text
+    assert "Sheerness and Sheppey — 2 (50%)" in text and "Faversham — 1 (25%)" in text
+    assert "<b>4. What makes it hard?</b>\n<i>3 written answers</i>" in text
+
+    button = next(b for row in found.screens[-1].buttons for b in row if b.label == "Read the written answers")
+    assert button.data == "r:texts:gp-opening-hours"
+    tapped = await results.tapped(visit, "texts", "gp-opening-hours")
+    (file,) = tapped.attachments
+    assert file.filename == "gp-opening-hours-written-answers.txt" and file.caption == "3 written answers"
+    assert file.content.decode() == (
+        "GP opening hours\n\n4. What makes it hard?\n\n"
+        "- Phones, always\n\n- The app\n  logs me out\n\n- Nobody answers\n"
+    )
+
+    shown = await results.tapped(visit, "show", "gp-opening-hours")
+    (chart,) = shown.attachments
+    assert chart.picture and chart.content.startswith(b"\x89PNG")
+    assert chart.caption == "GP opening hours · 1 December 2026 · 4 responses"
