@@ -400,14 +400,14 @@ async def export_file(visit: Visit, consultation_id: str, file_format: str) -> R
     """The export as a file in the officer's chat (written to disk first, as the command line does)."""
     from conversations.export import write_csv, write_xlsx
 
-    db = visit.services.db
+    db, catalogs, areas = visit.services.db, visit.services.catalogs, visit.services.deployment.areas
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"{consultation_id}.{file_format}"
         if file_format == "xlsx":
-            count = await write_xlsx(db, consultation_id, path)
+            count = await write_xlsx(db, consultation_id, path, catalogs, areas)
         else:
             with path.open("w", encoding="utf-8", newline="") as handle:
-                count = await write_csv(db, consultation_id, handle)
+                count = await write_csv(db, consultation_id, handle, catalogs, areas)
         content = path.read_bytes()
     caption = visit.t.n_("%(n)d response", "%(n)d responses", count)
     return Reply(attachments=(Attachment(path.name, content, caption=caption),))
