@@ -282,8 +282,7 @@ def test_officers_see_every_command_their_role_allows_in_help_and_in_their_own_m
     assert "/addofficer ID — make a Telegram user an officer" in listing
 
     nia = Resident(fake, fake.add_user("Nia", language_code="en"))
-    sam = Resident(fake, fake.add_user("Sam", language_code="en"))
-    sam.say("/start", expect="Your privacy")
+    sam = join(fake, "Sam", "en")
     assert fake.menu(sam.user) == RESIDENT_MENU
     invite = admin.say("/invite", expect="Send this link to the new officer")
     found = re.search(r"start=(inv_[A-Za-z0-9]+)", invite.text)
@@ -305,6 +304,12 @@ def test_officers_see_every_command_their_role_allows_in_help_and_in_their_own_m
     asyncio.run(add_officer_directly(officer_bot, sam.chat_id, admin.chat_id))
     officer_bot.start()
     assert fake.menu(sam.user) == RESIDENT_MENU + OFFICER_MENU
+
+    sam.say("/language", expect="Choose your language")
+    sam.tap("Cymraeg", expect="Cymraeg")
+    welsh = fake.commands({"type": "chat", "chat_id": sam.chat_id})
+    assert welsh[0] == {"command": "consultations", "description": "Gweld ymgyngoriadau agored"}, "in their language"
+    assert [c["command"] for c in welsh] == RESIDENT_MENU + OFFICER_MENU
     assert "Traceback" not in officer_bot.log()
 
 
