@@ -9,7 +9,7 @@ from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes
@@ -18,11 +18,11 @@ from telegram.request import BaseRequest
 from bot.delivery import DeliveryWorker
 from bot.deployment import Deployment
 from bot.guards import Door
-from bot.i18n import Catalogs
+from bot.i18n import Catalogs, Translator
 from bot.ordering import PerChatUpdateProcessor
 from bot.settings import Settings
 from bot.telegram_io import BotApplication, BotContext, deliver, inline_keyboard, visit_for
-from conversations import broadcasting, notices, resident_chat, retention
+from conversations import broadcasting, notices, officers, resident_chat, retention
 from conversations.screens import Reply, Screen
 from conversations.services import Services
 from storage import open_database
@@ -108,6 +108,8 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
         application.bot_data["worker"] = worker
         application.bot_data["worker_task"] = asyncio.create_task(worker.run(), name="delivery worker")
         await _publish_commands(application, catalogs)
+        services.refresh_menu = _menu_refresher(application, services)
+        await _publish_officer_menus(services)
         await scheduled_checks(services)
         assert application.job_queue is not None
         application.job_queue.run_repeating(
@@ -161,19 +163,55 @@ async def _stopping(application: BotApplication) -> None:
         await stack.aclose()
 
 
+def _resident_commands(t: Translator) -> list[BotCommand]:
+    """Everyone's command menu, in one language."""
+    return [
+        BotCommand("consultations", t._("See open consultations")),
+        BotCommand("language", t._("Change language")),
+        BotCommand("settings", t._("Notices and reminders")),
+        BotCommand("contact", t._("Write to the engagement team")),
+        BotCommand("help", t._("Help and contact")),
+    ]
+
+
 async def _publish_commands(application: BotApplication, catalogs: Catalogs) -> None:
     """The command menu in each language Telegram users may have set."""
     for language in catalogs.languages:
-        t = catalogs.translator(language)
-        commands = [
-            BotCommand("consultations", t._("See open consultations")),
-            BotCommand("language", t._("Change language")),
-            BotCommand("settings", t._("Notices and reminders")),
-            BotCommand("contact", t._("Write to the engagement team")),
-            BotCommand("help", t._("Help and contact")),
-        ]
+        commands = _resident_commands(catalogs.translator(language))
         code = None if language == catalogs.default_language else language
         await application.bot.set_my_commands(commands, language_code=code)
+
+
+def _menu_refresher(application: BotApplication, services: Services) -> Callable[[int], Awaitable[None]]:
+    """Sets one person's own menu: everyone's commands and those their role allows, in their language.
+
+    Telegram shows the menu of the narrowest scope, so an officer's chat gets the residents'
+    commands too; someone who is no longer an officer gets Telegram's default menu back.
+    """
+
+    async def refresh_menu(user_id: int) -> None:
+        scope = BotCommandScopeChat(user_id)
+        role = await services.role_of(user_id)
+        try:
+            if role is None:
+                await application.bot.delete_my_commands(scope=scope)
+                return
+            resident = await services.db.residents.get(user_id)
+            t = services.catalogs.translator(resident.language if resident else services.catalogs.default_language)
+            officer = [BotCommand(name, description) for name, description in officers.menu_commands(t, role)]
+            await application.bot.set_my_commands(_resident_commands(t) + officer, scope=scope)
+        except TelegramError as error:
+            # Most often a person who has not opened the bot yet: Telegram knows no chat with them.
+            log.info("Could not set an officer's command menu: %s", error)
+
+    return refresh_menu
+
+
+async def _publish_officer_menus(services: Services) -> None:
+    """Each known officer's and admin's own menu, at start-up (roles may have changed meanwhile)."""
+    people = {user_id for user_id, _role in await services.db.officers.all()} | set(services.admins)
+    for user_id in sorted(people):
+        await services.refresh_menu(user_id)
 
 
 async def _on_error(update: object, context: BotContext) -> None:

@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(export_translations(settings, args.id, args.lang, args.output))
         return asyncio.run(import_translations(settings, args.file, args.into))
     if command == "export":
-        return asyncio.run(_export(settings, args.id, args.format, args.output))
+        return asyncio.run(_export(settings, deployment, args.id, args.format, args.output))
     if command == "preview":
         from bot.preview import run_preview
 
@@ -181,21 +181,26 @@ async def _import(files: Sequence[Path], settings: Settings, deployment: Deploym
     return 0
 
 
-async def _export(settings: Settings, consultation_id: str, file_format: str, output: Path | None) -> int:
+async def _export(
+    settings: Settings, deployment: Deployment, consultation_id: str, file_format: str, output: Path | None
+) -> int:
+    from bot.i18n import Catalogs
     from conversations.export import write_csv, write_xlsx
 
+    # Headers and values in words, in the consultation's default language, as in the bot's /export.
+    catalogs, areas = Catalogs.load(settings.default_language, deployment.timezone), deployment.areas
     target = output or Path(f"{consultation_id}.{file_format}")
     async with open_database(settings.database) as db:
         if await db.consultations.get(consultation_id) is None:
             print(f"haveyoursay: no consultation {consultation_id!r} has been imported", file=sys.stderr)
             return 1
         if file_format == "xlsx":
-            count = await write_xlsx(db, consultation_id, target)
+            count = await write_xlsx(db, consultation_id, target, catalogs, areas)
         elif str(target) == "-":
-            count = await write_csv(db, consultation_id, sys.stdout)
+            count = await write_csv(db, consultation_id, sys.stdout, catalogs, areas)
         else:
             with target.open("w", encoding="utf-8", newline="") as handle:
-                count = await write_csv(db, consultation_id, handle)
+                count = await write_csv(db, consultation_id, handle, catalogs, areas)
     if str(target) != "-":
         print(f"{target}: {count} responses")
     return 0

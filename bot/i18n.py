@@ -99,6 +99,10 @@ class Translator:
         """A language's own name for itself ("Cymraeg"), for language buttons."""
         return _own_name(code)
 
+    def language_label(self, code: str) -> str:
+        """A language as an officer reads it: its name in this language, then its own ("Urdu (اردو)")."""
+        return _label(code, self.language)
+
 
 # Babel's formatting is slow next to everything else a screen does, and screens show the same
 # few numbers (a scale's ends, a question's number) and dates again and again.
@@ -119,6 +123,19 @@ def _own_name(code: str) -> str:
     except (UnknownLocaleError, ValueError):
         return code
     return name[:1].upper() + name[1:]
+
+
+@functools.lru_cache(maxsize=512)
+def _label(code: str, reader: str) -> str:
+    own = _own_name(code)
+    try:
+        name = Locale.parse(code).get_display_name(Locale.parse(reader)) or own
+    except (UnknownLocaleError, ValueError):
+        return own
+    name = name[:1].upper() + name[1:]
+    if name == own:
+        return own
+    return f"{name} ({FSI}{own}{PDI})" if reader in RTL_LANGUAGES else f"{name} ({own})"
 
 
 class Catalogs:

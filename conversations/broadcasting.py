@@ -36,7 +36,7 @@ async def start(visit: Visit) -> Reply:
     """/broadcast: a new draft; ask for the text in the default language."""
     services = visit.services
     await services.db.drafts.put(visit.chat_id, DRAFT, {"step": "text", "texts": {}}, visit.now())
-    language = visit.t.language_name(services.catalogs.default_language)
+    language = visit.t.language_label(services.catalogs.default_language)
     text = visit.t._(
         "Send me the notice, in %(language)s. Residents will see exactly the text you send.", language=language
     )
@@ -79,15 +79,15 @@ def not_text(visit: Visit, draft: dict[str, Any]) -> Reply:
     if draft["step"] not in ("text", "language_text"):
         return Reply((Screen(t._("Please use the buttons, or tap Cancel.")),))
     code = draft.get("pending_language") or visit.services.catalogs.default_language
-    text = t._("Send me the notice in %(language)s.", language=t.language_name(code))
+    text = t._("Send me the notice in %(language)s.", language=t.language_label(code))
     return Reply((Screen(text, ((_cancel(t),),)),))
 
 
 def more_languages_screen(visit: Visit, draft: dict[str, Any]) -> Screen:
     t, catalogs = visit.t, visit.services.catalogs
-    have = ", ".join(t.language_name(code) for code in draft["texts"])
+    have = ", ".join(t.language_label(code) for code in draft["texts"])
     missing = [code for code in catalogs.languages if code not in draft["texts"]]
-    buttons = [Button(t.language_name(code), _data("lang", code)) for code in missing]
+    buttons = [Button(t.language_label(code), _data("lang", code)) for code in missing]
     text = t._(
         "The notice is ready in: %(languages)s. Add a version in another language? Residents get "
         "their own language, or the default language when there is no version in theirs.",
@@ -123,7 +123,7 @@ async def _apply(visit: Visit, draft: dict[str, Any], verb: str | None, argument
     t, services = visit.t, visit.services
     if verb == "lang" and argument in services.catalogs.languages and draft["step"] == "more_languages":
         draft.update(step="language_text", pending_language=argument)
-        return Screen(t._("Send me the notice in %(language)s.", language=t.language_name(argument)), ((_cancel(t),),))
+        return Screen(t._("Send me the notice in %(language)s.", language=t.language_label(argument)), ((_cancel(t),),))
     if verb == "nolang" and draft["step"] == "more_languages":
         draft["step"] = "button"
         return await _button_screen(visit)
@@ -183,7 +183,7 @@ async def _audience_step(visit: Visit, draft: dict[str, Any], verb: str | None, 
         return Screen("")
     if verb == "language":
         draft["step"] = "language"
-        buttons = [Button(t.language_name(code), _data("in", code)) for code in services.catalogs.languages]
+        buttons = [Button(t.language_label(code), _data("in", code)) for code in services.catalogs.languages]
         return Screen(t._("Residents who use which language?"), (*rows(*buttons, per_row=3), (_cancel(t),)))
     if verb == "in" and draft["step"] == "language" and argument in services.catalogs.languages:
         draft.update(step="confirm", audience={"language": argument})
@@ -249,19 +249,29 @@ def notice_screen(services: Services, draft: dict[str, Any], language: str) -> S
 
 
 async def preview(visit: Visit, draft: dict[str, Any]) -> tuple[Screen, ...]:
-    """The notice as residents will see it, then the exact number of recipients and Send / Cancel."""
+    """Each version of the notice residents will receive, labelled with who gets it; then the exact
+    number of recipients and Send / Cancel."""
     t, services = visit.t, visit.services
     recipients = await services.db.residents.audience(audience_from(draft), wants="notices")
     default = services.catalogs.default_language
-    shown = notice_screen(services, draft, default)
     count = t.n_("This notice will go to %(n)d resident.", "This notice will go to %(n)d residents.", len(recipients))
     by_language: dict[str, int] = {}
     for _chat, language in recipients:
+        by_language[language] = by_language.get(language, 0) + 1
+    shown: list[Screen] = []
+    for screen, languages, n in _versions(services, draft, by_language or {default: 0}):
+        label = _version_label(visit, languages, n)
+        if len(label) + len(screen.text) + 2 <= MAX_MESSAGE_LENGTH:
+            shown.append(Screen(label + "\n\n" + screen.text, screen.buttons))
+        else:
+            shown += [Screen(label), screen]
+    by_version: dict[str, int] = {}
+    for language, n in by_language.items():
         version = language if language in draft["texts"] else default
-        by_language[version] = by_language.get(version, 0) + 1
-    detail = ", ".join(f"{t.language_name(code)}: {n}" for code, n in sorted(by_language.items()))
+        by_version[version] = by_version.get(version, 0) + n
+    detail = ", ".join(f"{t.language_label(code)}: {n}" for code, n in sorted(by_version.items()))
     confirm = Screen(
-        t._("Above is the notice as residents will see it.")
+        t._("Above is each version of the notice as residents will see it.")
         + "\n\n<b>"
         + count
         + "</b>"
@@ -270,7 +280,32 @@ async def preview(visit: Visit, draft: dict[str, Any]) -> tuple[Screen, ...]:
         + t._("Send it now?"),
         ((Button(t._("Send"), _data("send")),), (_cancel(t),)),
     )
-    return shown, confirm
+    return (*shown, confirm)
+
+
+def _versions(
+    services: Services, draft: dict[str, Any], by_language: dict[str, int]
+) -> list[tuple[Screen, list[str], int]]:
+    """The distinct messages the audience will receive, each with the languages that get it and how many."""
+    found: dict[tuple[str, tuple[tuple[Button, ...], ...]], tuple[Screen, list[str], int]] = {}
+    default = services.catalogs.default_language
+    for language in sorted(by_language, key=lambda code: (code != default, -by_language[code], code)):
+        screen = notice_screen(services, draft, language)
+        key = (screen.text, screen.buttons)
+        _screen, languages, n = found.get(key, (screen, [], 0))
+        found[key] = (screen, [*languages, language], n + by_language[language])
+    return list(found.values())
+
+
+def _version_label(visit: Visit, languages: list[str], n: int) -> str:
+    """The line above one version in the preview: who receives it (not part of what they receive)."""
+    t = visit.t
+    names = ", ".join(t.language_label(code) for code in languages)
+    return (
+        "<i>"
+        + t.n_("For %(n)d resident in %(languages)s:", "For %(n)d residents in %(languages)s:", n, languages=names)
+        + "</i>"
+    )
 
 
 async def send(visit: Visit) -> Reply:
@@ -282,6 +317,7 @@ async def send(visit: Visit) -> Reply:
     recipients = await services.db.residents.audience(audience_from(draft), wants="notices")
     now = visit.now()
     db = services.db
+    described = await _describe(services, draft)
     async with db.transaction():
         broadcast_id = await db.broadcasts.create(
             visit.chat_id, draft["texts"], draft.get("consultation_id"), draft.get("audience", {}), len(recipients), now
@@ -290,7 +326,7 @@ async def send(visit: Visit) -> Reply:
             (_delivery(services, draft, broadcast_id, chat_id, language) for chat_id, language in recipients), now
         )
         await db.officers.audit(
-            visit.chat_id, "broadcast", f"#{broadcast_id} to {len(recipients)} residents ({_describe(draft)})", now
+            visit.chat_id, "broadcast", f"#{broadcast_id} to {len(recipients)} residents ({described})", now
         )
         await db.drafts.drop(visit.chat_id, DRAFT)
     services.wake_delivery()
@@ -314,9 +350,30 @@ def _delivery(services: Services, draft: dict[str, Any], broadcast_id: int, chat
     )
 
 
-def _describe(draft: dict[str, Any]) -> str:
+async def _describe(services: Services, draft: dict[str, Any]) -> str:
+    """Who a broadcast went to, in words, for the audit log (in the deployment's default language)."""
+    deployment, language = services.deployment, services.catalogs.default_language
     audience = draft.get("audience") or {}
-    return ", ".join(f"{k}={v}" for k, v in audience.items()) or "everyone"
+    parts = []
+    if audience.get("areas"):
+        areas = [deployment.area(key) for key in audience["areas"]]
+        names = [
+            a.display_name(language, language) if a else key for a, key in zip(areas, audience["areas"], strict=True)
+        ]
+        parts.append("areas: " + ", ".join(names))
+    if audience.get("topics"):
+        topics = [deployment.topic(key) for key in audience["topics"]]
+        names = [
+            deployment.text(x.name, language) if x else key for x, key in zip(topics, audience["topics"], strict=True)
+        ]
+        parts.append("topics: " + ", ".join(names))
+    if audience.get("language"):
+        parts.append("language: " + services.catalogs.translator(language).language_label(audience["language"]))
+    if audience.get("participants_of"):
+        loaded = await services.consultations.current(audience["participants_of"])
+        title = loaded.model.text("title", language) if loaded else audience["participants_of"]
+        parts.append("took part in: " + title)
+    return "; ".join(parts) or "everyone"
 
 
 async def _save(visit: Visit, draft: dict[str, Any]) -> None:

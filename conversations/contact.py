@@ -98,7 +98,7 @@ async def _to_officers(services: Services, thread: int, consultation_id: str | N
     header = t._(
         "Message from a resident (conversation #%(thread)s, language: %(language)s)",
         thread=str(thread),
-        language=t.language_name(language),
+        language=t.language_label(language),
     )
     body = (
         f"<b>{header}</b>\n"

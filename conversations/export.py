@@ -1,48 +1,132 @@
 """Exports of one consultation's responses: one row per response, no Telegram id, streamed.
 
-Columns: a pseudonymous response id, submitted time, language, area, then one column
-per question (a multiple-choice question gives one 0/1 column per choice), with free
-text in full. Questions of earlier survey versions get their own columns too.
+Two header rows: the readable one (question texts and choice labels in the consultation's
+default language), then the ids. Columns: a pseudonymous response id, submitted time (UTC;
+a real date in Excel), language, the resident's area from their settings, then one column
+per question (a multiple-choice question gives one 0/1 column per choice), with choices,
+yes/no and areas as words and free text in full. Questions of earlier survey versions get
+their own columns too.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import AsyncIterator, Callable
+import gettext
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell as SheetCell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from bot.i18n import Catalogs, Translator
+from conversations.survey.areas import Area
 from conversations.survey.loader import consultation_from_data
-from conversations.survey.model import Question, QuestionType
+from conversations.survey.model import Consultation, Question, QuestionType, pick_text
 from storage import Database
 from storage.results import ExportRow
 
-FIXED = ["response_id", "submitted_at", "language", "area"]
-Cell = str | int | float | None
+# The id header row. `resident_area` is the area in the resident's settings when they submitted;
+# an `area` question has a column of its own, under its question id.
+FIXED = ["response_id", "submitted_at", "language", "resident_area"]
+Cell = str | int | float | datetime | None
+Pick = Callable[[dict[str, Any]], Cell]
+DATE_FORMAT = "yyyy-mm-dd hh:mm"
 
 
-def columns(definitions: list[dict[str, Any]]) -> list[tuple[str, Callable[[dict[str, Any]], Cell]]]:
-    """(header, value from an answers dict) for every question of every version, newest version first."""
-    found: list[tuple[str, Callable[[dict[str, Any]], Cell]]] = []
+@dataclass(frozen=True)
+class Labels:
+    """What turns ids into words in an export: the bot's own words (yes, no, the headers of the
+    fixed columns) in the consultation's default language, and the deployment's area names."""
+
+    t: Translator
+    areas: Sequence[Area] = ()
+
+    def area(self, area_id: Any) -> Cell:
+        if not isinstance(area_id, str):
+            return None if area_id is None else str(area_id)
+        found = next((a for a in self.areas if a.id == area_id), None)
+        return found.display_name(self.t.language, self.t.language) if found else area_id
+
+
+@dataclass(frozen=True)
+class Column:
+    """One question column: its id header, its readable header, and its value from an answers dict."""
+
+    id: str
+    title: str
+    pick: Pick
+
+
+async def labels_for(
+    db: Database, consultation_id: str, catalogs: Catalogs | None = None, areas: Sequence[Area] = ()
+) -> Labels:
+    """The labels for one consultation, in its default language (English words without catalogs)."""
+    versions = await db.consultations.all_versions(consultation_id)
+    language = consultation_from_data(versions[0]).default_language if versions else "en"
+    if catalogs is None:
+        return Labels(Translator("en", gettext.NullTranslations(), ZoneInfo("UTC")), areas)
+    return Labels(catalogs.translator(language), areas)
+
+
+def fixed_titles(labels: Labels) -> list[str]:
+    """The readable headers of the fixed columns."""
+    t = labels.t
+    return [
+        t._("Response (anonymous id)"),
+        t._("Submitted (UTC)"),
+        t._("Language"),
+        t._("Resident's area (from their settings)"),
+    ]
+
+
+def columns(definitions: list[dict[str, Any]], labels: Labels | None = None) -> list[Column]:
+    """A column for every question of every version, newest version first."""
+    found: list[Column] = []
     seen: set[str] = set()
     for definition in definitions:
-        for question in consultation_from_data(definition).survey:
-            for header, pick in _question_columns(question):
-                if header not in seen:
-                    seen.add(header)
-                    found.append((header, pick))
+        c = consultation_from_data(definition)
+        for question in c.survey:
+            for column in _question_columns(c, question, labels):
+                if column.id not in seen:
+                    seen.add(column.id)
+                    found.append(column)
     return found
 
 
-def _question_columns(q: Question) -> list[tuple[str, Callable[[dict[str, Any]], Cell]]]:
+def _question_columns(c: Consultation, q: Question, labels: Labels | None) -> list[Column]:
+    title = pick_text(q.text, c.default_language, c.default_language)[0]
     if q.type is QuestionType.MULTIPLE_CHOICE:
-        return [(f"{q.id}:{c.id}", _ticked(q.id, c.id)) for c in q.choices]
-    return [(q.id, _plain(q.id))]
+        return [
+            Column(
+                f"{q.id}:{choice.id}",
+                f"{title}: {pick_text(choice.text, c.default_language, c.default_language)[0]}",
+                _ticked(q.id, choice.id),
+            )
+            for choice in q.choices
+        ]
+    return [Column(q.id, title, _plain(q.id, _words(c, q, labels)))]
 
 
-def _ticked(question_id: str, choice_id: str) -> Callable[[dict[str, Any]], Cell]:
+def _words(c: Consultation, q: Question, labels: Labels | None) -> dict[str, str] | Callable[[Any], Cell] | None:
+    """How a stored value reads: a choice's label, yes or no, an area's name."""
+    if labels is None:
+        return None
+    if q.type is QuestionType.SINGLE_CHOICE:
+        return {choice.id: pick_text(choice.text, c.default_language, c.default_language)[0] for choice in q.choices}
+    if q.type is QuestionType.YES_NO:
+        return {"yes": labels.t._("Yes"), "no": labels.t._("No")}
+    if q.type is QuestionType.AREA:
+        return labels.area
+    return None
+
+
+def _ticked(question_id: str, choice_id: str) -> Pick:
     def pick(answers: dict[str, Any]) -> Cell:
         value = answers.get(question_id)
         if not isinstance(value, list):
@@ -52,47 +136,88 @@ def _ticked(question_id: str, choice_id: str) -> Callable[[dict[str, Any]], Cell
     return pick
 
 
-def _plain(question_id: str) -> Callable[[dict[str, Any]], Cell]:
+def _plain(question_id: str, words: dict[str, str] | Callable[[Any], Cell] | None = None) -> Pick:
     def pick(answers: dict[str, Any]) -> Cell:
         value = answers.get(question_id)
+        if callable(words):
+            return words(value)
+        if isinstance(words, dict) and isinstance(value, str):
+            return words.get(value, value)
         return value if isinstance(value, str | int | float) or value is None else str(value)
 
     return pick
 
 
-def row_cells(row: ExportRow, cols: list[tuple[str, Callable[[dict[str, Any]], Cell]]]) -> list[Cell]:
-    return [row.response_id, row.submitted_at, row.language, row.area_id, *(pick(row.answers) for _, pick in cols)]
+def row_cells(row: ExportRow, cols: list[Column], labels: Labels | None = None) -> list[Cell]:
+    """One response's cells; the submitted time as a datetime (UTC, as Excel takes it: no zone)."""
+    area = labels.area(row.area_id) if labels is not None else row.area_id
+    return [row.response_id, _when(row.submitted_at), row.language, area, *(col.pick(row.answers) for col in cols)]
 
 
-async def write_csv(db: Database, consultation_id: str, out: TextIO) -> int:
-    """Write the CSV; returns the number of responses."""
-    cols = columns(await db.consultations.all_versions(consultation_id))
+def _when(stored: str) -> datetime | str:
+    try:
+        return datetime.fromisoformat(stored).astimezone(UTC).replace(tzinfo=None)
+    except ValueError:
+        return stored
+
+
+def _text(cell: Cell) -> Cell:
+    """A cell for CSV: a time as ISO 8601 in UTC, as before; nothing as an empty field."""
+    if isinstance(cell, datetime):
+        return cell.replace(tzinfo=UTC).isoformat(timespec="seconds")
+    return "" if cell is None else cell
+
+
+async def write_csv(
+    db: Database, consultation_id: str, out: TextIO, catalogs: Catalogs | None = None, areas: Sequence[Area] = ()
+) -> int:
+    """Write the CSV (a readable header row, then the id header row); returns the number of responses."""
+    labels = await labels_for(db, consultation_id, catalogs, areas)
+    cols = columns(await db.consultations.all_versions(consultation_id), labels)
     writer = csv.writer(out)
-    writer.writerow(FIXED + [header for header, _ in cols])
+    writer.writerow(fixed_titles(labels) + [col.title for col in cols])
+    writer.writerow(FIXED + [col.id for col in cols])
     count = 0
     async for row in db.results.export_rows(consultation_id):
-        writer.writerow(["" if cell is None else cell for cell in row_cells(row, cols)])
+        writer.writerow([_text(cell) for cell in row_cells(row, cols, labels)])
         count += 1
     return count
 
 
-async def write_xlsx(db: Database, consultation_id: str, path: Path) -> int:
-    """Write an Excel workbook in write-only mode, which streams rows to disk."""
-    cols = columns(await db.consultations.all_versions(consultation_id))
+async def write_xlsx(
+    db: Database, consultation_id: str, path: Path, catalogs: Catalogs | None = None, areas: Sequence[Area] = ()
+) -> int:
+    """Write an Excel workbook in write-only mode, which streams rows to disk; times are real dates."""
+    labels = await labels_for(db, consultation_id, catalogs, areas)
+    cols = columns(await db.consultations.all_versions(consultation_id), labels)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("responses")
-    sheet.append(FIXED + [header for header, _ in cols])
+    sheet.freeze_panes = "A3"
+    sheet.append(fixed_titles(labels) + [col.title for col in cols])
+    sheet.append(FIXED + [col.id for col in cols])
     count = 0
     async for row in db.results.export_rows(consultation_id):
-        sheet.append(row_cells(row, cols))
+        sheet.append([_excel(sheet, cell) for cell in row_cells(row, cols, labels)])
         count += 1
     workbook.save(path)
     return count
 
 
-async def rows_of(db: Database, consultation_id: str) -> AsyncIterator[list[Cell]]:
-    """The export's rows (header first), for tests and other formats."""
-    cols = columns(await db.consultations.all_versions(consultation_id))
-    yield [*FIXED, *(header for header, _ in cols)]
+def _excel(sheet: WriteOnlyWorksheet, cell: Cell) -> Cell | SheetCell:
+    if not isinstance(cell, datetime):
+        return cell
+    dated = WriteOnlyCell(sheet, value=cell)
+    dated.number_format = DATE_FORMAT
+    return dated
+
+
+async def rows_of(
+    db: Database, consultation_id: str, catalogs: Catalogs | None = None, areas: Sequence[Area] = ()
+) -> AsyncIterator[list[Cell]]:
+    """The export's rows (the readable header, the id header, then one per response), for tests and other formats."""
+    labels = await labels_for(db, consultation_id, catalogs, areas)
+    cols = columns(await db.consultations.all_versions(consultation_id), labels)
+    yield [*fixed_titles(labels), *(col.title for col in cols)]
+    yield [*FIXED, *(col.id for col in cols)]
     async for row in db.results.export_rows(consultation_id):
-        yield row_cells(row, cols)
+        yield row_cells(row, cols, labels)

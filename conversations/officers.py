@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.i18n import escape
+from bot.i18n import Translator, escape
 from conversations.screens import Reply, Screen
 from conversations.services import Visit
 
@@ -21,22 +23,52 @@ async def is_admin(visit: Visit) -> bool:
     return await visit.services.role_of(visit.chat_id) == "admin"
 
 
+@dataclass(frozen=True)
+class OfficerCommand:
+    """One officer command: its name, who may use it, what it takes, and what it does."""
+
+    name: str
+    admin: bool
+    describe: Callable[[Translator], str]
+    argument: str = ""  # shown after the name in /officer, e.g. " ID"
+
+
+# The one list of officer commands: the router's handlers, /officer and each officer's command
+# menu are all made from it, so no command can be left out of one of them.
+COMMANDS: tuple[OfficerCommand, ...] = (
+    OfficerCommand("officer", False, lambda t: t._("see what officers can do")),
+    OfficerCommand("broadcast", False, lambda t: t._("send a notice to residents")),
+    OfficerCommand("broadcasts", False, lambda t: t._("see how your notices are being delivered")),
+    OfficerCommand("results", False, lambda t: t._("see a consultation's results")),
+    OfficerCommand("export", False, lambda t: t._("export a consultation's responses (CSV or Excel)"), " [csv|xlsx]"),
+    OfficerCommand("reach", False, lambda t: t._("see who took part, by area and language")),
+    OfficerCommand("outcome", False, lambda t: t._("publish “What you told us” or “What we did”")),
+    OfficerCommand("officers", True, lambda t: t._("list officers")),
+    OfficerCommand("invite", True, lambda t: t._("make a one-time link that makes someone an officer")),
+    OfficerCommand("addofficer", True, lambda t: t._("make a Telegram user an officer"), " ID"),
+    OfficerCommand("removeofficer", True, lambda t: t._("remove an officer"), " ID"),
+    OfficerCommand("audit", True, lambda t: t._("see what officers did recently")),
+)
+
+
+def commands_for(role: str | None) -> tuple[OfficerCommand, ...]:
+    """The officer commands a role allows: none for a resident, all for an admin."""
+    if role not in ("officer", "admin"):
+        return ()
+    return tuple(command for command in COMMANDS if role == "admin" or not command.admin)
+
+
+def menu_commands(t: Translator, role: str | None) -> list[tuple[str, str]]:
+    """(command, description) for the officer's own command menu, in their language."""
+    return [(command.name, command.describe(t)) for command in commands_for(role)]
+
+
 async def officer_help(visit: Visit) -> Reply:
-    """/officer: the officer commands."""
+    """/officer: every command the officer's role allows."""
     t = visit.t
-    lines = [
-        "<b>" + t._("Officer commands") + "</b>",
-        "/broadcast — " + t._("send a notice to residents"),
-        "/broadcasts — " + t._("see how your notices are being delivered"),
-    ]
-    if await is_admin(visit):
-        lines += [
-            "/officers — " + t._("list officers"),
-            "/invite — " + t._("make a one-time link that makes someone an officer"),
-            "/addofficer ID — " + t._("make a Telegram user an officer"),
-            "/removeofficer ID — " + t._("remove an officer"),
-            "/audit — " + t._("see what officers did recently"),
-        ]
+    lines = ["<b>" + t._("Officer commands") + "</b>"]
+    for command in commands_for(await visit.services.role_of(visit.chat_id)):
+        lines.append(f"/{command.name}{command.argument} — " + command.describe(t))
     return Reply((Screen("\n".join(lines)),))
 
 
@@ -77,9 +109,10 @@ async def redeem_invite(visit: Visit, code: str) -> Reply:
             )
         )
     async with services.db.transaction():
-        if visit.chat_id not in services.admins:
+        if await services.role_of(visit.chat_id) is None:  # an admin is not made a mere officer
             await services.db.officers.add(visit.chat_id, "officer", inviter, now)
         await services.db.officers.audit(inviter, "add officer", f"{visit.chat_id} by invite link", now)
+    await services.refresh_menu(visit.chat_id)
     return Reply((Screen(visit.t._("You are now an officer. Send /officer to see what you can do.")),))
 
 
@@ -87,6 +120,25 @@ def _user_id(argument: str | None) -> int | None:
     if argument is None or not argument.strip().lstrip("-").isdigit():
         return None
     return int(argument.strip())
+
+
+# Telegram user ids are positive and have at most 52 significant bits; groups and channels have
+# negative ids. Anything else cannot be a person who could use the bot.
+MAX_USER_ID = 2**52
+
+
+def _not_a_person(t: Translator, user_id: int) -> Reply | None:
+    """Why this id cannot be a Telegram user's, or None when it can."""
+    if user_id < 0:
+        text = t._("%(user)s is the id of a group or channel, not of a person. Officers are people.", user=str(user_id))
+    elif user_id == 0 or user_id >= MAX_USER_ID:
+        text = t._(
+            "%(user)s cannot be a Telegram user id. They can find theirs by sending /myid to this bot.",
+            user=str(user_id),
+        )
+    else:
+        return None
+    return Reply((Screen(text),))
 
 
 async def add_officer(visit: Visit, argument: str | None) -> Reply:
@@ -104,10 +156,19 @@ async def add_officer(visit: Visit, argument: str | None) -> Reply:
                 ),
             )
         )
+    refused = _not_a_person(t, user_id)
+    if refused is not None:
+        return refused
+    role = await services.role_of(user_id)
+    if role == "admin":
+        return Reply((Screen(t._("%(user)s is already an admin.", user=str(user_id))),))
+    if role == "officer":
+        return Reply((Screen(t._("%(user)s is already an officer.", user=str(user_id))),))
     now = visit.now()
     async with services.db.transaction():
         await services.db.officers.add(user_id, "officer", visit.chat_id, now)
         await services.db.officers.audit(visit.chat_id, "add officer", str(user_id), now)
+    await services.refresh_menu(user_id)
     return Reply((Screen(t._("%(user)s is now an officer.", user=str(user_id))),))
 
 
@@ -117,6 +178,9 @@ async def remove_officer(visit: Visit, argument: str | None) -> Reply:
     user_id = _user_id(argument)
     if user_id is None:
         return Reply((Screen(t._("Please give the Telegram user id of the officer, e.g. /removeofficer 123456789.")),))
+    refused = _not_a_person(t, user_id)
+    if refused is not None:
+        return refused
     if user_id == visit.chat_id:
         return Reply((Screen(t._("You cannot remove yourself. Ask another admin.")),))
     if user_id in services.admins:
@@ -137,6 +201,7 @@ async def remove_officer(visit: Visit, argument: str | None) -> Reply:
             await services.db.officers.audit(visit.chat_id, "remove officer", str(user_id), now)
     if not removed:
         return Reply((Screen(t._("%(user)s is not an officer.", user=str(user_id))),))
+    await services.refresh_menu(user_id)
     return Reply((Screen(t._("%(user)s is no longer an officer.", user=str(user_id))),))
 
 

@@ -224,6 +224,8 @@ async def choose_language(visit: Visit, language: str) -> Reply:
         return await welcome_in_language(visit, language, None)
     await services.db.residents.set_language(visit.chat_id, language)
     visit.t = services.catalogs.translator(language)
+    if await services.role_of(visit.chat_id) is not None:
+        await services.refresh_menu(visit.chat_id)  # an officer's own menu follows their language
     confirmed = Screen(
         visit.t._("I will write to you in %(language)s from now on.", language=visit.t.language_name(language)),
         menu=True,

@@ -86,7 +86,7 @@ async def tapped(visit: Visit, verb: str | None, argument: str | None) -> Reply:
 
 def _ask_for_text(visit: Visit, draft: dict[str, Any]) -> Screen:
     t = visit.t
-    language = t.language_name(draft["language"])
+    language = t.language_label(draft["language"])
     if draft["kind"] == TOLD_US:
         ask = t._("Send me “What you told us” in %(language)s: a short summary of what people said.", language=language)
     else:
@@ -126,7 +126,7 @@ async def typed(visit: Visit, text: str) -> Reply:
     await services.db.drafts.put(visit.chat_id, DRAFT, draft, visit.now())
     recipients = await _recipients(services, draft)
     missing = [code for code in services.catalogs.languages if code not in draft["texts"]]
-    buttons = [Button(t.language_name(code), _data("lang", code)) for code in missing]
+    buttons = [Button(t.language_label(code), _data("lang", code)) for code in missing]
     count = t.n_("It will go to %(n)d person.", "It will go to %(n)d people.", len(recipients))
     text = t._("Saved. Add a version in another language, or publish it now.") + "\n\n<b>" + count + "</b>"
     return Reply(

@@ -41,6 +41,9 @@ async def on_start(visit: Visit, update: Update, context: BotContext) -> Reply:
     payload = context.args[0] if context.args else None
     if payload and payload.startswith(officers.INVITE_PREFIX):
         return await officers.redeem_invite(visit, payload[len(officers.INVITE_PREFIX) :])
+    if await officers.is_officer(visit):
+        # An officer's menu cannot be set before they first write to the bot.
+        await visit.services.refresh_menu(visit.chat_id)
     if visit.resident is not None:
         # The delivery worker marks a resident unreachable on its own connection, so the copy in
         # memory may not know: clear it in the database whenever they /start again.
@@ -185,8 +188,8 @@ async def show_results(visit: Visit, argument: str | None) -> Reply:
 
 
 async def export_responses(visit: Visit, argument: str | None) -> Reply:
-    """/export: pick a consultation to export its responses as CSV."""
-    return await results.choose_consultation(visit, "csv")
+    """/export [csv|xlsx] or /export ID [csv|xlsx]: a consultation's responses as a file."""
+    return await results.export_command(visit, argument)
 
 
 async def show_reach(visit: Visit, argument: str | None) -> Reply:
@@ -364,20 +367,23 @@ def _mentions_bot(text: str, username: str) -> bool:
     return bool(username) and f"@{username}".lower() in text.lower()
 
 
-OFFICER_COMMANDS = {
-    "officer": (officer_menu, False),
-    "broadcast": (broadcast_start, False),
-    "broadcasts": (broadcast_progress, False),
-    "officers": (list_officers, True),
-    "invite": (make_invite, True),
-    "addofficer": (add_officer, True),
-    "removeofficer": (remove_officer, True),
-    "audit": (show_audit, True),
-    "results": (show_results, False),
-    "export": (export_responses, False),
-    "reach": (show_reach, False),
-    "outcome": (publish_outcome, False),
+# What each officer command does; who may use it, and the help and menu, come from officers.COMMANDS.
+OFFICER_LOGIC: dict[str, OfficerLogic] = {
+    "officer": officer_menu,
+    "broadcast": broadcast_start,
+    "broadcasts": broadcast_progress,
+    "officers": list_officers,
+    "invite": make_invite,
+    "addofficer": add_officer,
+    "removeofficer": remove_officer,
+    "audit": show_audit,
+    "results": show_results,
+    "export": export_responses,
+    "reach": show_reach,
+    "outcome": publish_outcome,
 }
+assert set(OFFICER_LOGIC) == {command.name for command in officers.COMMANDS}, "officers.COMMANDS and the logic differ"
+OFFICER_COMMANDS = {command.name: (OFFICER_LOGIC[command.name], command.admin) for command in officers.COMMANDS}
 
 
 def handlers() -> list[BaseHandler[Any, BotContext, Any]]:

@@ -6,15 +6,20 @@ Reports carry counts only. In /reach any group of fewer than 5 people is shown a
 
 from __future__ import annotations
 
+import html
 import io
+import statistics
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from bot.i18n import Translator, escape
 from conversations import callbacks
 from conversations.screens import MAX_MESSAGE_LENGTH, Attachment, Button, Reply, Screen, rows, shorten
 from conversations.services import Visit
+from conversations.survey.areas import Area
 from conversations.survey.model import Consultation, Question, QuestionType, pick_text
 from storage.results import Tally
 
@@ -59,6 +64,7 @@ class Results:
 
     screens: tuple[Screen, ...]
     chart: bytes | None
+    chart_title: str = ""
 
 
 async def results(visit: Visit, consultation_id: str) -> Results | None:
@@ -66,13 +72,20 @@ async def results(visit: Visit, consultation_id: str) -> Results | None:
     if loaded is None:
         return None
     c = loaded.model
+    t, areas = visit.t, visit.services.deployment.areas
     tally = await visit.services.db.results.tally(consultation_id)
     comments = await visit.services.db.results.comments(consultation_id)
-    blocks = _result_blocks(visit.t, c, tally, comments)
-    return Results(_pack(blocks, _export_buttons(visit.t, consultation_id)), chart_png(visit.t, c, tally))
+    blocks = _result_blocks(t, c, tally, comments, areas)
+    buttons = _export_buttons(t, consultation_id)
+    if any(q.type is QuestionType.TEXT and tally.answered.get(q.id) for q in c.survey):
+        buttons = ((Button(t._("Read the written answers"), _data("texts", consultation_id)),), *buttons)
+    title = chart_title(t, c, tally, visit.now())
+    return Results(_pack(blocks, buttons), chart_png(t, c, tally, areas, title), title)
 
 
-def _result_blocks(t: Translator, c: Consultation, tally: Tally, comments: list[str]) -> list[str]:
+def _result_blocks(
+    t: Translator, c: Consultation, tally: Tally, comments: list[str], areas: Sequence[Area] = ()
+) -> list[str]:
     language = t.language
     title = pick_text(c.title, language, c.default_language)[0]
     blocks = [
@@ -91,8 +104,12 @@ def _result_blocks(t: Translator, c: Consultation, tally: Tally, comments: list[
         lines = [f"{_number_of(c, q)}. {escape(shorten(_text(t, c, q), 50))}: {t.number(n)}" for q, n in stopped]
         blocks.append("<b>" + t._("Where people stopped") + "</b>\n" + "\n".join(lines))
     for q in c.survey:
-        if q.type in CHARTED:
-            blocks.append(_question_block(t, c, q, tally))
+        if q.type in CHARTED or q.type is QuestionType.AREA:
+            blocks.append(_question_block(t, c, q, tally, areas))
+        elif q.type is QuestionType.NUMBER:
+            blocks.append(_number_block(t, c, q, tally))
+        elif q.type is QuestionType.TEXT:
+            blocks.append(_text_block(t, c, q, tally))
     if tally.feedback:
         feedback = " · ".join(
             f"{label}: {t.number(tally.feedback.get(key, 0))}"
@@ -105,18 +122,61 @@ def _result_blocks(t: Translator, c: Consultation, tally: Tally, comments: list[
     return blocks
 
 
-def _question_block(t: Translator, c: Consultation, q: Question, tally: Tally) -> str:
+def _question_block(t: Translator, c: Consultation, q: Question, tally: Tally, areas: Sequence[Area] = ()) -> str:
     answered = tally.answered.get(q.id, 0)
     counts = tally.values.get(q.id, {})
     lines = [f"<b>{_number_of(c, q)}. {escape(_text(t, c, q))}</b>"]
-    for value, label in _labelled_values(t, c, q):
+    for value, label in _labelled_values(t, c, q, areas):
         count = counts.get(value, 0)
         lines.append(f"{escape(label)} — {t.number(count)} ({percent(t, count, answered)})")
     lines.append("<i>" + t.n_("%(n)d person answered", "%(n)d people answered", answered) + "</i>")
     return "\n".join(lines)
 
 
-def _labelled_values(t: Translator, c: Consultation, q: Question) -> list[tuple[str, str]]:
+def _number_block(t: Translator, c: Consultation, q: Question, tally: Tally) -> str:
+    """A number question: how many answered, the median and the range."""
+    answered = tally.answered.get(q.id, 0)
+    lines = [f"<b>{_number_of(c, q)}. {escape(_text(t, c, q))}</b>"]
+    numbers = _numbers(tally.values.get(q.id, {}))
+    if numbers:
+        lines.append(
+            t._(
+                "Median %(median)s · lowest %(lowest)s · highest %(highest)s",
+                median=t.number(statistics.median(numbers)),
+                lowest=t.number(numbers[0]),
+                highest=t.number(numbers[-1]),
+            )
+        )
+    lines.append("<i>" + t.n_("%(n)d person answered", "%(n)d people answered", answered) + "</i>")
+    return "\n".join(lines)
+
+
+def _numbers(counts: dict[str, int]) -> list[float]:
+    """Every number given, in order (stored as text, one entry per value with its count)."""
+    found: list[float] = []
+    for value, count in counts.items():
+        try:
+            number = float(value)
+        except ValueError:
+            continue
+        found += [int(number) if number.is_integer() else number] * count
+    return sorted(found)
+
+
+def _text_block(t: Translator, c: Consultation, q: Question, tally: Tally) -> str:
+    """A free-text question: how many wrote something (the button below sends what they wrote)."""
+    answered = tally.answered.get(q.id, 0)
+    return (
+        f"<b>{_number_of(c, q)}. {escape(_text(t, c, q))}</b>\n<i>"
+        + t.n_("%(n)d written answer", "%(n)d written answers", answered)
+        + "</i>"
+    )
+
+
+def _labelled_values(t: Translator, c: Consultation, q: Question, areas: Sequence[Area] = ()) -> list[tuple[str, str]]:
+    if q.type is QuestionType.AREA:
+        listed = [a for a in areas if not c.areas or a.id in c.areas] or list(areas)
+        return [(a.id, a.display_name(t.language, c.default_language)) for a in listed]
     if q.type is QuestionType.YES_NO:
         return [("yes", t._("Yes")), ("no", t._("No"))]
     if q.type is QuestionType.SCALE:
@@ -160,9 +220,22 @@ def _export_buttons(t: Translator, consultation_id: str) -> tuple[tuple[Button, 
     )
 
 
-def chart_png(t: Translator, c: Consultation, tally: Tally) -> bytes | None:
-    """A bar chart per choice, scale and yes/no question, sized to read on a phone."""
-    charted = [q for q in c.survey if q.type in CHARTED]
+def chart_title(t: Translator, c: Consultation, tally: Tally, when: datetime) -> str:
+    """What the chart is of: the consultation, when it was drawn, and how many responses it counts."""
+    return t.n_(
+        "%(title)s · %(date)s · %(n)d response",
+        "%(title)s · %(date)s · %(n)d responses",
+        tally.submitted,
+        title=pick_text(c.title, t.language, c.default_language)[0],
+        date=t.date(when),
+    )
+
+
+def chart_png(
+    t: Translator, c: Consultation, tally: Tally, areas: Sequence[Area] = (), title: str = ""
+) -> bytes | None:
+    """A bar chart per choice, scale, yes/no and area question, sized to read on a phone, under `title`."""
+    charted = [q for q in c.survey if q.type in CHARTED or (q.type is QuestionType.AREA and areas)]
     if not charted or not tally.submitted:
         return None
     import matplotlib
@@ -170,9 +243,12 @@ def chart_png(t: Translator, c: Consultation, tally: Tally) -> bytes | None:
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
-    figure, axes = pyplot.subplots(len(charted), 1, figsize=(6, 2.4 * len(charted)), squeeze=False)
+    figure, axes = pyplot.subplots(len(charted), 1, figsize=(6, 2.4 * len(charted) + 0.5), squeeze=False)
+    if title:
+        # Plain text for matplotlib: the title as a person reads it, with no HTML escapes.
+        figure.suptitle(shorten(html.unescape(title), 70), fontsize=11, fontweight="bold")
     for axis, q in zip(axes[:, 0], charted, strict=True):
-        labelled = _labelled_values(t, c, q)
+        labelled = _labelled_values(t, c, q, areas)
         counts = [tally.values.get(q.id, {}).get(value, 0) for value, _ in labelled]
         axis.barh([shorten(label, 28) for _, label in labelled][::-1], counts[::-1], color="#005eb8")
         axis.set_title(shorten(f"{_number_of(c, q)}. {_text(t, c, q)}", 60), fontsize=10, loc="left")
@@ -239,7 +315,7 @@ async def reach(visit: Visit, consultation_id: str | None) -> Reply:
         lines.append(
             t._(
                 "%(language)s: %(count)s of %(registered)s residents using the bot",
-                language=t.language_name(language),
+                language=t.language_label(language),
                 count=small_count(t, by_language.get(language, 0)),
                 registered=small_count(t, registered.get(language, 0)),
             )
@@ -261,25 +337,77 @@ async def tapped(visit: Visit, verb: str | None, consultation_id: str | None) ->
     if verb == "show":
         found = await results(visit, consultation_id)
         assert found is not None
-        chart = (Attachment(f"{consultation_id}.png", found.chart, picture=True),) if found.chart else ()
+        chart = (
+            (Attachment(f"{consultation_id}.png", found.chart, caption=found.chart_title, picture=True),)
+            if found.chart
+            else ()
+        )
         return Reply(found.screens, attachments=chart)
+    if verb == "texts":
+        return await written_answers(visit, consultation_id)
     if verb in ("csv", "xlsx"):
         return await export_file(visit, consultation_id, verb)
     return Reply(notice=t._("That button is out of date."))
+
+
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+async def export_command(visit: Visit, argument: str | None) -> Reply:
+    """/export, /export xlsx, /export ID, /export ID xlsx: the file at once when the consultation is
+    named, else a choice of consultation; CSV unless the officer asks for Excel."""
+    t = visit.t
+    words = (argument or "").split()
+    file_format = "csv"
+    if words and words[-1].lower() in EXPORT_FORMATS:
+        file_format = words.pop().lower()
+    if len(words) > 1:
+        return Reply((Screen(_export_usage(t)),))
+    if not words:
+        return await choose_consultation(visit, file_format)
+    ids = await visit.services.db.consultations.all_ids()
+    found = next((cid for cid in ids if cid.lower() == words[0].lower()), None)
+    if found is None:
+        return Reply((Screen(t._("There is no consultation “%(id)s”.", id=words[0]) + "\n" + _export_usage(t)),))
+    return await export_file(visit, found, file_format)
+
+
+def _export_usage(t: Translator) -> str:
+    return t._("Send /export csv or /export xlsx, or /export followed by a consultation's id and the format.")
+
+
+async def written_answers(visit: Visit, consultation_id: str) -> Reply:
+    """Every answer to the consultation's free-text questions, as a text file: question by question."""
+    t, db = visit.t, visit.services.db
+    loaded = await visit.services.consultations.current(consultation_id)
+    assert loaded is not None
+    c = loaded.model
+    parts: list[str] = [pick_text(c.title, t.language, c.default_language)[0]]
+    count = 0
+    for q in c.survey:
+        if q.type is not QuestionType.TEXT:
+            continue
+        answers = await db.results.text_answers(consultation_id, q.id)
+        count += len(answers)
+        parts.append(f"{_number_of(c, q)}. {_text(t, c, q)}")
+        parts += ["- " + answer.replace("\n", "\n  ") for answer in answers] or ["-"]
+    caption = t.n_("%(n)d written answer", "%(n)d written answers", count)
+    content = ("\n\n".join(parts) + "\n").encode("utf-8")
+    return Reply(attachments=(Attachment(f"{consultation_id}-written-answers.txt", content, caption=caption),))
 
 
 async def export_file(visit: Visit, consultation_id: str, file_format: str) -> Reply:
     """The export as a file in the officer's chat (written to disk first, as the command line does)."""
     from conversations.export import write_csv, write_xlsx
 
-    db = visit.services.db
+    db, catalogs, areas = visit.services.db, visit.services.catalogs, visit.services.deployment.areas
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"{consultation_id}.{file_format}"
         if file_format == "xlsx":
-            count = await write_xlsx(db, consultation_id, path)
+            count = await write_xlsx(db, consultation_id, path, catalogs, areas)
         else:
             with path.open("w", encoding="utf-8", newline="") as handle:
-                count = await write_csv(db, consultation_id, handle)
+                count = await write_csv(db, consultation_id, handle, catalogs, areas)
         content = path.read_bytes()
     caption = visit.t.n_("%(n)d response", "%(n)d responses", count)
     return Reply(attachments=(Attachment(path.name, content, caption=caption),))

@@ -94,6 +94,10 @@ class ConsultationCache:
         return found
 
 
+async def _no_menu(user_id: int) -> None:
+    return None
+
+
 @dataclass
 class Services:
     """Shared by every handler; built once at start-up."""
@@ -113,6 +117,9 @@ class Services:
     # Sends one message at once (not through the queue) and returns its message id; raises
     # PermissionError when the chat has blocked the bot. Set by the bot at start-up.
     send_now: Callable[[int, Screen], Awaitable[int]] = field(default=_cannot_send)
+    # Sets one person's own command menu for the role they have now (an officer's or an admin's
+    # commands, or Telegram's default for everyone else). Set by the bot at start-up.
+    refresh_menu: Callable[[int], Awaitable[None]] = field(default=_no_menu)
     consultations: ConsultationCache = field(init=False)
 
     def __post_init__(self) -> None:

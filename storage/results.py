@@ -95,6 +95,15 @@ class ResultRepository:
         ) as cur:
             return [str(r[0]) for r in await cur.fetchall()]
 
+    async def text_answers(self, consultation_id: str, question_id: str) -> list[str]:
+        """What people wrote at one free-text question, oldest first (no response or Telegram id)."""
+        async with self._db.execute(
+            "SELECT value FROM answers WHERE consultation_id = ? AND question_id = ? AND value IS NOT NULL"
+            " ORDER BY rowid",
+            (consultation_id, question_id),
+        ) as cur:
+            return [str(r[0]) for r in await cur.fetchall()]
+
     async def submitted_by(self, column: str, consultation_id: str | None = None) -> dict[str, int]:
         """Submitted responses per area or per language (across consultations unless one is named)."""
         assert column in ("area_id", "language")

@@ -52,11 +52,13 @@ async def deliveries(services: Services) -> list[tuple[int, str, str, str]]:
 
 async def test_the_preview_is_the_notice_as_sent_and_sending_queues_one_message_each(services: Services) -> None:
     notice, confirm = (await write_to_everyone(services, "Clinic <closed> on Monday & Tuesday")).screens
-    assert notice.text == "Clinic &lt;closed&gt; on Monday &amp; Tuesday"
+    label, _, shown = notice.text.partition("\n\n")
+    assert label == "<i>For 3 residents in English:</i>", "who receives this version, above it"
+    assert shown == "Clinic &lt;closed&gt; on Monday &amp; Tuesday"
     assert "<b>This notice will go to 3 residents.</b>" in confirm.text
     sent = await broadcasting.tapped(await officer(services), "send", None)
     assert sent.screens[0].text == "Sending to 3 residents. Send /broadcasts to follow it."
-    assert await deliveries(services) == [(chat_id, "broadcast", "waiting", notice.text) for chat_id in RESIDENTS]
+    assert await deliveries(services) == [(chat_id, "broadcast", "waiting", shown) for chat_id in RESIDENTS]
     assert await broadcasting.draft_of(await officer(services)) is None
 
     again = await broadcasting.tapped(await officer(services), "send", None)

@@ -17,6 +17,8 @@ import httpx
 import pytest
 from telegram import (
     Bot,
+    BotCommandScopeChat,
+    BotCommandScopeChatAdministrators,
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -366,6 +368,48 @@ async def test_commands_are_validated_and_stored_per_scope_and_language(fake: Fa
         await client.set_my_commands([("start", "")])
     assert await client.delete_my_commands(language_code="fr")
     assert fake.commands(language_code="fr") == []
+
+
+@pytest.mark.filterwarnings("ignore:Please use 'Bot.setMyCommands'")
+async def test_command_scopes_are_checked_and_a_menu_follows_telegrams_scope_order(
+    fake: FakeTelegram, client: Bot
+) -> None:
+    amina, tom = fake.add_user("Amina", language_code="cy-GB"), fake.add_user("Tom", language_code="en")
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):  # Amina has never written to the bot
+        await client.set_my_commands([("officer", "Officer commands")], scope=BotCommandScopeChat(amina.id))
+    fake.mark_started(amina)
+    fake.mark_started(tom)
+    await client.set_my_commands([("help", "Help")])
+    await client.set_my_commands([("help", "Cymorth")], language_code="cy")
+    assert fake.menu(amina) == ["help"] and fake.commands(language_code="cy")[0]["description"] == "Cymorth"
+    await client.set_my_commands([("help", "Help"), ("officer", "Officer")], scope=BotCommandScopeChat(amina.id))
+    assert fake.menu(amina) == ["help", "officer"], "the chat's own scope comes before any language"
+    assert fake.menu(tom) == ["help"]
+    assert fake.commands({"type": "chat", "chat_id": amina.id}) == [
+        {"command": "help", "description": "Help"},
+        {"command": "officer", "description": "Officer"},
+    ]
+    assert [c.command for c in await client.get_my_commands(scope=BotCommandScopeChat(amina.id))] == ["help", "officer"]
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+        await client.set_my_commands([("help", "Help")], scope=BotCommandScopeChat(123))
+    with pytest.raises(BadRequest, match=r"(?i)private chat"):
+        await client.set_my_commands([("help", "Help")], scope=BotCommandScopeChatAdministrators(amina.id))
+    with pytest.raises(BadRequest, match=r"(?i)BotCommandScope"):
+        await client.do_api_request(
+            "setMyCommands", api_kwargs={"commands": '[{"command":"a","description":"b"}]', "scope": '{"type":"x"}'}
+        )
+    with pytest.raises(BadRequest, match=r"(?i)LANG_CODE_INVALID"):
+        await client.set_my_commands([("help", "Help")], language_code="cym")
+    with pytest.raises(BadRequest, match=r"(?i)BOT_COMMANDS_TOO_MUCH"):
+        await client.set_my_commands([(f"c{n}", "x") for n in range(101)], scope=BotCommandScopeChat(tom.id))
+    with pytest.raises(BadRequest, match=r"(?i)BOT_COMMAND_INVALID"):
+        await client.set_my_commands([("a" * 33, "Too long")])
+    with pytest.raises(BadRequest, match=r"(?i)BOT_COMMAND_DESCRIPTION_INVALID"):
+        await client.set_my_commands([("help", "x" * 257)])
+    await client.set_my_commands([("help", "x" * 256)], scope=BotCommandScopeChat(tom.id))
+    assert await client.delete_my_commands(scope=BotCommandScopeChat(amina.id))
+    assert fake.menu(amina) == ["help"], "back to the default menu"
+    assert fake.commands({"type": "chat", "chat_id": amina.id}) == []
 
 
 async def test_webhook_blocks_get_updates_until_deleted(fake: FakeTelegram, client: Bot) -> None:

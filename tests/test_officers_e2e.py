@@ -42,9 +42,9 @@ def write_broadcast_to_sittingbourne(admin: Resident) -> BotMessage:
     """English and Welsh, a "Take part" button, the area Sittingbourne; returns the confirmation."""
     admin.say("/broadcast", expect="Send me the notice, in English.")
     admin.say(TYPED, expect="The notice is ready in: English.")
-    admin.tap("Cymraeg", expect="Send me the notice in Cymraeg.")
-    ready = admin.say(TYPED_CY, expect="The notice is ready in: English, Cymraeg.")
-    assert "Cymraeg" not in ready.labels and "Polski" in ready.labels
+    admin.tap("Welsh (Cymraeg)", expect="Send me the notice in Welsh (Cymraeg).")
+    ready = admin.say(TYPED_CY, expect="The notice is ready in: English, Welsh (Cymraeg).")
+    assert "Welsh (Cymraeg)" not in ready.labels and "Polish (Polski)" in ready.labels
     buttons = admin.tap("No more languages", expect="Add a “Take part” button for a consultation?")
     assert buttons.labels == ["GP opening hours", "No button", "Cancel"]
     admin.tap("GP opening hours", expect="Who should receive it?")
@@ -72,11 +72,16 @@ def test_an_officer_broadcasts_to_one_area_in_each_residents_language(
     assert tom.say("/audit").text == UNKNOWN_COMMAND
 
     confirm = write_broadcast_to_sittingbourne(admin)
-    preview = fake.messages(admin.chat_id)[-2]
-    assert preview.text == TYPED, "the officer's text arrives exactly as typed"
-    assert preview.labels == ["Take part"]
+    # One preview per version the audience will receive, each saying who receives it.
+    english, welsh_preview, polish_preview = fake.messages(admin.chat_id)[-4:-1]
+    assert english.text == "For 1 resident in English:\n\n" + TYPED, "the officer's text arrives exactly as typed"
+    assert english.labels == ["Take part"]
+    assert polish_preview.text == "For 1 resident in Polish (Polski):\n\n" + TYPED
+    assert polish_preview.labels == ["Weź udział"], "the English text, the button in Polish"
+    assert welsh_preview.text == "For 1 resident in Welsh (Cymraeg):\n\n" + TYPED_CY
+    assert welsh_preview.labels == ["Cymryd rhan"]
     assert "This notice will go to 3 residents." in confirm.text
-    assert "Cymraeg: 1, English: 2" in confirm.text
+    assert "Welsh (Cymraeg): 1, English: 2" in confirm.text
     assert confirm.labels == ["Send", "Cancel"]
 
     sent = admin.tap("Send", expect="Sending to 3 residents. Send /broadcasts to follow it.")
@@ -108,7 +113,7 @@ def test_an_officer_broadcasts_to_one_area_in_each_residents_language(
     assert "Pryd wnaethoch chi gysylltu â'ch meddygfa ddiwethaf?" in question.text
 
     audit = admin.say("/audit", expect="Recent officer actions")
-    assert f"· {admin.chat_id} · broadcast · #1 to 3 residents (areas=['sittingbourne'])" in audit.text
+    assert f"· {admin.chat_id} · broadcast · #1 to 3 residents (areas: Sittingbourne)" in audit.text
     assert "Traceback" not in officer_bot.log()
 
 
@@ -133,8 +138,8 @@ def test_the_broadcast_draft_survives_a_restart(officer_bot: BotProcess, fake: F
 CANCEL_STEPS: list[Callable[[Resident], BotMessage]] = [
     lambda officer: officer.say("/broadcast", expect="Send me the notice"),
     lambda officer: officer.say(TYPED, expect="The notice is ready in"),
-    lambda officer: officer.tap("Cymraeg", expect="Send me the notice in Cymraeg."),
-    lambda officer: officer.say(TYPED_CY, expect="The notice is ready in: English, Cymraeg."),
+    lambda officer: officer.tap("Welsh (Cymraeg)", expect="Send me the notice in Welsh (Cymraeg)."),
+    lambda officer: officer.say(TYPED_CY, expect="The notice is ready in: English, Welsh (Cymraeg)."),
     lambda officer: officer.tap("No more languages", expect="Add a “Take part” button"),
     lambda officer: officer.tap("No button", expect="Who should receive it?"),
     lambda officer: officer.tap("One or more topics", expect="Which topics?"),
@@ -195,7 +200,7 @@ def test_other_audiences_count_exactly_who_will_receive_it(
     assert count_for("Everyone") == "3"
     assert count_for("One or more topics", "⬜ GP and primary care", "Done") == "2"
     assert count_for("One or more topics", "⬜ GP and primary care", "⬜ Social care and home care", "Done") == "3"
-    assert count_for("One language", "Polski") == "1"
+    assert count_for("One language", "Polish (Polski)") == "1"
     assert count_for("Took part in a consultation", "GP opening hours") == "0", "started is not taken part"
     assert officer_bot.query("SELECT COUNT(*) FROM deliveries") == [(0,)]
 
@@ -257,6 +262,60 @@ def test_an_invite_link_makes_an_officer_once_and_every_change_is_audited(
     for line, action in zip(audit, expected, strict=True):
         assert re.fullmatch(f"{when} · {re.escape(action)}", line), line
     assert nia.say("/audit").text == UNKNOWN_COMMAND, "the audit log is for admins"
+
+
+RESIDENT_MENU = ["consultations", "language", "settings", "contact", "help"]
+OFFICER_MENU = ["officer", "broadcast", "broadcasts", "results", "export", "reach", "outcome"]
+ADMIN_MENU = [*OFFICER_MENU, "officers", "invite", "addofficer", "removeofficer", "audit"]
+
+
+def test_officers_see_every_command_their_role_allows_in_help_and_in_their_own_menu(
+    officer_bot: BotProcess, fake: FakeTelegram, admin: Resident
+) -> None:
+    officer_bot.start()
+    admin.say("/start", expect="Your privacy")
+    assert fake.menu(admin.user) == RESIDENT_MENU + ADMIN_MENU, "set once the admin has written to the bot"
+    listing = admin.say("/officer", expect="Officer commands").text
+    for name in ADMIN_MENU:
+        assert f"/{name}" in listing, name
+    assert "/export [csv|xlsx] — export a consultation's responses (CSV or Excel)" in listing
+    assert "/addofficer ID — make a Telegram user an officer" in listing
+
+    nia = Resident(fake, fake.add_user("Nia", language_code="en"))
+    sam = join(fake, "Sam", "en")
+    assert fake.menu(sam.user) == RESIDENT_MENU
+    invite = admin.say("/invite", expect="Send this link to the new officer")
+    found = re.search(r"start=(inv_[A-Za-z0-9]+)", invite.text)
+    assert found, invite.text
+    nia.say(f"/start {found.group(1)}", expect="You are now an officer.")
+    assert fake.menu(nia.user) == RESIDENT_MENU + OFFICER_MENU, "an invite redeemed sets the officer's menu"
+    officer_listing = nia.say("/officer", expect="Officer commands").text
+    assert all(f"/{name}" in officer_listing for name in OFFICER_MENU)
+    assert "/audit" not in officer_listing and "/addofficer" not in officer_listing
+
+    admin.say(f"/addofficer {sam.chat_id}", expect="is now an officer")
+    assert fake.menu(sam.user) == RESIDENT_MENU + OFFICER_MENU
+    admin.say(f"/removeofficer {sam.chat_id}", expect="is no longer an officer")
+    assert fake.commands({"type": "chat", "chat_id": sam.chat_id}) == [], "the scoped menu is deleted"
+    assert fake.menu(sam.user) == RESIDENT_MENU
+
+    # Someone made an officer while the bot was down gets their menu when it starts.
+    officer_bot.kill()
+    asyncio.run(add_officer_directly(officer_bot, sam.chat_id, admin.chat_id))
+    officer_bot.start()
+    assert fake.menu(sam.user) == RESIDENT_MENU + OFFICER_MENU
+
+    sam.say("/language", expect="Choose your language")
+    sam.tap("Cymraeg", expect="Cymraeg")
+    welsh = fake.commands({"type": "chat", "chat_id": sam.chat_id})
+    assert welsh[0] == {"command": "consultations", "description": "Gweld ymgyngoriadau agored"}, "in their language"
+    assert [c["command"] for c in welsh] == RESIDENT_MENU + OFFICER_MENU
+    assert "Traceback" not in officer_bot.log()
+
+
+async def add_officer_directly(bot: BotProcess, user_id: int, admin_id: int) -> None:
+    async with open_database(bot.database) as db:
+        await db.officers.add(user_id, "officer", admin_id, datetime.now(UTC))
 
 
 async def expired_invite(bot: BotProcess, admin_id: int) -> None:

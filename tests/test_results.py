@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from bot.cli import main
 from conversations import outcomes, results
 from conversations.export import rows_of, write_csv, write_xlsx
 from conversations.services import Services, Visit, begin_visit
@@ -109,19 +111,19 @@ async def test_reach_hides_groups_of_fewer_than_five(services: Services) -> None
     assert "Sittingbourne: 5" in text
     assert "Sheerness and Sheppey: fewer than 5" in text
     assert "Faversham: 0" in text
-    assert "Cymraeg: fewer than 5 of fewer than 5 residents using the bot" in text
+    assert "Welsh (Cymraeg): fewer than 5 of fewer than 5 residents using the bot" in text
     assert " 3" not in text.replace("fewer than 5", "")
 
 
 async def test_export_has_a_column_per_question_and_per_choice_and_no_telegram_id(services: Services) -> None:
     await known_data_set(services)
     rows = [row async for row in rows_of(services.db, "gp-opening-hours")]
-    header = rows[0]
+    header = rows[1]
     assert header == [
         "response_id",
         "submitted_at",
         "language",
-        "area",
+        "resident_area",
         "last_visit",
         "good_times:early",
         "good_times:evening",
@@ -132,24 +134,62 @@ async def test_export_has_a_column_per_question_and_per_choice_and_no_telegram_i
         "travel_minutes",
         "home_area",
     ]
-    assert len(rows) == 1 + 8
-    first = next(dict(zip(header, row, strict=True)) for row in rows[1:] if row[3] == "sittingbourne")
+    assert len(rows) == 2 + 8
+    first = next(dict(zip(header, row, strict=True)) for row in rows[2:] if row[3] == "sittingbourne")
     assert first["good_times:early"] == 1 and first["good_times:evening"] == 0 and first["why_hard"] == "Phones, always"
     buffer = io.StringIO()
     assert await write_csv(services.db, "gp-opening-hours", buffer) == 8
     exported = buffer.getvalue()
     for chat_id in (BASE + 1000, BASE + 1001, BASE + 2000, BASE + 3000, OFFICER):
         assert str(chat_id) not in exported
-    assert next(csv.reader(io.StringIO(exported))) == header
+    assert list(csv.reader(io.StringIO(exported)))[1] == header
 
 
-async def test_excel_export_matches_the_csv(services: Services, tmp_path: Path) -> None:
+async def test_exports_read_as_words_with_real_dates_in_excel(services: Services, tmp_path: Path) -> None:
     await known_data_set(services)
+    areas = services.deployment.areas
+    rows = [row async for row in rows_of(services.db, "gp-opening-hours", services.catalogs, areas)]
+    readable, ids = rows[0], rows[1]
+    by_id = dict(zip(ids, readable, strict=True))
+    assert by_id["last_visit"] == "When did you last contact your GP practice?"
+    assert by_id["good_times:early"] == "Which times suit you best? Choose up to two.: Before 8am"
+    assert by_id["resident_area"] == "Resident's area (from their settings)", "not to be confused with an area question"
+    assert by_id["home_area"] == "Which area do you live in?"
+    assert by_id["submitted_at"] == "Submitted (UTC)"
+    welsh = next(dict(zip(ids, row, strict=True)) for row in rows[2:] if row[2] == "cy")
+    assert welsh["last_visit"] == "In the last week", "the choice's label in the default language, not its id"
+    assert welsh["online"] == "No" and welsh["home_area"] == "Sheerness and Sheppey"
+    assert welsh["resident_area"] == "Sheerness and Sheppey" and welsh["rating"] == 5
+
+    buffer = io.StringIO()
+    await write_csv(services.db, "gp-opening-hours", buffer, services.catalogs, areas)
+    in_csv = list(csv.reader(io.StringIO(buffer.getvalue())))
+    assert in_csv[0] == readable and in_csv[1] == ids
+    assert in_csv[2][1] == "2026-12-01T12:00:00+00:00", "CSV keeps ISO 8601 times"
+
     path = tmp_path / "out.xlsx"
-    assert await write_xlsx(services.db, "gp-opening-hours", path) == 8
-    sheet = load_workbook(path, read_only=True)["responses"]
-    values = list(sheet.iter_rows(values_only=True))
-    assert values[0][4:6] == ("last_visit", "good_times:early") and len(values) == 9
+    assert await write_xlsx(services.db, "gp-opening-hours", path, services.catalogs, areas) == 8
+    sheet = load_workbook(path)["responses"]
+    assert sheet["E1"].value == "When did you last contact your GP practice?" and sheet["E2"].value == "last_visit"
+    submitted = sheet["B3"]
+    assert submitted.value == datetime(2026, 12, 1, 12, 0) and submitted.is_date, "a real date, not text"
+    assert submitted.number_format == "yyyy-mm-dd hh:mm"
+
+
+async def test_haveyoursay_export_writes_the_same_words(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await known_data_set(services)
+    monkeypatch.setenv("HAVEYOURSAY_DB", str(tmp_path / "results.db"))
+    monkeypatch.setenv("HAVEYOURSAY_CONFIG", str(DEPLOYMENT))
+    target = tmp_path / "cli.csv"
+    assert await asyncio.to_thread(main, ["export", "gp-opening-hours", "--output", str(target)]) == 0
+    exported = list(csv.reader(target.open(encoding="utf-8")))
+    assert exported[0][4] == "When did you last contact your GP practice?" and exported[1][4] == "last_visit"
+    assert {row[3] for row in exported[2:]} == {"Sittingbourne", "Sheerness and Sheppey"}
+    xlsx = ["export", "gp-opening-hours", "--format", "xlsx", "--output", str(tmp_path / "cli.xlsx")]
+    assert await asyncio.to_thread(main, xlsx) == 0
+    assert load_workbook(tmp_path / "cli.xlsx")["responses"]["B3"].is_date
 
 
 async def test_told_us_reaches_exactly_the_participants_once_and_feedback_shows_in_results(
@@ -216,3 +256,42 @@ async def test_past_consultations_show_their_status(services: Services) -> None:
     services.clock.now = AFTER_CLOSE + timedelta(days=1)
     text = (await outcomes.past_and_present(visit)).screens[0].text
     assert "GP opening hours — closed, being considered" in text
+
+
+async def test_results_show_number_area_and_written_answers_and_the_chart_says_what_it_counts(
+    services: Services,
+) -> None:
+    minutes = [5, 10, 15, 40]
+    homes = ["sheerness", "sheerness", "faversham", "sittingbourne"]
+    written = ["Phones, always", "The app\nlogs me out", None, "Nobody answers"]
+    for i, (travel, home, why) in enumerate(zip(minutes, homes, written, strict=True)):
+        await respond(
+            services,
+            BASE + 4000 + i,
+            {**FULL, "travel_minutes": travel, "home_area": home, "why_hard": why},
+            area="sittingbourne",
+        )
+    visit = await officer(services)
+    found = await results.results(visit, "gp-opening-hours")
+    assert found is not None
+    text = "\n".join(screen.text for screen in found.screens)
+    assert "<b>6. How many minutes does it take you to get to your practice?</b>\n" in text
+    assert "Median 12.5 · lowest 5 · highest 40\n<i>4 people answered</i>" in text
+    assert "<b>7. Which area do you live in?</b>" in text
+    assert "Sheerness and Sheppey — 2 (50%)" in text and "Faversham — 1 (25%)" in text
+    assert "<b>4. What makes it hard?</b>\n<i>3 written answers</i>" in text
+
+    button = next(b for row in found.screens[-1].buttons for b in row if b.label == "Read the written answers")
+    assert button.data == "r:texts:gp-opening-hours"
+    tapped = await results.tapped(visit, "texts", "gp-opening-hours")
+    (file,) = tapped.attachments
+    assert file.filename == "gp-opening-hours-written-answers.txt" and file.caption == "3 written answers"
+    assert file.content.decode() == (
+        "GP opening hours\n\n4. What makes it hard?\n\n"
+        "- Phones, always\n\n- The app\n  logs me out\n\n- Nobody answers\n"
+    )
+
+    shown = await results.tapped(visit, "show", "gp-opening-hours")
+    (chart,) = shown.attachments
+    assert chart.picture and chart.content.startswith(b"\x89PNG")
+    assert chart.caption == "GP opening hours · 1 December 2026 · 4 responses"

@@ -102,6 +102,12 @@ INLINE_ACTION_FIELDS = (
 # Methods whose successful calls count against the flood limits ("messages sent").
 RATE_LIMITED_METHODS = frozenset({"sendMessage", "sendDocument", "sendPhoto"})
 COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+LANGUAGE_CODE_RE = re.compile(r"^[a-z]{2}$")  # ISO 639-1, or empty for every language
+SCOPE_TYPES = frozenset(
+    {"default", "all_private_chats", "all_group_chats", "all_chat_administrators", "chat", "chat_administrators",
+     "chat_member"}
+)  # fmt: skip
+_Scope = tuple[str, int | None, int | None]  # type, chat_id, user_id
 INCOMING_COMMAND_RE = re.compile(r"(?:(?<=\s)|^)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?")
 SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
@@ -459,7 +465,7 @@ class FakeTelegram:
         self._rate_limited: list[RateLimitHit] = []
         self._sent_count = 0  # messages sent (not edits) in every chat, for wait_for_sent()
         self._global_sends: deque[float] = deque()
-        self._commands: dict[tuple[str, str], list[dict[str, str]]] = {}
+        self._commands: dict[tuple[_Scope, str], list[dict[str, str]]] = {}
         self._menu_buttons: dict[int | None, dict[str, Any]] = {}
         self._webhook: dict[str, Any] = {"url": ""}
         self._uploads: dict[str, SentFile] = {}
@@ -717,10 +723,42 @@ class FakeTelegram:
             info["allowed_updates"] = self._webhook["allowed_updates"]
         return info
 
-    def _commands_key(self, params: _Params) -> tuple[str, str]:
-        scope = params.json("scope", error="can't parse BotCommandScope JSON object")
-        scope = scope or {"type": "default"}
-        return json.dumps(scope, sort_keys=True), params.text("language_code") or ""
+    def _commands_key(self, params: _Params) -> tuple[_Scope, str]:
+        """The scope and language a command list is stored under, checked as Telegram checks them."""
+        raw = params.json("scope", error="can't parse BotCommandScope JSON object")
+        language = params.text("language_code") or ""
+        if language and not LANGUAGE_CODE_RE.match(language):
+            raise _bad("LANG_CODE_INVALID")
+        return self._scope(raw), language
+
+    def _scope(self, raw: Any) -> _Scope:
+        """A BotCommandScope as a hashable value; the chat it names must be one the bot can reach."""
+        raw = raw if raw is not None else {"type": "default"}
+        if not isinstance(raw, dict) or raw.get("type") not in SCOPE_TYPES:
+            raise _bad("can't parse BotCommandScope JSON object")
+        kind = str(raw["type"])
+        if kind in ("default", "all_private_chats", "all_group_chats", "all_chat_administrators"):
+            return (kind, None, None)
+        try:
+            chat_id = int(raw["chat_id"])
+        except (KeyError, TypeError, ValueError):
+            raise _bad("can't parse BotCommandScope JSON object") from None
+        chat = self._chats.get(chat_id)
+        if chat is None or (chat.type == "private" and not chat.started):
+            raise _bad("chat not found")
+        if kind == "chat":
+            return (kind, chat_id, None)
+        if chat.type == "private":  # administrators and members are scopes of groups
+            raise _bad("can't use this scope in a private chat")
+        if kind == "chat_administrators":
+            return (kind, chat_id, None)
+        try:
+            user_id = int(raw["user_id"])
+        except (KeyError, TypeError, ValueError):
+            raise _bad("can't parse BotCommandScope JSON object") from None
+        if user_id not in self._users:
+            raise _bad("user not found")
+        return (kind, chat_id, user_id)
 
     def _api_set_my_commands(self, params: _Params) -> bool:
         commands = params.json("commands", error="can't parse commands JSON object")
@@ -730,9 +768,11 @@ class FakeTelegram:
             raise _bad("BOT_COMMANDS_TOO_MUCH")
         for command in commands:
             _check_command(command)
-        self._commands[self._commands_key(params)] = [
-            {"command": c["command"], "description": c["description"]} for c in commands
-        ]
+        key = self._commands_key(params)
+        if not commands:  # an empty list is how Telegram's clients see a deleted one
+            self._commands.pop(key, None)
+            return True
+        self._commands[key] = [{"command": c["command"], "description": c["description"]} for c in commands]
         return True
 
     def _api_get_my_commands(self, params: _Params) -> list[dict[str, str]]:
@@ -1381,9 +1421,25 @@ class FakeTelegram:
 
     def commands(self, scope: dict[str, Any] | None = None, language_code: str = "") -> list[dict[str, str]]:
         """The commands the bot set for this scope and language (exact match, as Telegram)."""
-        key = json.dumps(scope or {"type": "default"}, sort_keys=True)
         with self._lock:
-            return list(self._commands.get((key, language_code), []))
+            return list(self._commands.get((_scope_key(scope), language_code), []))
+
+    def menu(self, user: FakeUser, language_code: str | None = None) -> list[str]:
+        """The command names `user` sees in the menu of their private chat with the bot.
+
+        Telegram's order: the chat's own scope, then all private chats, then the default, each
+        first for the user's language (their app's, `language_code` to override) and then for all.
+        """
+        language = (user.language_code if language_code is None else language_code) or ""
+        language = language.split("-")[0].lower()
+        scopes = [("chat", user.id, None), ("all_private_chats", None, None), ("default", None, None)]
+        with self._lock:
+            for scope in scopes:
+                for code in ([language] if language else []) + [""]:
+                    found = self._commands.get((scope, code))
+                    if found:
+                        return [c["command"] for c in found]
+        return []
 
     @property
     def webhook(self) -> dict[str, Any]:
@@ -1639,13 +1695,20 @@ def _default_description(code: int, retry_after: int | None, migrate_to: int | N
     return f"{HTTPStatus(code).phrase}: injected failure"
 
 
+def _scope_key(scope: dict[str, Any] | None) -> _Scope:
+    """A scope as a test writes it ({"type": "chat", "chat_id": 5}), as the fake stores it."""
+    scope = scope or {"type": "default"}
+    chat_id, user_id = scope.get("chat_id"), scope.get("user_id")
+    return (str(scope["type"]), None if chat_id is None else int(chat_id), None if user_id is None else int(user_id))
+
+
 def _check_command(command: Any) -> None:
     if not isinstance(command, dict):
         raise _bad("can't parse BotCommand JSON object")
     name, description = command.get("command"), command.get("description")
     if not isinstance(name, str) or not COMMAND_RE.match(name):
         raise _bad("BOT_COMMAND_INVALID")
-    if not isinstance(description, str) or not 1 <= len(description.strip()) <= 256:
+    if not isinstance(description, str) or not description.strip() or len(description) > 256:
         raise _bad("BOT_COMMAND_DESCRIPTION_INVALID")
 
 
