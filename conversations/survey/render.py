@@ -94,8 +94,12 @@ class SurveyView:
             )
         if reason == "choose_at_least_one":
             return t._("Please tick at least one answer, then tap Done.")
-        if reason in ("not_a_number", "too_small", "too_large"):
+        if reason == "not_a_number":
             return t._("Please type a number.") + " " + self._number_range(question)
+        if reason == "too_small":
+            return t._("That number is too small.") + " " + self._number_range(question)
+        if reason == "too_large":
+            return t._("That number is too large.") + " " + self._number_range(question)
         if reason == "too_long":
             return (
                 t.n_(
@@ -146,6 +150,11 @@ class SurveyView:
             area = next((a for a in self.areas if a.id == answer), None)
             return self._area_name(area) if area else str(answer)
         return str(answer)
+
+    def yes_no_words(self, *others: Translator) -> dict[str, tuple[str, ...]]:
+        """What a resident may type for Yes and No: the labels of the buttons, in these languages."""
+        translators = (self.t, *others)
+        return {"yes": tuple(t._("Yes") for t in translators), "no": tuple(t._("No") for t in translators)}
 
     def _hint(self, q: Question) -> str:
         t = self.t
