@@ -77,6 +77,9 @@ class QuestionStep:
     answered: bool
     draft: tuple[str, ...]
     can_go_back: bool
+    # False while questions that depend on answers not yet given are counted in `total`:
+    # it may still go down (never up, unless the resident changes an answer).
+    total_is_final: bool = True
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ class SurveyEngine:
         question = self._current(state)
         visible = [q for q in self.questions if self._visible(q, state.answers, optimistic=True)]
         number = visible.index(question) + 1 if question in visible else len(visible)
+        certain = sum(1 for q in visible if self._visible(q, state.answers, optimistic=False))
         return QuestionStep(
             question=question,
             number=number,
@@ -143,6 +147,7 @@ class SurveyEngine:
             answered=question.id in state.answers,
             draft=state.draft,
             can_go_back=state.editing or len(state.path) > 1,
+            total_is_final=certain == len(visible),
         )
 
     def current_question(self, state: SurveyState) -> Question | None:

@@ -39,8 +39,12 @@ class SurveyView:
 
     def question(self, step: QuestionStep, state: SurveyState) -> Screen:
         t, q = self.t, step.question
+        progress = "<b>" + t._("Question %(number)d of %(total)d", number=step.number, total=step.total) + "</b>"
+        if not step.total_is_final:
+            # Said so that "Question 4 of 6" after "Question 3 of 7" is no surprise.
+            progress += " <i>" + t._("(or fewer, if some do not apply to you)") + "</i>"
         parts = [
-            "<b>" + t._("Question %(number)d of %(total)d", number=step.number, total=step.total) + "</b>",
+            self._title() + "\n" + progress,
             self._escaped(self.text(q.text)),
             "<i>" + self._hint(q) + "</i>",
         ]
@@ -52,7 +56,7 @@ class SurveyView:
 
     def review(self, step: ReviewStep, state: SurveyState) -> Screen:
         t = self.t
-        lines = ["<b>" + t._("Please check your answers") + "</b>"]
+        lines = [self._title() + "\n" + "<b>" + t._("Please check your answers") + "</b>"]
         for question, answer in step.answers:
             lines.append(
                 f"<b>{self._escaped(self.text(question.text))}</b>\n{self._escaped(self.answer_text(question, answer))}"
@@ -126,6 +130,10 @@ class SurveyView:
         return tuple((Button(self._area_name(a), self._data(state.token, "pick", a.id)),) for a in found)
 
     # -- parts -------------------------------------------------------------------
+
+    def _title(self) -> str:
+        """Which consultation a screen belongs to (a resident may take part in several)."""
+        return "📋 <i>" + self._escaped(self.text(self.c.title)) + "</i>"
 
     def answer_text(self, question: Question, answer: Answer) -> str:
         """An answer as the resident would say it (plain text, not yet escaped)."""
