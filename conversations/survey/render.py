@@ -18,10 +18,14 @@ CHANGE_LABEL_LENGTH = 40
 class SurveyView:
     """Renders one consultation's survey for one resident's language."""
 
-    def __init__(self, consultation: Consultation, t: Translator, areas: Sequence[Area] = ()) -> None:
+    def __init__(
+        self, consultation: Consultation, t: Translator, areas: Sequence[Area] = (), home_area: str | None = None
+    ) -> None:
         self.c = consultation
         self.t = t
         self.areas = tuple(areas)
+        # The area the resident gave when they started (or in /settings): offered first at an area question.
+        self.home_area = next((a for a in self.areas if a.id == home_area), None)
 
     def text(self, texts: Texts) -> str:
         """Consultation content in the resident's language (default language if missing, isolated in RTL)."""
@@ -52,6 +56,8 @@ class SurveyView:
             parts.append("<i>" + t._("You can skip this question.") + "</i>")
         if step.answered and q.type in (QuestionType.NUMBER, QuestionType.TEXT, QuestionType.AREA):
             parts.append(t._("Your answer so far: %(answer)s", answer=self.answer_text(q, step.answer)))
+        elif q.type is QuestionType.AREA and self.home_area is not None:
+            parts.append(t._("You told us you live in %(area)s.", area=self._escaped(self._area_name(self.home_area))))
         return Screen("\n\n".join(parts), self._question_buttons(step, state.token))
 
     def review(self, step: ReviewStep, state: SurveyState) -> Screen:
@@ -128,6 +134,15 @@ class SurveyView:
         """Buttons for the areas a resident may have meant."""
         found = [a for a in self.areas if a.id in rejected.params.get("suggestions", [])]
         return tuple((Button(self._area_name(a), self._data(state.token, "pick", a.id)),) for a in found)
+
+    def with_suggestions(self, screen: Screen, rejected: Rejected, state: SurveyState) -> Screen:
+        """The question again with the areas a resident may have meant first, each offered once."""
+        suggestions = self.suggestion_buttons(rejected, state)
+        if not suggestions:
+            return screen
+        offered = {button.data for row in suggestions for button in row}
+        rest = (tuple(b for b in row if b.data not in offered) for row in screen.buttons)
+        return Screen(screen.text, suggestions + tuple(row for row in rest if row), screen.menu)
 
     # -- parts -------------------------------------------------------------------
 
@@ -228,7 +243,12 @@ class SurveyView:
                 rows.append((Button(mark + self.text(c.text), self._data(token, "toggle", c.id)),))
             rows.append((Button(t._("Done"), self._data(token, "done")),))
         elif q.type is QuestionType.AREA:
-            rows += [(self._choice(a.id, self._area_name(a), step.answer == a.id, token),) for a in self.areas]
+            home = self.home_area if not step.answered else None
+            if home is not None:
+                yes = t._("Yes, %(area)s", area=self._area_name(home))
+                rows.append((Button(yes, self._data(token, "pick", home.id)),))
+            areas = [a for a in self.areas if a is not home]
+            rows += [(self._choice(a.id, self._area_name(a), step.answer == a.id, token),) for a in areas]
         if step.answered and q.type in (QuestionType.NUMBER, QuestionType.TEXT, QuestionType.AREA):
             rows.append((Button(t._("Keep this answer"), self._data(token, "keep")),))
         navigation = []
