@@ -220,11 +220,10 @@ async def survey_text(session: SurveySession, text: str) -> Reply:
     """A typed message while a survey is in progress: an answer, or a kind reminder."""
     if session.is_closed():
         return Reply((closed_screen(session),))
-    visit = session.visit
-    # Yes and No may be typed as the buttons say them, in the resident's or the survey's language.
-    default = visit.services.catalogs.translator(session.loaded.model.default_language)
-    yes_no = session.view.yes_no_words(default)
-    result = session.engine.type_answer(session.state, text, visit.language, yes_no)
+    # Yes and No may be typed as the buttons say them, in the resident's language only: a word
+    # of another language may mean something else ("no" is a casual "yes" in Polish).
+    yes_no = session.view.yes_no_words()
+    result = session.engine.type_answer(session.state, text, session.visit.language, yes_no)
     if isinstance(result, Rejected):
         question = session.engine.current_question(session.state)
         lead = "⚠️ " + session.view.problem(result, question)

@@ -174,10 +174,9 @@ class SurveyView:
             return self._area_name(area) if area else str(answer)
         return str(answer)
 
-    def yes_no_words(self, *others: Translator) -> dict[str, tuple[str, ...]]:
-        """What a resident may type for Yes and No: the labels of the buttons, in these languages."""
-        translators = (self.t, *others)
-        return {"yes": tuple(t._("Yes") for t in translators), "no": tuple(t._("No") for t in translators)}
+    def yes_no_words(self) -> dict[str, tuple[str, ...]]:
+        """What a resident may type for Yes and No: the labels of the buttons they see."""
+        return {"yes": (self.t._("Yes"),), "no": (self.t._("No"),)}
 
     def _hint(self, q: Question) -> str:
         t = self.t
