@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from conversations.survey.areas import Area
+from conversations.survey.areas import DEFAULT_RADIUS_KM, Area
 from conversations.survey.model import Texts, pick_text
 
 
@@ -120,7 +120,32 @@ def _area(item: Any, index: int, name: str) -> Area:
         name=_texts(item, "name", place),
         postcode_prefixes=tuple(str(p) for p in prefixes),
         population=_optional_int(item.get("population"), f"areas[{index}].population", name),
+        centre=_centre(item.get("centre"), place),
+        radius_km=_radius(item.get("radius_km"), place),
     )
+
+
+def _centre(value: Any, place: str) -> tuple[float, float] | None:
+    """An area's centre, `{lat: 51.34, lon: 0.73}`: a location shared in the chat finds the area."""
+    if value is None:
+        return None
+    problem = f"{place}.centre: must be a latitude and longitude in degrees, e.g. {{lat: 51.34, lon: 0.73}}"
+    if not isinstance(value, dict) or set(value) != {"lat", "lon"}:
+        raise DeploymentError(problem)
+    lat, lon = value["lat"], value["lon"]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lon)):
+        raise DeploymentError(problem)
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise DeploymentError(problem)
+    return (float(lat), float(lon))
+
+
+def _radius(value: Any, place: str) -> float:
+    if value is None:
+        return DEFAULT_RADIUS_KM
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 500:
+        raise DeploymentError(f"{place}.radius_km: must be a distance in kilometres, more than 0 and at most 500")
+    return float(value)
 
 
 def _topic(item: Any, index: int, name: str) -> Topic:

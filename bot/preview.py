@@ -93,7 +93,7 @@ def _respond(
             return state, view.step(step, state)
         result = apply_button(engine, state, verb, argument)
     else:
-        result = engine.type_answer(state, line, view.t.language)
+        result = engine.type_answer(state, line, view.t.language, view.yes_no_words())
     if isinstance(result, Rejected):
         lead = "⚠️ " + view.problem(result, engine.current_question(state))
         return state, view.step(engine.step(state), state, lead)

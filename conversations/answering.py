@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from conversations import about_you, browsing
 from conversations.screens import Reply, Screen
 from conversations.services import LoadedConsultation, Visit
+from conversations.survey.areas import Area
 from conversations.survey.engine import Accepted, Rejected, ReviewStep, SurveyEngine, SurveyState
+from conversations.survey.model import QuestionType
 from conversations.survey.render import SurveyView
 from storage.responses import StoredResponse, response_id_for
 
@@ -80,7 +82,8 @@ async def _session(visit: Visit, consultation_id: str, stored: StoredResponse | 
     if loaded is None:
         return None
     engine = SurveyEngine(loaded.model, services.deployment.areas)
-    view = SurveyView(loaded.model, visit.t, services.deployment.areas)
+    home_area = visit.resident.area_id if visit.resident is not None else None
+    view = SurveyView(loaded.model, visit.t, services.deployment.areas, home_area)
     state = SurveyState.from_data(stored.state) if stored is not None else engine.start()
     submitted = stored is not None and stored.submitted
     return SurveySession(visit, response_id, loaded, engine, view, state, submitted)
@@ -217,16 +220,33 @@ async def survey_text(session: SurveySession, text: str) -> Reply:
     """A typed message while a survey is in progress: an answer, or a kind reminder."""
     if session.is_closed():
         return Reply((closed_screen(session),))
-    result = session.engine.type_answer(session.state, text, session.visit.language)
+    # Yes and No may be typed as the buttons say them, in the resident's language only: a word
+    # of another language may mean something else ("no" is a casual "yes" in Polish).
+    yes_no = session.view.yes_no_words()
+    result = session.engine.type_answer(session.state, text, session.visit.language, yes_no)
     if isinstance(result, Rejected):
         question = session.engine.current_question(session.state)
         lead = "⚠️ " + session.view.problem(result, question)
-        screen = session.screen(lead)
-        suggestions = session.view.suggestion_buttons(result, session.state)
-        if suggestions:
-            screen = Screen(screen.text, suggestions + screen.buttons)
-        return Reply((screen,))
+        return Reply((session.view.with_suggestions(session.screen(lead), result, session.state),))
     return Reply((await session.save_and_show(result.state),))
+
+
+async def survey_location(session: SurveySession, area: Area | None, not_found: str) -> Reply:
+    """A location shared in the middle of a survey: the answer to an area question, if it finds one."""
+    t = session.visit.t
+    if session.is_closed():
+        return Reply((closed_screen(session),))
+    question = session.engine.current_question(session.state)
+    if question is None or question.type is not QuestionType.AREA:
+        lead = t._("Sorry, I cannot use a location to answer this. Here is your question again:")
+        return Reply((session.screen(lead),))
+    if area is None:
+        return Reply((session.screen("⚠️ " + not_found),))
+    result = session.engine.choose(session.state, area.id)
+    if isinstance(result, Rejected):
+        return Reply((session.screen("⚠️ " + not_found),))
+    name = area.display_name(t.language, session.loaded.model.default_language)
+    return Reply((await session.save_and_show(result.state, t._("Thank you. Your area is %(area)s.", area=name)),))
 
 
 def reminder_for_unreadable(session: SurveySession) -> Reply:

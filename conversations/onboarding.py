@@ -12,7 +12,7 @@ from conversations import browsing, callbacks
 from conversations.answering import current_survey_screen
 from conversations.screens import Button, Reply, Screen, rows
 from conversations.services import Visit
-from conversations.survey.areas import find_area
+from conversations.survey.areas import Area, find_area
 
 AREA_STEP = "area"
 TOPICS_STEP = "topics"
@@ -151,9 +151,14 @@ async def type_area(visit: Visit, text: str) -> Reply:
     if match.area is None:
         lead = visit.t._("Sorry, I don't know that area. Please tap your area below, or type your postcode.")
         return Reply((area_question(visit, lead=lead),))
+    return await area_found(visit, match.area)
+
+
+async def area_found(visit: Visit, area: Area) -> Reply:
+    """The resident's area, from what they typed or a location they shared: noted, then on."""
     step = _next_step(visit, after=AREA_STEP)
-    await visit.services.db.residents.set_area(visit.chat_id, match.area.id, step)
-    name = match.area.display_name(visit.language, deployment.default_language)
+    await visit.services.db.residents.set_area(visit.chat_id, area.id, step)
+    name = area.display_name(visit.language, visit.services.deployment.default_language)
     noted = Screen(visit.t._("Thank you. Your area is %(area)s.", area=name))
     return Reply((noted, *(await _continue(visit, step)).screens))
 

@@ -22,6 +22,7 @@ from conversations import (
     callbacks,
     contact,
     help,
+    location,
     officers,
     onboarding,
     outcomes,
@@ -334,6 +335,9 @@ async def on_unreadable(visit: Visit, update: Update, context: BotContext) -> Re
             return broadcasting.not_text(visit, draft)
     if visit.resident is None:
         return await onboarding.start(visit, None)
+    shared = update.effective_message.location if update.effective_message is not None else None
+    if shared is not None:
+        return await location.shared(visit, shared.latitude, shared.longitude)
     session = await answering.active_session(visit)
     if session is not None:
         return answering.reminder_for_unreadable(session)

@@ -86,7 +86,7 @@ async def test_changing_language_mid_survey_continues_at_the_same_question(servi
     reply = await onboarding.choose_language(await visit(services), "cy")
     confirmed, question = reply.screens
     assert "Cymraeg" in confirmed.text
-    assert question.text.startswith("<b>Cwestiwn 2 o 7</b>")
+    assert question.text.startswith("📋 <i>Oriau agor meddygfeydd teulu</i>\n<b>Cwestiwn 2 o 7</b>")
     assert "Pa adegau sydd orau i chi?" in question.text
 
 
@@ -112,7 +112,7 @@ async def test_taking_part_twice_resumes_instead_of_starting_again(services: Ser
     card = (await browsing.card(await visit(services), "gp-opening-hours")).screens[0]
     assert "Continue where you left off" in [b.label for row in card.buttons for b in row]
     again = (await answering.take_part(await visit(services), "gp-opening-hours")).screens[0]
-    assert again.text.startswith("<b>Question 2 of 7</b>")
+    assert again.text.startswith("📋 <i>GP opening hours</i>\n<b>Question 2 of 7</b>")
 
 
 async def test_an_answer_to_a_response_submitted_meanwhile_records_nothing_and_says_so(services: Services) -> None:

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+from bot.i18n import Catalogs
 from tests.e2e_support import DATA, EXAMPLES, BotProcess, Resident
 from tests.fake_telegram import BotMessage, FakeTelegram
 
@@ -237,3 +238,42 @@ def test_two_quick_taps_on_the_same_button_record_one_answer(
     assert json.loads(state)["path"] == ["last_visit", "good_times"], "one step forward, not two"
     notices = [a.text for a in fake.callback_answers(resident.user)]
     assert notices.count("That button is out of date. Here is where you are now.") == 1
+
+
+def test_answers_typed_as_people_write_them_are_taken_like_taps(
+    bot: BotProcess, fake: FakeTelegram, tmp_path: Path
+) -> None:
+    """A Bengali speaker types every answer: a label, a scale point and a number in Bengali digits, হ্যাঁ."""
+    bot.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
+    bot.start()
+    t = Catalogs.load().translator("bn")
+    resident = Resident(fake, fake.add_user("Rahima", language_code="bn"))
+    resident.say("/start", expect=t._("Your privacy"))
+    resident.tap(t._("I understand"), expect=t._("Skip"))
+    resident.tap(t._("Skip"), expect=t._("Done"))
+    listing = resident.then(resident.tap(t._("Done")), expect="GP opening hours")
+    resident.tap("GP opening hours", on=listing, expect=t._("Take part"))
+    resident.tap(t._("Take part"), expect="When did you last contact your GP practice?")
+
+    resident.say("in the last WEEK", expect="Which times suit you best?")  # the label, in the survey's language
+    ticked = resident.say("saturday", expect="✅ Saturday")
+    assert "Which times suit you best?" in ticked.text
+    resident.tap(t._("Done"), expect="How easy is it to get an appointment?")
+    resident.say("৪", expect="Would you book appointments online")  # 4, in Bengali digits
+    resident.say("হ্যাঁ", expect="How many minutes")  # the bot's own Yes, in Bengali
+    refused = resident.say("-5", expect="How many minutes")
+    assert t._("Please type a number.") not in refused.text
+    assert "That number is too small." in refused.text
+    resident.say("১৫", expect="Which area do you live in?")  # 15
+    resident.tap("Sheerness and Sheppey", expect=t._("Submit"))
+    resident.tap(t._("Submit"), expect=t._("Thank you. We have received your answers."))
+
+    [(answers,)] = bot.query("SELECT answers FROM responses WHERE submitted_at IS NOT NULL")
+    assert json.loads(answers) == {
+        "last_visit": "week",
+        "good_times": ["weekend"],
+        "rating": 4,
+        "online": "yes",
+        "travel_minutes": 15,
+        "home_area": "sheerness",
+    }

@@ -178,9 +178,10 @@ def test_single_choice_rejects_an_id_that_is_not_one_of_its_choices() -> None:
     assert engine.choose(engine.start(), "carer") == Rejected("not_a_choice")
 
 
-def test_typing_on_a_button_question_asks_for_the_buttons() -> None:
+def test_typing_something_that_is_no_buttons_label_asks_for_the_buttons() -> None:
     engine = engine_for(WHO)
-    assert engine.type_answer(engine.start(), "I do") == Rejected("use_buttons")
+    assert engine.type_answer(engine.start(), "I think so") == Rejected("use_buttons")
+    assert engine.type_answer(engine.start(), "") == Rejected("use_buttons")
 
 
 def test_first_question_is_question_1_of_all_and_cannot_go_back() -> None:
@@ -866,6 +867,118 @@ def test_numbers_are_read_in_the_residents_own_convention(typed: str, language: 
     assert s.answers == {"carers": stored}
 
 
-def test_a_decimal_comma_in_english_is_refused_rather_than_misread() -> None:
+@pytest.mark.parametrize("language", ["en", "pl", "de", "ar", "bn"])
+@pytest.mark.parametrize(("typed", "stored"), [("1,5", 1.5), ("1.5", 1.5), ("1.234,5", 1234.5), ("1,234.5", 1234.5)])
+def test_a_decimal_comma_or_point_is_read_the_same_way_in_every_language(
+    typed: str, stored: float, language: str
+) -> None:
+    engine = engine_for(CARERS.replace("max: 50", "max: 5000"))
+    assert accepted(engine.type_answer(engine.start(), typed, language)).answers == {"carers": stored}
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_a_separator_before_three_digits_is_read_as_thousands_unless_only_the_decimal_fits(language: str) -> None:
+    wide = engine_for(CARERS.replace("max: 50", "max: 5000"))
+    assert accepted(wide.type_answer(wide.start(), "1,500", language)).answers == {"carers": 1500}
+    assert accepted(wide.type_answer(wide.start(), "1.500", language)).answers == {"carers": 1500}
+    narrow = engine_for(CARERS)
+    assert accepted(narrow.type_answer(narrow.start(), "1,500", language)).answers == {"carers": 1.5}
+    assert accepted(narrow.type_answer(narrow.start(), "1.500", language)).answers == {"carers": 1.5}
+
+
+@pytest.mark.parametrize(
+    ("typed", "language"),
+    [("١٥", "ar"), ("۱۵", "ur"), ("۱۵", "fa"), ("১৫", "bn"), ("१५", "hi"), ("１５", "en"), ("15", "ar")],
+)
+def test_numbers_in_every_scripts_digits_are_read(typed: str, language: str) -> None:
     engine = engine_for(CARERS)
-    assert engine.type_answer(engine.start(), "1,5", "en") == Rejected("not_a_number", {"min": 0, "max": 50})
+    assert accepted(engine.type_answer(engine.start(), typed, language)).answers == {"carers": 15}
+
+
+def test_the_arabic_decimal_separator_is_read() -> None:
+    engine = engine_for(CARERS)
+    assert accepted(engine.type_answer(engine.start(), "٢٫٥", "ar")).answers == {"carers": 2.5}
+
+
+@pytest.mark.parametrize(("typed", "reason"), [("-5", "too_small"), ("−5", "too_small"), ("-١", "too_small"),
+                                               ("51", "too_large"), ("1 000 000", "too_large"),
+                                               ("9" * 60, "too_large"), ("٩٩٩٩", "too_large")])  # fmt: skip
+def test_a_number_out_of_range_is_refused_as_out_of_range_not_as_not_a_number(typed: str, reason: str) -> None:
+    engine = engine_for(CARERS)
+    assert engine.type_answer(engine.start(), typed) == Rejected(reason, {"min": 0, "max": 50})
+
+
+def test_a_huge_number_is_refused_as_too_large_even_without_a_maximum() -> None:
+    engine = engine_for(CARERS.replace("  max: 50\n", ""))
+    assert engine.type_answer(engine.start(), "9" * 400) == Rejected("too_large", {"min": 0, "max": None})
+
+
+# -- typing a button's label ----------------------------------------------------
+
+WHO_IN_WELSH = WHO.replace('{en: "I do"}', '{en: "I do", cy: "Fi"}')
+
+
+@pytest.mark.parametrize(
+    "typed", ["Someone I care for", "someone i care for", " SOMEONE I CARE FOR. ", "someonei carefor"]
+)
+def test_typing_a_choices_label_answers_as_a_tap(typed: str) -> None:
+    engine = engine_for(WHO, SAME_CARERS)
+    state = accepted(engine.type_answer(engine.start(), typed))
+    assert state.answers == {"who": "family"}
+    assert current(engine, state) == "same_carers"
+
+
+@pytest.mark.parametrize("typed", ["fi", "I do"])
+def test_a_label_is_read_in_the_residents_language_or_the_default_language(typed: str) -> None:
+    engine = engine_for(WHO_IN_WELSH)
+    assert accepted(engine.type_answer(engine.start(), typed, "cy")).answers == {"who": "me"}
+
+
+def test_yes_and_no_are_read_in_the_words_the_bot_shows() -> None:
+    engine = engine_for(SAME_CARERS)
+    words = {"yes": ("Tak",), "no": ("Nie",)}
+    assert accepted(engine.type_answer(engine.start(), "tak", "pl", words)).answers == {"same_carers": "yes"}
+    assert accepted(engine.type_answer(engine.start(), "NIE", "pl", words)).answers == {"same_carers": "no"}
+    assert engine.type_answer(engine.start(), "maybe", "pl", words) == Rejected("use_buttons")
+    # Only the words the resident's own buttons show: in Polish, "no" is a casual "yes".
+    assert engine.type_answer(engine.start(), "no", "pl", words) == Rejected("use_buttons")
+    assert accepted(engine.type_answer(engine.start(), "no")).answers == {"same_carers": "no"}
+
+
+def test_yes_in_bengali_is_read_with_its_vowel_signs() -> None:
+    engine = engine_for(SAME_CARERS)
+    words = {"yes": ("হ্যাঁ",), "no": ("না",)}
+    assert accepted(engine.type_answer(engine.start(), " হ্যাঁ ", "bn", words)).answers == {"same_carers": "yes"}
+
+
+@pytest.mark.parametrize("typed", ["4", "٤", "۴", "৪", " 4 "])
+def test_a_scale_point_can_be_typed_in_any_scripts_digits(typed: str) -> None:
+    engine = engine_for(RATING)
+    assert accepted(engine.type_answer(engine.start(), typed)).answers == {"rating": 4}
+
+
+def test_a_scale_point_outside_the_scale_or_a_fraction_is_refused() -> None:
+    engine = engine_for(RATING)
+    assert engine.type_answer(engine.start(), "6") == Rejected("use_buttons")
+    assert engine.type_answer(engine.start(), "2.5") == Rejected("use_buttons")
+
+
+def test_a_scales_end_label_can_be_typed() -> None:
+    engine = engine_for(RATING.replace("  text:", '  labels: {1: {en: "Very poor"}, 5: {en: "Very good"}}\n  text:'))
+    assert accepted(engine.type_answer(engine.start(), "very good")).answers == {"rating": 5}
+
+
+def test_typing_a_label_at_a_multiple_choice_question_ticks_it_as_a_tap_does() -> None:
+    engine = engine_for(VISITS)
+    state = accepted(engine.type_answer(engine.start(), "lunchtime"))
+    assert state.draft == ("lunch",) and state.answers == {}
+    state = accepted(engine.type_answer(state, "After 6pm"))
+    assert state.draft == ("lunch", "evening")
+    assert engine.type_answer(state, "Before 8am") == Rejected("too_many_choices", {"max": 2})
+    assert accepted(engine.type_answer(state, "LUNCHTIME")).draft == ("evening",)
+
+
+def test_a_label_that_two_choices_share_is_refused_rather_than_guessed() -> None:
+    twins = WHO.replace('"Nobody"', '"I do!"')
+    engine = engine_for(twins)
+    assert engine.type_answer(engine.start(), "I do") == Rejected("use_buttons")

@@ -248,7 +248,7 @@ async def test_the_reminder_is_in_the_residents_language_and_resumes_at_their_qu
     assert tapped is not None and tapped.kind == callbacks.TAKE_PART
     visit = await begin_visit(services, STARTED, "cy")
     resumed = (await answering.take_part(visit, tapped.arg(0) or "")).screens[0]
-    assert resumed.text.startswith("<b>Cwestiwn 2 o 2</b>")
+    assert resumed.text.startswith("📋 <i>Amseroedd ymweliadau gofal cartref</i>\n<b>Cwestiwn 2 o 2</b>")
     assert "Ydy gweld yr un gofalwr yn bwysig i chi?" in resumed.text
 
 

@@ -13,7 +13,7 @@ import pytest
 from bot.catalogs import read_catalog
 from bot.deployment import load_deployment
 from bot.i18n import FSI, PDI, Catalogs
-from conversations import answering, browsing, help, onboarding
+from conversations import answering, browsing, help, location, onboarding
 from conversations.menu import menu_labels
 from conversations.screens import MAX_MESSAGE_LENGTH, Screen
 from conversations.services import Services, Visit, begin_visit
@@ -99,6 +99,7 @@ async def _every_screen(services: Services, language: str) -> list[tuple[str, Sc
     visit = await begin_visit(services, chat, language)
     found.append(("area", onboarding.area_question(visit)))
     found.append(("area again", (await onboarding.type_area(visit, "Atlantis")).screens[0]))
+    found += _named("location far away", (await location.shared(visit, 0.0, 0.0)).screens)
     found.append(("topics", await onboarding.topics_question(visit)))
     found += _named("finish", (await onboarding.finish_topics(visit)).screens)
     found += _named("languages", (await onboarding.language_menu(visit)).screens)
@@ -111,6 +112,7 @@ async def _every_screen(services: Services, language: str) -> list[tuple[str, Sc
     found += _named("unknown command", (await help.unknown_command(visit)).screens)
     found += _named("nothing to answer", (await help.nothing_to_answer(visit)).screens)
     found += _named("unreadable", (await help.unreadable_without_survey(visit)).screens)
+    found += _named("location unasked", (await location.shared(visit, 51.34, 0.73)).screens)
     found += await _survey_screens(services, visit)
     assert isinstance(services.clock, Clock)
     services.clock.now = datetime(2027, 3, 1, tzinfo=UTC)
@@ -127,6 +129,7 @@ async def _survey_screens(services: Services, visit: Visit) -> list[tuple[str, S
     assert session is not None
     found.append(("unreadable in survey", answering.reminder_for_unreadable(session).screens[0]))
     found.append(("closed", answering.closed_screen(session)))
+    found += _named("location at a question", (await answering.survey_location(session, None, "")).screens)
     engine: SurveyEngine = session.engine
     view: SurveyView = session.view
     state = engine.start()
@@ -137,6 +140,12 @@ async def _survey_screens(services: Services, visit: Visit) -> list[tuple[str, S
             break
         q = step.question
         found.append((f"question {q.id}", view.step(step, state)))
+        if q.type.value == "area":
+            home = SurveyView(view.c, view.t, view.areas, home_area="sittingbourne")
+            found.append(("area question with the area given", home.step(step, state)))
+            misspelt = engine.type_answer(state, "Sittingborne")
+            assert isinstance(misspelt, Rejected)
+            found.append(("misspelt area", view.with_suggestions(view.step(step, state), misspelt, state)))
         for reason in REASONS:
             found.append((f"{q.id} {reason}", Screen(view.problem(Rejected(reason, PARAMS), q))))
         if q.type.value in typed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 from conversations.survey.model import Texts, pick_text
 
 POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})?$")
+DEFAULT_RADIUS_KM = 10.0
+EARTH_RADIUS_KM = 6371.0
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,8 @@ class Area:
     name: Texts
     postcode_prefixes: tuple[str, ...] = ()
     population: int | None = None
+    centre: tuple[float, float] | None = None  # latitude, longitude: a shared location finds the area
+    radius_km: float = DEFAULT_RADIUS_KM  # how far from its centre a location still counts
 
     def display_name(self, language: str, default_language: str) -> str:
         return pick_text(self.name, language, default_language)[0]
@@ -74,3 +79,27 @@ def _area_by_postcode(typed: str, areas: Sequence[Area]) -> Area | None:
             if hit and (best is None or len(p) > best[0]):
                 best = (len(p), area)
     return best[1] if best else None
+
+
+def locatable(areas: Sequence[Area]) -> bool:
+    """Whether a shared location can find an area at all (some area has a centre)."""
+    return any(area.centre is not None for area in areas)
+
+
+def nearest_area(latitude: float, longitude: float, areas: Sequence[Area]) -> Area | None:
+    """The area whose centre is nearest a shared location, if the location is within its radius."""
+    best: tuple[float, Area] | None = None
+    for area in areas:
+        if area.centre is None:
+            continue
+        distance = distance_km((latitude, longitude), area.centre)
+        if distance <= area.radius_km and (best is None or distance < best[0]):
+            best = (distance, area)
+    return best[1] if best else None
+
+
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """The distance over the Earth's surface between two (latitude, longitude) points."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))

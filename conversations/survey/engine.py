@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Sequence
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
-
-from babel.numbers import NumberFormatError, parse_decimal
 
 from conversations.survey.areas import Area, find_area
 from conversations.survey.model import (
@@ -22,7 +21,11 @@ from conversations.survey.model import (
     Consultation,
     Question,
     QuestionType,
+    pick_text,
 )
+
+YES_NO_WORDS: Mapping[str, Sequence[str]] = {"yes": ("Yes",), "no": ("No",)}
+"""What a resident may type for the Yes and No buttons; the bot passes its own labels, translated."""
 
 
 def new_token() -> str:
@@ -74,6 +77,9 @@ class QuestionStep:
     answered: bool
     draft: tuple[str, ...]
     can_go_back: bool
+    # False while questions that depend on answers not yet given are counted in `total`:
+    # it may still go down (never up, unless the resident changes an answer).
+    total_is_final: bool = True
 
 
 @dataclass(frozen=True)
@@ -132,6 +138,7 @@ class SurveyEngine:
         question = self._current(state)
         visible = [q for q in self.questions if self._visible(q, state.answers, optimistic=True)]
         number = visible.index(question) + 1 if question in visible else len(visible)
+        certain = sum(1 for q in visible if self._visible(q, state.answers, optimistic=False))
         return QuestionStep(
             question=question,
             number=number,
@@ -140,6 +147,7 @@ class SurveyEngine:
             answered=question.id in state.answers,
             draft=state.draft,
             can_go_back=state.editing or len(state.path) > 1,
+            total_is_final=certain == len(visible),
         )
 
     def current_question(self, state: SurveyState) -> Question | None:
@@ -196,14 +204,30 @@ class SurveyEngine:
             return Rejected("choose_at_least_one")
         return Accepted(self._advance(state, question, list(state.draft)))
 
-    def type_answer(self, state: SurveyState, text: str, language: str = "en") -> Result:
-        """A typed answer to a number, text or area question."""
+    def type_answer(
+        self,
+        state: SurveyState,
+        text: str,
+        language: str = "en",
+        yes_no: Mapping[str, Sequence[str]] = YES_NO_WORDS,
+    ) -> Result:
+        """A typed answer: to a number, text or area question, or a button's label typed out.
+
+        At a button question, typing a choice's label (in the resident's language or the
+        survey's default language, whatever the case and spacing), one of the `yes_no` words,
+        or a scale point (in any script's digits) counts as a tap on that button.
+        """
         question = self.current_question(state)
         if question is None:
             return Rejected("not_now")
-        if question.type not in (QuestionType.NUMBER, QuestionType.TEXT, QuestionType.AREA):
-            return Rejected("use_buttons")
         text = text.strip()
+        if question.type not in (QuestionType.NUMBER, QuestionType.TEXT, QuestionType.AREA):
+            value = self._typed_button(question, text, language, yes_no)
+            if value is None:
+                return Rejected("use_buttons")
+            if question.type is QuestionType.MULTIPLE_CHOICE:
+                return self.toggle(state, value)
+            return self.choose(state, value)
         if not text:
             return Rejected("empty")
         if question.type is QuestionType.TEXT:
@@ -257,20 +281,42 @@ class SurveyEngine:
     # -- internals ------------------------------------------------------------
 
     def _number_answer(self, state: SurveyState, question: Question, text: str, language: str) -> Result:
-        number = _parse_number(text, language)
-        if number is None:
-            return Rejected("not_a_number", {"min": question.min, "max": question.max})
-        if question.min is not None and number < question.min:
-            return Rejected("too_small", {"min": question.min, "max": question.max})
-        if question.max is not None and number > question.max:
-            return Rejected("too_large", {"min": question.min, "max": question.max})
-        return Accepted(self._advance(state, question, number))
+        readings = read_number(text)
+        bounds = {"min": question.min, "max": question.max}
+        if not readings:
+            return Rejected("not_a_number", bounds)
+        # "1,500" may be fifteen hundred or one and a half: the first reading the question takes.
+        number = next((r for r in readings if _out_of_range(r, question) is None), readings[0])
+        problem = _out_of_range(number, question)
+        if problem is not None:
+            return Rejected(problem, bounds)
+        answer = int(number) if number == number.to_integral_value() else float(number)
+        return Accepted(self._advance(state, question, answer))
 
     def _area_answer(self, state: SurveyState, question: Question, text: str, language: str) -> Result:
         match = find_area(text, self.areas, language, self.consultation.default_language)
         if match.area is None:
             return Rejected("unknown_area", {"suggestions": [a.id for a in match.suggestions]})
         return Accepted(self._advance(state, question, match.area.id))
+
+    def _typed_button(
+        self, question: Question, text: str, language: str, yes_no: Mapping[str, Sequence[str]]
+    ) -> str | None:
+        """The value of the one button whose label is `text`, or None (no button, or several)."""
+        default = self.consultation.default_language
+        labels: dict[str, list[str]] = {}
+        if question.type is QuestionType.YES_NO:
+            labels = {value: list(yes_no.get(value, ())) for value in YES_NO_VALUES}
+        elif question.type is QuestionType.SCALE:
+            point = _whole_number(text)
+            if point is not None:
+                return str(point) if point in question.scale_points() else None
+            labels = {str(p): _labels(texts, language, default) for p, texts in question.labels.items()}
+        else:
+            labels = {c.id: _labels(c.text, language, default) for c in question.choices}
+        wanted = fold_label(text)
+        found = {value for value, words in labels.items() if wanted and wanted in {fold_label(w) for w in words}}
+        return found.pop() if len(found) == 1 else None
 
     def _button_value(self, question: Question, value: str) -> Answer | None:
         kind = question.type
@@ -364,34 +410,123 @@ class SurveyEngine:
         return given is not None and given in condition.values
 
 
-MAX_NUMBER_TEXT = 24
-NUMBER_TEXT = re.compile(r"^[+-]?[0-9][0-9 .,'\u00a0\u202f]*$")
+def _labels(texts: Mapping[str, str], language: str, default_language: str) -> list[str]:
+    """A label as the resident sees it, and in the survey's default language."""
+    return [pick_text(texts, language, default_language)[0], texts.get(default_language, "")]
 
 
-def _parse_number(text: str, language: str) -> int | float | None:
-    """A number as the resident writes it in their language ("1,5" in Polish, "1.500" in German).
+def fold_label(text: str) -> str:
+    """A label or a typed text reduced to what matters: letters (with their marks) and digits.
 
-    Only digits, separators and a sign are read, and only a short text: exponents such
-    as "1e999999" would take the bot minutes to expand.
+    Case, spaces and punctuation are ignored, and digits of every script read as 0-9, so
+    "in the LAST week." is "In the last week" and "٦:٣٠" is "6:30".
     """
-    if len(text) > MAX_NUMBER_TEXT or not NUMBER_TEXT.match(text):
-        return None
-    value: Decimal | None
-    try:
-        value = parse_decimal(text, locale=language, strict=True)
-    except (NumberFormatError, ValueError, LookupError):
-        value = _plain_number(text)
-    if value is None or not value.is_finite():
-        return None
-    return int(value) if value == value.to_integral_value() else float(value)
+    folded = []
+    for char in unicodedata.normalize("NFKC", text).casefold():
+        digit = unicodedata.decimal(char, None)
+        if digit is not None:
+            folded.append(str(digit))
+        elif unicodedata.category(char)[0] in "LMN":
+            folded.append(char)
+    return "".join(folded)
 
 
-def _plain_number(text: str) -> Decimal | None:
-    """Digits with at most a decimal point, when the resident's own convention did not fit."""
-    cleaned = re.sub(r"[ \u00a0\u202f]", "", text)
-    if "," in cleaned:
-        return None  # ambiguous: a decimal comma or a thousands separator
-    try:
-        return Decimal(cleaned)
-    except InvalidOperation:
+def _whole_number(text: str) -> int | None:
+    """A whole number typed in any script's digits ("3", "٣", "৩"), or None."""
+    readings = read_number(text)
+    if len(readings) != 1 or readings[0] != readings[0].to_integral_value():
         return None
+    return int(readings[0])
+
+
+def _out_of_range(number: Decimal, question: Question) -> str | None:
+    """The reason the question cannot take `number` ("too_small", "too_large"), or None."""
+    if question.min is not None and number < Decimal(str(question.min)):
+        return "too_small"
+    if question.max is not None and number > Decimal(str(question.max)):
+        return "too_large"
+    if abs(number) >= LARGEST_NUMBER:  # no bounds given: still a number a person means
+        return "too_small" if number < 0 else "too_large"
+    return None
+
+
+# Numbers are read the same way in every language (README, "Question types"):
+# - digits of any script count (Arabic-Indic ١٥, Persian ۱۵, Bengali ১৫, Devanagari १५...),
+#   as do the Arabic decimal and thousands separators (٫ ٬) and the minus sign (−);
+# - spaces and apostrophes group digits ("1 500", "1'500");
+# - a comma or a point is the decimal separator ("2,5" and "2.5" are both two and a half),
+#   unless it groups thousands: when both appear the last one is the decimal separator
+#   ("1.234,5" and "1,234.5"), and one that appears more than once groups ("1,000,000");
+# - a single comma or point followed by exactly three digits ("1,500", "1.500") could be
+#   either: it is read as thousands (1500), unless only the decimal reading (1.5) is within
+#   the question's range.
+# Exponents ("1e9") are not read: "1e999999" would take the bot minutes to expand.
+LARGEST_NUMBER = Decimal(10) ** 15
+NUMBER_SIGNS = {"-": "-", "\u2212": "-", "\u2013": "-", "\uff0d": "-", "+": "", "\uff0b": ""}
+DECIMAL_MARKS = {".": ".", ",": ",", "\u066b": ".", "\u066c": ",", "\uff0e": ".", "\uff0c": ",", "\u060c": ","}
+GROUPING_MARKS = frozenset(" \u00a0\u202f\u2009'\u2019")
+NUMBER_BODY = re.compile(r"^[0-9][0-9., ]*$")
+
+
+def read_number(text: str) -> tuple[Decimal, ...]:
+    """The number(s) a typed text can mean: none, one, or two when a separator is ambiguous."""
+    chars: list[str] = []
+    for char in text.strip():
+        digit = unicodedata.decimal(char, None)
+        if digit is not None:
+            chars.append(str(digit))
+        elif char in DECIMAL_MARKS:
+            chars.append(DECIMAL_MARKS[char])
+        elif char in GROUPING_MARKS:
+            chars.append(" ")
+        else:
+            chars.append(char)
+    body = "".join(chars)
+    sign = ""
+    if body[:1] in NUMBER_SIGNS:
+        sign, body = NUMBER_SIGNS[body[0]], body[1:].lstrip()
+    body = body.rstrip()
+    if body[:1] in (",", "."):
+        body = "0" + body  # ".5"
+    if not NUMBER_BODY.match(body) or body.endswith((",", ".")):
+        return ()
+    marks = [c for c in body if c in ",."]
+    readings: list[tuple[str, str]] = []  # (whole part with its grouping, fraction)
+    if not marks:
+        readings.append((body, ""))
+    elif len(set(marks)) == 2:
+        point = max(body.rfind(","), body.rfind("."))
+        if body[point] in body[:point]:
+            return ()
+        readings.append((body[:point], body[point + 1 :]))
+    elif len(marks) > 1:
+        readings.append((body, ""))
+    else:
+        whole, fraction = body.split(marks[0])
+        if len(fraction) == 3 and " " not in whole and whole != "0":
+            readings.append((body, ""))
+        readings.append((whole, fraction))
+    numbers = []
+    for whole, fraction in readings:
+        digits = _ungrouped(whole)
+        if digits is None or (fraction and not fraction.isdigit()):
+            continue
+        try:
+            numbers.append(Decimal(sign + digits + ("." + fraction if fraction else "")))
+        except InvalidOperation:
+            continue
+    return tuple(numbers)
+
+
+def _ungrouped(whole: str) -> str | None:
+    """The digits of a whole part, when its grouping is well formed ("1,234,567", "1 50 000")."""
+    groups = re.split(r"[ ,.]", whole)
+    if len(groups) == 1:
+        return groups[0] if groups[0].isdigit() else None
+    first, *middle, last = groups
+    # Groups of three, or of two in the middle as Indian and Bangladeshi numbers are grouped.
+    if not 1 <= len(first) <= 3 or len(last) != 3 or any(len(g) not in (2, 3) for g in middle):
+        return None
+    if len({mark for mark in whole if not mark.isdigit()}) != 1 or not "".join(groups).isdigit():
+        return None
+    return "".join(groups)

@@ -18,10 +18,14 @@ CHANGE_LABEL_LENGTH = 40
 class SurveyView:
     """Renders one consultation's survey for one resident's language."""
 
-    def __init__(self, consultation: Consultation, t: Translator, areas: Sequence[Area] = ()) -> None:
+    def __init__(
+        self, consultation: Consultation, t: Translator, areas: Sequence[Area] = (), home_area: str | None = None
+    ) -> None:
         self.c = consultation
         self.t = t
         self.areas = tuple(areas)
+        # The area the resident gave when they started (or in /settings): offered first at an area question.
+        self.home_area = next((a for a in self.areas if a.id == home_area), None)
 
     def text(self, texts: Texts) -> str:
         """Consultation content in the resident's language (default language if missing, isolated in RTL)."""
@@ -39,8 +43,12 @@ class SurveyView:
 
     def question(self, step: QuestionStep, state: SurveyState) -> Screen:
         t, q = self.t, step.question
+        progress = "<b>" + t._("Question %(number)d of %(total)d", number=step.number, total=step.total) + "</b>"
+        if not step.total_is_final:
+            # Said so that "Question 4 of 6" after "Question 3 of 7" is no surprise.
+            progress += " <i>" + t._("(or fewer, if some do not apply to you)") + "</i>"
         parts = [
-            "<b>" + t._("Question %(number)d of %(total)d", number=step.number, total=step.total) + "</b>",
+            self._title() + "\n" + progress,
             self._escaped(self.text(q.text)),
             "<i>" + self._hint(q) + "</i>",
         ]
@@ -48,11 +56,13 @@ class SurveyView:
             parts.append("<i>" + t._("You can skip this question.") + "</i>")
         if step.answered and q.type in (QuestionType.NUMBER, QuestionType.TEXT, QuestionType.AREA):
             parts.append(t._("Your answer so far: %(answer)s", answer=self.answer_text(q, step.answer)))
+        elif q.type is QuestionType.AREA and self.home_area is not None:
+            parts.append(t._("You told us you live in %(area)s.", area=self._escaped(self._area_name(self.home_area))))
         return Screen("\n\n".join(parts), self._question_buttons(step, state.token))
 
     def review(self, step: ReviewStep, state: SurveyState) -> Screen:
         t = self.t
-        lines = ["<b>" + t._("Please check your answers") + "</b>"]
+        lines = [self._title() + "\n" + "<b>" + t._("Please check your answers") + "</b>"]
         for question, answer in step.answers:
             lines.append(
                 f"<b>{self._escaped(self.text(question.text))}</b>\n{self._escaped(self.answer_text(question, answer))}"
@@ -94,8 +104,12 @@ class SurveyView:
             )
         if reason == "choose_at_least_one":
             return t._("Please tick at least one answer, then tap Done.")
-        if reason in ("not_a_number", "too_small", "too_large"):
+        if reason == "not_a_number":
             return t._("Please type a number.") + " " + self._number_range(question)
+        if reason == "too_small":
+            return t._("That number is too small.") + " " + self._number_range(question)
+        if reason == "too_large":
+            return t._("That number is too large.") + " " + self._number_range(question)
         if reason == "too_long":
             return (
                 t.n_(
@@ -121,7 +135,20 @@ class SurveyView:
         found = [a for a in self.areas if a.id in rejected.params.get("suggestions", [])]
         return tuple((Button(self._area_name(a), self._data(state.token, "pick", a.id)),) for a in found)
 
+    def with_suggestions(self, screen: Screen, rejected: Rejected, state: SurveyState) -> Screen:
+        """The question again with the areas a resident may have meant first, each offered once."""
+        suggestions = self.suggestion_buttons(rejected, state)
+        if not suggestions:
+            return screen
+        offered = {button.data for row in suggestions for button in row}
+        rest = (tuple(b for b in row if b.data not in offered) for row in screen.buttons)
+        return Screen(screen.text, suggestions + tuple(row for row in rest if row), screen.menu)
+
     # -- parts -------------------------------------------------------------------
+
+    def _title(self) -> str:
+        """Which consultation a screen belongs to (a resident may take part in several)."""
+        return "📋 <i>" + self._escaped(self.text(self.c.title)) + "</i>"
 
     def answer_text(self, question: Question, answer: Answer) -> str:
         """An answer as the resident would say it (plain text, not yet escaped)."""
@@ -146,6 +173,10 @@ class SurveyView:
             area = next((a for a in self.areas if a.id == answer), None)
             return self._area_name(area) if area else str(answer)
         return str(answer)
+
+    def yes_no_words(self) -> dict[str, tuple[str, ...]]:
+        """What a resident may type for Yes and No: the labels of the buttons they see."""
+        return {"yes": (self.t._("Yes"),), "no": (self.t._("No"),)}
 
     def _hint(self, q: Question) -> str:
         t = self.t
@@ -211,7 +242,12 @@ class SurveyView:
                 rows.append((Button(mark + self.text(c.text), self._data(token, "toggle", c.id)),))
             rows.append((Button(t._("Done"), self._data(token, "done")),))
         elif q.type is QuestionType.AREA:
-            rows += [(self._choice(a.id, self._area_name(a), step.answer == a.id, token),) for a in self.areas]
+            home = self.home_area if not step.answered else None
+            if home is not None:
+                yes = t._("Yes, %(area)s", area=self._area_name(home))
+                rows.append((Button(yes, self._data(token, "pick", home.id)),))
+            areas = [a for a in self.areas if a is not home]
+            rows += [(self._choice(a.id, self._area_name(a), step.answer == a.id, token),) for a in areas]
         if step.answered and q.type in (QuestionType.NUMBER, QuestionType.TEXT, QuestionType.AREA):
             rows.append((Button(t._("Keep this answer"), self._data(token, "keep")),))
         navigation = []
