@@ -216,3 +216,39 @@ async def test_past_consultations_show_their_status(services: Services) -> None:
     services.clock.now = AFTER_CLOSE + timedelta(days=1)
     text = (await outcomes.past_and_present(visit)).screens[0].text
     assert "GP opening hours — closed, being considered" in text
+
+
+async def test_people_who_took_part_hear_the_outcome_even_with_notices_of_new_consultations_off(
+    services: Services,
+) -> None:
+    """Notices are about new consultations; the outcome was promised to everyone who took part."""
+    await known_data_set(services)
+    db = services.db
+    await db.residents.set_preferences(BASE + 1000, notices=False)
+    await db.residents.set_preferences(BASE + 2000, notices=False, reminders=False)
+    await db.residents.acknowledge(BASE + 9001, "en", NOW, None)
+    await db.residents.toggle_topic(BASE + 9001, "primary-care")  # follows the topic, did not take part
+    await db.residents.acknowledge(BASE + 9002, "en", NOW, None)
+    await db.residents.toggle_topic(BASE + 9002, "primary-care")
+    await db.residents.set_preferences(BASE + 9002, notices=False)  # ... and wants no notices
+    assert isinstance(services.clock, Clock)
+    services.clock.now = AFTER_CLOSE
+    visit = await officer(services)
+    for kind, expected, count in (
+        (outcomes.TOLD_US, 8, "It will go to the 8 people who took part."),
+        (
+            outcomes.DECIDED,
+            9,
+            "It will go to the 8 people who took part. "
+            "And to 1 other person who asked for notices about its areas or topics.",
+        ),
+    ):
+        await db.connection.execute("DELETE FROM deliveries")
+        await outcomes.tapped(visit, "pick", "gp-opening-hours")
+        await outcomes.tapped(visit, "kind", kind)
+        preview = await outcomes.typed(visit, "Saturday clinics start in May.")
+        assert count in preview.screens[0].text
+        reply = await outcomes.tapped(visit, "publish", None)
+        assert reply.screens[0].text == f"Published. Sending to {expected} people."
+        chats = sorted(row[0] - BASE for row in await db.connection.execute_fetchall("SELECT chat_id FROM deliveries"))
+        assert 1000 in chats and 2000 in chats and 9002 not in chats and len(chats) == expected
