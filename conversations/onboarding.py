@@ -63,7 +63,7 @@ def welcome_screen(visit: Visit, consultation_id: str | None) -> Screen:
             "so that we can tell you about consultations that matter to you."
         ),
         "• " + t._("Your answers are kept apart from who you are, under a code, and are only reported in summaries."),
-        "• " + t._("You can ask us at any time what we hold about you, or to delete it."),
+        "• " + t._("To see what we hold about you, send /mydata at any time; to delete it all, send /delete."),
     ]
     basis = deployment.text(deployment.lawful_basis, visit.language) if deployment.lawful_basis else ""
     if basis:

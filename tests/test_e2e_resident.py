@@ -10,6 +10,19 @@ from tests.e2e_support import DATA, EXAMPLES, BotProcess, Resident
 from tests.fake_telegram import BotMessage, FakeTelegram
 
 
+RESIDENT_COMMANDS = [
+    "consultations",
+    "outcomes",
+    "settings",
+    "contact",
+    "mydata",
+    "aboutme",
+    "delete",
+    "language",
+    "help",
+]
+
+
 def open_for_years(example: Path, folder: Path) -> Path:
     """A copy of a consultation file that is open from 2020 to 2099, so tests do not age."""
     text = example.read_text(encoding="utf-8")
@@ -124,13 +137,7 @@ def test_a_welsh_speaker_is_greeted_in_welsh_and_gets_welsh_commands(bot: BotPro
     resident = Resident(fake, fake.add_user("Gwen", language_code="cy-GB"))
     welcome = resident.say("/start", expect="preifatrwydd")
     assert "English" in welcome.labels
-    assert [c["command"] for c in fake.commands(language_code="cy")] == [
-        "consultations",
-        "language",
-        "settings",
-        "contact",
-        "help",
-    ]
+    assert [c["command"] for c in fake.commands(language_code="cy")] == RESIDENT_COMMANDS
     english = resident.tap("English", expect="Your privacy")
     assert "Cymraeg" in english.labels
 
@@ -237,3 +244,20 @@ def test_two_quick_taps_on_the_same_button_record_one_answer(
     assert json.loads(state)["path"] == ["last_visit", "good_times"], "one step forward, not two"
     notices = [a.text for a in fake.callback_answers(resident.user)]
     assert notices.count("That button is out of date. Here is where you are now.") == 1
+
+
+def test_a_resident_finds_their_rights_and_past_outcomes_in_help_the_menu_and_the_privacy_notice(
+    bot: BotProcess, resident: Resident, fake: FakeTelegram
+) -> None:
+    bot.start()
+    welcome = resident.say("/start", expect="Your privacy")
+    assert "send /mydata" in welcome.text and "send /delete" in welcome.text
+    for language_code in ("", "cy"):
+        assert [c["command"] for c in fake.commands(language_code=language_code)] == RESIDENT_COMMANDS
+    english = {c["command"]: c["description"] for c in fake.commands()}
+    assert english["mydata"] == "see everything we hold about you"
+    assert english["outcomes"] == "past consultations and what came of them"
+    shown = resident.say("/help", expect="How to use Have Your Say")
+    for command in RESIDENT_COMMANDS:
+        assert f"/{command} — " in shown.text
+    assert "/delete — delete everything we hold about you" in shown.text
