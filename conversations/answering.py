@@ -208,9 +208,13 @@ async def submit(session: SurveySession) -> Reply:
         services.db.residents.set_active_consultation(visit.chat_id, None),
         services.db.participation.submitted(visit.chat_id, session.consultation_id, visit.now()),
     )
+    # The summary stays, without its buttons, as the resident's copy of what they said; the receipt follows.
+    step = session.engine.step(session.state)
+    sent = (session.view.sent_answers(step),) if isinstance(step, ReviewStep) else ()
+    screens = (*sent, session.view.receipt())
     if session.loaded.model.about_you:
-        return Reply((session.view.receipt(), about_you.invitation(visit.t, session.consultation_id)), edit=True)
-    return Reply((session.view.receipt(),), edit=True)
+        screens += (about_you.invitation(visit.t, session.consultation_id),)
+    return Reply(screens, edit=True)
 
 
 async def survey_text(session: SurveySession, text: str) -> Reply:
