@@ -9,7 +9,6 @@ from pathlib import Path
 from tests.e2e_support import DATA, EXAMPLES, BotProcess, Resident
 from tests.fake_telegram import BotMessage, FakeTelegram
 
-
 RESIDENT_COMMANDS = [
     "consultations",
     "outcomes",

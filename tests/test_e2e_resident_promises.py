@@ -28,7 +28,7 @@ survey:
 
 def five_long_texts(folder: Path) -> Path:
     questions = "".join(
-        f"  - id: story{n}\n    type: text\n    text: {{en: \"Question {n}: what would you change about your care?\"}}\n"
+        f'  - id: story{n}\n    type: text\n    text: {{en: "Question {n}: what would you change about your care?"}}\n'
         for n in range(1, 6)
     )
     path = folder / "long-answers.yaml"
