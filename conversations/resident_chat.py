@@ -259,6 +259,8 @@ async def _resident_button(visit: Visit, tapped: callbacks.Callback) -> Reply:
         return await onboarding.toggle_topic(visit, first)
     if kind == callbacks.ONBOARD_DONE:
         return await onboarding.finish_topics(visit)
+    if kind == callbacks.ONBOARD_LATER:
+        return await onboarding.area_and_interests_later(visit, first == "yes")
     if kind == callbacks.OPEN_CARD and first:
         return await browsing.card(visit, first, edit=True)
     if kind == callbacks.LIST:

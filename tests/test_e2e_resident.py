@@ -176,16 +176,33 @@ def test_a_survey_survives_sigkill_and_resumes_at_the_same_question(
 
 
 def test_a_deep_link_opens_the_consultation_after_the_privacy_notice(
-    bot: BotProcess, resident: Resident, tmp_path: Path
+    bot: BotProcess, resident: Resident, tmp_path: Path, fake: FakeTelegram
 ) -> None:
     bot.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
     bot.start()
-    resident.say("/start gp-opening-hours", expect="Your privacy")
-    resident.tap("I understand", expect="Which area do you live in?")
+    # A QR code printed, or a link typed, in capitals still finds the consultation.
+    welcome = resident.say("/start GP-Opening-Hours", expect="Your privacy")
+    assert "Tap “I understand” to see “GP opening hours” and take part." in welcome.text
+    card = resident.tap("I understand", expect="What you can influence")
+    assert card.text.startswith("GP opening hours") and "Take part" in card.labels
+    assert "Which area do you live in?" not in " ".join(m.text for m in fake.messages(resident.chat_id))
+    assert fake.reply_keyboard(resident.chat_id) == [["📋 Consultations"], ["🌐 Language", "❓ Help"]]
+
+    resident.tap("Take part", expect="Question 1 of 7")
+    resident.tap("Longer ago", expect="Question 2 of 7")
+    resident.tap("⬜ Saturday", expect="✅ Saturday")
+    resident.tap("Done", expect="Question 3 of 7")
+    resident.tap("5", expect="Question 4 of 6")
+    resident.tap("No", expect="Question 5 of 6")
+    resident.tap("Skip", expect="Question 6 of 6")
+    resident.tap("Skip", expect="Please check your answers")
+    receipt = resident.tap("Submit", expect="We have received your answers")
+    # Now that they have what they came for, the area and interests are asked, once.
+    later = resident.then(receipt, expect="Tell us your area and interests.")
+    resident.tap("Choose my area and interests", on=later, expect="Which area do you live in?")
     resident.tap("Faversham", expect="What would you like to hear about?")
-    card = resident.tap("Done", expect="What you can influence")
-    assert card.text.startswith("GP opening hours")
-    assert "Take part" in card.labels
+    resident.tap("Done", expect="You're all set")
+    assert bot.query("SELECT area_id, onboarding_step FROM residents") == [("faversham", None)]
 
 
 def test_a_button_from_an_old_message_records_nothing(

@@ -135,7 +135,7 @@ async def test_text_limit_counts_characters_after_parsing(client: Bot, amina: Fa
     with pytest.raises(BadRequest, match="Message is too long"):
         await client.send_message(amina.id, "a" * 4097)
     sent = await client.send_message(amina.id, "short")
-    with pytest.raises(BadRequest, match="(?i)message_too_long"):
+    with pytest.raises(BadRequest, match=r"(?i)message_too_long"):
         await client.edit_message_text("a" * 4097, amina.id, sent.message_id)
 
 
