@@ -7,6 +7,7 @@ until then their language choice and any deep link travel in the buttons.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from conversations import browsing, callbacks
 from conversations.answering import DEFERRED_STEP, current_survey_screen
@@ -153,17 +154,19 @@ async def _continue(visit: Visit, step: str | None) -> Reply:
     return await _finish(visit)
 
 
-def area_question(visit: Visit, lead: str = "") -> Screen:
+def _onboarding_area(area_id: str | None) -> str:
+    return callbacks.encode(callbacks.ONBOARD_AREA, area_id)
+
+
+def area_question(visit: Visit, lead: str = "", *, choose: Callable[[str | None], str] = _onboarding_area) -> Screen:
+    """Which area? `choose` gives each button's data (None: Skip), so /settings can ask it too."""
     t, deployment = visit.t, visit.services.deployment
     text = t._("Which area do you live in? This helps us tell you about consultations near you.")
     hint = t._("Tap your area, type its name or your postcode, or tap Skip.")
     buttons = [
-        Button(
-            a.display_name(visit.language, deployment.default_language), callbacks.encode(callbacks.ONBOARD_AREA, a.id)
-        )
-        for a in deployment.areas
+        Button(a.display_name(visit.language, deployment.default_language), choose(a.id)) for a in deployment.areas
     ]
-    skip = Button(t._("Skip"), callbacks.encode(callbacks.ONBOARD_AREA, None))
+    skip = Button(t._("Skip"), choose(None))
     body = f"{text}\n\n<i>{hint}</i>"
     return Screen(f"{lead}\n\n{body}" if lead else body, (*rows(*buttons, per_row=2), (skip,)))
 
@@ -192,17 +195,20 @@ async def type_area(visit: Visit, text: str) -> Reply:
     return Reply((noted, *(await _continue(visit, step)).screens))
 
 
-async def topics_question(visit: Visit) -> Screen:
+async def topics_question(
+    visit: Visit,
+    *,
+    toggle: Callable[[str], str] = lambda topic_id: callbacks.encode(callbacks.ONBOARD_TOPIC, topic_id),
+    done_data: str = callbacks.ONBOARD_DONE,
+) -> Screen:
+    """Which interests? `toggle` and `done_data` are the buttons' data, so /settings can ask it too."""
     t, deployment = visit.t, visit.services.deployment
     chosen = await visit.services.db.residents.topics(visit.chat_id)
     buttons = [
-        Button(
-            ("✅ " if topic.id in chosen else "⬜ ") + deployment.text(topic.name, visit.language),
-            callbacks.encode(callbacks.ONBOARD_TOPIC, topic.id),
-        )
+        Button(("✅ " if topic.id in chosen else "⬜ ") + deployment.text(topic.name, visit.language), toggle(topic.id))
         for topic in deployment.topics
     ]
-    done = Button(t._("Done"), callbacks.encode(callbacks.ONBOARD_DONE))
+    done = Button(t._("Done"), done_data)
     text = t._("What would you like to hear about? Tap all that interest you, then tap Done.")
     return Screen(text, (*rows(*buttons), (done,)))
 

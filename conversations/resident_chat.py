@@ -271,7 +271,7 @@ async def _resident_button(visit: Visit, tapped: callbacks.Callback) -> Reply:
     if kind == callbacks.SURVEY:
         return await answering.survey_button(visit, first, tapped.arg(1), tapped.arg(2))
     if kind == settings.PREFIX:
-        return await settings.tapped(visit, first)
+        return await settings.tapped(visit, first, tapped.arg(1))
     if kind == contact.PREFIX:
         return await contact.tapped(visit, first, tapped.arg(1))
     if kind == outcomes.FEEDBACK:
@@ -310,6 +310,8 @@ async def on_text(visit: Visit, update: Update, context: BotContext) -> Reply:
         return await help.show_help(visit)
     if visit.resident.onboarding_step == onboarding.AREA_STEP:
         return await onboarding.type_area(visit, text)
+    if visit.resident.onboarding_step == settings.AREA_STEP:
+        return await settings.type_area(visit, text)
     session = await answering.active_session(visit)
     if session is not None:
         return await answering.survey_text(session, text)

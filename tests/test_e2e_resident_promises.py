@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.e2e_support import EXAMPLES, BotProcess, Resident
+from tests.e2e_support import DATA, EXAMPLES, BotProcess, Resident
 from tests.fake_telegram import FakeTelegram
 from tests.test_e2e_resident import onboard, open_for_years
 
@@ -91,3 +91,55 @@ def test_after_submit_the_resident_keeps_what_they_said_and_learns_who_decides_w
     assert "What happens next" not in receipt.text
     assert "we will send you here, in this chat, what was decided" in receipt.text
     assert "/outcomes" in receipt.text
+
+
+def test_changing_area_or_interests_in_settings_comes_back_to_settings(bot: BotProcess, resident: Resident) -> None:
+    bot.start()
+    onboard(resident)
+    resident.say("/settings", expect="Your settings")
+    resident.tap("Change my area", expect="Which area do you live in?")
+    tapped = resident.tap("Faversham", expect="Your settings")
+    assert "Your area: Faversham" in tapped.text and "You're all set" not in tapped.text
+
+    resident.tap("Change my area", expect="Which area do you live in?")
+    noted = resident.say("ME12 1AA", expect="Your area is Sheerness and Sheppey")
+    settings = resident.then(noted, expect="Your settings")
+    assert "Your area: Sheerness and Sheppey" in settings.text
+
+    resident.tap("Change my interests", on=settings, expect="What would you like to hear about?")
+    resident.tap("⬜ Social care and home care", expect="✅ Social care and home care")
+    back = resident.tap("Done", expect="Your settings")
+    assert "You're all set" not in back.text
+    assert bot.query("SELECT area_id, onboarding_step FROM residents") == [("sheerness", None)]
+    assert bot.query("SELECT topic_id FROM resident_topics") == [("social-care",)]
+
+
+def test_my_data_names_the_area_interests_and_consultations(
+    bot: BotProcess, resident: Resident, tmp_path: Path
+) -> None:
+    bot.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
+    bot.start()
+    resident.say("/start", expect="Your privacy")
+    resident.tap("I understand", expect="Which area do you live in?")
+    resident.say("ME10 1AB", expect="What would you like to hear about?")
+    resident.tap("⬜ GP and primary care", expect="✅ GP and primary care")
+    resident.tap("GP opening hours", on=resident.tap("Done", expect="Open consultations"), expect="Take part")
+    resident.tap("Take part", expect="Question 1 of 7")
+    resident.tap("In the last week", expect="Question 2 of 7")
+
+    summary = resident.say("/mydata", expect="What we hold about you")
+    assert "Area: Sittingbourne" in summary.text and "sittingbourne" not in summary.text
+    assert "Interests: GP and primary care" in summary.text and "primary-care" not in summary.text
+    assert "1 survey in progress\n• GP opening hours" in summary.text
+    assert "gp-opening-hours" not in summary.text
+
+
+def test_a_closed_consultation_says_whether_you_took_part_and_where_its_outcome_will_be(
+    bot: BotProcess, resident: Resident
+) -> None:
+    bot.import_consultations(DATA / "closed.yaml")
+    bot.start()
+    onboard(resident)
+    card = resident.say("/start old-pharmacy-hours", expect="Pharmacy opening hours")
+    assert "You did not take part in this consultation." in card.text
+    assert "The outcome will be published here when it has been decided." in card.text
