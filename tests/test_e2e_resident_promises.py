@@ -143,3 +143,46 @@ def test_a_closed_consultation_says_whether_you_took_part_and_where_its_outcome_
     card = resident.say("/start old-pharmacy-hours", expect="Pharmacy opening hours")
     assert "You did not take part in this consultation." in card.text
     assert "The outcome will be published here when it has been decided." in card.text
+
+
+def test_a_resident_with_notices_off_still_hears_what_came_of_what_they_said(
+    fake: FakeTelegram, resident: Resident, tmp_path: Path
+) -> None:
+    officer = Resident(fake, fake.add_user("Olu", language_code="en"))
+    bot = BotProcess(fake, tmp_path, HAVEYOURSAY_ADMINS=str(officer.chat_id))
+    try:
+        survey = open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path)
+        bot.import_consultations(survey)
+        bot.start()
+        onboard(resident)
+        resident.say("/settings", expect="Your settings")
+        resident.tap("Turn notices off", expect="Notices about new consultations: off")
+        resident.say("/start gp-opening-hours", expect="What you can influence")
+        resident.tap("Take part", expect="Question 1 of 7")
+        resident.tap("In the last week", expect="Question 2 of 7")
+        resident.tap("⬜ Saturday", expect="✅ Saturday")
+        resident.tap("Done", expect="Question 3 of 7")
+        resident.tap("5", expect="Question 4 of 6")
+        resident.tap("No", expect="Question 5 of 6")
+        resident.tap("Skip", expect="Question 6 of 6")
+        resident.tap("Skip", expect="Please check your answers")
+        resident.tap("Submit", expect="We have received your answers")
+
+        # The consultation closes: its file now says it closed in 2021.
+        survey.write_text(
+            survey.read_text(encoding="utf-8").replace("closes: 2099-12-31T23:59:00Z", "closes: 2021-01-01T00:00:00Z"),
+            encoding="utf-8",
+        )
+        bot.import_consultations(survey)
+        officer.say("/outcome", expect="Which consultation is the outcome for?")
+        officer.tap("GP opening hours", expect="Which do you want to publish?")
+        officer.tap("What you told us", expect="Send me “What you told us”")
+        ready = officer.say("Most of you want Saturday mornings.", expect="Publish")
+        assert "It will go to the 1 person who took part." in ready.text
+        mark = fake.mark(resident.chat_id)
+        sent = officer.tap("Publish", expect="Published.")
+        assert sent.text == "Published. Sending to 1 person."
+        told = fake.wait_for_message(resident.chat_id, since=mark, predicate=lambda m: "What you told us" in m.text)
+        assert "Most of you want Saturday mornings." in told.text and "Did we get this right?" in told.text
+    finally:
+        bot.stop()
