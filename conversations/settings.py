@@ -40,12 +40,13 @@ async def show(visit: Visit, *, edit: bool = False) -> Reply:
     return Reply((Screen("\n".join(lines), tuple(buttons)),), edit=edit)
 
 
+# One-letter verbs leave an area or topic id as much of Telegram's 64 bytes of button data as onboarding does.
 def _area_data(area_id: str | None) -> str:
-    return callbacks.encode(PREFIX, "area-is", area_id)
+    return callbacks.encode(PREFIX, "a", area_id)  # set:a:<area id or ->
 
 
 def _topic_data(topic_id: str) -> str:
-    return callbacks.encode(PREFIX, "topic", topic_id)
+    return callbacks.encode(PREFIX, "t", topic_id)  # set:t:<topic id>
 
 
 async def _topics_question(visit: Visit) -> Screen:
@@ -65,11 +66,11 @@ async def tapped(visit: Visit, verb: str | None, argument: str | None = None) ->
     elif verb == "area" and deployment.areas:
         await residents.set_onboarding_step(visit.chat_id, AREA_STEP)
         return Reply((onboarding.area_question(visit, choose=_area_data),), edit=True)
-    elif verb == "area-is" and deployment.areas and (argument is None or deployment.area(argument)):
+    elif verb == "a" and deployment.areas and (argument is None or deployment.area(argument)):
         await residents.set_area(visit.chat_id, argument, None)
     elif verb == "topics" and deployment.topics:
         return Reply((await _topics_question(visit),), edit=True)
-    elif verb == "topic" and argument and deployment.topic(argument):
+    elif verb == "t" and argument and deployment.topic(argument):
         await residents.toggle_topic(visit.chat_id, argument)
         return Reply((await _topics_question(visit),), edit=True)
     elif verb != "saved":
