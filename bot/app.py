@@ -22,7 +22,7 @@ from bot.i18n import Catalogs, Translator
 from bot.ordering import PerChatUpdateProcessor
 from bot.settings import Settings
 from bot.telegram_io import BotApplication, BotContext, deliver, inline_keyboard, visit_for
-from conversations import broadcasting, notices, officers, resident_chat, retention
+from conversations import broadcasting, help, notices, officers, resident_chat, retention
 from conversations.screens import Reply, Screen
 from conversations.services import Services
 from storage import open_database
@@ -165,13 +165,7 @@ async def _stopping(application: BotApplication) -> None:
 
 def _resident_commands(t: Translator) -> list[BotCommand]:
     """Everyone's command menu, in one language."""
-    return [
-        BotCommand("consultations", t._("See open consultations")),
-        BotCommand("language", t._("Change language")),
-        BotCommand("settings", t._("Notices and reminders")),
-        BotCommand("contact", t._("Write to the engagement team")),
-        BotCommand("help", t._("Help and contact")),
-    ]
+    return [BotCommand(command, description) for command, description in help.resident_commands(t)]
 
 
 async def _publish_commands(application: BotApplication, catalogs: Catalogs) -> None:

@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from conversations import about_you, browsing
-from conversations.screens import Reply, Screen
+from conversations import about_you, browsing, callbacks
+from conversations.screens import Button, Reply, Screen
 from conversations.services import LoadedConsultation, Visit
 from conversations.survey.areas import Area
 from conversations.survey.engine import Accepted, Rejected, ReviewStep, SurveyEngine, SurveyState
 from conversations.survey.model import QuestionType
 from conversations.survey.render import SurveyView
 from storage.responses import StoredResponse, response_id_for
+
+# The onboarding step of someone who came by a link or QR code: their area and interests are
+# asked after they have taken part, not before they see what they came for.
+DEFERRED_STEP = "later"
 
 
 @dataclass
@@ -211,9 +215,29 @@ async def submit(session: SurveySession) -> Reply:
         services.db.residents.set_active_consultation(visit.chat_id, None),
         services.db.participation.submitted(visit.chat_id, session.consultation_id, visit.now()),
     )
+    # The summary stays, without its buttons, as the resident's copy of what they said; the receipt follows.
+    step = session.engine.step(session.state)
+    sent = (session.view.sent_answers(step),) if isinstance(step, ReviewStep) else ()
+    screens = (*sent, session.view.receipt())
     if session.loaded.model.about_you:
-        return Reply((session.view.receipt(), about_you.invitation(visit.t, session.consultation_id)), edit=True)
-    return Reply((session.view.receipt(),), edit=True)
+        screens += (about_you.invitation(visit.t, session.consultation_id),)
+    if visit.resident is not None and visit.resident.onboarding_step == DEFERRED_STEP:
+        screens += (area_and_interests_invitation(visit),)
+    return Reply(screens, edit=True)
+
+
+def area_and_interests_invitation(visit: Visit) -> Screen:
+    """For someone who came by a link: now that they have taken part, may we ask their area and interests?"""
+    t = visit.t
+    text = t._(
+        "Would you like to hear when other consultations open near you, or about things you care about? "
+        "Tell us your area and interests."
+    )
+    buttons = (
+        (Button(t._("Choose my area and interests"), callbacks.encode(callbacks.ONBOARD_LATER, "yes")),),
+        (Button(t._("No, thank you"), callbacks.encode(callbacks.ONBOARD_LATER, "no")),),
+    )
+    return Screen(text, buttons)
 
 
 async def survey_text(session: SurveySession, text: str) -> Reply:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import escape
-from conversations import callbacks
+from conversations import callbacks, outcomes
 from conversations.screens import Button, Reply, Screen, shorten
 from conversations.services import Visit
 from conversations.survey.model import Consultation, pick_text
@@ -94,6 +94,7 @@ async def card(visit: Visit, consultation_id: str, *, edit: bool = False) -> Rep
             + t._("This consultation closed on %(date)s. Thank you for your interest.", date=t.date(c.closes))
             + "</b>"
         )
+        parts += await _after_closing(visit, c, buttons)
     else:
         parts.append("<b>" + t._("Closes on %(date)s", date=t.date(c.closes)) + "</b>")
         action = await _take_part_button(visit, c)
@@ -103,6 +104,26 @@ async def card(visit: Visit, consultation_id: str, *, edit: bool = False) -> Rep
             buttons.append((action,))
     buttons.append((Button(t._("« All consultations"), callbacks.encode(callbacks.LIST)),))
     return Reply((Screen("\n\n".join(parts), tuple(buttons)),), edit=edit)
+
+
+async def _after_closing(visit: Visit, c: Consultation, buttons: list[tuple[Button, ...]]) -> list[str]:
+    """A closed consultation: whether the resident took part, and its outcome (a button) or when it will come."""
+    t, services = visit.t, visit.services
+    lines = []
+    if visit.resident is not None:
+        stored = await services.db.responses.get(response_id_for(services.db.pseudonym_key, visit.chat_id, c.id))
+        took_part = stored is not None and stored.submitted
+        lines.append(
+            t._("You took part in this consultation. Thank you!")
+            if took_part
+            else t._("You did not take part in this consultation.")
+        )
+    if await services.db.outcomes.get(c.id):
+        lines.append(t._("The outcome has been published: what people told us and what was decided."))
+        buttons.append((Button(t._("Read the outcome"), callbacks.encode(outcomes.READ, c.id)),))
+    else:
+        lines.append(t._("The outcome will be published here when it has been decided."))
+    return lines
 
 
 async def _take_part_button(visit: Visit, c: Consultation) -> Button | None:

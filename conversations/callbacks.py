@@ -18,6 +18,7 @@ LANGUAGE = "lang"  # lang:<code>
 ONBOARD_AREA = "oa"  # oa:<area id or ->
 ONBOARD_TOPIC = "ot"  # ot:<topic id>
 ONBOARD_DONE = "od"  # od
+ONBOARD_LATER = "ol"  # ol:<yes|no>  (area and interests, asked after a first survey from a link)
 OPEN_CARD = "card"  # card:<consultation id>
 LIST = "list"  # list
 TAKE_PART = "take"  # take:<consultation id>

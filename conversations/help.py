@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+from bot.i18n import Translator
 from conversations.screens import Reply, Screen
 from conversations.services import Visit
 
 
+def resident_commands(t: Translator) -> list[tuple[str, str]]:
+    """Every command a resident has, with what it does: the one list behind /help and Telegram's menu."""
+    return [
+        ("consultations", t._("see the consultations that are open now")),
+        ("outcomes", t._("past consultations and what came of them")),
+        ("settings", t._("notices, reminders, your area and interests")),
+        ("contact", t._("write to the engagement team")),
+        ("mydata", t._("see everything we hold about you")),
+        ("aboutme", t._("see or withdraw your “About you” answers")),
+        ("delete", t._("delete everything we hold about you")),
+        ("language", t._("change the language I write in")),
+        ("help", t._("how to use Have Your Say, and how to reach a person")),
+    ]
+
+
 def help_screen(visit: Visit) -> Screen:
     t, deployment = visit.t, visit.services.deployment
-    parts = [
-        "<b>" + t._("How to use Have Your Say") + "</b>",
-        "/consultations — " + t._("see the consultations that are open now"),
-        "/language — " + t._("change the language I write in"),
-        "/settings — " + t._("notices, reminders, your area and interests"),
-        "/contact — " + t._("write to the engagement team"),
-        "/help — " + t._("show this help"),
-    ]
+    commands = ["<b>" + t._("How to use Have Your Say") + "</b>"]
+    commands += [f"/{command} — {description}" for command, description in resident_commands(t)]
+    parts = ["\n".join(commands)]
     contact = deployment.text(deployment.contact, visit.language) if deployment.contact else ""
     if contact:
         parts.append(
@@ -31,7 +42,7 @@ def help_screen(visit: Visit) -> Screen:
                 "details on the consultation's page."
             )
         )
-    return Screen("\n".join(parts[:6]) + "\n\n" + "\n\n".join(parts[6:]), menu=visit.resident is not None)
+    return Screen("\n\n".join(parts), menu=visit.resident is not None)
 
 
 async def show_help(visit: Visit) -> Reply:

@@ -7,9 +7,10 @@ until then their language choice and any deep link travel in the buttons.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from conversations import browsing, callbacks
-from conversations.answering import current_survey_screen
+from conversations.answering import DEFERRED_STEP, current_survey_screen
 from conversations.screens import Button, Reply, Screen, rows
 from conversations.services import Visit
 from conversations.survey.areas import Area, find_area
@@ -20,17 +21,25 @@ DEEP_LINK = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
 def deep_link_consultation(payload: str | None) -> str | None:
-    """The consultation id in a `?start=` payload, or None when there is none or it is malformed."""
-    if payload and DEEP_LINK.match(payload):
-        return payload
+    """The consultation id in a `?start=` payload, or None when there is none or it is malformed.
+
+    Ids are lower case; a link typed or printed in another case still finds its consultation.
+    """
+    if payload and DEEP_LINK.match(payload.lower()):
+        return payload.lower()
     return None
+
+
+async def _linked_title(visit: Visit, consultation_id: str | None) -> str | None:
+    loaded = await visit.services.consultations.current(consultation_id) if consultation_id else None
+    return loaded.model.text("title", visit.language) if loaded is not None else None
 
 
 async def start(visit: Visit, payload: str | None) -> Reply:
     """/start: the privacy notice for someone new; for a resident, where they left off."""
     consultation_id = deep_link_consultation(payload)
     if visit.resident is None:
-        return Reply((welcome_screen(visit, consultation_id),))
+        return Reply((welcome_screen(visit, consultation_id, await _linked_title(visit, consultation_id)),))
     await visit.services.db.residents.touch(visit.chat_id, visit.now())
     if consultation_id is not None:
         return await browsing.card(visit, consultation_id)
@@ -44,8 +53,11 @@ async def start(visit: Visit, payload: str | None) -> Reply:
     return Reply((greeting, *listing.screens))
 
 
-def welcome_screen(visit: Visit, consultation_id: str | None) -> Screen:
-    """The greeting and short privacy notice, with buttons to acknowledge or change language."""
+def welcome_screen(visit: Visit, consultation_id: str | None, title: str | None = None) -> Screen:
+    """The greeting and short privacy notice, with buttons to acknowledge or change language.
+
+    `title`: the consultation a link or QR code brought the resident for, shown straight after.
+    """
     t, deployment = visit.t, visit.services.deployment
     organisation = deployment.organisation_name(visit.language)
     welcome = (
@@ -63,14 +75,17 @@ def welcome_screen(visit: Visit, consultation_id: str | None) -> Screen:
             "so that we can tell you about consultations that matter to you."
         ),
         "• " + t._("Your answers are kept apart from who you are, under a code, and are only reported in summaries."),
-        "• " + t._("You can ask us at any time what we hold about you, or to delete it."),
+        "• " + t._("To see what we hold about you, send /mydata at any time; to delete it all, send /delete."),
     ]
     basis = deployment.text(deployment.lawful_basis, visit.language) if deployment.lawful_basis else ""
     if basis:
         parts.append("• " + t._("Why we may use your information: %(basis)s", basis=basis))
     if deployment.privacy_notice_url:
         parts.append(t._("Our full privacy notice: %(url)s", url=deployment.privacy_notice_url))
-    parts.append(t._("Tap “I understand” to continue."))
+    if title:
+        parts.append("<b>" + t._("Tap “I understand” to see “%(title)s” and take part.", title=title) + "</b>")
+    else:
+        parts.append(t._("Tap “I understand” to continue."))
     link = consultation_id or callbacks.NONE
     ack = Button(t._("I understand"), callbacks.encode(callbacks.ACKNOWLEDGE, visit.language, link))
     languages = [
@@ -82,16 +97,36 @@ def welcome_screen(visit: Visit, consultation_id: str | None) -> Screen:
 
 
 async def acknowledge(visit: Visit, language: str, consultation_id: str | None) -> Reply:
-    """The resident acknowledged the privacy notice: store them, then ask their area."""
+    """The resident acknowledged the privacy notice: store them, then ask their area.
+
+    Someone who came by a link or QR code sees that consultation at once; their area and
+    interests are asked after they have taken part.
+    """
     services = visit.services
     language = language if language in services.catalogs.languages else visit.language
     first_step = _next_step(visit, after=None)
+    if consultation_id is not None and first_step is not None:
+        first_step = DEFERRED_STEP
     resident = await services.db.residents.acknowledge(visit.chat_id, language, visit.now(), first_step)
-    if consultation_id is not None:
-        await services.db.residents.set_active_consultation(visit.chat_id, consultation_id)
     visit.resident = resident
     visit.t = services.catalogs.translator(language)
+    if consultation_id is not None:
+        came_for = Screen(visit.t._("Thank you. Here is the consultation you came for."), menu=True)
+        return Reply((came_for, *(await browsing.card(visit, consultation_id)).screens), clear_buttons=True)
     return Reply((await _continue(visit, first_step)).screens, clear_buttons=True)
+
+
+async def area_and_interests_later(visit: Visit, wanted: bool) -> Reply:
+    """After a first survey from a link: ask the area and interests now, or not at all."""
+    if visit.resident is None or visit.resident.onboarding_step != DEFERRED_STEP:
+        return Reply(notice=visit.t._("That button is out of date."))
+    if not wanted:
+        await visit.services.db.residents.set_onboarding_step(visit.chat_id, None)
+        text = visit.t._("All right. You can tell us your area and interests at any time with /settings.")
+        return Reply((Screen(text),), edit=True)
+    step = _next_step(visit, after=None)
+    await visit.services.db.residents.set_onboarding_step(visit.chat_id, step)
+    return _edit_first(await _continue(visit, step))
 
 
 async def welcome_in_language(visit: Visit, language: str, consultation_id: str | None) -> Reply:
@@ -99,7 +134,7 @@ async def welcome_in_language(visit: Visit, language: str, consultation_id: str 
     if visit.resident is not None:
         return await choose_language(visit, language)
     visit.t = visit.services.catalogs.translator(language)
-    return Reply((welcome_screen(visit, consultation_id),), edit=True)
+    return Reply((welcome_screen(visit, consultation_id, await _linked_title(visit, consultation_id)),), edit=True)
 
 
 def _next_step(visit: Visit, after: str | None) -> str | None:
@@ -119,17 +154,19 @@ async def _continue(visit: Visit, step: str | None) -> Reply:
     return await _finish(visit)
 
 
-def area_question(visit: Visit, lead: str = "") -> Screen:
+def _onboarding_area(area_id: str | None) -> str:
+    return callbacks.encode(callbacks.ONBOARD_AREA, area_id)
+
+
+def area_question(visit: Visit, lead: str = "", *, choose: Callable[[str | None], str] = _onboarding_area) -> Screen:
+    """Which area? `choose` gives each button's data (None: Skip), so /settings can ask it too."""
     t, deployment = visit.t, visit.services.deployment
     text = t._("Which area do you live in? This helps us tell you about consultations near you.")
     hint = t._("Tap your area, type its name or your postcode, or tap Skip.")
     buttons = [
-        Button(
-            a.display_name(visit.language, deployment.default_language), callbacks.encode(callbacks.ONBOARD_AREA, a.id)
-        )
-        for a in deployment.areas
+        Button(a.display_name(visit.language, deployment.default_language), choose(a.id)) for a in deployment.areas
     ]
-    skip = Button(t._("Skip"), callbacks.encode(callbacks.ONBOARD_AREA, None))
+    skip = Button(t._("Skip"), choose(None))
     body = f"{text}\n\n<i>{hint}</i>"
     return Screen(f"{lead}\n\n{body}" if lead else body, (*rows(*buttons, per_row=2), (skip,)))
 
@@ -163,17 +200,20 @@ async def area_found(visit: Visit, area: Area) -> Reply:
     return Reply((noted, *(await _continue(visit, step)).screens))
 
 
-async def topics_question(visit: Visit) -> Screen:
+async def topics_question(
+    visit: Visit,
+    *,
+    toggle: Callable[[str], str] = lambda topic_id: callbacks.encode(callbacks.ONBOARD_TOPIC, topic_id),
+    done_data: str = callbacks.ONBOARD_DONE,
+) -> Screen:
+    """Which interests? `toggle` and `done_data` are the buttons' data, so /settings can ask it too."""
     t, deployment = visit.t, visit.services.deployment
     chosen = await visit.services.db.residents.topics(visit.chat_id)
     buttons = [
-        Button(
-            ("✅ " if topic.id in chosen else "⬜ ") + deployment.text(topic.name, visit.language),
-            callbacks.encode(callbacks.ONBOARD_TOPIC, topic.id),
-        )
+        Button(("✅ " if topic.id in chosen else "⬜ ") + deployment.text(topic.name, visit.language), toggle(topic.id))
         for topic in deployment.topics
     ]
-    done = Button(t._("Done"), callbacks.encode(callbacks.ONBOARD_DONE))
+    done = Button(t._("Done"), done_data)
     text = t._("What would you like to hear about? Tap all that interest you, then tap Done.")
     return Screen(text, (*rows(*buttons), (done,)))
 

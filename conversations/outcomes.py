@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from typing import Any
 
 from bot.i18n import Translator, escape
@@ -124,28 +125,64 @@ async def typed(visit: Visit, text: str) -> Reply:
     draft["texts"][draft["language"]] = text
     draft["step"] = "more"
     await services.db.drafts.put(visit.chat_id, DRAFT, draft, visit.now())
-    recipients = await _recipients(services, draft)
+    recipients = await outcome_recipients(services, draft["consultation_id"], draft["kind"])
     missing = [code for code in services.catalogs.languages if code not in draft["texts"]]
     buttons = [Button(t.language_label(code), _data("lang", code)) for code in missing]
-    count = t.n_("It will go to %(n)d person.", "It will go to %(n)d people.", len(recipients))
+    count = recipients.described(t)
     text = t._("Saved. Add a version in another language, or publish it now.") + "\n\n<b>" + count + "</b>"
     return Reply(
         (Screen(text, (*rows(*buttons, per_row=3), (Button(t._("Publish"), _data("publish")),), (_cancel(t),))),)
     )
 
 
-async def _recipients(services: Services, draft: dict[str, Any]) -> list[tuple[int, str]]:
-    """Participants; for "What we did" also subscribers of the consultation's areas or topics."""
+@dataclass(frozen=True)
+class Recipients:
+    """Who an outcome goes to: (chat id, language) of the people who took part, and of the others."""
+
+    participants: list[tuple[int, str]]
+    subscribers: list[tuple[int, str]]
+
+    @property
+    def everyone(self) -> list[tuple[int, str]]:
+        return self.participants + self.subscribers
+
+    def described(self, t: Translator) -> str:
+        """The count the officer sees before publishing: exactly who `everyone` is."""
+        took_part = t.n_(
+            "It will go to the %(n)d person who took part.",
+            "It will go to the %(n)d people who took part.",
+            len(self.participants),
+        )
+        if not self.subscribers:
+            return took_part
+        return (
+            took_part
+            + " "
+            + t.n_(
+                "And to %(n)d other person who asked for notices about its areas or topics.",
+                "And to %(n)d other people who asked for notices about its areas or topics.",
+                len(self.subscribers),
+            )
+        )
+
+
+async def outcome_recipients(services: Services, consultation_id: str, kind: str) -> Recipients:
+    """Who gets an outcome: used both for the count before publishing and for the sending.
+
+    Everyone who took part gets both outcomes, whatever their notices setting: that setting is
+    about new consultations, and "we will tell you what was decided" was promised to them.
+    "What we did" also goes to those who asked for notices about the consultation's areas or topics.
+    """
     db = services.db
-    participants = await db.residents.audience(Audience(participants_of=draft["consultation_id"]), wants="notices")
-    if draft["kind"] == TOLD_US:
-        return participants
-    loaded = await services.consultations.current(draft["consultation_id"])
+    participants = await db.residents.audience(Audience(participants_of=consultation_id), wants=None)
+    if kind == TOLD_US:
+        return Recipients(participants, [])
+    loaded = await services.consultations.current(consultation_id)
     subscribers: list[tuple[int, str]] = []
     if loaded is not None and (loaded.model.areas or loaded.model.topics):
         subscribers = await db.residents.audience(audience_of(loaded.model), wants="notices")
     seen = {chat for chat, _ in participants}
-    return participants + [(chat, language) for chat, language in subscribers if chat not in seen]
+    return Recipients(participants, [(chat, language) for chat, language in subscribers if chat not in seen])
 
 
 async def publish(visit: Visit, draft: dict[str, Any]) -> Reply:
@@ -155,7 +192,7 @@ async def publish(visit: Visit, draft: dict[str, Any]) -> Reply:
     if loaded is None:
         return Reply(notice=t._("That button is out of date."))
     c = loaded.model
-    recipients = await _recipients(services, draft)
+    recipients = (await outcome_recipients(services, c.id, draft["kind"])).everyone
     now = visit.now()
     db = services.db
     kind: str = draft["kind"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from bot.i18n import escape
 from conversations import callbacks
 from conversations.about_you import equality_id
 from conversations.outcomes import feedback_id
@@ -53,21 +54,38 @@ async def my_data(visit: Visit) -> tuple[Reply, DataFile]:
     )
     content = json.dumps(found, ensure_ascii=False, indent=2, default=str).encode()
     resident = (found.get("residents") or [{}])[0]
-    submitted = sum(1 for row in found["responses"] if row.get("submitted_at"))
-    in_progress = len(found["responses"]) - submitted
+    submitted = [await _title(visit, row["consultation_id"]) for row in found["responses"] if row.get("submitted_at")]
+    in_progress = [
+        await _title(visit, row["consultation_id"]) for row in found["responses"] if not row.get("submitted_at")
+    ]
     pending = sum(1 for row in found["deliveries"] if row.get("state") in ("waiting", "sending"))
+    deployment = visit.services.deployment
+    area = deployment.area(resident.get("area_id"))
+    topics = [deployment.topic(row["topic_id"]) for row in found["resident_topics"]]
+    topic_names = [deployment.text(topic.name, visit.language) for topic in topics if topic is not None]
     lines = [
         "<b>" + t._("What we hold about you") + "</b>",
         t._("Language: %(language)s", language=t.language_name(str(resident.get("language", visit.language)))),
-        t._("Area: %(area)s", area=str(resident.get("area_id") or t._("not given"))),
-        t._("Interests: %(topics)s", topics=", ".join(r["topic_id"] for r in found["resident_topics"]) or "-"),
-        t.n_("%(n)d survey answered", "%(n)d surveys answered", submitted),
-        t.n_("%(n)d survey in progress", "%(n)d surveys in progress", in_progress),
+        t._(
+            "Area: %(area)s",
+            area=area.display_name(visit.language, deployment.default_language) if area else t._("not given"),
+        ),
+        t._("Interests: %(topics)s", topics=", ".join(topic_names) or "-"),
+        t.n_("%(n)d survey answered", "%(n)d surveys answered", len(submitted)),
+        *(f"• {escape(title)}" for title in submitted),
+        t.n_("%(n)d survey in progress", "%(n)d surveys in progress", len(in_progress)),
+        *(f"• {escape(title)}" for title in in_progress),
         t.n_("%(n)d message waiting to be sent to you", "%(n)d messages waiting to be sent to you", pending),
         "",
         t._("The attached file has every detail. To delete it all, send /delete."),
     ]
     return Reply((Screen("\n".join(lines)),)), DataFile(f"my-data-{visit.chat_id}.json", content)
+
+
+async def _title(visit: Visit, consultation_id: str) -> str:
+    """A consultation's title in the resident's language (its id if it is gone)."""
+    loaded = await visit.services.consultations.current(consultation_id)
+    return loaded.model.text("title", visit.language) if loaded is not None else consultation_id
 
 
 async def ask_to_delete(visit: Visit) -> Reply:

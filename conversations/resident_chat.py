@@ -263,6 +263,8 @@ async def _resident_button(visit: Visit, tapped: callbacks.Callback) -> Reply:
         return await onboarding.toggle_topic(visit, first)
     if kind == callbacks.ONBOARD_DONE:
         return await onboarding.finish_topics(visit)
+    if kind == callbacks.ONBOARD_LATER:
+        return await onboarding.area_and_interests_later(visit, first == "yes")
     if kind == callbacks.OPEN_CARD and first:
         return await browsing.card(visit, first, edit=True)
     if kind == callbacks.LIST:
@@ -273,7 +275,7 @@ async def _resident_button(visit: Visit, tapped: callbacks.Callback) -> Reply:
     if kind == callbacks.SURVEY:
         return await answering.survey_button(visit, first, tapped.arg(1), tapped.arg(2))
     if kind == settings.PREFIX:
-        return await settings.tapped(visit, first)
+        return await settings.tapped(visit, first, tapped.arg(1))
     if kind == contact.PREFIX:
         return await contact.tapped(visit, first, tapped.arg(1))
     if kind == outcomes.FEEDBACK:
@@ -312,6 +314,8 @@ async def on_text(visit: Visit, update: Update, context: BotContext) -> Reply:
         return await help.show_help(visit)
     if visit.resident.onboarding_step == onboarding.AREA_STEP:
         return await onboarding.type_area(visit, text)
+    if visit.resident.onboarding_step == settings.AREA_STEP:
+        return await settings.type_area(visit, text)
     session = await answering.active_session(visit)
     if session is not None:
         return await answering.survey_text(session, text)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from conversations import callbacks, onboarding
 from conversations.screens import Button, Reply, Screen
 from conversations.services import Visit
+from conversations.survey.areas import find_area
 
 PREFIX = "set"
+AREA_STEP = "settings-area"  # "Change my area": a typed area or postcode is the answer, then back to settings
 
 
 def _data(verb: str) -> str:
@@ -38,22 +40,54 @@ async def show(visit: Visit, *, edit: bool = False) -> Reply:
     return Reply((Screen("\n".join(lines), tuple(buttons)),), edit=edit)
 
 
-async def tapped(visit: Visit, verb: str | None) -> Reply:
-    """Change one setting and show the settings again."""
+# One-letter verbs leave an area or topic id as much of Telegram's 64 bytes of button data as onboarding does.
+def _area_data(area_id: str | None) -> str:
+    return callbacks.encode(PREFIX, "a", area_id)  # set:a:<area id or ->
+
+
+def _topic_data(topic_id: str) -> str:
+    return callbacks.encode(PREFIX, "t", topic_id)  # set:t:<topic id>
+
+
+async def _topics_question(visit: Visit) -> Screen:
+    return await onboarding.topics_question(visit, toggle=_topic_data, done_data=_data("saved"))
+
+
+async def tapped(visit: Visit, verb: str | None, argument: str | None = None) -> Reply:
+    """Change one setting and show the settings again (also after changing the area or interests)."""
     resident = visit.resident
     assert resident is not None
     residents = visit.services.db.residents
+    deployment = visit.services.deployment
     if verb == "notices":
         await residents.set_preferences(visit.chat_id, notices=not resident.notices)
     elif verb == "reminders":
         await residents.set_preferences(visit.chat_id, reminders=not resident.reminders)
-    elif verb == "area" and visit.services.deployment.areas:
-        await residents.set_onboarding_step(visit.chat_id, onboarding.AREA_STEP)
-        return Reply((onboarding.area_question(visit),), edit=True)
-    elif verb == "topics" and visit.services.deployment.topics:
-        await residents.set_onboarding_step(visit.chat_id, onboarding.TOPICS_STEP)
-        return Reply((await onboarding.topics_question(visit),), edit=True)
-    else:
+    elif verb == "area" and deployment.areas:
+        await residents.set_onboarding_step(visit.chat_id, AREA_STEP)
+        return Reply((onboarding.area_question(visit, choose=_area_data),), edit=True)
+    elif verb == "a" and deployment.areas and (argument is None or deployment.area(argument)):
+        await residents.set_area(visit.chat_id, argument, None)
+    elif verb == "topics" and deployment.topics:
+        return Reply((await _topics_question(visit),), edit=True)
+    elif verb == "t" and argument and deployment.topic(argument):
+        await residents.toggle_topic(visit.chat_id, argument)
+        return Reply((await _topics_question(visit),), edit=True)
+    elif verb != "saved":
         return Reply(notice=visit.t._("That button is out of date."))
     visit.resident = await residents.get(visit.chat_id)
     return await show(visit, edit=True)
+
+
+async def type_area(visit: Visit, text: str) -> Reply:
+    """The resident typed an area name or postcode after "Change my area": noted, then the settings."""
+    deployment = visit.services.deployment
+    match = find_area(text, deployment.areas, visit.language, deployment.default_language)
+    if match.area is None:
+        lead = visit.t._("Sorry, I don't know that area. Please tap your area below, or type your postcode.")
+        return Reply((onboarding.area_question(visit, lead=lead, choose=_area_data),))
+    await visit.services.db.residents.set_area(visit.chat_id, match.area.id, None)
+    visit.resident = await visit.services.db.residents.get(visit.chat_id)
+    name = match.area.display_name(visit.language, deployment.default_language)
+    noted = Screen(visit.t._("Thank you. Your area is %(area)s.", area=name))
+    return Reply((noted, *(await show(visit)).screens))

@@ -171,10 +171,13 @@ class ResidentRepository:
             (chat_id,),
         )
 
-    async def audience(self, audience: Audience, *, wants: str = "notices") -> list[tuple[int, str]]:
-        """(chat id, language) of every reachable resident in the audience who wants `notices` or `reminders`."""
-        assert wants in ("notices", "reminders")
-        where = [f"r.{wants} = 1", "r.unreachable_at IS NULL"]
+    async def audience(self, audience: Audience, *, wants: str | None = "notices") -> list[tuple[int, str]]:
+        """(chat id, language) of every reachable resident in the audience who wants `notices` or `reminders`.
+
+        `wants=None`: whatever those settings say (feedback on what a resident took part in).
+        """
+        assert wants in ("notices", "reminders", None)
+        where = ["r.unreachable_at IS NULL"] + ([f"r.{wants} = 1"] if wants else [])
         params: list[object] = []
         alternatives = []
         if audience.areas:

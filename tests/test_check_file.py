@@ -554,3 +554,44 @@ def test_a_question_without_a_type_says_it_is_missing() -> None:
         "home-care.yaml:16: survey[0].type: is missing; known: single_choice, multiple_choice, scale, "
         "number, yes_no, text, area",
     )
+
+
+# -- the summary before Submit ------------------------------------------------------
+
+
+def test_a_survey_whose_answers_cannot_fit_in_one_message_is_warned_about() -> None:
+    five = "".join(f'- id: q{n}\n  type: text\n  text: {{en: "What would you change, part {n}?"}}\n' for n in range(5))
+    result = check(five)
+    assert result.errors == [] and result.consultation is not None
+    [warning] = problems(result)
+    assert warning.startswith(f"{FILE}:15: warning: survey: the answers can fill about 5,")
+    assert "more than the 4,096 Telegram allows in one message" in warning
+    assert problems(check(five.replace("type: text\n", "type: text\n  max_length: 500\n"))) == []
+
+
+def test_a_shown_answer_and_the_summary_always_fit_in_one_message() -> None:
+    from bot.i18n import Catalogs
+    from conversations.survey.engine import Accepted, QuestionStep, ReviewStep, SurveyEngine
+    from conversations.survey.render import SurveyView
+
+    long_question = "Tell us everything about your care. " * 30
+    survey = "".join(
+        f'- id: q{n}\n  type: text\n  max_length: 4000\n  text: {{en: "{long_question}"}}\n' for n in range(3)
+    )
+    consultation = check(survey).consultation
+    assert consultation is not None
+    engine, view = SurveyEngine(consultation), SurveyView(consultation, Catalogs.load().translator("en"))
+    state = engine.start()
+    for _ in range(3):
+        accepted = engine.type_answer(state, "x" * 4000)
+        assert isinstance(accepted, Accepted)
+        state = accepted.state
+    review = engine.step(state)
+    assert isinstance(review, ReviewStep)
+    assert len(view.review(review, state).text) <= 4096
+    assert len(view.sent_answers(review).text) <= 4096
+    back = engine.back(state)
+    assert isinstance(back, Accepted)
+    step = engine.step(back.state)
+    assert isinstance(step, QuestionStep) and step.answered
+    assert len(view.question(step, back.state).text) <= 4096

@@ -10,6 +10,18 @@ from bot.i18n import Catalogs
 from tests.e2e_support import DATA, EXAMPLES, BotProcess, Resident
 from tests.fake_telegram import BotMessage, FakeTelegram
 
+RESIDENT_COMMANDS = [
+    "consultations",
+    "outcomes",
+    "settings",
+    "contact",
+    "mydata",
+    "aboutme",
+    "delete",
+    "language",
+    "help",
+]
+
 
 def open_for_years(example: Path, folder: Path) -> Path:
     """A copy of a consultation file that is open from 2020 to 2099, so tests do not age."""
@@ -125,13 +137,7 @@ def test_a_welsh_speaker_is_greeted_in_welsh_and_gets_welsh_commands(bot: BotPro
     resident = Resident(fake, fake.add_user("Gwen", language_code="cy-GB"))
     welcome = resident.say("/start", expect="preifatrwydd")
     assert "English" in welcome.labels
-    assert [c["command"] for c in fake.commands(language_code="cy")] == [
-        "consultations",
-        "language",
-        "settings",
-        "contact",
-        "help",
-    ]
+    assert [c["command"] for c in fake.commands(language_code="cy")] == RESIDENT_COMMANDS
     english = resident.tap("English", expect="Your privacy")
     assert "Cymraeg" in english.labels
 
@@ -171,16 +177,33 @@ def test_a_survey_survives_sigkill_and_resumes_at_the_same_question(
 
 
 def test_a_deep_link_opens_the_consultation_after_the_privacy_notice(
-    bot: BotProcess, resident: Resident, tmp_path: Path
+    bot: BotProcess, resident: Resident, tmp_path: Path, fake: FakeTelegram
 ) -> None:
     bot.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
     bot.start()
-    resident.say("/start gp-opening-hours", expect="Your privacy")
-    resident.tap("I understand", expect="Which area do you live in?")
+    # A QR code printed, or a link typed, in capitals still finds the consultation.
+    welcome = resident.say("/start GP-Opening-Hours", expect="Your privacy")
+    assert "Tap “I understand” to see “GP opening hours” and take part." in welcome.text
+    card = resident.tap("I understand", expect="What you can influence")
+    assert card.text.startswith("GP opening hours") and "Take part" in card.labels
+    assert "Which area do you live in?" not in " ".join(m.text for m in fake.messages(resident.chat_id))
+    assert fake.reply_keyboard(resident.chat_id) == [["📋 Consultations"], ["🌐 Language", "❓ Help"]]
+
+    resident.tap("Take part", expect="Question 1 of 7")
+    resident.tap("Longer ago", expect="Question 2 of 7")
+    resident.tap("⬜ Saturday", expect="✅ Saturday")
+    resident.tap("Done", expect="Question 3 of 7")
+    resident.tap("5", expect="Question 4 of 6")
+    resident.tap("No", expect="Question 5 of 6")
+    resident.tap("Skip", expect="Question 6 of 6")
+    resident.tap("Skip", expect="Please check your answers")
+    receipt = resident.tap("Submit", expect="We have received your answers")
+    # Now that they have what they came for, the area and interests are asked, once.
+    later = resident.then(receipt, expect="Tell us your area and interests.")
+    resident.tap("Choose my area and interests", on=later, expect="Which area do you live in?")
     resident.tap("Faversham", expect="What would you like to hear about?")
-    card = resident.tap("Done", expect="What you can influence")
-    assert card.text.startswith("GP opening hours")
-    assert "Take part" in card.labels
+    resident.tap("Done", expect="You're all set")
+    assert bot.query("SELECT area_id, onboarding_step FROM residents") == [("faversham", None)]
 
 
 def test_a_button_from_an_old_message_records_nothing(
@@ -277,3 +300,20 @@ def test_answers_typed_as_people_write_them_are_taken_like_taps(
         "travel_minutes": 15,
         "home_area": "sheerness",
     }
+
+
+def test_a_resident_finds_their_rights_and_past_outcomes_in_help_the_menu_and_the_privacy_notice(
+    bot: BotProcess, resident: Resident, fake: FakeTelegram
+) -> None:
+    bot.start()
+    welcome = resident.say("/start", expect="Your privacy")
+    assert "send /mydata" in welcome.text and "send /delete" in welcome.text
+    for language_code in ("", "cy"):
+        assert [c["command"] for c in fake.commands(language_code=language_code)] == RESIDENT_COMMANDS
+    english = {c["command"]: c["description"] for c in fake.commands()}
+    assert english["mydata"] == "see everything we hold about you"
+    assert english["outcomes"] == "past consultations and what came of them"
+    shown = resident.say("/help", expect="How to use Have Your Say")
+    for command in RESIDENT_COMMANDS:
+        assert f"/{command} — " in shown.text
+    assert "/delete — delete everything we hold about you" in shown.text

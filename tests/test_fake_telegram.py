@@ -136,6 +136,9 @@ async def test_text_limit_counts_characters_after_parsing(client: Bot, amina: Fa
     await client.send_message(amina.id, f"<b>{'a' * 4096}</b>", parse_mode="HTML")
     with pytest.raises(BadRequest, match="Message is too long"):
         await client.send_message(amina.id, "a" * 4097)
+    sent = await client.send_message(amina.id, "short")
+    with pytest.raises(BadRequest, match=r"(?i)message_too_long"):
+        await client.edit_message_text("a" * 4097, amina.id, sent.message_id)
 
 
 async def test_empty_or_blank_text_is_refused(client: Bot, amina: FakeUser) -> None:

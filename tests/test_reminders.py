@@ -151,8 +151,8 @@ async def start_survey(services: Services, chat_id: int, *, submit: bool = False
     assert t._("Question %(number)d of %(total)d", number=2, total=2) in second.text
     if submit:
         review = await tap_survey(services, chat_id, second, t._("No"))
-        receipt = await tap_survey(services, chat_id, review, t._("Submit"))
-        assert t._("Thank you. We have received your answers.") in receipt.text
+        copy = await tap_survey(services, chat_id, review, t._("Submit"))  # the summary stays; the receipt follows
+        assert t._("Your answers to “%(title)s”, as you sent them", title="Home care visit times") in copy.text
 
 
 async def import_consultation(db: Database, folder: Path, closes: str = "2027-02-26T12:00:00Z") -> None:

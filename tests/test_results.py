@@ -295,3 +295,66 @@ async def test_results_show_number_area_and_written_answers_and_the_chart_says_w
     (chart,) = shown.attachments
     assert chart.picture and chart.content.startswith(b"\x89PNG")
     assert chart.caption == "GP opening hours · 1 December 2026 · 4 responses"
+
+
+async def test_people_who_took_part_hear_the_outcome_even_with_notices_of_new_consultations_off(
+    services: Services,
+) -> None:
+    """Notices are about new consultations; the outcome was promised to everyone who took part."""
+    await known_data_set(services)
+    db = services.db
+    await db.residents.set_preferences(BASE + 1000, notices=False)
+    await db.residents.set_preferences(BASE + 2000, notices=False, reminders=False)
+    await db.residents.acknowledge(BASE + 9001, "en", NOW, None)
+    await db.residents.toggle_topic(BASE + 9001, "primary-care")  # follows the topic, did not take part
+    await db.residents.acknowledge(BASE + 9002, "en", NOW, None)
+    await db.residents.toggle_topic(BASE + 9002, "primary-care")
+    await db.residents.set_preferences(BASE + 9002, notices=False)  # ... and wants no notices
+    assert isinstance(services.clock, Clock)
+    services.clock.now = AFTER_CLOSE
+    visit = await officer(services)
+    for kind, expected, count in (
+        (outcomes.TOLD_US, 8, "It will go to the 8 people who took part."),
+        (
+            outcomes.DECIDED,
+            9,
+            "It will go to the 8 people who took part. "
+            "And to 1 other person who asked for notices about its areas or topics.",
+        ),
+    ):
+        await db.connection.execute("DELETE FROM deliveries")
+        await outcomes.tapped(visit, "pick", "gp-opening-hours")
+        await outcomes.tapped(visit, "kind", kind)
+        preview = await outcomes.typed(visit, "Saturday clinics start in May.")
+        assert count in preview.screens[0].text
+        reply = await outcomes.tapped(visit, "publish", None)
+        assert reply.screens[0].text == f"Published. Sending to {expected} people."
+        chats = sorted(row[0] - BASE for row in await db.connection.execute_fetchall("SELECT chat_id FROM deliveries"))
+        assert 1000 in chats and 2000 in chats and 9002 not in chats and len(chats) == expected
+
+
+async def test_a_closed_consultations_card_says_you_took_part_and_leads_to_its_outcome(services: Services) -> None:
+    from conversations import browsing
+
+    await known_data_set(services)
+    await services.db.residents.acknowledge(BASE + 9000, "en", NOW, None)  # never took part
+    assert isinstance(services.clock, Clock)
+    services.clock.now = AFTER_CLOSE
+    took_part = await begin_visit(services, BASE + 1000, "en")
+    before = (await browsing.card(took_part, "gp-opening-hours")).screens[0]
+    assert "You took part in this consultation. Thank you!" in before.text
+    assert "The outcome will be published here when it has been decided." in before.text
+    assert "Read the outcome" not in [b.label for row in before.buttons for b in row]
+
+    visit = await officer(services)
+    await outcomes.tapped(visit, "pick", "gp-opening-hours")
+    await outcomes.tapped(visit, "kind", outcomes.DECIDED)
+    await outcomes.typed(visit, "Saturday clinics start in May.")
+    await outcomes.tapped(visit, "publish", None)
+    for chat, line in ((BASE + 1000, "You took part"), (BASE + 9000, "You did not take part")):
+        card = (await browsing.card(await begin_visit(services, chat, "en"), "gp-opening-hours")).screens[0]
+        assert line in card.text and "The outcome has been published" in card.text
+        [button] = [b for row in card.buttons for b in row if b.label == "Read the outcome"]
+        assert button.data == "rd:gp-opening-hours"
+    read = await outcomes.read(took_part, "gp-opening-hours")
+    assert "Saturday clinics start in May." in read.screens[0].text

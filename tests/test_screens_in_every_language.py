@@ -13,7 +13,7 @@ import pytest
 from bot.catalogs import read_catalog
 from bot.deployment import load_deployment
 from bot.i18n import FSI, PDI, Catalogs
-from conversations import answering, browsing, help, location, onboarding
+from conversations import answering, browsing, help, location, onboarding, privacy, settings
 from conversations.menu import menu_labels
 from conversations.screens import MAX_MESSAGE_LENGTH, Screen
 from conversations.services import Services, Visit, begin_visit
@@ -31,7 +31,7 @@ LANGUAGES = sorted(Catalogs.load().languages)
 BUTTON_LABELS = (
     "I understand", "Skip", "Done", "Take part", "Continue where you left off", "« All consultations", "« Back",
     "« Back to summary", "Submit", "Change an answer", "Keep this answer", "Yes", "No", "Consultations",
-    "Language", "Help",
+    "Language", "Help", "Read the outcome", "Choose my area and interests", "No, thank you",
 )  # fmt: skip
 BUTTON_LABEL_MAX = 28
 CONTENT_LABEL_MAX = 40 + 2  # a choice label and its tick
@@ -94,6 +94,12 @@ async def _every_screen(services: Services, language: str) -> list[tuple[str, Sc
     found: list[tuple[str, Screen]] = []
     stranger = await begin_visit(services, chat, language)
     found.append(("welcome", onboarding.welcome_screen(stranger, "gp-opening-hours")))
+    found += _named("welcome by link", (await onboarding.start(stranger, "gp-opening-hours")).screens)
+    linked = await begin_visit(services, chat + 1, language)
+    found += _named("came by link", (await onboarding.acknowledge(linked, language, "gp-opening-hours")).screens)
+    linked = await begin_visit(services, chat + 1, language)
+    found.append(("area later", answering.area_and_interests_invitation(linked)))
+    found += _named("area never", (await onboarding.area_and_interests_later(linked, False)).screens)
     found.append(("group", Screen(help.private_only_text(stranger))))
     await onboarding.acknowledge(stranger, language, None)
     visit = await begin_visit(services, chat, language)
@@ -113,6 +119,11 @@ async def _every_screen(services: Services, language: str) -> list[tuple[str, Sc
     found += _named("nothing to answer", (await help.nothing_to_answer(visit)).screens)
     found += _named("unreadable", (await help.unreadable_without_survey(visit)).screens)
     found += _named("location unasked", (await location.shared(visit, 51.34, 0.73)).screens)
+    found += _named("settings", (await settings.show(visit)).screens)
+    found += _named("settings area", (await settings.tapped(visit, "area")).screens)
+    found += _named("settings area typed", (await settings.type_area(visit, "ME12 1AA")).screens)
+    found += _named("settings topics", (await settings.tapped(visit, "topics")).screens)
+    found += _named("my data", (await privacy.my_data(visit))[0].screens)
     found += await _survey_screens(services, visit)
     assert isinstance(services.clock, Clock)
     services.clock.now = datetime(2027, 3, 1, tzinfo=UTC)
@@ -161,6 +172,7 @@ async def _survey_screens(services: Services, visit: Visit) -> list[tuple[str, S
     found.append(("review", view.step(review, state)))
     found.append(("change menu", view.change_menu(review, state)))  # type: ignore[arg-type]
     found.append(("receipt", view.receipt()))
+    found.append(("sent answers", view.sent_answers(review)))  # type: ignore[arg-type]
     return found
 
 

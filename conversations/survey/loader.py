@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path as FilePath
 from typing import Any
 
+from conversations.screens import MAX_MESSAGE_LENGTH
 from conversations.survey.model import (
     YES_NO_VALUES,
     Choice,
@@ -33,6 +34,9 @@ BUTTON_LABEL_MAX = 40
 SCALE_MAX_POINTS = 11
 TEXT_ANSWER_MAX = 4000
 DEFAULT_TEXT_MAX = 1000
+# The summary's own words (heading, the line about Submit) and a long area name or number.
+SUMMARY_OVERHEAD = 200
+AREA_OR_NUMBER_ANSWER = 40
 
 CONSULTATION_TEXT_FIELDS = (
     "title",
@@ -265,6 +269,7 @@ class _Reader:
         if not isinstance(about_you, bool):
             self.error(("about_you",), "must be true or false")
         self._warn_missing_translations(data)
+        self._warn_long_summary(survey)
         if self.has_errors or consultation_id is None or opens is None or closes is None:
             return None
         return Consultation(
@@ -564,6 +569,23 @@ class _Reader:
             return None
         return value
 
+    # -- the summary before Submit ----------------------------------------------
+
+    def _warn_long_summary(self, survey: tuple[Question, ...]) -> None:
+        """Warn when every question with its longest answer cannot fit in one Telegram message."""
+        if self.has_errors or not survey:
+            return
+        longest = SUMMARY_OVERHEAD + sum(
+            max(len(text) for text in q.text.values()) + _longest_answer(q) + 10 for q in survey
+        )
+        if longest > MAX_MESSAGE_LENGTH:
+            self.warn(
+                ("survey",),
+                f"the answers can fill about {longest:,} characters, more than the {MAX_MESSAGE_LENGTH:,} "
+                "Telegram allows in one message: the summary before Submit will shorten the longest ones "
+                "(lower max_length to avoid this)",
+            )
+
     # -- translations ---------------------------------------------------------
 
     def _warn_missing_translations(self, data: dict[Any, Any]) -> None:
@@ -582,6 +604,18 @@ class _Reader:
             if isinstance(texts, dict):
                 for language in sorted(wanted - set(texts)):
                     self.warn(parent_path, f"no {language} translation")
+
+
+def _longest_answer(q: Question) -> int:
+    """About how long a question's answer can be in the summary, in characters."""
+    if q.type is QuestionType.TEXT:
+        return q.max_length
+    if q.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):
+        labels = sorted((max(len(t) for t in c.text.values()) + 2 for c in q.choices), reverse=True)
+        return sum(labels[: q.max_choices or len(labels)]) if q.type is QuestionType.MULTIPLE_CHOICE else labels[0]
+    if q.type is QuestionType.SCALE:
+        return 6 + max((len(t) for texts in q.labels.values() for t in texts.values()), default=0)
+    return AREA_OR_NUMBER_ANSWER
 
 
 def _at(data: Any, path: Path) -> Any:

@@ -6,13 +6,27 @@ from collections.abc import Sequence
 
 from bot.i18n import Translator, escape
 from conversations import callbacks
-from conversations.screens import Button, Rows, Screen, shorten
+from conversations.screens import MAX_MESSAGE_LENGTH, Button, Rows, Screen, shorten
 from conversations.survey.areas import Area
 from conversations.survey.engine import QuestionStep, Rejected, ReviewStep, Step, SurveyState
 from conversations.survey.model import Answer, Consultation, Question, QuestionType, Texts, pick_text
 
 SCALE_BUTTONS_PER_ROW = 6
 CHANGE_LABEL_LENGTH = 40
+# What a summary may fill of Telegram's 4,096 characters, with room to spare for its own counting.
+SUMMARY_LIMIT = MAX_MESSAGE_LENGTH - 96
+
+
+def fair_cap(lengths: Sequence[int], budget: int) -> int:
+    """The largest length to cut texts to so that together they fit in `budget` (the longest are cut first)."""
+    remaining = budget
+    ordered = sorted(lengths)
+    for index, length in enumerate(ordered):
+        share = remaining // (len(ordered) - index)
+        if length > share:
+            return max(share, 2)
+        remaining -= length
+    return max(ordered, default=0)
 
 
 class SurveyView:
@@ -55,24 +69,48 @@ class SurveyView:
         if q.optional:
             parts.append("<i>" + t._("You can skip this question.") + "</i>")
         if step.answered and q.type in (QuestionType.NUMBER, QuestionType.TEXT, QuestionType.AREA):
-            parts.append(t._("Your answer so far: %(answer)s", answer=self.answer_text(q, step.answer)))
+            # A long text answer and a long question must still fit in one message.
+            room = SUMMARY_LIMIT - sum(len(part) + 2 for part in parts) - 40
+            answer = shorten(self.answer_text(q, step.answer), max(room, 40))
+            parts.append(t._("Your answer so far: %(answer)s", answer=answer))
         elif q.type is QuestionType.AREA and self.home_area is not None:
             parts.append(t._("You told us you live in %(area)s.", area=self._escaped(self._area_name(self.home_area))))
         return Screen("\n\n".join(parts), self._question_buttons(step, state.token))
 
     def review(self, step: ReviewStep, state: SurveyState) -> Screen:
         t = self.t
-        lines = [self._title() + "\n" + "<b>" + t._("Please check your answers") + "</b>"]
-        for question, answer in step.answers:
-            lines.append(
-                f"<b>{self._escaped(self.text(question.text))}</b>\n{self._escaped(self.answer_text(question, answer))}"
-            )
-        lines.append(t._("Tap Submit to send your answers, or “Change an answer” to correct one."))
+        footer = t._("Tap Submit to send your answers, or “Change an answer” to correct one.")
+        lines = self._answer_list(step, t._("Please check your answers"), footer)
+        lines[0] = self._title() + "\n" + lines[0]
         buttons = (
             (Button(t._("Submit"), self._data(state.token, "submit")),),
             (Button(t._("Change an answer"), self._data(state.token, "changes")),),
         )
         return Screen("\n\n".join(lines), buttons)
+
+    def sent_answers(self, step: ReviewStep) -> Screen:
+        """After Submit the summary stays in the chat, without its buttons: the resident's copy of what they said."""
+        heading = self.t._("Your answers to “%(title)s”, as you sent them", title=self.text(self.c.title))
+        return Screen("\n\n".join(self._answer_list(step, heading, "")))
+
+    def _answer_list(self, step: ReviewStep, heading: str, footer: str) -> list[str]:
+        """Each question with its answer, under `heading`, in one message.
+
+        Telegram takes at most 4,096 characters in a message, and five long text answers are
+        more than that: then the longest texts are shortened here (the answers are kept whole).
+        """
+        pairs = [(self.text(q.text), self.answer_text(q, a)) for q, a in step.answers]
+        ends = [heading, footer]
+        size = sum(len(part) + 9 for part in ends) + sum(len(q) + len(a) + 10 for q, a in pairs)
+        note = ""
+        if size > SUMMARY_LIMIT:
+            note = "<i>" + self.t._("Long answers are shortened here. We keep them in full.") + "</i>"
+            overhead = sum(len(part) + 9 for part in (*ends, note)) + 10 * len(pairs)
+            cap = fair_cap([len(text) for pair in pairs for text in pair], SUMMARY_LIMIT - overhead)
+            pairs = [(shorten(q, cap), shorten(a, cap)) for q, a in pairs]
+        lines = ["<b>" + heading + "</b>", *([note] if note else [])]
+        lines += [f"<b>{self._escaped(q)}</b>\n{self._escaped(a)}" for q, a in pairs]
+        return lines + ([footer] if footer else [])
 
     def change_menu(self, step: ReviewStep, state: SurveyState) -> Screen:
         t = self.t
@@ -84,11 +122,15 @@ class SurveyView:
         return Screen(t._("Which answer do you want to change?"), tuple(buttons))
 
     def receipt(self) -> Screen:
+        """After Submit: received, who decides and when, and that the outcome will come in this chat."""
         t = self.t
         parts = [
             "<b>" + t._("Thank you. We have received your answers.") + "</b>",
-            t._("What happens next: %(decision)s", decision=self.text(self.c.decision_by)),
-            t._("We will tell you here, in this chat, what was decided and what changed because of what people said."),
+            "<b>" + t._("Who decides, and when") + "</b>\n" + self._escaped(self.text(self.c.decision_by)),
+            t._(
+                "When it has been decided, we will send you here, in this chat, what was decided and what changed "
+                "because of what people said. You can also find it at any time with /outcomes."
+            ),
         ]
         return Screen("\n\n".join(parts))
 
