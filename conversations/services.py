@@ -139,6 +139,9 @@ class Visit:
     # goes out while SQLite is still writing; the reply then does not answer the tap again.
     acknowledge: Callable[[], Awaitable[None]] | None = None
     acknowledged: bool = False
+    # How long since the resident's previous update (zero for someone new): after a long gap,
+    # typed text is not taken as an answer before the question has been shown again.
+    away: timedelta = timedelta(0)
 
     async def acknowledge_tap(self) -> None:
         if self.acknowledge is not None and not self.acknowledged:
@@ -157,4 +160,10 @@ async def begin_visit(services: Services, chat_id: int, telegram_language: str |
     """Load the resident and decide their language, once per update."""
     resident = await services.db.residents.get(chat_id)
     language = services.catalogs.resolve(resident.language if resident else None, telegram_language)
-    return Visit(services, chat_id, resident, services.catalogs.translator(language), telegram_language)
+    visit = Visit(services, chat_id, resident, services.catalogs.translator(language), telegram_language)
+    if resident is not None:
+        now = services.clock()
+        if resident.last_seen is not None:
+            visit.away = max(now - resident.last_seen, timedelta(0))
+        await services.db.residents.seen(chat_id, now)
+    return visit

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiosqlite
 
-from storage.clock import to_text
+from storage.clock import from_text, to_text
 
 __all__ = ["Audience", "Resident", "ResidentRepository"]
 
@@ -23,11 +23,12 @@ class Resident:
     notices: bool
     reminders: bool = True
     unreachable: bool = False
+    last_seen: datetime | None = None  # the resident's last update before this one (kept to the minute)
 
 
 _COLUMNS = (
     "chat_id, language, area_id, onboarding_step, active_consultation_id, notices, reminders,"
-    " unreachable_at IS NOT NULL"
+    " unreachable_at IS NOT NULL, last_seen_at"
 )
 
 
@@ -208,6 +209,13 @@ class ResidentRepository:
         rows = await self._db.execute_fetchall(sql, params)
         return [(int(r[0]), str(r[1])) for r in rows]
 
+    async def seen(self, chat_id: int, now: datetime, *, every: timedelta = timedelta(minutes=1)) -> None:
+        """Note an update from the resident; written at most once every `every`, so not on every tap."""
+        resident = await self.get(chat_id)
+        if resident is None or (resident.last_seen is not None and now - resident.last_seen < every):
+            return
+        await self.touch(chat_id, now)
+
     async def touch(self, chat_id: int, now: datetime) -> None:
         """Note that the resident was here (for inactivity rules); coming back cancels a removal notice."""
         await self._write(
@@ -218,7 +226,7 @@ class ResidentRepository:
 
 
 def _resident(row: aiosqlite.Row | tuple[object, ...]) -> Resident:
-    chat_id, language, area_id, step, active, notices, reminders, unreachable = row
+    chat_id, language, area_id, step, active, notices, reminders, unreachable, last_seen = row
     return Resident(
         chat_id=int(str(chat_id)),
         language=str(language),
@@ -228,4 +236,5 @@ def _resident(row: aiosqlite.Row | tuple[object, ...]) -> Resident:
         notices=bool(notices),
         reminders=bool(reminders),
         unreachable=bool(unreachable),
+        last_seen=from_text(str(last_seen)) if last_seen else None,
     )
