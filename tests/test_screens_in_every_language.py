@@ -13,7 +13,7 @@ import pytest
 from bot.catalogs import read_catalog
 from bot.deployment import load_deployment
 from bot.i18n import FSI, PDI, Catalogs
-from conversations import answering, browsing, help, onboarding
+from conversations import answering, browsing, contact, help, onboarding
 from conversations.menu import menu_labels
 from conversations.screens import MAX_MESSAGE_LENGTH, Screen
 from conversations.services import Services, Visit, begin_visit
@@ -31,7 +31,7 @@ LANGUAGES = sorted(Catalogs.load().languages)
 BUTTON_LABELS = (
     "I understand", "Skip", "Done", "Take part", "Continue where you left off", "« All consultations", "« Back",
     "« Back to summary", "Submit", "Change an answer", "Keep this answer", "Yes", "No", "Consultations",
-    "Language", "Help",
+    "Language", "Help", "Send it to the team", "It is my answer",
 )  # fmt: skip
 BUTTON_LABEL_MAX = 28
 CONTENT_LABEL_MAX = 40 + 2  # a choice label and its tick
@@ -127,6 +127,11 @@ async def _survey_screens(services: Services, visit: Visit) -> list[tuple[str, S
     assert session is not None
     found.append(("unreadable in survey", answering.reminder_for_unreadable(session).screens[0]))
     found.append(("closed", answering.closed_screen(session)))
+    await contact.awaiting_reply(services, visit.chat_id, 1, None)  # the team answered meanwhile
+    asked = await contact.typed_after_answer(session.visit, "Is it <open> on Sunday?")
+    assert asked is not None
+    found += _named("for the team or an answer", asked.screens)
+    await services.db.drafts.drop(visit.chat_id, contact.REPLY)
     engine: SurveyEngine = session.engine
     view: SurveyView = session.view
     state = engine.start()
