@@ -52,7 +52,9 @@ async def visit_for(update: Update, context: BotContext) -> Visit:
     user = update.effective_user
     chat = update.effective_chat
     assert chat is not None
-    visit = await begin_visit(context.services, chat.id, user.language_code if user else None)
+    message = update.effective_message
+    sent_at = message.date if message is not None and update.callback_query is None else None
+    visit = await begin_visit(context.services, chat.id, user.language_code if user else None, sent_at)
     query = update.callback_query
     if query is not None:
         query_id = query.id

@@ -10,8 +10,6 @@ they left.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from conversations import broadcasting, callbacks, contact, onboarding, outcomes
 from conversations.services import Visit
 
@@ -25,8 +23,6 @@ KEPT_BY_BUTTON: dict[str, tuple[str, ...]] = {
     broadcasting.PREFIX: (broadcasting.DRAFT,),
     outcomes.PREFIX: (outcomes.DRAFT,),
 }
-# After this long away, typed text at a question is not taken before the question is shown again.
-RETURNING_AFTER = timedelta(hours=3)
 
 
 async def leave(visit: Visit, button_kind: str | None = None) -> None:
@@ -41,8 +37,3 @@ async def leave(visit: Visit, button_kind: str | None = None) -> None:
     if resident is not None and resident.onboarding_step == onboarding.AREA_STEP and AREA not in keep:
         await db.residents.set_onboarding_step(visit.chat_id, None)
         visit.resident = await db.residents.get(visit.chat_id)
-
-
-def returning(visit: Visit) -> bool:
-    """True when the resident comes back after a long gap (days away, or the bot was down)."""
-    return visit.away >= RETURNING_AFTER

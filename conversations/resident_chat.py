@@ -312,12 +312,12 @@ async def on_text(visit: Visit, update: Update, context: BotContext) -> Reply:
     if contact.DRAFT in drafts:
         return await contact.send_to_team(visit, text)
     if visit.resident.onboarding_step == onboarding.AREA_STEP:
-        if pending.returning(visit):
+        if visit.returning:
             return Reply((onboarding.area_question(visit, lead=_welcome_back(visit)),))
         return await onboarding.type_area(visit, text)
     session = await answering.active_session(visit)
     if session is not None:
-        if pending.returning(visit):
+        if visit.returning:
             # Back after a long gap: a greeting is not an answer; show the question first.
             return Reply((session.screen(_welcome_back(visit)),))
         return await answering.survey_text(session, text)

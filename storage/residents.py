@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import aiosqlite
 
@@ -208,13 +208,6 @@ class ResidentRepository:
         sql = f"SELECT r.chat_id, r.language FROM residents r WHERE {' AND '.join(where)} ORDER BY r.chat_id"
         rows = await self._db.execute_fetchall(sql, params)
         return [(int(r[0]), str(r[1])) for r in rows]
-
-    async def seen(self, chat_id: int, now: datetime, *, every: timedelta = timedelta(minutes=1)) -> None:
-        """Note an update from the resident; written at most once every `every`, so not on every tap."""
-        resident = await self.get(chat_id)
-        if resident is None or (resident.last_seen is not None and now - resident.last_seen < every):
-            return
-        await self.touch(chat_id, now)
 
     async def touch(self, chat_id: int, now: datetime) -> None:
         """Note that the resident was here (for inactivity rules); coming back cancels a removal notice."""

@@ -67,17 +67,25 @@ async def test_the_area_buttons_keep_the_area_question(services: Services) -> No
     assert await services.db.drafts.kinds(CHAT) == set()
 
 
-async def test_a_resident_back_after_hours_away_is_returning_and_seen_again(services: Services) -> None:
+async def test_a_resident_back_after_hours_away_or_after_a_restart_is_returning_once(services: Services) -> None:
     clock = services.clock
     assert isinstance(clock, Clock)
     await onboarding.acknowledge(await begin_visit(services, CHAT, "en"), "en", None)
     clock.now = NOW + timedelta(minutes=30)
-    assert not pending.returning(await begin_visit(services, CHAT, "en"))
+    assert not (await begin_visit(services, CHAT, "en")).returning
     clock.now = NOW + timedelta(minutes=30, seconds=20)
-    assert not pending.returning(await begin_visit(services, CHAT, "en"))
+    assert not (await begin_visit(services, CHAT, "en")).returning
     clock.now = NOW + timedelta(hours=4)
-    back = await begin_visit(services, CHAT, "en")
-    assert pending.returning(back) and back.away >= timedelta(hours=3)
-    assert not pending.returning(await begin_visit(services, CHAT, "en")), "the gap is over once they are back"
+    assert (await begin_visit(services, CHAT, "en")).returning
+    assert not (await begin_visit(services, CHAT, "en")).returning, "the gap is over once they are back"
     resident = await services.db.residents.get(CHAT)
     assert resident is not None and resident.last_seen == NOW + timedelta(hours=4)
+
+    clock.now = NOW + timedelta(hours=4, seconds=30)
+    services.started_at = clock.now  # the bot restarted: they were last seen before it
+    clock.now += timedelta(seconds=10)
+    assert (await begin_visit(services, CHAT, "en")).returning
+    assert not (await begin_visit(services, CHAT, "en")).returning
+    written_while_down = services.started_at - timedelta(seconds=5)
+    assert (await begin_visit(services, CHAT, "en", written_while_down)).returning
+    assert (await begin_visit(services, CHAT, "en", written_while_down)).returning, "each message sent while down"

@@ -194,3 +194,18 @@ def test_an_officer_pasting_a_notice_in_every_language_is_not_stopped_as_a_flood
         assert not [m for m in fake.messages(admin.chat_id) if "very quickly" in m.text]
     finally:
         process.stop()
+
+
+def test_after_a_restart_a_greeting_or_a_message_sent_while_the_bot_was_down_is_not_an_answer(
+    gp_bot: BotProcess, fake: FakeTelegram
+) -> None:
+    amina = join(fake, "Amina", "en-GB")
+    to_the_text_question(amina, amina.say("/consultations", expect="Open consultations"))
+    gp_bot.stop()
+    mark = fake.mark(amina.chat_id)
+    fake.send_text(amina.user, "hello?")  # while the bot is down
+    gp_bot.start()
+    again = fake.wait_for_message(amina.chat_id, since=mark, predicate=lambda m: "Welcome back" in m.text)
+    assert "Question 4 of 7" in again.text
+    assert "hello" not in stored_states(gp_bot)
+    assert "Question 5 of 7" in amina.say(ANSWER).text, "once the question is on screen, typing answers it"
