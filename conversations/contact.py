@@ -117,7 +117,7 @@ async def typed_after_answer(visit: Visit, text: str) -> Reply | None:
     held = await db.drafts.get(visit.chat_id, REPLY)
     if held is None:
         return None
-    if visit.now() - from_text(str(held["at"])) > REPLY_WINDOW:
+    if visit.now() - from_text(str(held["at"])) > REPLY_WINDOW or visit.services.deployment.officers_chat_id is None:
         await db.drafts.drop(visit.chat_id, REPLY)
         return None
     session = await answering.active_session(visit)
@@ -138,7 +138,7 @@ async def _held_message_goes(visit: Visit, *, to_team: bool) -> Reply:
     db, t = visit.services.db, visit.t
     held = await db.drafts.get(visit.chat_id, REPLY)
     text = held.pop("text", None) if held is not None else None
-    if held is None or not isinstance(text, str):
+    if held is None or not isinstance(text, str) or visit.services.deployment.officers_chat_id is None:
         return Reply(notice=t._("That button is out of date."))
     if not to_team:
         # Back to the survey: what they type from now on answers its questions.
