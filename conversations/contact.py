@@ -205,10 +205,12 @@ async def officer_replied(services: Services, officers_message_id: int, text: st
         + rt._("You can reply to this message to answer them.")
         + "</i>"
     )
+    # Before it is sent: the resident may answer it as soon as they read it.
+    await awaiting_reply(services, resident_chat, thread, _consultation)
     try:
         message_id = await services.send_now(resident_chat, Screen(body))
     except PermissionError:
+        await services.db.drafts.drop(resident_chat, REPLY)
         return t._("The resident has blocked the bot; the reply was not sent.")
     await services.db.contact.link(resident_chat, message_id, thread)
-    await awaiting_reply(services, resident_chat, thread, _consultation)
     return t._("Sent to the resident.")
