@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -127,11 +128,14 @@ async def _survey_screens(services: Services, visit: Visit) -> list[tuple[str, S
     assert session is not None
     found.append(("unreadable in survey", answering.reminder_for_unreadable(session).screens[0]))
     found.append(("closed", answering.closed_screen(session)))
+    deployment = services.deployment
+    services.deployment = dataclasses.replace(deployment, officers_chat_id=-1001)
     await contact.awaiting_reply(services, visit.chat_id, 1, None)  # the team answered meanwhile
     asked = await contact.typed_after_answer(session.visit, "Is it <open> on Sunday?")
     assert asked is not None
     found += _named("for the team or an answer", asked.screens)
     await services.db.drafts.drop(visit.chat_id, contact.REPLY)
+    services.deployment = deployment
     engine: SurveyEngine = session.engine
     view: SurveyView = session.view
     state = engine.start()
