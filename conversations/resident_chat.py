@@ -202,9 +202,8 @@ async def publish_outcome(visit: Visit, argument: str | None) -> Reply:
 
 
 async def cancel(visit: Visit, update: Update, context: BotContext) -> Reply:
-    """/cancel: leave a broadcast or a message to the team half-written."""
-    for kind in (broadcasting.DRAFT, contact.DRAFT, outcomes.DRAFT, outcomes.FEEDBACK_DRAFT):
-        await visit.services.db.drafts.drop(visit.chat_id, kind)
+    """/cancel: leave a broadcast or a message to the team half-written (every step waiting for text ends)."""
+    await pending.leave(visit)
     return Reply((Screen(visit.t._("Cancelled. Nothing was sent.")),))
 
 
