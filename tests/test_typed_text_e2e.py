@@ -209,3 +209,24 @@ def test_after_a_restart_a_greeting_or_a_message_sent_while_the_bot_was_down_is_
     assert "Question 4 of 7" in again.text
     assert "hello" not in stored_states(gp_bot)
     assert "Question 5 of 7" in amina.say(ANSWER).text, "once the question is on screen, typing answers it"
+
+
+def test_an_officer_who_leaves_a_notice_half_written_answers_a_survey_as_anyone_else(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    admin = Resident(fake, fake.add_user("Olu", language_code="en"))
+    process = BotProcess(fake, tmp_path, HAVEYOURSAY_ADMINS=str(admin.chat_id))
+    process.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
+    try:
+        process.start()
+        admin.say("/start", expect="Your privacy")
+        admin.tap("I understand", expect="Which area do you live in?")
+        admin.tap("Skip", expect="What would you like to hear about?")
+        admin.then(admin.tap("Done", expect="You're all set"))
+        admin.say("/broadcast", expect="Send me the notice, in English.")
+        to_the_text_question(admin, admin.say("/consultations", expect="Open consultations"))
+        assert "Question 5 of 7" in admin.say(ANSWER).text, "a survey answer, not the notice"
+        assert process.query("SELECT COUNT(*) FROM drafts") == [(0,)]
+        assert ANSWER in stored_states(process)
+    finally:
+        process.stop()
