@@ -91,6 +91,7 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
             response_retention=timedelta(days=round(30.44 * settings.retention_months)),
             inactive_after=timedelta(days=round(30.44 * settings.inactive_months)),
         )
+        services.started_at = services.clock().replace(microsecond=0)
         application.bot_data["services"] = services
         application.bot_data["exit_stack"] = stack
         # The worker writes on a connection of its own: on the shared one, a claim or a "sent"

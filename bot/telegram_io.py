@@ -22,7 +22,9 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from telegram.warnings import PTBUserWarning
 
 from bot.guards import Door, Verdict
+from conversations.broadcasting import DRAFT as BROADCAST_DRAFT
 from conversations.menu import menu_labels
+from conversations.outcomes import DRAFT as OUTCOME_DRAFT
 from conversations.screens import Attachment, Reply, Rows, Screen
 from conversations.services import Services, Visit, begin_visit
 
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 # suggests its own methods for known endpoints, which is the point we measured against.
 warnings.filterwarnings("ignore", r"Please use 'Bot\.\w+' instead", PTBUserWarning)
 MAX_NOTICE = 200
+OFFICER_DRAFTS = frozenset({BROADCAST_DRAFT, OUTCOME_DRAFT})
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -49,7 +52,9 @@ async def visit_for(update: Update, context: BotContext) -> Visit:
     user = update.effective_user
     chat = update.effective_chat
     assert chat is not None
-    visit = await begin_visit(context.services, chat.id, user.language_code if user else None)
+    message = update.effective_message
+    sent_at = message.date if message is not None and update.callback_query is None else None
+    visit = await begin_visit(context.services, chat.id, user.language_code if user else None, sent_at)
     query = update.callback_query
     if query is not None:
         query_id = query.id
@@ -176,6 +181,10 @@ async def admitted(update: Update, context: BotContext) -> bool:
     if verdict is None:
         log.info("Dropped a replayed or out-of-order update")
         return False
+    if query is None and chat is not None and await _officer_drafting(context.services, chat.id):
+        # An officer pasting a notice in several languages, or a long text Telegram split, is not
+        # a flood: their drafting is not limited (what they send to residents is, by the queue).
+        return True
     if query is not None:
         await query.answer()
     if verdict is Verdict.SLOW_DOWN and chat is not None:
@@ -183,6 +192,12 @@ async def admitted(update: Update, context: BotContext) -> bool:
         slow = visit.t._("You are sending messages very quickly. Please wait a minute, then try again.")
         await context.bot.send_message(chat.id, slow, parse_mode=ParseMode.HTML)
     return False
+
+
+async def _officer_drafting(services: Services, chat_id: int) -> bool:
+    """An officer with a notice or an outcome being written (asked only of a chat over the limit)."""
+    drafting = await services.db.drafts.kinds(chat_id) & OFFICER_DRAFTS
+    return bool(drafting) and await services.role_of(chat_id) is not None
 
 
 Logic = Callable[[Visit, Update, BotContext], Awaitable[Reply]]

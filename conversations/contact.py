@@ -2,20 +2,29 @@
 
 The message goes to the officers' chat (configured by chat id), naming the
 consultation it concerns. An officer answers by replying to it there; the
-resident can reply to the answer in turn. Only which message belongs to which
-thread is stored, never the text.
+resident can reply to the answer in turn, with Telegram's Reply gesture or
+simply by typing: while the team's answer is the last thing they read, what
+they type goes to the team (or, in the middle of a survey, they are asked which
+it is). Only which message belongs to which thread is stored, never the text,
+except a typed message held while the resident says where it goes.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.i18n import escape
-from conversations import callbacks
+from conversations import answering, callbacks
 from conversations.screens import Button, Reply, Screen, rows, shorten
 from conversations.services import Services, Visit
+from storage.clock import from_text, to_text
 
 DRAFT = "contact"
+REPLY = "contact_reply"  # the team's answer is the last thing the resident read: {"thread", "consultation_id", "at"}
 PREFIX = "ct"
 MAX_MESSAGE = 3500
+# How long after the team's answer a plain message (no Reply gesture) is still taken as a reply to it.
+REPLY_WINDOW = timedelta(days=3)
 
 
 def _data(verb: str, argument: str | None = None) -> str:
@@ -63,6 +72,8 @@ async def tapped(visit: Visit, verb: str | None, argument: str | None) -> Reply:
         await visit.services.db.drafts.put(visit.chat_id, DRAFT, {"consultation_id": argument}, visit.now())
         text = t._("Please type your message and send it. A member of the team will reply here, in this chat.")
         return Reply((Screen(text, ((Button(t._("Cancel"), _data("cancel")),),)),), edit=True)
+    if verb in ("team", "answer"):
+        return await _held_message_goes(visit, to_team=verb == "team")
     return Reply(notice=t._("That button is out of date."))
 
 
@@ -87,6 +98,61 @@ async def resident_replied(visit: Visit, thread_id: int, consultation_id: str | 
     return Reply(
         (Screen(visit.t._("Thank you. Your message has been sent to the engagement team. They will reply here.")),)
     )
+
+
+async def awaiting_reply(services: Services, chat_id: int, thread_id: int, consultation_id: str | None) -> None:
+    """The team's answer was sent to the resident: what they type next may be their reply to it."""
+    now = services.clock()
+    data = {"thread": thread_id, "consultation_id": consultation_id, "at": to_text(now)}
+    await services.db.drafts.put(chat_id, REPLY, data, now)
+
+
+async def typed_after_answer(visit: Visit, text: str) -> Reply | None:
+    """Plain text (no Reply gesture) typed after the team's answer, with nothing else done since.
+
+    Outside a survey it goes to the team. In the middle of one the resident is asked, with
+    buttons, whether it is for the team or their answer. None when the answer is too old.
+    """
+    db, t = visit.services.db, visit.t
+    held = await db.drafts.get(visit.chat_id, REPLY)
+    if held is None:
+        return None
+    if visit.now() - from_text(str(held["at"])) > REPLY_WINDOW or visit.services.deployment.officers_chat_id is None:
+        await db.drafts.drop(visit.chat_id, REPLY)
+        return None
+    session = await answering.active_session(visit)
+    if session is None:
+        return await resident_replied(visit, int(held["thread"]), held.get("consultation_id"), text)
+    held["text"] = text[:MAX_MESSAGE]
+    await db.drafts.put(visit.chat_id, REPLY, held, visit.now())
+    ask = t._("Is this message for the engagement team, or your answer to the survey question?")
+    buttons = (
+        (Button(t._("Send it to the team"), _data("team")),),
+        (Button(t._("It is my answer"), _data("answer")),),
+    )
+    return Reply((Screen(f"{ask}\n\n<i>{escape(shorten(text, 300))}</i>", buttons),))
+
+
+async def _held_message_goes(visit: Visit, *, to_team: bool) -> Reply:
+    """The resident said where the message typed after the team's answer goes."""
+    db, t = visit.services.db, visit.t
+    held = await db.drafts.get(visit.chat_id, REPLY)
+    text = held.pop("text", None) if held is not None else None
+    if held is None or not isinstance(text, str) or visit.services.deployment.officers_chat_id is None:
+        return Reply(notice=t._("That button is out of date."))
+    if not to_team:
+        # Back to the survey: what they type from now on answers its questions.
+        await db.drafts.drop(visit.chat_id, REPLY)
+        session = await answering.active_session(visit)
+        if session is None:
+            return Reply(notice=t._("That button is out of date."))
+        answered = await answering.survey_text(session, text)
+        return Reply(answered.screens, clear_buttons=True, notice=answered.notice)
+    await db.drafts.put(visit.chat_id, REPLY, held, visit.now())
+    await _to_officers(visit.services, int(held["thread"]), held.get("consultation_id"), visit.language, text)
+    sent = Screen(t._("Thank you. Your message has been sent to the engagement team. They will reply here."))
+    question = await answering.current_survey_screen(visit)
+    return Reply((sent, question) if question is not None else (sent,), edit=True)
 
 
 async def _to_officers(services: Services, thread: int, consultation_id: str | None, language: str, text: str) -> None:
@@ -139,9 +205,12 @@ async def officer_replied(services: Services, officers_message_id: int, text: st
         + rt._("You can reply to this message to answer them.")
         + "</i>"
     )
+    # Before it is sent: the resident may answer it as soon as they read it.
+    await awaiting_reply(services, resident_chat, thread, _consultation)
     try:
         message_id = await services.send_now(resident_chat, Screen(body))
     except PermissionError:
+        await services.db.drafts.drop(resident_chat, REPLY)
         return t._("The resident has blocked the bot; the reply was not sent.")
     await services.db.contact.link(resident_chat, message_id, thread)
     return t._("Sent to the resident.")

@@ -56,9 +56,11 @@ async def unknown_command(visit: Visit) -> Reply:
 
 
 async def nothing_to_answer(visit: Visit) -> Reply:
-    """A message when no survey is in progress: point to the consultations."""
+    """A message when nothing waits for typed text: it is not kept, and we say where it could go."""
     text = visit.t._(
-        "Thank you for your message. To take part in a consultation, send /consultations or use the menu below."
+        "I was not expecting a message just now, so this one has not been kept or passed on. "
+        "To write to the engagement team, send /contact. "
+        "To take part in a consultation, send /consultations or use the menu below."
     )
     return Reply((Screen(text, menu=True),))
 

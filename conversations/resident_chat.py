@@ -26,6 +26,7 @@ from conversations import (
     officers,
     onboarding,
     outcomes,
+    pending,
     privacy,
     results,
     settings,
@@ -88,17 +89,17 @@ async def on_my_id(visit: Visit, update: Update, context: BotContext) -> Reply:
     return await officers.my_id(visit)
 
 
-def leaving_contact(logic: Logic) -> Logic:
-    """A command that takes the resident elsewhere: a message to the team they had begun is dropped,
-    so that what they type next (a survey answer, say) is not sent to the team."""
+def leaving(logic: Logic) -> Logic:
+    """A command that takes the resident elsewhere: every step waiting for typed text ends (a message
+    to the team begun, the area question...), so that what they type next is read by where they went."""
 
-    async def leaving(visit: Visit, update: Update, context: BotContext) -> Reply:
-        await visit.services.db.drafts.drop(visit.chat_id, contact.DRAFT)
+    async def leave(visit: Visit, update: Update, context: BotContext) -> Reply:
+        await pending.leave(visit)
         return await logic(visit, update, context)
 
-    leaving.__name__ = logic.__name__
-    leaving.__doc__ = logic.__doc__
-    return leaving
+    leave.__name__ = logic.__name__
+    leave.__doc__ = logic.__doc__
+    return leave
 
 
 OfficerLogic = Callable[[Visit, str | None], Awaitable[Reply]]
@@ -113,6 +114,7 @@ def officer_only(
         allowed = await (officers.is_admin(visit) if admin else officers.is_officer(visit))
         if not allowed:
             return await help.unknown_command(visit)
+        await pending.leave(visit)
         argument = " ".join(context.args) if context.args else None
         return await logic(visit, argument)
 
@@ -204,9 +206,8 @@ async def publish_outcome(visit: Visit, argument: str | None) -> Reply:
 
 
 async def cancel(visit: Visit, update: Update, context: BotContext) -> Reply:
-    """/cancel: leave a broadcast or a message to the team half-written."""
-    for kind in (broadcasting.DRAFT, contact.DRAFT, outcomes.DRAFT, outcomes.FEEDBACK_DRAFT):
-        await visit.services.db.drafts.drop(visit.chat_id, kind)
+    """/cancel: leave a broadcast or a message to the team half-written (every step waiting for text ends)."""
+    await pending.leave(visit)
     return Reply((Screen(visit.t._("Cancelled. Nothing was sent.")),))
 
 
@@ -220,8 +221,7 @@ async def on_button(visit: Visit, update: Update, context: BotContext) -> Reply:
     tapped = callbacks.decode(callback_data(update))
     if tapped is None:
         return Reply(notice=visit.t._("That button is out of date."))
-    if tapped.kind != contact.PREFIX:
-        await visit.services.db.drafts.drop(visit.chat_id, contact.DRAFT)
+    await pending.leave(visit, tapped.kind)
     if tapped.kind == callbacks.WELCOME_LANGUAGE:
         return await onboarding.welcome_in_language(visit, tapped.arg(0) or "", tapped.arg(1))
     if tapped.kind == callbacks.ACKNOWLEDGE:
@@ -284,8 +284,18 @@ async def _resident_button(visit: Visit, tapped: callbacks.Callback) -> Reply:
 
 
 async def on_text(visit: Visit, update: Update, context: BotContext) -> Reply:
-    """Typed text: a menu button, an onboarding answer, a survey answer, or a pointer to help."""
+    """Typed text: a menu button, or what the step on screen waits for, or a survey answer, or a pointer to help."""
     text = message_text(update)
+    action = menu_action(visit.services.catalogs, text)
+    if action is not None:
+        # A tap on the menu is not an answer: the resident went elsewhere.
+        await pending.leave(visit)
+        if action == "consultations" and visit.resident is not None:
+            return await browsing.open_list(visit)
+        if action == "language":
+            return await onboarding.language_menu(visit)
+        if action == "help":
+            return await help.show_help(visit)
     drafts = await visit.services.db.drafts.kinds(visit.chat_id)
     if drafts & {broadcasting.DRAFT, outcomes.DRAFT} and await officers.is_officer(visit):
         draft = await broadcasting.draft_of(visit)
@@ -295,31 +305,36 @@ async def on_text(visit: Visit, update: Update, context: BotContext) -> Reply:
             return await outcomes.typed(visit, text)
     if visit.resident is None:
         return await onboarding.start(visit, None)
-    if outcomes.FEEDBACK_DRAFT in drafts and menu_action(visit.services.catalogs, text) is None:
-        return await outcomes.comment(visit, text)
-    action = menu_action(visit.services.catalogs, text)
-    if contact.DRAFT in drafts:
-        if action is None:
-            return await contact.send_to_team(visit, text)
-        # A tap on the menu is not the message: the resident went elsewhere.
-        await visit.services.db.drafts.drop(visit.chat_id, contact.DRAFT)
     thread = await _contact_thread(visit, update)
     if thread is not None:
         return await contact.resident_replied(visit, thread[0], thread[2], text)
-    if action == "consultations":
-        return await browsing.open_list(visit)
-    if action == "language":
-        return await onboarding.language_menu(visit)
-    if action == "help":
-        return await help.show_help(visit)
+    if contact.REPLY in drafts:
+        after_answer = await contact.typed_after_answer(visit, text)
+        if after_answer is not None:
+            return after_answer
+    if outcomes.FEEDBACK_DRAFT in drafts:
+        return await outcomes.comment(visit, text)
+    if contact.DRAFT in drafts:
+        return await contact.send_to_team(visit, text)
     if visit.resident.onboarding_step == onboarding.AREA_STEP:
+        if visit.returning:
+            return Reply((onboarding.area_question(visit, lead=_welcome_back(visit)),))
         return await onboarding.type_area(visit, text)
     if visit.resident.onboarding_step == settings.AREA_STEP:
+        if visit.returning:
+            return Reply((settings.area_question(visit, _welcome_back(visit)),))
         return await settings.type_area(visit, text)
     session = await answering.active_session(visit)
     if session is not None:
+        if visit.returning:
+            # Back after a long gap: a greeting is not an answer; show the question first.
+            return Reply((session.screen(_welcome_back(visit)),))
         return await answering.survey_text(session, text)
     return await help.nothing_to_answer(visit)
+
+
+def _welcome_back(visit: Visit) -> str:
+    return visit.t._("Welcome back. Here is where you left off:")
 
 
 async def _contact_thread(visit: Visit, update: Update) -> tuple[int, int, str | None] | None:
@@ -401,18 +416,18 @@ def handlers() -> list[BaseHandler[Any, BotContext, Any]]:
         CallbackQueryHandler(replying(on_button)),
         # Groups next: nothing below may run for a group chat.
         MessageHandler(filters.ChatType.GROUPS & filters.TEXT, on_group_message),
-        CommandHandler("start", replying(leaving_contact(on_start)), filters=PRIVATE),
-        CommandHandler("consultations", replying(leaving_contact(on_consultations)), filters=PRIVATE),
-        CommandHandler("language", replying(leaving_contact(on_language)), filters=PRIVATE),
-        CommandHandler("help", replying(leaving_contact(on_help)), filters=PRIVATE),
-        CommandHandler("settings", replying(leaving_contact(on_settings)), filters=PRIVATE),
-        CommandHandler("contact", replying(on_contact), filters=PRIVATE),
+        CommandHandler("start", replying(leaving(on_start)), filters=PRIVATE),
+        CommandHandler("consultations", replying(leaving(on_consultations)), filters=PRIVATE),
+        CommandHandler("language", replying(leaving(on_language)), filters=PRIVATE),
+        CommandHandler("help", replying(leaving(on_help)), filters=PRIVATE),
+        CommandHandler("settings", replying(leaving(on_settings)), filters=PRIVATE),
+        CommandHandler("contact", replying(leaving(on_contact)), filters=PRIVATE),
         CommandHandler("cancel", replying(cancel), filters=PRIVATE),
         CommandHandler("myid", replying(on_my_id), filters=PRIVATE),
-        CommandHandler("mydata", replying(leaving_contact(on_my_data)), filters=PRIVATE),
-        CommandHandler("delete", replying(leaving_contact(on_delete)), filters=PRIVATE),
-        CommandHandler("aboutme", replying(leaving_contact(on_about_me)), filters=PRIVATE),
-        CommandHandler("outcomes", replying(leaving_contact(on_outcomes)), filters=PRIVATE),
+        CommandHandler("mydata", replying(leaving(on_my_data)), filters=PRIVATE),
+        CommandHandler("delete", replying(leaving(on_delete)), filters=PRIVATE),
+        CommandHandler("aboutme", replying(leaving(on_about_me)), filters=PRIVATE),
+        CommandHandler("outcomes", replying(leaving(on_outcomes)), filters=PRIVATE),
         *(
             CommandHandler(name, replying(officer_only(logic, admin=admin)), filters=PRIVATE)
             for name, (logic, admin) in OFFICER_COMMANDS.items()

@@ -15,6 +15,9 @@ from conversations.survey.model import Consultation
 from storage import Database
 from storage.residents import Resident
 
+RETURNING_AFTER = timedelta(hours=3)  # this long since their last update, a resident is "back"
+SEEN_EVERY = timedelta(minutes=1)  # how often a resident's last update is written
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -120,6 +123,8 @@ class Services:
     # Sets one person's own command menu for the role they have now (an officer's or an admin's
     # commands, or Telegram's default for everyone else). Set by the bot at start-up.
     refresh_menu: Callable[[int], Awaitable[None]] = field(default=_no_menu)
+    # When this bot process started (set at start-up): residents last seen before it are back.
+    started_at: datetime | None = None
     consultations: ConsultationCache = field(init=False)
 
     def __post_init__(self) -> None:
@@ -146,6 +151,9 @@ class Visit:
     # goes out while SQLite is still writing; the reply then does not answer the tap again.
     acknowledge: Callable[[], Awaitable[None]] | None = None
     acknowledged: bool = False
+    # Back after hours away, or after the bot restarted (or writing while it was down): typed
+    # text is not taken as an answer before the question they are on has been shown again.
+    returning: bool = False
 
     async def acknowledge_tap(self) -> None:
         if self.acknowledge is not None and not self.acknowledged:
@@ -160,8 +168,20 @@ class Visit:
         return self.services.clock()
 
 
-async def begin_visit(services: Services, chat_id: int, telegram_language: str | None) -> Visit:
-    """Load the resident and decide their language, once per update."""
+async def begin_visit(
+    services: Services, chat_id: int, telegram_language: str | None, sent_at: datetime | None = None
+) -> Visit:
+    """Load the resident and decide their language, once per update (`sent_at`: when it was written)."""
     resident = await services.db.residents.get(chat_id)
     language = services.catalogs.resolve(resident.language if resident else None, telegram_language)
-    return Visit(services, chat_id, resident, services.catalogs.translator(language), telegram_language)
+    visit = Visit(services, chat_id, resident, services.catalogs.translator(language), telegram_language)
+    if resident is not None:
+        now, last, started = services.clock(), resident.last_seen, services.started_at
+        visit.returning = last is not None and (
+            now - last >= RETURNING_AFTER
+            or (started is not None and (last < started or (sent_at is not None and sent_at < started)))
+        )
+        # Written at most once a minute (not on every tap), and always when they are back.
+        if last is None or visit.returning or now - last >= SEEN_EVERY:
+            await services.db.residents.touch(chat_id, now)
+    return visit

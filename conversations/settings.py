@@ -15,6 +15,11 @@ def _data(verb: str) -> str:
     return callbacks.encode(PREFIX, verb)
 
 
+def area_question(visit: Visit, lead: str = "") -> Screen:
+    """"Change my area": the onboarding question, whose buttons come back to settings."""
+    return onboarding.area_question(visit, lead, choose=_area_data)
+
+
 async def show(visit: Visit, *, edit: bool = False) -> Reply:
     """The resident's settings, each with a button to change it."""
     t, resident = visit.t, visit.resident
@@ -65,7 +70,7 @@ async def tapped(visit: Visit, verb: str | None, argument: str | None = None) ->
         await residents.set_preferences(visit.chat_id, reminders=not resident.reminders)
     elif verb == "area" and deployment.areas:
         await residents.set_onboarding_step(visit.chat_id, AREA_STEP)
-        return Reply((onboarding.area_question(visit, choose=_area_data),), edit=True)
+        return Reply((area_question(visit),), edit=True)
     elif verb == "a" and deployment.areas and (argument is None or deployment.area(argument)):
         await residents.set_area(visit.chat_id, argument, None)
     elif verb == "topics" and deployment.topics:

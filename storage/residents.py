@@ -8,7 +8,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage.clock import to_text
+from storage.clock import from_text, to_text
 
 __all__ = ["Audience", "Resident", "ResidentRepository"]
 
@@ -23,11 +23,12 @@ class Resident:
     notices: bool
     reminders: bool = True
     unreachable: bool = False
+    last_seen: datetime | None = None  # the resident's last update before this one (kept to the minute)
 
 
 _COLUMNS = (
     "chat_id, language, area_id, onboarding_step, active_consultation_id, notices, reminders,"
-    " unreachable_at IS NOT NULL"
+    " unreachable_at IS NOT NULL, last_seen_at"
 )
 
 
@@ -225,7 +226,7 @@ class ResidentRepository:
 
 
 def _resident(row: aiosqlite.Row | tuple[object, ...]) -> Resident:
-    chat_id, language, area_id, step, active, notices, reminders, unreachable = row
+    chat_id, language, area_id, step, active, notices, reminders, unreachable, last_seen = row
     return Resident(
         chat_id=int(str(chat_id)),
         language=str(language),
@@ -235,4 +236,5 @@ def _resident(row: aiosqlite.Row | tuple[object, ...]) -> Resident:
         notices=bool(notices),
         reminders=bool(reminders),
         unreachable=bool(unreachable),
+        last_seen=from_text(str(last_seen)) if last_seen else None,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ import pytest
 from bot.catalogs import read_catalog
 from bot.deployment import load_deployment
 from bot.i18n import FSI, PDI, Catalogs
-from conversations import answering, browsing, help, location, onboarding, privacy, settings
+from conversations import answering, browsing, contact, help, location, onboarding, privacy, settings
 from conversations.menu import menu_labels
 from conversations.screens import MAX_MESSAGE_LENGTH, Screen
 from conversations.services import Services, Visit, begin_visit
@@ -32,6 +33,7 @@ BUTTON_LABELS = (
     "I understand", "Skip", "Done", "Take part", "Continue where you left off", "« All consultations", "« Back",
     "« Back to summary", "Submit", "Change an answer", "Keep this answer", "Yes", "No", "Consultations",
     "Language", "Help", "Read the outcome", "Choose my area and interests", "No, thank you",
+    "Send it to the team", "It is my answer",
 )  # fmt: skip
 BUTTON_LABEL_MAX = 28
 CONTENT_LABEL_MAX = 40 + 2  # a choice label and its tick
@@ -141,6 +143,14 @@ async def _survey_screens(services: Services, visit: Visit) -> list[tuple[str, S
     found.append(("unreadable in survey", answering.reminder_for_unreadable(session).screens[0]))
     found.append(("closed", answering.closed_screen(session)))
     found += _named("location at a question", (await answering.survey_location(session, None, "")).screens)
+    deployment = services.deployment
+    services.deployment = dataclasses.replace(deployment, officers_chat_id=-1001)
+    await contact.awaiting_reply(services, visit.chat_id, 1, None)  # the team answered meanwhile
+    asked = await contact.typed_after_answer(session.visit, "Is it <open> on Sunday?")
+    assert asked is not None
+    found += _named("for the team or an answer", asked.screens)
+    await services.db.drafts.drop(visit.chat_id, contact.REPLY)
+    services.deployment = deployment
     engine: SurveyEngine = session.engine
     view: SurveyView = session.view
     state = engine.start()
