@@ -185,9 +185,9 @@ def test_an_officer_pasting_a_notice_in_every_language_is_not_stopped_as_a_flood
             admin.say("/broadcast", expect="Send me the notice, in English.")
             admin.say(f"Flu jabs on Saturday: {attempt}", expect="The notice is ready in: English.")
             for code in others:
-                admin.tap(t.language_name(code), expect=f"Send me the notice in {t.language_name(code)}.")
+                admin.tap(t.language_label(code), expect=f"Send me the notice in {t.language_label(code)}.")
                 ready = admin.say(f"Flu jabs on Saturday ({code})", expect="The notice is ready in:")
-                assert t.language_name(code) in ready.text
+                assert t.language_label(code) in ready.text
             if attempt.startswith("a first"):
                 admin.say("/cancel", expect="Cancelled. Nothing was sent.")
         assert "No more languages" in ready.labels
