@@ -106,11 +106,40 @@ async def test_results_count_and_percent_each_answer(services: Services) -> None
 async def test_reach_hides_groups_of_fewer_than_five(services: Services) -> None:
     await known_data_set(services)
     text = (await results.reach(await officer(services), "gp-opening-hours")).screens[0].text
-    assert "Sittingbourne: 5" in text
+    # 8 people: with Sheerness "fewer than 5" and Faversham 0, Sittingbourne's 5 would give away Sheerness's 3.
+    assert "Sittingbourne: not shown" in text
     assert "Sheerness and Sheppey: fewer than 5" in text
     assert "Faversham: 0" in text
     assert "Cymraeg: fewer than 5 of fewer than 5 residents using the bot" in text
+    assert "English: not shown of not shown residents using the bot" in text
     assert " 3" not in text.replace("fewer than 5", "")
+
+
+async def test_reach_across_consultations_counts_people_not_responses(tmp_path: Path) -> None:
+    """7 people in Sittingbourne answered both consultations: they are 7 people, not 14 responses."""
+    home_care = ROOT / "examples" / "home-care-changes.yaml"
+    async with offline_services(tmp_path / "all.db", NOW, EXAMPLE, home_care) as services:
+        db = services.db
+        people = [(BASE + i, "sittingbourne", "en", 2) for i in range(7)]
+        people += [(BASE + 100 + i, "sheerness", "cy", 1) for i in range(6)]
+        people += [(BASE + 200, "faversham", "en", 1)]
+        for chat_id, area, language, taken in people:
+            await db.residents.acknowledge(chat_id, language, NOW, None)
+            await db.residents.set_area(chat_id, area, None)
+            for consultation_id in ("gp-opening-hours", "home-care-changes")[:taken]:
+                rid = response_id_for(db.pseudonym_key, chat_id, consultation_id)
+                state: dict[str, object] = {"answers": {}, "path": []}
+                await db.responses.save_progress(rid, consultation_id, 1, language, state, NOW)
+                await db.responses.submit(rid, {}, state, NOW, area_id=area)
+                await db.participation.submitted(chat_id, consultation_id, NOW)
+        text = (await results.reach(await officer(services), None)).screens[0].text
+    assert "Sittingbourne: 7\n" in text
+    assert "English: 8 of 8 residents using the bot" in text
+    assert "Cymraeg: 6 of 6 residents using the bot" in text
+    assert "Faversham: fewer than 5" in text
+    # 7 + 6 + "fewer than 5" = 14 people (the languages say so): Sheerness must not be shown, or 1 follows.
+    assert "Sheerness and Sheppey: not shown" in text
+    assert "cannot be worked out" in text
 
 
 async def test_export_has_a_column_per_question_and_per_choice_and_no_telegram_id(services: Services) -> None:
