@@ -80,6 +80,19 @@ class DeliveryRepository:
         )
         return self._db.total_changes - before
 
+    async def reached_by(self, dedupe_prefix: str) -> list[tuple[int, str]]:
+        """(chat id, language) of each reachable resident sent, or about to be sent, a message whose key starts so.
+
+        For a correction: who got the message it corrects (not who failed to get it).
+        """
+        rows = await self._db.execute_fetchall(
+            "SELECT DISTINCT r.chat_id, r.language FROM deliveries AS d JOIN residents AS r ON r.chat_id = d.chat_id"
+            " WHERE substr(d.dedupe_key, 1, length(?)) = ? AND d.state IN ('waiting', 'sending', 'sent', 'uncertain')"
+            " AND r.unreachable_at IS NULL ORDER BY r.chat_id",
+            (dedupe_prefix, dedupe_prefix),
+        )
+        return [(int(r[0]), str(r[1])) for r in rows]
+
     async def recover_after_restart(self) -> int:
         """Deliveries in flight when the process died go out again, marked so their end state says so."""
         cursor = await self._db.execute("UPDATE deliveries SET state = 'waiting', resent = 1 WHERE state = 'sending'")

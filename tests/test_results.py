@@ -226,11 +226,13 @@ async def test_what_we_did_also_reaches_subscribers_and_is_never_queued_twice(se
     assert isinstance(services.clock, Clock)
     services.clock.now = AFTER_CLOSE
     visit = await officer(services)
+    done = []
     for _attempt in range(2):
         await outcomes.tapped(visit, "pick", "gp-opening-hours")
         await outcomes.tapped(visit, "kind", outcomes.DECIDED)
         await outcomes.typed(visit, "Saturday clinics start in May.")
-        await outcomes.tapped(visit, "publish", None)
+        done.append((await outcomes.tapped(visit, "publish", None)).screens[0].text)
+    assert done == ["Published. Sending to 9 people.", "Nothing was changed, so nothing was sent."]
     chats = [row[0] - BASE for row in await db.connection.execute_fetchall("SELECT chat_id FROM deliveries")]
     assert sorted(chats) == [1000, 1001, 1002, 1003, 1004, 2000, 2001, 2002, 9001]
 
