@@ -7,7 +7,9 @@ Officer text is escaped, so no tag an officer types can break a message.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator, escape
 from conversations import callbacks
@@ -50,6 +52,8 @@ async def draft_of(visit: Visit) -> dict[str, Any] | None:
 async def typed(visit: Visit, draft: dict[str, Any], text: str) -> Reply:
     """The officer typed the notice (or a translation of it)."""
     t = visit.t
+    if draft["step"] == "when":
+        return await _typed_time(visit, draft, text)
     if draft["step"] not in ("text", "language_text"):
         return Reply((Screen(t._("Please use the buttons, or tap Cancel.")),))
     if len(text) > MAX_TEXT:
@@ -109,6 +113,16 @@ async def tapped(visit: Visit, verb: str | None, argument: str | None) -> Reply:
         return Reply((Screen(t._("Cancelled. Nothing was sent.")),), edit=True)
     if verb == "send":
         return await send(visit)
+    if verb == "now":  # "Send now anyway", outside civil hours
+        return await send(visit, now_anyway=True)
+    if verb == "when" and draft["step"] == "confirm":
+        draft["step"] = "when"
+        await _save(visit, draft)
+        return Reply((_when_screen(visit),), edit=True)
+    if verb == "at" and draft["step"] == "when" and argument and argument.isdigit():
+        draft.update(step="confirm", send_at=datetime.fromtimestamp(int(argument), UTC).isoformat())
+        await _save(visit, draft)
+        return Reply(await preview(visit, draft), clear_buttons=True)
     step = await _apply(visit, draft, verb, argument)
     if step is None:
         return Reply(notice=t._("That button is out of date."))
@@ -267,42 +281,141 @@ async def preview(visit: Visit, draft: dict[str, Any]) -> tuple[Screen, ...]:
         + "</b>"
         + (f"\n{escape(detail)}" if detail else "")
         + "\n\n"
-        + t._("Send it now?"),
-        ((Button(t._("Send"), _data("send")),), (_cancel(t),)),
+        + _when_line(visit, draft),
+        _send_buttons(visit, draft),
     )
     return shown, confirm
 
 
-async def send(visit: Visit) -> Reply:
-    """Queue the broadcast: one delivery per resident, in their language, written before anything is sent."""
+def going_at(visit: Visit, draft: dict[str, Any]) -> datetime:
+    """When the broadcast will go: the time the officer chose, or now; at civil hours either way."""
+    now = visit.now()
+    chosen = datetime.fromisoformat(draft["send_at"]) if draft.get("send_at") else now
+    return visit.services.deployment.next_civil_time(max(chosen, now))
+
+
+def _when(t: Translator, moment: datetime, zone: str) -> str:
+    return t._("%(date)s at %(time)s (%(zone)s time)", date=t.date(moment), time=t.time(moment), zone=zone)
+
+
+def _when_line(visit: Visit, draft: dict[str, Any]) -> str:
+    """The line of the preview that says when it will go, in the deployment's time zone."""
+    t = visit.t
+    at = going_at(visit, draft)
+    if at <= visit.now():
+        return t._("Send it now?")
+    zone = visit.services.deployment.timezone
+    if draft.get("send_at"):
+        return t._("It will go on %(when)s.", when=_when(t, at, zone))
+    return t._("It is outside the hours when we send messages, so it will go on %(when)s.", when=_when(t, at, zone))
+
+
+def _send_buttons(visit: Visit, draft: dict[str, Any]) -> tuple[tuple[Button, ...], ...]:
+    t = visit.t
+    buttons = [(Button(t._("Send"), _data("send")),)]
+    if going_at(visit, draft) > visit.now() and not draft.get("send_at"):
+        buttons.append((Button(t._("Send now anyway (urgent)"), _data("now")),))
+    buttons.append((Button(t._("Send at…"), _data("when")),))
+    return (*buttons, (_cancel(t),))
+
+
+def _when_screen(visit: Visit, lead: str = "") -> Screen:
+    """Send at…: a few times within civil hours, or a date and time typed."""
+    t, deployment = visit.t, visit.services.deployment
+    zone = ZoneInfo(deployment.timezone)
+    start = deployment.civil_hours[0]
+    today = visit.now().astimezone(zone).date()
+    slots = []
+    for days, hour in ((0, 12), (0, 17), (1, start.hour), (1, 12), (2, start.hour)):
+        local = datetime.combine(today + timedelta(days=days), time(hour, start.minute if hour == start.hour else 0))
+        moment = local.replace(tzinfo=zone).astimezone(UTC)
+        if moment > visit.now() and deployment.in_civil_hours(moment):
+            slots.append(moment)
+    buttons = [Button(f"{t.date(m)}, {t.time(m)}", _data("at", str(int(m.timestamp())))) for m in slots[:4]]
+    example = datetime.combine(today + timedelta(days=1), time(14, 30))
+    text = t._(
+        "When should it go? Tap a time, or type a date and time such as %(example)s (%(zone)s time).",
+        example=example.strftime("%Y-%m-%d %H:%M"),
+        zone=deployment.timezone,
+    )
+    return Screen(f"{lead}\n\n{text}" if lead else text, (*rows(*buttons), (_cancel(t),)))
+
+
+async def _typed_time(visit: Visit, draft: dict[str, Any], text: str) -> Reply:
+    """A date and time typed at Send at…, in the deployment's time zone."""
+    t = visit.t
+    try:
+        local = datetime.strptime(" ".join(text.split()), "%Y-%m-%d %H:%M")
+    except ValueError:
+        return Reply((_when_screen(visit, t._("Sorry, I could not read that date and time.")),))
+    moment = local.replace(tzinfo=ZoneInfo(visit.services.deployment.timezone)).astimezone(UTC)
+    if moment <= visit.now():
+        return Reply((_when_screen(visit, t._("That time has passed.")),))
+    draft.update(step="confirm", send_at=moment.isoformat())
+    await _save(visit, draft)
+    return Reply(await preview(visit, draft))
+
+
+async def send(visit: Visit, *, now_anyway: bool = False) -> Reply:
+    """Queue the broadcast: one delivery per resident, in their language, written before anything is sent.
+
+    It goes at civil hours (at the time the officer chose, or at once when it is civil hours now),
+    unless the officer tapped "Send now anyway".
+    """
     services, t = visit.services, visit.t
     draft = await draft_of(visit)
     if draft is None or draft.get("step") != "confirm":
         return Reply(notice=t._("That button is out of date."))
     recipients = await services.db.residents.audience(audience_from(draft), wants="notices")
     now = visit.now()
+    at = now if now_anyway else going_at(visit, draft)
     db = services.db
     async with db.transaction():
         broadcast_id = await db.broadcasts.create(
             visit.chat_id, draft["texts"], draft.get("consultation_id"), draft.get("audience", {}), len(recipients), now
         )
         await db.deliveries.enqueue(
-            (_delivery(services, draft, broadcast_id, chat_id, language) for chat_id, language in recipients), now
+            (
+                _delivery(services, draft, broadcast_id, chat_id, language, at, civil=not now_anyway)
+                for chat_id, language in recipients
+            ),
+            now,
         )
         await db.officers.audit(
             visit.chat_id, "broadcast", f"#{broadcast_id} to {len(recipients)} residents ({_describe(draft)})", now
         )
+        if now_anyway:
+            await db.officers.audit(visit.chat_id, "send now anyway", f"#{broadcast_id}, outside civil hours", now)
+        elif at > now:
+            await db.officers.audit(visit.chat_id, "broadcast scheduled", f"#{broadcast_id} at {at.isoformat()}", now)
         await db.drafts.drop(visit.chat_id, DRAFT)
     services.wake_delivery()
-    text = t.n_(
-        "Sending to %(n)d resident. Send /broadcasts to follow it.",
-        "Sending to %(n)d residents. Send /broadcasts to follow it.",
-        len(recipients),
-    )
+    if at > now:
+        text = t.n_(
+            "It will go to %(n)d resident on %(when)s. Send /broadcasts to follow it.",
+            "It will go to %(n)d residents on %(when)s. Send /broadcasts to follow it.",
+            len(recipients),
+            when=_when(t, at, services.deployment.timezone),
+        )
+    else:
+        text = t.n_(
+            "Sending to %(n)d resident. Send /broadcasts to follow it.",
+            "Sending to %(n)d residents. Send /broadcasts to follow it.",
+            len(recipients),
+        )
     return Reply((Screen(text),), edit=True)
 
 
-def _delivery(services: Services, draft: dict[str, Any], broadcast_id: int, chat_id: int, language: str) -> NewDelivery:
+def _delivery(
+    services: Services,
+    draft: dict[str, Any],
+    broadcast_id: int,
+    chat_id: int,
+    language: str,
+    at: datetime,
+    *,
+    civil: bool,
+) -> NewDelivery:
     screen = notice_screen(services, draft, language)
     return NewDelivery(
         chat_id=chat_id,
@@ -311,6 +424,8 @@ def _delivery(services: Services, draft: dict[str, Any], broadcast_id: int, chat
         text=screen.text,
         buttons=screen_to_delivery_buttons(screen),
         broadcast_id=broadcast_id,
+        civil_only=civil,
+        not_before=at,
     )
 
 

@@ -32,6 +32,7 @@ class NewDelivery:
     dedupe_key: str | None = None
     civil_only: bool = False
     expires_at: datetime | None = None
+    not_before: datetime | None = None  # not to go before this (civil hours, a time the officer chose); None: now
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class DeliveryRepository:
                 d.dedupe_key,
                 int(d.civil_only),
                 to_text(d.expires_at) if d.expires_at else None,
-                stamp,
+                to_text(d.not_before) if d.not_before else stamp,
                 stamp,
             )
             for d in deliveries
