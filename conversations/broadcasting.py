@@ -287,9 +287,8 @@ async def preview(visit: Visit, draft: dict[str, Any]) -> tuple[Screen, ...]:
     return shown, confirm
 
 
-def going_at(visit: Visit, draft: dict[str, Any]) -> datetime:
-    """When the broadcast will go: the time the officer chose, or now; at civil hours either way."""
-    now = visit.now()
+def going_at(visit: Visit, draft: dict[str, Any], now: datetime) -> datetime:
+    """When the broadcast will go: the time the officer chose, or `now`; at civil hours either way."""
     chosen = datetime.fromisoformat(draft["send_at"]) if draft.get("send_at") else now
     return visit.services.deployment.next_civil_time(max(chosen, now))
 
@@ -301,8 +300,9 @@ def _when(t: Translator, moment: datetime, zone: str) -> str:
 def _when_line(visit: Visit, draft: dict[str, Any]) -> str:
     """The line of the preview that says when it will go, in the deployment's time zone."""
     t = visit.t
-    at = going_at(visit, draft)
-    if at <= visit.now():
+    now = visit.now()
+    at = going_at(visit, draft, now)
+    if at <= now:
         return t._("Send it now?")
     zone = visit.services.deployment.timezone
     if draft.get("send_at"):
@@ -313,7 +313,8 @@ def _when_line(visit: Visit, draft: dict[str, Any]) -> str:
 def _send_buttons(visit: Visit, draft: dict[str, Any]) -> tuple[tuple[Button, ...], ...]:
     t = visit.t
     buttons = [(Button(t._("Send"), _data("send")),)]
-    if going_at(visit, draft) > visit.now() and not draft.get("send_at"):
+    now = visit.now()
+    if going_at(visit, draft, now) > now and not draft.get("send_at"):
         buttons.append((Button(t._("Send now anyway (urgent)"), _data("now")),))
     buttons.append((Button(t._("Send at…"), _data("when")),))
     return (*buttons, (_cancel(t),))
@@ -368,7 +369,7 @@ async def send(visit: Visit, *, now_anyway: bool = False) -> Reply:
         return Reply(notice=t._("That button is out of date."))
     recipients = await services.db.residents.audience(audience_from(draft), wants="notices")
     now = visit.now()
-    at = now if now_anyway else going_at(visit, draft)
+    at = now if now_anyway else going_at(visit, draft, now)
     db = services.db
     async with db.transaction():
         broadcast_id = await db.broadcasts.create(
