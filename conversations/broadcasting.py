@@ -458,7 +458,11 @@ async def _progress_line(visit: Visit, broadcast: Broadcast) -> str:
     head = f"<b>#{broadcast.id}</b> · {escape(broadcast.created_at[:16].replace('T', ' '))} · " + escape(
         shorten(first_text, 60)
     )
-    return head + "\n" + status_line(t, counts)
+    line = head + "\n" + status_line(t, counts)
+    waiting_until = await visit.services.db.deliveries.waiting_until(broadcast.id)
+    if waiting_until is not None and waiting_until > visit.now():
+        line += "\n" + t._("It will go on %(when)s.", when=_when(t, waiting_until, visit.services.deployment.timezone))
+    return line
 
 
 def status_line(t: Translator, counts: dict[str, int]) -> str:

@@ -192,6 +192,15 @@ class DeliveryRepository:
         )
         return {str(r[0]): int(r[1]) for r in rows}
 
+    async def waiting_until(self, broadcast_id: int) -> datetime | None:
+        """When the first waiting delivery of a broadcast may go (later than now for a scheduled one)."""
+        found = list(
+            await self._db.execute_fetchall(
+                "SELECT MIN(not_before) FROM deliveries WHERE broadcast_id = ? AND state = 'waiting'", (broadcast_id,)
+            )
+        )
+        return datetime.fromisoformat(str(found[0][0])) if found and found[0][0] else None
+
     async def states(self) -> dict[int, str]:
         """Every delivery's state (for tests and benchmarks)."""
         rows = await self._db.execute_fetchall("SELECT id, state FROM deliveries")

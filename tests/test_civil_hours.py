@@ -58,3 +58,5 @@ async def test_a_broadcast_written_at_half_past_five_says_it_will_go_at_nine(tmp
         assert sent.screens[0].text.startswith("It will go to 1 resident on 26 November 2026 at 09:00")
         rows = await services.db.connection.execute_fetchall("SELECT not_before, civil_only FROM deliveries")
         assert list(rows) == [("2026-11-26T09:00:00+00:00", 1)]
+        progress = (await broadcasting.progress(visit)).screens[0].text
+        assert "waiting 1" in progress and "It will go on 26 November 2026 at 09:00 (Europe/London time)." in progress
