@@ -330,7 +330,7 @@ def _when_screen(visit: Visit, lead: str = "") -> Screen:
     for days, hour in ((0, 12), (0, 17), (1, start.hour), (1, 12), (2, start.hour)):
         local = datetime.combine(today + timedelta(days=days), time(hour, start.minute if hour == start.hour else 0))
         moment = local.replace(tzinfo=zone).astimezone(UTC)
-        if moment > visit.now() and deployment.in_civil_hours(moment):
+        if moment > visit.now() and deployment.in_civil_hours(moment) and moment not in slots:
             slots.append(moment)
     buttons = [Button(f"{t.date(m)}, {t.time(m)}", _data("at", str(int(m.timestamp())))) for m in slots[:4]]
     example = datetime.combine(today + timedelta(days=1), time(14, 30))
@@ -385,7 +385,7 @@ async def send(visit: Visit, *, now_anyway: bool = False) -> Reply:
         await db.officers.audit(
             visit.chat_id, "broadcast", f"#{broadcast_id} to {len(recipients)} residents ({_describe(draft)})", now
         )
-        if now_anyway:
+        if now_anyway and not services.deployment.in_civil_hours(now):
             await db.officers.audit(visit.chat_id, "send now anyway", f"#{broadcast_id}, outside civil hours", now)
         elif at > now:
             await db.officers.audit(visit.chat_id, "broadcast scheduled", f"#{broadcast_id} at {at.isoformat()}", now)
