@@ -210,6 +210,10 @@ async def publish(visit: Visit, draft: dict[str, Any]) -> Reply:
         await db.drafts.drop(visit.chat_id, DRAFT)
         return Reply((Screen(t._("Nothing was changed, so nothing was sent.")),), edit=True)
     async with db.transaction():
+        latest = await db.outcomes.latest_version(c.id, kind)
+        if (latest[0] if latest else None) != draft.get("correcting"):  # another officer published it meanwhile
+            await db.drafts.drop(visit.chat_id, DRAFT)
+            return Reply((Screen(t._("It was published meanwhile. Nothing was sent; please start again.")),), edit=True)
         recipients = await _recipients(services, draft)
         version = await db.outcomes.publish(c.id, kind, draft["texts"], now, visit.chat_id)
         suffix = f":{version}" if version > 1 else ""  # each version reaches each person once

@@ -247,3 +247,19 @@ async def test_past_consultations_show_their_status(services: Services) -> None:
     services.clock.now = AFTER_CLOSE + timedelta(days=1)
     text = (await outcomes.past_and_present(visit)).screens[0].text
     assert "GP opening hours — closed, being considered" in text
+
+
+async def test_two_officers_publishing_the_same_outcome_send_it_once(tmp_path: Path) -> None:
+    async with offline_services(
+        tmp_path / "two.db", AFTER_CLOSE, EXAMPLE, admins=frozenset({OFFICER, OFFICER + 1})
+    ) as services:
+        await known_data_set(services)
+        first, second = await officer(services), await begin_visit(services, OFFICER + 1, "en")
+        for visit in (first, second):
+            await outcomes.tapped(visit, "pick", "gp-opening-hours")
+            await outcomes.tapped(visit, "kind", outcomes.TOLD_US)
+            await outcomes.typed(visit, "Most of you want Saturday mornings.")
+        assert (await outcomes.tapped(first, "publish", None)).screens[0].text == "Published. Sending to 8 people."
+        late = await outcomes.tapped(second, "publish", None)
+        assert late.screens[0].text == "It was published meanwhile. Nothing was sent; please start again."
+        assert await services.db.connection.execute_fetchall("SELECT COUNT(*) FROM deliveries") == [(8,)]
