@@ -335,7 +335,8 @@ def _when_screen(visit: Visit, lead: str = "") -> Screen:
     buttons = [Button(f"{t.date(m)}, {t.time(m)}", _data("at", str(int(m.timestamp())))) for m in slots[:4]]
     example = datetime.combine(today + timedelta(days=1), time(14, 30))
     text = t._(
-        "When should it go? Tap a time, or type a date and time such as %(example)s (%(zone)s time).",
+        "When should it go? Tap a time, or type a date and time such as %(example)s, or a time such as 14:30 "
+        "(%(zone)s time).",
         example=example.strftime("%Y-%m-%d %H:%M"),
         zone=deployment.timezone,
     )
@@ -345,11 +346,19 @@ def _when_screen(visit: Visit, lead: str = "") -> Screen:
 async def _typed_time(visit: Visit, draft: dict[str, Any], text: str) -> Reply:
     """A date and time typed at Send at…, in the deployment's time zone."""
     t = visit.t
+    zone = ZoneInfo(visit.services.deployment.timezone)
+    typed = " ".join(text.split())
     try:
-        local = datetime.strptime(" ".join(text.split()), "%Y-%m-%d %H:%M")
+        if len(typed) <= 5:  # a time alone: today's, or tomorrow's once today's has passed
+            at = datetime.strptime(typed, "%H:%M").time()
+            local = datetime.combine(visit.now().astimezone(zone).date(), at)
+            if local.replace(tzinfo=zone) <= visit.now():
+                local += timedelta(days=1)
+        else:
+            local = datetime.strptime(typed, "%Y-%m-%d %H:%M")
     except ValueError:
         return Reply((_when_screen(visit, t._("Sorry, I could not read that date and time.")),))
-    moment = local.replace(tzinfo=ZoneInfo(visit.services.deployment.timezone)).astimezone(UTC)
+    moment = local.replace(tzinfo=zone).astimezone(UTC)
     if moment <= visit.now():
         return Reply((_when_screen(visit, t._("That time has passed.")),))
     draft.update(step="confirm", send_at=moment.isoformat())

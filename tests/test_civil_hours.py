@@ -60,3 +60,34 @@ async def test_a_broadcast_written_at_half_past_five_says_it_will_go_at_nine(tmp
         assert list(rows) == [("2026-11-26T09:00:00+00:00", 1)]
         progress = (await broadcasting.progress(visit)).screens[0].text
         assert "waiting 1" in progress and "It will go on 26 November 2026 at 09:00 (Europe/London time)." in progress
+
+
+async def test_send_at_takes_a_typed_time_in_the_deployments_time_zone(tmp_path: Path) -> None:
+    evening = datetime(2026, 11, 26, 19, 0, tzinfo=UTC)  # 19:00 in London: civil hours
+    async with offline_services(tmp_path / "at.db", evening, admins=frozenset({42})) as services:
+        await services.db.residents.acknowledge(7, "en", evening, None)
+        visit = await begin_visit(services, 42, "en")
+        await broadcasting.start(visit)
+        draft = await broadcasting.draft_of(visit)
+        assert draft is not None
+        await broadcasting.typed(visit, draft, "Road closed on Friday")
+        for verb in ("nolang", "nobutton", "everyone"):
+            await broadcasting.tapped(visit, verb, None)
+        when = (await broadcasting.tapped(visit, "when", None)).screens[0]
+        assert when.text.startswith("When should it go?")
+        assert [b.label for row in when.buttons for b in row][:2] == [
+            "27 November 2026, 09:00",
+            "27 November 2026, 12:00",
+        ]
+        for typed, answer in (
+            ("tomorrow", "Sorry, I could not read that date and time."),
+            ("2026-11-25 10:00", "That time has passed."),
+        ):
+            draft = await broadcasting.draft_of(visit)
+            assert draft is not None
+            assert (await broadcasting.typed(visit, draft, typed)).screens[0].text.startswith(answer)
+        draft = await broadcasting.draft_of(visit)
+        assert draft is not None
+        confirm = (await broadcasting.typed(visit, draft, "8:15")).screens[-1]  # passed today: tomorrow
+        assert "It will go on 27 November 2026 at 09:00 (Europe/London time)." in confirm.text, "08:15: not civil"
+        assert [b.label for row in confirm.buttons for b in row] == ["Send", "Send at…", "Cancel"]
