@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,6 +12,8 @@ import yaml
 
 from conversations.survey.areas import DEFAULT_RADIUS_KM, Area
 from conversations.survey.model import Texts, pick_text
+
+END_OF_DAY = time.max  # civil hours written as ending at 24:00
 
 
 class DeploymentError(Exception):
@@ -54,10 +56,21 @@ class Deployment:
         return pick_text(texts, language, self.default_language)[0]
 
     def in_civil_hours(self, moment: datetime) -> bool:
-        """Whether it is a decent hour to send a reminder, in the deployment's time zone."""
-        local = moment.astimezone(ZoneInfo(self.timezone)).time()
+        """Whether it is a decent hour to send a reminder, a notice or a broadcast, in the deployment's time zone."""
+        return self.next_civil_time(moment) == moment
+
+    def next_civil_time(self, moment: datetime) -> datetime:
+        """The first moment from `moment` on that is within civil hours: `moment` itself when it is.
+
+        The one rule for when the bot may send on its own: reminders, opening notices, broadcasts.
+        """
+        zone = ZoneInfo(self.timezone)
+        local = moment.astimezone(zone)
         start, end = self.civil_hours
-        return start <= local < end
+        if start <= local.time() and (end == END_OF_DAY or local.time() < end):
+            return moment
+        day = local.date() if local.time() < start else local.date() + timedelta(days=1)
+        return datetime.combine(day, start, tzinfo=zone).astimezone(moment.tzinfo)
 
 
 def load_deployment(path: str | Path | None, default_language: str = "en") -> Deployment:
@@ -158,7 +171,10 @@ def _civil_hours(value: Any, name: str) -> tuple[time, time]:
     if value is None:
         return (time(9), time(20))
     try:
-        start, end = (time.fromisoformat(str(part)) for part in str(value).split("-"))
+        start, end = (
+            END_OF_DAY if part.strip() == "24:00" else time.fromisoformat(part.strip())
+            for part in str(value).split("-")
+        )
     except ValueError as error:
         raise DeploymentError(f"{name}: civil_hours: write it as 09:00-20:00") from error
     return (start, end)

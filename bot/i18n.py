@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -91,6 +91,10 @@ class Translator:
     def date_time(self, moment: datetime) -> str:
         """A date and time as people write them in this language, in the deployment's time zone."""
         return format_datetime(moment, format="medium", tzinfo=self.timezone, locale=self.locale)
+
+    def time(self, moment: datetime) -> str:
+        """A time of day as people write it in this language (09:00), in the deployment's time zone."""
+        return format_time(moment, format="short", tzinfo=self.timezone, locale=self.locale)
 
     def number(self, value: float) -> str:
         return _decimal(value, self.locale)

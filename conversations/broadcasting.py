@@ -7,7 +7,9 @@ Officer text is escaped, so no tag an officer types can break a message.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator, escape
 from conversations import callbacks
@@ -50,6 +52,8 @@ async def draft_of(visit: Visit) -> dict[str, Any] | None:
 async def typed(visit: Visit, draft: dict[str, Any], text: str) -> Reply:
     """The officer typed the notice (or a translation of it)."""
     t = visit.t
+    if draft["step"] == "when":
+        return await _typed_time(visit, draft, text)
     if draft["step"] not in ("text", "language_text"):
         return Reply((Screen(t._("Please use the buttons, or tap Cancel.")),))
     if len(text) > MAX_TEXT:
@@ -109,6 +113,16 @@ async def tapped(visit: Visit, verb: str | None, argument: str | None) -> Reply:
         return Reply((Screen(t._("Cancelled. Nothing was sent.")),), edit=True)
     if verb == "send":
         return await send(visit)
+    if verb == "now":  # "Send now anyway", outside civil hours
+        return await send(visit, now_anyway=True)
+    if verb == "when" and draft["step"] == "confirm":
+        draft["step"] = "when"
+        await _save(visit, draft)
+        return Reply((_when_screen(visit),), edit=True)
+    if verb == "at" and draft["step"] == "when" and argument and argument.isdigit():
+        draft.update(step="confirm", send_at=datetime.fromtimestamp(int(argument), UTC).isoformat())
+        await _save(visit, draft)
+        return Reply(await preview(visit, draft), clear_buttons=True)
     step = await _apply(visit, draft, verb, argument)
     if step is None:
         return Reply(notice=t._("That button is out of date."))
@@ -277,8 +291,8 @@ async def preview(visit: Visit, draft: dict[str, Any]) -> tuple[Screen, ...]:
         + "</b>"
         + (f"\n{escape(detail)}" if detail else "")
         + "\n\n"
-        + t._("Send it now?"),
-        ((Button(t._("Send"), _data("send")),), (_cancel(t),)),
+        + _when_line(visit, draft),
+        _send_buttons(visit, draft),
     )
     return (*shown, confirm)
 
@@ -308,14 +322,98 @@ def _version_label(visit: Visit, languages: list[str], n: int) -> str:
     )
 
 
-async def send(visit: Visit) -> Reply:
-    """Queue the broadcast: one delivery per resident, in their language, written before anything is sent."""
+def going_at(visit: Visit, draft: dict[str, Any], now: datetime) -> datetime:
+    """When the broadcast will go: the time the officer chose, or `now`; at civil hours either way."""
+    chosen = datetime.fromisoformat(draft["send_at"]) if draft.get("send_at") else now
+    return visit.services.deployment.next_civil_time(max(chosen, now))
+
+
+def _when(t: Translator, moment: datetime, zone: str) -> str:
+    return t._("%(date)s at %(time)s (%(zone)s time)", date=t.date(moment), time=t.time(moment), zone=zone)
+
+
+def _when_line(visit: Visit, draft: dict[str, Any]) -> str:
+    """The line of the preview that says when it will go, in the deployment's time zone."""
+    t = visit.t
+    now = visit.now()
+    at = going_at(visit, draft, now)
+    if at <= now:
+        return t._("Send it now?")
+    zone = visit.services.deployment.timezone
+    if draft.get("send_at"):
+        return t._("It will go on %(when)s.", when=_when(t, at, zone))
+    return t._("It is outside the hours when we send messages, so it will go on %(when)s.", when=_when(t, at, zone))
+
+
+def _send_buttons(visit: Visit, draft: dict[str, Any]) -> tuple[tuple[Button, ...], ...]:
+    t = visit.t
+    buttons = [(Button(t._("Send"), _data("send")),)]
+    now = visit.now()
+    if going_at(visit, draft, now) > now and not draft.get("send_at"):
+        buttons.append((Button(t._("Send now anyway (urgent)"), _data("now")),))
+    buttons.append((Button(t._("Send at…"), _data("when")),))
+    return (*buttons, (_cancel(t),))
+
+
+def _when_screen(visit: Visit, lead: str = "") -> Screen:
+    """Send at…: a few times within civil hours, or a date and time typed."""
+    t, deployment = visit.t, visit.services.deployment
+    zone = ZoneInfo(deployment.timezone)
+    start = deployment.civil_hours[0]
+    today = visit.now().astimezone(zone).date()
+    slots = []
+    for days, hour in ((0, 12), (0, 17), (1, start.hour), (1, 12), (2, start.hour)):
+        local = datetime.combine(today + timedelta(days=days), time(hour, start.minute if hour == start.hour else 0))
+        moment = local.replace(tzinfo=zone).astimezone(UTC)
+        if moment > visit.now() and deployment.in_civil_hours(moment) and moment not in slots:
+            slots.append(moment)
+    buttons = [Button(f"{t.date(m)}, {t.time(m)}", _data("at", str(int(m.timestamp())))) for m in slots[:4]]
+    example = datetime.combine(today + timedelta(days=1), time(14, 30))
+    text = t._(
+        "When should it go? Tap a time, or type a date and time such as %(example)s, or a time such as 14:30 "
+        "(%(zone)s time).",
+        example=example.strftime("%Y-%m-%d %H:%M"),
+        zone=deployment.timezone,
+    )
+    return Screen(f"{lead}\n\n{text}" if lead else text, (*rows(*buttons), (_cancel(t),)))
+
+
+async def _typed_time(visit: Visit, draft: dict[str, Any], text: str) -> Reply:
+    """A date and time typed at Send at…, in the deployment's time zone."""
+    t = visit.t
+    zone = ZoneInfo(visit.services.deployment.timezone)
+    typed = " ".join(text.split())
+    try:
+        if len(typed) <= 5:  # a time alone: today's, or tomorrow's once today's has passed
+            at = datetime.strptime(typed, "%H:%M").time()
+            local = datetime.combine(visit.now().astimezone(zone).date(), at)
+            if local.replace(tzinfo=zone) <= visit.now():
+                local += timedelta(days=1)
+        else:
+            local = datetime.strptime(typed, "%Y-%m-%d %H:%M")
+    except ValueError:
+        return Reply((_when_screen(visit, t._("Sorry, I could not read that date and time.")),))
+    moment = local.replace(tzinfo=zone).astimezone(UTC)
+    if moment <= visit.now():
+        return Reply((_when_screen(visit, t._("That time has passed.")),))
+    draft.update(step="confirm", send_at=moment.isoformat())
+    await _save(visit, draft)
+    return Reply(await preview(visit, draft))
+
+
+async def send(visit: Visit, *, now_anyway: bool = False) -> Reply:
+    """Queue the broadcast: one delivery per resident, in their language, written before anything is sent.
+
+    It goes at civil hours (at the time the officer chose, or at once when it is civil hours now),
+    unless the officer tapped "Send now anyway".
+    """
     services, t = visit.services, visit.t
     draft = await draft_of(visit)
     if draft is None or draft.get("step") != "confirm":
         return Reply(notice=t._("That button is out of date."))
     recipients = await services.db.residents.audience(audience_from(draft), wants="notices")
     now = visit.now()
+    at = now if now_anyway else going_at(visit, draft, now)
     db = services.db
     described = await _describe(services, draft)
     async with db.transaction():
@@ -323,22 +421,47 @@ async def send(visit: Visit) -> Reply:
             visit.chat_id, draft["texts"], draft.get("consultation_id"), draft.get("audience", {}), len(recipients), now
         )
         await db.deliveries.enqueue(
-            (_delivery(services, draft, broadcast_id, chat_id, language) for chat_id, language in recipients), now
+            (
+                _delivery(services, draft, broadcast_id, chat_id, language, at, civil=not now_anyway)
+                for chat_id, language in recipients
+            ),
+            now,
         )
         await db.officers.audit(
             visit.chat_id, "broadcast", f"#{broadcast_id} to {len(recipients)} residents ({described})", now
         )
+        if now_anyway and not services.deployment.in_civil_hours(now):
+            await db.officers.audit(visit.chat_id, "send now anyway", f"#{broadcast_id}, outside civil hours", now)
+        elif at > now:
+            await db.officers.audit(visit.chat_id, "broadcast scheduled", f"#{broadcast_id} at {at.isoformat()}", now)
         await db.drafts.drop(visit.chat_id, DRAFT)
     services.wake_delivery()
-    text = t.n_(
-        "Sending to %(n)d resident. Send /broadcasts to follow it.",
-        "Sending to %(n)d residents. Send /broadcasts to follow it.",
-        len(recipients),
-    )
+    if at > now:
+        text = t.n_(
+            "It will go to %(n)d resident on %(when)s. Send /broadcasts to follow it.",
+            "It will go to %(n)d residents on %(when)s. Send /broadcasts to follow it.",
+            len(recipients),
+            when=_when(t, at, services.deployment.timezone),
+        )
+    else:
+        text = t.n_(
+            "Sending to %(n)d resident. Send /broadcasts to follow it.",
+            "Sending to %(n)d residents. Send /broadcasts to follow it.",
+            len(recipients),
+        )
     return Reply((Screen(text),), edit=True)
 
 
-def _delivery(services: Services, draft: dict[str, Any], broadcast_id: int, chat_id: int, language: str) -> NewDelivery:
+def _delivery(
+    services: Services,
+    draft: dict[str, Any],
+    broadcast_id: int,
+    chat_id: int,
+    language: str,
+    at: datetime,
+    *,
+    civil: bool,
+) -> NewDelivery:
     screen = notice_screen(services, draft, language)
     return NewDelivery(
         chat_id=chat_id,
@@ -347,6 +470,8 @@ def _delivery(services: Services, draft: dict[str, Any], broadcast_id: int, chat
         text=screen.text,
         buttons=screen_to_delivery_buttons(screen),
         broadcast_id=broadcast_id,
+        civil_only=civil,
+        not_before=at,
     )
 
 
@@ -399,7 +524,11 @@ async def _progress_line(visit: Visit, broadcast: Broadcast) -> str:
     head = f"<b>#{broadcast.id}</b> · {escape(broadcast.created_at[:16].replace('T', ' '))} · " + escape(
         shorten(first_text, 60)
     )
-    return head + "\n" + status_line(t, counts)
+    line = head + "\n" + status_line(t, counts)
+    waiting_until = await visit.services.db.deliveries.waiting_until(broadcast.id)
+    if waiting_until is not None and waiting_until > visit.now():
+        line += "\n" + t._("It will go on %(when)s.", when=_when(t, waiting_until, visit.services.deployment.timezone))
+    return line
 
 
 def status_line(t: Translator, counts: dict[str, int]) -> str:

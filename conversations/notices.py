@@ -1,5 +1,8 @@
 """Notices the bot sends on its own: a consultation has opened, a reminder before one closes.
 
+Both go only within the deployment's civil hours (`Deployment.next_civil_time`): an opening
+notice queued at night waits for the morning.
+
 They are computed from the database at each tick of the scheduler and queued with a
 key that makes each one unique, so a restart or a stretch of downtime neither loses
 nor repeats them.
@@ -101,6 +104,8 @@ async def queue_opening_notices(services: Services, now: datetime) -> int:
                 c,
                 dedupe=f"opened:{c.id}:{chat_id}",
                 expires=c.closes,
+                civil=True,
+                not_before=services.deployment.next_civil_time(now),
             )
             for chat_id, language in recipients
         ]
@@ -172,6 +177,7 @@ def _delivery(
     dedupe: str,
     expires: datetime,
     civil: bool = False,
+    not_before: datetime | None = None,
 ) -> NewDelivery:
     assert callable(render)
     screen: Screen = render(services.catalogs.translator(language), c)
@@ -184,4 +190,5 @@ def _delivery(
         dedupe_key=dedupe,
         civil_only=civil,
         expires_at=expires,
+        not_before=not_before,
     )

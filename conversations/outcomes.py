@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.i18n import Translator, escape
@@ -74,20 +75,38 @@ async def tapped(visit: Visit, verb: str | None, argument: str | None) -> Reply:
         return Reply((Screen(t._("Which do you want to publish?"), kinds),), edit=True)
     if verb == "kind" and argument in (TOLD_US, DECIDED) and draft:
         draft.update(kind=argument, step="text", language=visit.services.catalogs.default_language)
+        latest = await db.outcomes.latest_version(draft["consultation_id"], argument)
+        if latest is not None:  # published already: what is sent now is a correction of it, every language kept
+            published = await db.outcomes.get(draft["consultation_id"])
+            draft.update(correcting=latest[0], texts=dict(published.get(argument, {})))
+            draft["original"] = dict(draft["texts"])
         await db.drafts.put(visit.chat_id, DRAFT, draft, visit.now())
-        return Reply((_ask_for_text(visit, draft),), edit=True)
+        return Reply((await _ask_for_text(visit, draft),), edit=True)
     if verb == "lang" and argument and draft.get("step") == "more":
         draft.update(step="text", language=argument)
         await db.drafts.put(visit.chat_id, DRAFT, draft, visit.now())
-        return Reply((_ask_for_text(visit, draft),), edit=True)
+        return Reply((await _ask_for_text(visit, draft),), edit=True)
     if verb == "publish" and draft.get("step") == "more":
         return await publish(visit, draft)
     return Reply(notice=t._("That button is out of date."))
 
 
-def _ask_for_text(visit: Visit, draft: dict[str, Any]) -> Screen:
+async def _ask_for_text(visit: Visit, draft: dict[str, Any]) -> Screen:
     t = visit.t
     language = t.language_label(draft["language"])
+    if draft.get("correcting"):
+        recipients = await visit.services.db.deliveries.reached_by(
+            _dedupe_prefix(draft["kind"], draft["consultation_id"])
+        )
+        ask = t.n_(
+            "This was sent before, to %(n)d person. Send me the corrected text in %(language)s. It will go to them "
+            "as a new message marked “Correction”; what was sent before stays as it was.",
+            "This was sent before, to %(n)d people. Send me the corrected text in %(language)s. It will go to them "
+            "as a new message marked “Correction”; what was sent before stays as it was.",
+            len(recipients),
+            language=language,
+        )
+        return Screen(ask, ((_cancel(t),),))
     if draft["kind"] == TOLD_US:
         ask = t._("Send me “What you told us” in %(language)s: a short summary of what people said.", language=language)
     else:
@@ -125,11 +144,22 @@ async def typed(visit: Visit, text: str) -> Reply:
     draft["texts"][draft["language"]] = text
     draft["step"] = "more"
     await services.db.drafts.put(visit.chat_id, DRAFT, draft, visit.now())
-    recipients = await outcome_recipients(services, draft["consultation_id"], draft["kind"])
-    missing = [code for code in services.catalogs.languages if code not in draft["texts"]]
+    recipients = await _recipients(services, draft)
+    if draft.get("correcting"):  # every language may need correcting, not only the missing ones
+        missing = [code for code in services.catalogs.languages if code != draft["language"]]
+    else:
+        missing = [code for code in services.catalogs.languages if code not in draft["texts"]]
     buttons = [Button(t.language_label(code), _data("lang", code)) for code in missing]
     count = recipients.described(t)
     text = t._("Saved. Add a version in another language, or publish it now.") + "\n\n<b>" + count + "</b>"
+    original: dict[str, str] = draft.get("original") or {}
+    unchanged = [code for code, body in original.items() if draft["texts"].get(code) == body]
+    if draft.get("correcting") and unchanged:
+        names = ", ".join(t.language_label(code) for code in unchanged)
+        text += "\n" + t._(
+            "Not corrected yet: %(languages)s. People who read it in these languages are not sent the correction.",
+            languages=names,
+        )
     return Reply(
         (Screen(text, (*rows(*buttons, per_row=3), (Button(t._("Publish"), _data("publish")),), (_cancel(t),))),)
     )
@@ -141,6 +171,7 @@ class Recipients:
 
     participants: list[tuple[int, str]]
     subscribers: list[tuple[int, str]]
+    correction: bool = False  # a correction: `participants` are those who got the original
 
     @property
     def everyone(self) -> list[tuple[int, str]]:
@@ -148,6 +179,8 @@ class Recipients:
 
     def described(self, t: Translator) -> str:
         """The count the officer sees before publishing: exactly who `everyone` is."""
+        if self.correction:
+            return t.n_("It will go to %(n)d person.", "It will go to %(n)d people.", len(self.participants))
         took_part = t.n_(
             "It will go to the %(n)d person who took part.",
             "It will go to the %(n)d people who took part.",
@@ -185,6 +218,25 @@ async def outcome_recipients(services: Services, consultation_id: str, kind: str
     return Recipients(participants, [(chat, language) for chat, language in subscribers if chat not in seen])
 
 
+def _dedupe_prefix(kind: str, consultation_id: str) -> str:
+    """The start of every delivery key of one outcome text (the original's and its corrections')."""
+    return f"{kind}:{consultation_id}:"
+
+
+async def _recipients(services: Services, draft: dict[str, Any]) -> Recipients:
+    """Who a draft outcome goes to; a correction goes to those who got the outcome and whose version changed."""
+    if not draft.get("correcting"):
+        return await outcome_recipients(services, draft["consultation_id"], draft["kind"])
+    default = services.catalogs.default_language
+    reached = await services.db.deliveries.reached_by(_dedupe_prefix(draft["kind"], draft["consultation_id"]))
+    changed = [
+        (chat, language)
+        for chat, language in reached
+        if _body(draft["texts"], language, default) != _body(draft.get("original") or {}, language, default)
+    ]
+    return Recipients(changed, [], correction=True)
+
+
 async def publish(visit: Visit, draft: dict[str, Any]) -> Reply:
     """Store the outcome and queue it to each recipient once, in their language."""
     services, t = visit.services, visit.t
@@ -192,54 +244,90 @@ async def publish(visit: Visit, draft: dict[str, Any]) -> Reply:
     if loaded is None:
         return Reply(notice=t._("That button is out of date."))
     c = loaded.model
-    recipients = (await outcome_recipients(services, c.id, draft["kind"])).everyone
     now = visit.now()
     db = services.db
     kind: str = draft["kind"]
-    deliveries = [
-        NewDelivery(
-            chat_id=chat,
-            kind="outcome",
-            priority=PRIORITY_NOTICE,
-            text=screen.text,
-            buttons=screen_to_delivery_buttons(screen),
-            dedupe_key=f"{kind}:{c.id}:{chat}",
-        )
-        for chat, language in recipients
-        for screen in (
-            outcome_screen(
-                services.catalogs.translator(language),
-                c,
-                kind,
-                draft["texts"],
-                services.catalogs.default_language,
-                with_feedback=True,
-            ),
-        )
-    ]
+    correction = bool(draft.get("correcting"))
+    if correction and draft["texts"] == draft.get("original"):
+        await db.drafts.drop(visit.chat_id, DRAFT)
+        return Reply((Screen(t._("Nothing was changed, so nothing was sent.")),), edit=True)
     async with db.transaction():
-        await db.outcomes.publish(c.id, kind, draft["texts"], now)
+        latest = await db.outcomes.latest_version(c.id, kind)
+        if (latest[0] if latest else None) != draft.get("correcting"):  # another officer published it meanwhile
+            await db.drafts.drop(visit.chat_id, DRAFT)
+            return Reply((Screen(t._("It was published meanwhile. Nothing was sent; please start again.")),), edit=True)
+        recipients = await _recipients(services, draft)
+        version = await db.outcomes.publish(c.id, kind, draft["texts"], now, visit.chat_id)
+        suffix = f":{version}" if version > 1 else ""  # each version reaches each person once
+        deliveries = [
+            NewDelivery(
+                chat_id=chat,
+                kind="outcome",
+                priority=PRIORITY_NOTICE,
+                text=screen.text,
+                buttons=screen_to_delivery_buttons(screen),
+                dedupe_key=f"{_dedupe_prefix(kind, c.id)}{chat}{suffix}",
+            )
+            for chat, language in recipients.everyone
+            for screen in (
+                outcome_screen(
+                    services.catalogs.translator(language),
+                    c,
+                    kind,
+                    draft["texts"],
+                    services.catalogs.default_language,
+                    with_feedback=True,
+                    correction=correction,
+                ),
+            )
+        ]
         queued = await db.deliveries.enqueue(deliveries, now)
-        await db.officers.audit(visit.chat_id, "publish outcome", f"{kind} for {c.id} to {queued} people", now)
+        if correction:
+            detail = f"{kind} for {c.id}, version {version} replacing {version - 1}, to {queued} people"
+            await db.officers.audit(visit.chat_id, "correct outcome", detail, now)
+        else:
+            await db.officers.audit(visit.chat_id, "publish outcome", f"{kind} for {c.id} to {queued} people", now)
         await db.drafts.drop(visit.chat_id, DRAFT)
     services.wake_delivery()
-    return Reply(
-        (Screen(t.n_("Published. Sending to %(n)d person.", "Published. Sending to %(n)d people.", queued)),), edit=True
-    )
+    if correction:
+        done = t.n_(
+            "Correction published. Sending to %(n)d person.", "Correction published. Sending to %(n)d people.", queued
+        )
+    else:
+        done = t.n_("Published. Sending to %(n)d person.", "Published. Sending to %(n)d people.", queued)
+    return Reply((Screen(done),), edit=True)
 
 
 def outcome_screen(
-    t: Translator, c: Consultation, kind: str, texts: dict[str, str], default_language: str, *, with_feedback: bool
+    t: Translator,
+    c: Consultation,
+    kind: str,
+    texts: dict[str, str],
+    default_language: str,
+    *,
+    with_feedback: bool,
+    correction: bool = False,
+    corrected_on: datetime | None = None,
 ) -> Screen:
-    """The outcome as a resident reads it; "What you told us" asks "Did we get this right?"."""
+    """The outcome as a resident reads it; "What you told us" asks "Did we get this right?".
+
+    `correction`: sent as a correction of what was sent before, and marked so.
+    `corrected_on`: read later (/outcomes), the latest version with a note that it was corrected.
+    """
     title = pick_text(c.title, t.language, c.default_language)[0]
     heading = (
         t._("What you told us: %(title)s", title=title)
         if kind == TOLD_US
         else t._("What we did: %(title)s", title=title)
     )
-    body = texts.get(t.language) or texts.get(default_language) or next(iter(texts.values()), "")
+    if correction:
+        heading = t._("Correction: %(heading)s", heading=heading)
+    body = _body(texts, t.language, default_language)
     parts = [f"<b>{heading}</b>", escape(body)]
+    if correction:
+        parts.insert(1, t._("This corrects the message we sent you before about this consultation."))
+    if corrected_on is not None:
+        parts.append("<i>" + t._("Corrected on %(date)s.", date=t.date(corrected_on)) + "</i>")
     buttons: tuple[tuple[Button, ...], ...] = ()
     if kind == TOLD_US and with_feedback:
         parts.append(t._("Did we get this right?"))
@@ -251,6 +339,11 @@ def outcome_screen(
             ),
         )
     return Screen("\n\n".join(parts), buttons)
+
+
+def _body(texts: dict[str, str], language: str, default_language: str) -> str:
+    """The outcome text a resident of this language reads: theirs, or the default language's."""
+    return texts.get(language) or texts.get(default_language) or next(iter(texts.values()), "")
 
 
 # -- residents -----------------------------------------------------------------
@@ -324,9 +417,21 @@ async def read(visit: Visit, consultation_id: str | None) -> Reply:
     published = await services.db.outcomes.get(consultation_id or "")
     if loaded is None or not published:
         return Reply(notice=t._("That button is out of date."))
-    screens = [
-        outcome_screen(t, loaded.model, kind, published[kind], services.catalogs.default_language, with_feedback=False)
-        for kind in (TOLD_US, DECIDED)
-        if published.get(kind)
-    ]
+    screens = []
+    for kind in (TOLD_US, DECIDED):
+        if not published.get(kind):
+            continue
+        latest = await services.db.outcomes.latest_version(loaded.model.id, kind)
+        corrected_on = latest[1] if latest is not None and latest[0] > 1 else None
+        screens.append(
+            outcome_screen(
+                t,
+                loaded.model,
+                kind,
+                published[kind],
+                services.catalogs.default_language,
+                with_feedback=False,
+                corrected_on=corrected_on,
+            )
+        )
     return Reply(tuple(screens))

@@ -1,7 +1,8 @@
 """/results and /reach for officers: counts, percentages, where people stopped, and who we did not reach.
 
 Reports carry counts only. In /reach any group of fewer than 5 people is shown as
-"fewer than 5": small cells identify people.
+"fewer than 5", and one more count where needed so that it cannot be worked out from the
+total (conversations.small_numbers): small cells identify people.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from bot.i18n import Translator, escape
 from conversations import callbacks
 from conversations.screens import MAX_MESSAGE_LENGTH, Attachment, Button, Reply, Screen, rows, shorten
 from conversations.services import Visit
+from conversations.small_numbers import SMALL, Shown, protect
 from conversations.survey.areas import Area
 from conversations.survey.model import Consultation, Question, QuestionType, pick_text
 from storage.results import Tally
 
 PREFIX = "r"
-SMALL = 5
 CHARTED = (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE, QuestionType.SCALE, QuestionType.YES_NO)
 
 
@@ -32,9 +33,14 @@ def _data(verb: str, argument: str | None = None) -> str:
     return callbacks.encode(PREFIX, verb, argument)
 
 
-def small_count(t: Translator, count: int) -> str:
-    """A count as officers may see it: "fewer than 5" below five."""
-    return t._("fewer than %(n)d", n=SMALL) if 0 < count < SMALL else t.number(count)
+def small_counts(t: Translator, counts: list[int]) -> list[str]:
+    """One table's counts as officers may see them: "fewer than 5", and "not shown" where subtraction would tell."""
+    return [
+        t.number(count)
+        if how is Shown.EXACT
+        else (t._("fewer than %(n)d", n=SMALL) if how is Shown.FEWER else t._("not shown"))
+        for count, how in zip(counts, protect(counts), strict=True)
+    ]
 
 
 def percent(t: Translator, part: int, whole: int) -> str:
@@ -273,7 +279,8 @@ def _about_you_lines(t: Translator, counts: dict[str, dict[str, int]]) -> list[s
         if not given:
             continue
         labels = [*question.choices(t), (PREFER_NOT, t._("Prefer not to say"))]
-        parts = [f"{label}: {small_count(t, given.get(value, 0))}" for value, label in labels]
+        shown = small_counts(t, [given.get(value, 0) for value, _label in labels])
+        parts = [f"{label}: {count}" for (_value, label), count in zip(labels, shown, strict=True)]
         lines.append(f"{escape(question.text(t))}\n  " + escape(" · ".join(parts)))
     return lines
 
@@ -283,8 +290,8 @@ async def reach(visit: Visit, consultation_id: str | None) -> Reply:
     t, services = visit.t, visit.services
     deployment = services.deployment
     db = services.db
-    by_area = await db.results.submitted_by("area_id", consultation_id)
-    by_language = await db.results.submitted_by("language", consultation_id)
+    by_area = await db.results.people_by("area_id", consultation_id)
+    by_language = await db.results.people_by("language", consultation_id)
     registered = await db.results.residents_by_language()
     scope = t._("All consultations")
     if consultation_id:
@@ -292,38 +299,43 @@ async def reach(visit: Visit, consultation_id: str | None) -> Reply:
         scope = loaded.model.text("title", visit.language) if loaded else consultation_id
     lines = ["<b>" + t._("Who took part: %(scope)s", scope=scope) + "</b>", "", "<b>" + t._("By area") + "</b>"]
     rates: list[tuple[float, str]] = []
-    for area in deployment.areas:
+    area_counts = [by_area.get(area.id, 0) for area in deployment.areas] + [by_area.get("", 0)]
+    area_shown = small_counts(t, area_counts)
+    for area, count, shown in zip(deployment.areas, area_counts, area_shown, strict=False):
         name = area.display_name(visit.language, deployment.default_language)
-        count = by_area.get(area.id, 0)
         if area.population:
             rates.append((count / area.population, name))
             lines.append(
                 t._(
                     "%(area)s: %(count)s of %(population)s people",
                     area=name,
-                    count=small_count(t, count),
+                    count=shown,
                     population=t.number(area.population),
                 )
             )
         else:
-            lines.append(t._("%(area)s: %(count)s", area=name, count=small_count(t, count)))
-    unknown_area = by_area.get("", 0)
-    if unknown_area:
-        lines.append(t._("Area not given: %(count)s", count=small_count(t, unknown_area)))
+            lines.append(t._("%(area)s: %(count)s", area=name, count=shown))
+    if area_counts[-1] or area_shown[-1] != t.number(0):
+        lines.append(t._("Area not given: %(count)s", count=area_shown[-1]))
     lines += ["", "<b>" + t._("By language") + "</b>"]
-    for language in sorted(set(registered) | set(by_language)):
+    languages = sorted(set(registered) | set(by_language))
+    took_part = small_counts(t, [by_language.get(language, 0) for language in languages])
+    using = small_counts(t, [registered.get(language, 0) for language in languages])
+    for language, part, residents in zip(languages, took_part, using, strict=True):
         lines.append(
             t._(
                 "%(language)s: %(count)s of %(registered)s residents using the bot",
                 language=t.language_label(language),
-                count=small_count(t, by_language.get(language, 0)),
-                registered=small_count(t, registered.get(language, 0)),
+                count=part,
+                registered=residents,
             )
         )
     lines += _about_you_lines(t, await db.equality.counts(consultation_id))
     lowest = [name for _rate, name in sorted(rates)[:2]]
     if lowest and len(rates) > 2:
         lines += ["", "⚠️ " + t._("Lowest participation: %(areas)s", areas=", ".join(lowest))]
+    if any(t._("not shown") in line for line in lines):  # a count hidden by secondary suppression: say why
+        lines += ["", t._("Some counts are not shown, so that a group of fewer than 5 cannot be worked out.")]
     return Reply((Screen("\n".join(lines)),))
 
 

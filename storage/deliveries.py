@@ -32,6 +32,7 @@ class NewDelivery:
     dedupe_key: str | None = None
     civil_only: bool = False
     expires_at: datetime | None = None
+    not_before: datetime | None = None  # not to go before this (civil hours, a time the officer chose); None: now
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class DeliveryRepository:
                 d.dedupe_key,
                 int(d.civil_only),
                 to_text(d.expires_at) if d.expires_at else None,
-                stamp,
+                to_text(d.not_before) if d.not_before else stamp,
                 stamp,
             )
             for d in deliveries
@@ -79,6 +80,19 @@ class DeliveryRepository:
             rows,
         )
         return self._db.total_changes - before
+
+    async def reached_by(self, dedupe_prefix: str) -> list[tuple[int, str]]:
+        """(chat id, language) of each reachable resident sent, or about to be sent, a message whose key starts so.
+
+        For a correction: who got the message it corrects (not who failed to get it).
+        """
+        rows = await self._db.execute_fetchall(
+            "SELECT DISTINCT r.chat_id, r.language FROM deliveries AS d JOIN residents AS r ON r.chat_id = d.chat_id"
+            " WHERE substr(d.dedupe_key, 1, length(?)) = ? AND d.state IN ('waiting', 'sending', 'sent', 'uncertain')"
+            " AND r.unreachable_at IS NULL ORDER BY r.chat_id",
+            (dedupe_prefix, dedupe_prefix),
+        )
+        return [(int(r[0]), str(r[1])) for r in rows]
 
     async def recover_after_restart(self) -> int:
         """Deliveries in flight when the process died go out again, marked so their end state says so."""
@@ -177,6 +191,15 @@ class DeliveryRepository:
             "SELECT state, COUNT(*) FROM deliveries WHERE broadcast_id = ? GROUP BY state", (broadcast_id,)
         )
         return {str(r[0]): int(r[1]) for r in rows}
+
+    async def waiting_until(self, broadcast_id: int) -> datetime | None:
+        """When the first waiting delivery of a broadcast may go (later than now for a scheduled one)."""
+        found = list(
+            await self._db.execute_fetchall(
+                "SELECT MIN(not_before) FROM deliveries WHERE broadcast_id = ? AND state = 'waiting'", (broadcast_id,)
+            )
+        )
+        return datetime.fromisoformat(str(found[0][0])) if found and found[0][0] else None
 
     async def states(self) -> dict[int, str]:
         """Every delivery's state (for tests and benchmarks)."""

@@ -47,12 +47,15 @@ class EqualityRepository:
         return cursor.rowcount
 
     async def counts(self, consultation_id: str | None) -> dict[str, dict[str, int]]:
-        """question -> value -> count, for one consultation or all."""
+        """question -> value -> people, for one consultation or all (each person once: their latest answer)."""
         where = "WHERE consultation_id = ?" if consultation_id else ""
         params = (consultation_id,) if consultation_id else ()
         found: dict[str, dict[str, int]] = {}
+        # SQLite takes the bare `value` from the row holding MAX(at): each person's latest answer.
         async with self._db.execute(
-            f"SELECT question, value, COUNT(*) FROM equality_answers {where} GROUP BY question, value", params
+            "SELECT question, value, COUNT(*) FROM (SELECT equality_id, question, value, MAX(at)"
+            f" FROM equality_answers {where} GROUP BY equality_id, question) GROUP BY question, value",
+            params,
         ) as cur:
             for question, value, count in await cur.fetchall():
                 found.setdefault(str(question), {})[str(value)] = int(count)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage.clock import to_text
+from storage.clock import from_text, to_text
 
 __all__ = ["OutcomeRepository"]
 
@@ -18,14 +18,42 @@ class OutcomeRepository:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
 
-    async def publish(self, consultation_id: str, kind: str, texts: dict[str, str], now: datetime) -> None:
-        """Store one of the two outcome texts (per language); publishing again replaces it."""
+    async def publish(self, consultation_id: str, kind: str, texts: dict[str, str], now: datetime, by: int) -> int:
+        """Store a new version of one of the two outcome texts (per language); returns its number (1: the original).
+
+        Earlier versions are kept; `get` gives the latest.
+        """
         assert kind in KINDS
+        stored = json.dumps(texts, ensure_ascii=False)
+        found = list(
+            await self._db.execute_fetchall(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM outcome_versions WHERE consultation_id = ? AND kind = ?",
+                (consultation_id, kind),
+            )
+        )
+        version = int(found[0][0])
+        await self._db.execute(
+            "INSERT INTO outcome_versions(consultation_id, kind, version, texts, published_at, published_by)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (consultation_id, kind, version, stored, to_text(now), by),
+        )
         await self._db.execute(
             f"INSERT INTO outcomes(consultation_id, {kind}, {kind}_at) VALUES (?, ?, ?)"
             f" ON CONFLICT(consultation_id) DO UPDATE SET {kind} = excluded.{kind}, {kind}_at = excluded.{kind}_at",
-            (consultation_id, json.dumps(texts, ensure_ascii=False), to_text(now)),
+            (consultation_id, stored, to_text(now)),
         )
+        return version
+
+    async def latest_version(self, consultation_id: str, kind: str) -> tuple[int, datetime] | None:
+        """The number and time of the latest version of one outcome text; None when it was never published."""
+        found = list(
+            await self._db.execute_fetchall(
+                "SELECT version, published_at FROM outcome_versions WHERE consultation_id = ? AND kind = ?"
+                " ORDER BY version DESC LIMIT 1",
+                (consultation_id, kind),
+            )
+        )
+        return (int(found[0][0]), from_text(str(found[0][1]))) if found else None
 
     async def get(self, consultation_id: str) -> dict[str, dict[str, str]]:
         """{'told_us': {lang: text}, 'decided': {...}} with only what has been published."""

@@ -45,6 +45,7 @@ NOT_PERSONAL = {
     "audit_log": "what officers did (officers' ids, not residents')",
     "broadcasts": "notices officers wrote (the count of recipients, not who)",
     "outcomes": "outcome texts officers published",
+    "outcome_versions": "every version of the outcome texts (officers' ids, not residents')",
 }
 
 ErasurePolicy = str  # "delete" or "anonymise"

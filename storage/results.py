@@ -104,13 +104,20 @@ class ResultRepository:
         ) as cur:
             return [str(r[0]) for r in await cur.fetchall()]
 
-    async def submitted_by(self, column: str, consultation_id: str | None = None) -> dict[str, int]:
-        """Submitted responses per area or per language (across consultations unless one is named)."""
+    async def people_by(self, column: str, consultation_id: str | None = None) -> dict[str, int]:
+        """People who submitted (to one consultation, or to any), per their area or language: each counted once.
+
+        Responses are keyed by resident and consultation, so across consultations they are not
+        people; who took part is read from participation, and the area and language are the
+        resident's own, so a count by language is always part of the residents using that language.
+        """
         assert column in ("area_id", "language")
-        where = "submitted_at IS NOT NULL" + (" AND consultation_id = ?" if consultation_id else "")
+        where = "p.submitted_at IS NOT NULL" + (" AND p.consultation_id = ?" if consultation_id else "")
         params = (consultation_id,) if consultation_id else ()
         async with self._db.execute(
-            f"SELECT COALESCE({column}, ''), COUNT(*) FROM responses WHERE {where} GROUP BY 1", params
+            f"SELECT COALESCE(r.{column}, ''), COUNT(DISTINCT p.chat_id) FROM participation AS p"
+            f" JOIN residents AS r ON r.chat_id = p.chat_id WHERE {where} GROUP BY 1",
+            params,
         ) as cur:
             return {str(r[0]): int(r[1]) for r in await cur.fetchall()}
 

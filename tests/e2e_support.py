@@ -24,6 +24,14 @@ def haveyoursay() -> str:
     return found
 
 
+def _sending_at_any_hour(workdir: Path) -> Path:
+    """The tests' deployment, with civil hours all day: tests run at any hour, and expect what they send to go."""
+    path = workdir / "deployment-any-hour.yaml"
+    text = (DATA / "deployment.yaml").read_text(encoding="utf-8")
+    path.write_text(text + "\ncivil_hours: '00:00-24:00'\n", encoding="utf-8")
+    return path
+
+
 class BotProcess:
     """The real bot, started with `haveyoursay run` and pointed at the fake server."""
 
@@ -37,7 +45,7 @@ class BotProcess:
             "TELEGRAM_BOT_TOKEN": fake.token,
             "TELEGRAM_API_URL": fake.base_url,
             "HAVEYOURSAY_DB": str(self.database),
-            "HAVEYOURSAY_CONFIG": str(DATA / "deployment.yaml"),
+            "HAVEYOURSAY_CONFIG": str(_sending_at_any_hour(workdir)),
             **extra_env,
         }
         self.process: subprocess.Popen[bytes] | None = None

@@ -71,9 +71,11 @@ async def test_answers_are_stored_apart_and_reported_only_as_totals(services: Se
     assert all("700000" not in str(row) for row in rows), "stored under a keyed hash, never the Telegram id"
     assert await services.db.connection.execute_fetchall("SELECT COUNT(*) FROM answers") == [(0,)]
     report = (await results.reach(await begin_visit(services, 1, "en"), CID)).screens[0].text
-    assert "65–74: 6" in report
+    # 7 answered: with "Under 18: fewer than 5" shown, "65–74: 6" would tell that it is 1.
+    assert "65–74: not shown" in report
     assert "Under 18: fewer than 5" in report
-    assert "Female: 6 · Male: 0" in report
+    assert "Female: not shown · Male: 0" in report
+    assert "Prefer not to say: fewer than 5" in report
 
 
 async def test_a_stale_or_forged_answer_records_nothing(services: Services) -> None:

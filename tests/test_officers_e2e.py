@@ -82,7 +82,7 @@ def test_an_officer_broadcasts_to_one_area_in_each_residents_language(
     assert welsh_preview.labels == ["Cymryd rhan"]
     assert "This notice will go to 3 residents." in confirm.text
     assert "Welsh (Cymraeg): 1, English: 2" in confirm.text
-    assert confirm.labels == ["Send", "Cancel"]
+    assert confirm.labels == ["Send", "Send at…", "Cancel"], "civil hours all day: no need to send now anyway"
 
     sent = admin.tap("Send", expect="Sending to 3 residents. Send /broadcasts to follow it.")
     assert sent.message_id == confirm.message_id, "the confirmation turns into the answer; no second Send"

@@ -108,11 +108,40 @@ async def test_results_count_and_percent_each_answer(services: Services) -> None
 async def test_reach_hides_groups_of_fewer_than_five(services: Services) -> None:
     await known_data_set(services)
     text = (await results.reach(await officer(services), "gp-opening-hours")).screens[0].text
-    assert "Sittingbourne: 5" in text
+    # 8 people: with Sheerness "fewer than 5" and Faversham 0, Sittingbourne's 5 would give away Sheerness's 3.
+    assert "Sittingbourne: not shown" in text
     assert "Sheerness and Sheppey: fewer than 5" in text
     assert "Faversham: 0" in text
     assert "Welsh (Cymraeg): fewer than 5 of fewer than 5 residents using the bot" in text
+    assert "English: not shown of not shown residents using the bot" in text
     assert " 3" not in text.replace("fewer than 5", "")
+
+
+async def test_reach_across_consultations_counts_people_not_responses(tmp_path: Path) -> None:
+    """7 people in Sittingbourne answered both consultations: they are 7 people, not 14 responses."""
+    home_care = ROOT / "examples" / "home-care-changes.yaml"
+    async with offline_services(tmp_path / "all.db", NOW, EXAMPLE, home_care) as services:
+        db = services.db
+        people = [(BASE + i, "sittingbourne", "en", 2) for i in range(7)]
+        people += [(BASE + 100 + i, "sheerness", "cy", 1) for i in range(6)]
+        people += [(BASE + 200, "faversham", "en", 1)]
+        for chat_id, area, language, taken in people:
+            await db.residents.acknowledge(chat_id, language, NOW, None)
+            await db.residents.set_area(chat_id, area, None)
+            for consultation_id in ("gp-opening-hours", "home-care-changes")[:taken]:
+                rid = response_id_for(db.pseudonym_key, chat_id, consultation_id)
+                state: dict[str, object] = {"answers": {}, "path": []}
+                await db.responses.save_progress(rid, consultation_id, 1, language, state, NOW)
+                await db.responses.submit(rid, {}, state, NOW, area_id=area)
+                await db.participation.submitted(chat_id, consultation_id, NOW)
+        text = (await results.reach(await officer(services), None)).screens[0].text
+    assert "Sittingbourne: 7\n" in text
+    assert "English: 8 of 8 residents using the bot" in text
+    assert "Cymraeg: 6 of 6 residents using the bot" in text
+    assert "Faversham: fewer than 5" in text
+    # 7 + 6 + "fewer than 5" = 14 people (the languages say so): Sheerness must not be shown, or 1 follows.
+    assert "Sheerness and Sheppey: not shown" in text
+    assert "cannot be worked out" in text
 
 
 async def test_export_has_a_column_per_question_and_per_choice_and_no_telegram_id(services: Services) -> None:
@@ -237,11 +266,13 @@ async def test_what_we_did_also_reaches_subscribers_and_is_never_queued_twice(se
     assert isinstance(services.clock, Clock)
     services.clock.now = AFTER_CLOSE
     visit = await officer(services)
+    done = []
     for _attempt in range(2):
         await outcomes.tapped(visit, "pick", "gp-opening-hours")
         await outcomes.tapped(visit, "kind", outcomes.DECIDED)
         await outcomes.typed(visit, "Saturday clinics start in May.")
-        await outcomes.tapped(visit, "publish", None)
+        done.append((await outcomes.tapped(visit, "publish", None)).screens[0].text)
+    assert done == ["Published. Sending to 9 people.", "Nothing was changed, so nothing was sent."]
     chats = [row[0] - BASE for row in await db.connection.execute_fetchall("SELECT chat_id FROM deliveries")]
     assert sorted(chats) == [1000, 1001, 1002, 1003, 1004, 2000, 2001, 2002, 9001]
 
@@ -358,3 +389,19 @@ async def test_a_closed_consultations_card_says_you_took_part_and_leads_to_its_o
         assert button.data == "rd:gp-opening-hours"
     read = await outcomes.read(took_part, "gp-opening-hours")
     assert "Saturday clinics start in May." in read.screens[0].text
+
+
+async def test_two_officers_publishing_the_same_outcome_send_it_once(tmp_path: Path) -> None:
+    async with offline_services(
+        tmp_path / "two.db", AFTER_CLOSE, EXAMPLE, admins=frozenset({OFFICER, OFFICER + 1})
+    ) as services:
+        await known_data_set(services)
+        first, second = await officer(services), await begin_visit(services, OFFICER + 1, "en")
+        for visit in (first, second):
+            await outcomes.tapped(visit, "pick", "gp-opening-hours")
+            await outcomes.tapped(visit, "kind", outcomes.TOLD_US)
+            await outcomes.typed(visit, "Most of you want Saturday mornings.")
+        assert (await outcomes.tapped(first, "publish", None)).screens[0].text == "Published. Sending to 8 people."
+        late = await outcomes.tapped(second, "publish", None)
+        assert late.screens[0].text == "It was published meanwhile. Nothing was sent; please start again."
+        assert await services.db.connection.execute_fetchall("SELECT COUNT(*) FROM deliveries") == [(8,)]

@@ -14,7 +14,7 @@ import pytest
 from bot.catalogs import read_catalog
 from bot.deployment import load_deployment
 from bot.i18n import FSI, PDI, Catalogs
-from conversations import answering, browsing, contact, help, location, onboarding, privacy, settings
+from conversations import answering, browsing, contact, help, location, onboarding, outcomes, privacy, settings
 from conversations.menu import menu_labels
 from conversations.screens import MAX_MESSAGE_LENGTH, Screen
 from conversations.services import Services, Visit, begin_visit
@@ -133,7 +133,26 @@ async def _every_screen(services: Services, language: str) -> list[tuple[str, Sc
     services.clock.now = datetime(2026, 1, 1, tzinfo=UTC)
     found += _named("not yet open", (await browsing.card(visit, "gp-opening-hours")).screens)
     services.clock.now = NOW
+    found += await _outcome_screens(services, visit)
     return found
+
+
+async def _outcome_screens(services: Services, visit: Visit) -> list[tuple[str, Screen]]:
+    """An outcome as sent, a correction of it, and the corrected outcome as /outcomes shows it."""
+    loaded = await services.consultations.current("gp-opening-hours")
+    assert loaded is not None
+    c, t, texts = loaded.model, visit.t, {"en": "Most of you want Saturday mornings."}
+    return [
+        ("outcome", outcomes.outcome_screen(t, c, outcomes.TOLD_US, texts, "en", with_feedback=True)),
+        (
+            "correction",
+            outcomes.outcome_screen(t, c, outcomes.TOLD_US, texts, "en", with_feedback=True, correction=True),
+        ),
+        (
+            "corrected",
+            outcomes.outcome_screen(t, c, outcomes.DECIDED, texts, "en", with_feedback=False, corrected_on=NOW),
+        ),
+    ]
 
 
 async def _survey_screens(services: Services, visit: Visit) -> list[tuple[str, Screen]]:
