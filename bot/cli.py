@@ -85,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(settings: Settings, deployment: Deployment) -> int:
+    from telegram.error import InvalidToken
+
     from bot.app import build_application
     from bot.logs import configure_logging
 
@@ -97,19 +99,27 @@ def _run(settings: Settings, deployment: Deployment) -> int:
     application = build_application(settings, deployment)
     use_fast_event_loop()
     allowed = ["message", "callback_query"]
-    if settings.webhook_url:
-        host, port = settings.webhook_listen
-        # PTB's webhook server answers 403 to any request without the secret header, and changes nothing.
-        application.run_webhook(
-            listen=host,
-            port=port,
-            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-            secret_token=settings.webhook_secret,
-            webhook_url=settings.webhook_url,
-            allowed_updates=allowed,
+    try:
+        if settings.webhook_url:
+            host, port = settings.webhook_listen
+            # PTB's webhook server answers 403 to any request without the secret header, and changes nothing.
+            application.run_webhook(
+                listen=host,
+                port=port,
+                url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+                secret_token=settings.webhook_secret,
+                webhook_url=settings.webhook_url,
+                allowed_updates=allowed,
+            )
+        else:
+            application.run_polling(allowed_updates=allowed)
+    except InvalidToken:
+        # 401 (a wrong token) or 404 (a wrong API address): the error's text holds the token, so it is not shown.
+        print(
+            "haveyoursay: Telegram refused the token: check TELEGRAM_BOT_TOKEN (and TELEGRAM_API_URL, if you set it)",
+            file=sys.stderr,
         )
-    else:
-        application.run_polling(allowed_updates=allowed)
+        return 1
     return 0
 
 
