@@ -14,6 +14,7 @@ from bot.deployment import Deployment, DeploymentError, load_deployment
 from bot.settings import Settings, SettingsError, load_settings
 from conversations.survey.loader import LoadResult, load_consultation_file
 from storage import open_database
+from storage.private_files import make_private
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -199,6 +200,8 @@ async def _export(settings: Settings, consultation_id: str, file_format: str, ou
         if await db.consultations.get(consultation_id) is None:
             print(f"haveyoursay: no consultation {consultation_id!r} has been imported", file=sys.stderr)
             return 1
+        if str(target) != "-":
+            make_private(target)  # personal data: readable by its owner only, from the first byte
         if file_format == "xlsx":
             count = await write_xlsx(db, consultation_id, target)
         elif str(target) == "-":
