@@ -25,6 +25,7 @@ from bot.guards import Door, Verdict
 from conversations.menu import menu_labels
 from conversations.screens import Attachment, Reply, Rows, Screen
 from conversations.services import Services, Visit, begin_visit
+from conversations.typed_text import accepted_text
 
 log = logging.getLogger(__name__)
 # Screens go out through Bot.do_api_request with plain JSON (see `_markup_json`); the library
@@ -209,5 +210,6 @@ def callback_data(update: Update) -> str | None:
 
 
 def message_text(update: Update) -> str:
+    """What the person typed, as the bot accepts any typed text (conversations/typed_text.py)."""
     message = update.effective_message
-    return message.text or "" if message is not None else ""
+    return accepted_text(message.text or "") if message is not None else ""

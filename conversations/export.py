@@ -7,13 +7,13 @@ text in full. Questions of earlier survey versions get their own columns too.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 from openpyxl import Workbook
 
+from conversations.spreadsheet import CsvRows, XlsxRows
 from conversations.survey.loader import consultation_from_data
 from conversations.survey.model import Question, QuestionType
 from storage import Database
@@ -67,7 +67,7 @@ def row_cells(row: ExportRow, cols: list[tuple[str, Callable[[dict[str, Any]], C
 async def write_csv(db: Database, consultation_id: str, out: TextIO) -> int:
     """Write the CSV; returns the number of responses."""
     cols = columns(await db.consultations.all_versions(consultation_id))
-    writer = csv.writer(out)
+    writer = CsvRows(out)
     writer.writerow(FIXED + [header for header, _ in cols])
     count = 0
     async for row in db.results.export_rows(consultation_id):
@@ -80,7 +80,7 @@ async def write_xlsx(db: Database, consultation_id: str, path: Path) -> int:
     """Write an Excel workbook in write-only mode, which streams rows to disk."""
     cols = columns(await db.consultations.all_versions(consultation_id))
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("responses")
+    sheet = XlsxRows(workbook.create_sheet("responses"))
     sheet.append(FIXED + [header for header, _ in cols])
     count = 0
     async for row in db.results.export_rows(consultation_id):

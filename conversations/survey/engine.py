@@ -15,6 +15,7 @@ from typing import Any
 
 from babel.numbers import NumberFormatError, parse_decimal
 
+from conversations.typed_text import accepted_text
 from conversations.survey.areas import Area, find_area
 from conversations.survey.model import (
     YES_NO_VALUES,
@@ -203,7 +204,7 @@ class SurveyEngine:
             return Rejected("not_now")
         if question.type not in (QuestionType.NUMBER, QuestionType.TEXT, QuestionType.AREA):
             return Rejected("use_buttons")
-        text = text.strip()
+        text = accepted_text(text).strip()
         if not text:
             return Rejected("empty")
         if question.type is QuestionType.TEXT:
