@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -194,6 +196,7 @@ async def _import(files: Sequence[Path], settings: Settings, deployment: Deploym
 
 async def _export(settings: Settings, consultation_id: str, file_format: str, output: Path | None) -> int:
     from conversations.export import write_csv, write_xlsx
+    from conversations.results import export_detail
 
     target = output or Path(f"{consultation_id}.{file_format}")
     async with open_database(settings.database) as db:
@@ -209,9 +212,19 @@ async def _export(settings: Settings, consultation_id: str, file_format: str, ou
         else:
             with target.open("w", encoding="utf-8", newline="") as handle:
                 count = await write_csv(db, consultation_id, handle)
+        detail = f"{export_detail(consultation_id, file_format, count)}, by OS user {_os_user()}"
+        await db.officers.audit(0, "export", detail, datetime.now(UTC))  # actor 0: the command line
     if str(target) != "-":
         print(f"{target}: {count} responses")
     return 0
+
+
+def _os_user() -> str:
+    """Who ran the command, as the operating system knows them."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no entry in the password database
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
 
 
 def _describe(action: str, version: int, kept: int) -> str:
