@@ -16,7 +16,9 @@ from storage.responses import response_id_for
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "gp-opening-hours.yaml"
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-LATEST_SCHEMA = len(list((Path(__file__).resolve().parent.parent / "storage" / "migrations").glob("*.sql")))
+LATEST_SCHEMA = max(
+    int(path.name[:4]) for path in (Path(__file__).resolve().parent.parent / "storage" / "migrations").glob("*.sql")
+)
 
 
 @pytest.fixture
