@@ -10,11 +10,10 @@ from telegram.error import InvalidToken
 
 # A bot token is "<digits>:<35 or so url-safe characters>"; it also appears in every API URL.
 TOKEN_PATTERN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
-# What python-telegram-bot logs, at CRITICAL with the update in full, when it cannot read an update.
-UNREADABLE_UPDATE_MESSAGES = (
-    "Error while parsing updates!",
-    "Something went wrong processing the data received from Telegram",
-)
+# What python-telegram-bot logs, at CRITICAL with the updates in full, when it cannot read one: from
+# get_updates (the bot then logs each update it skipped: bot/reading.py), and from the webhook server.
+UNREADABLE_IN_POLLING = "Error while parsing updates!"
+UNREADABLE_ELSEWHERE = "Something went wrong processing the data received from Telegram"
 
 
 def token_pattern(token: str | None) -> re.Pattern[str]:
@@ -68,18 +67,25 @@ class UnreadableUpdates(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not isinstance(record.msg, str) or not record.msg.startswith(UNREADABLE_UPDATE_MESSAGES):
+        if not isinstance(record.msg, str):
+            return True
+        if record.msg.startswith(UNREADABLE_IN_POLLING):
+            return False
+        if not record.msg.startswith(UNREADABLE_ELSEWHERE):
             return True
         error = record.exc_info[1] if record.exc_info else None
         record.msg = "An update python-telegram-bot could not read was not processed (%s)"
         record.args = (type(error).__name__ if error is not None else "unknown error",)
         record.exc_info, record.exc_text, record.stack_info = None, None, None
         record.levelno, record.levelname = logging.WARNING, "WARNING"
-        return not record.name.startswith("telegram.Bot")  # the polling case is logged by the bot, per update
+        return True
 
 
 class NoTracebackForARefusedToken(logging.Filter):
-    """Telegram refusing the token is a setting to fix, not a bug: one line, no traceback (bot/cli.py says what to do)."""
+    """Telegram refusing the token is a setting to fix, not a bug: one line, no traceback.
+
+    bot/cli.py then says what to check.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info and isinstance(record.exc_info[1], InvalidToken):

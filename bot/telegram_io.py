@@ -186,6 +186,20 @@ async def admitted(update: Update, context: BotContext) -> bool:
     return False
 
 
+async def without_a_chat(update: Update, context: BotContext) -> None:
+    """A tap on a button of a message the bot cannot see (sent inline, or too old): no chat to answer in.
+
+    One line in the log, and the tap is answered, so the person's button stops spinning.
+    """
+    query = update.callback_query
+    log.info("Update %d has no chat to answer in; nothing done", update.update_id)
+    if query is None:
+        return
+    catalogs = context.services.catalogs
+    t = catalogs.translator(catalogs.resolve(None, query.from_user.language_code))
+    await query.answer(t._("That button is out of date."))
+
+
 Logic = Callable[[Visit, Update, BotContext], Awaitable[Reply]]
 
 
@@ -193,6 +207,9 @@ def replying(logic: Logic) -> Callable[[Update, BotContext], Coroutine[Any, Any,
     """A PTB callback that builds the visit, runs `logic`, and shows its reply."""
 
     async def callback(update: Update, context: BotContext) -> None:
+        if update.effective_chat is None:
+            await without_a_chat(update, context)
+            return
         if not await admitted(update, context):
             return
         visit = await visit_for(update, context)

@@ -15,7 +15,6 @@ from typing import Any
 
 from babel.numbers import NumberFormatError, parse_decimal
 
-from conversations.typed_text import accepted_text
 from conversations.survey.areas import Area, find_area
 from conversations.survey.model import (
     YES_NO_VALUES,
@@ -24,6 +23,7 @@ from conversations.survey.model import (
     Question,
     QuestionType,
 )
+from conversations.typed_text import accepted_text
 
 
 def new_token() -> str:
