@@ -14,7 +14,13 @@ def make_private(path: str | Path) -> None:
     """Create `path` empty with mode 0600 if it is missing (whatever the umask); make an existing file 0600.
 
     Called before a file is written or opened, so it is never readable by others, not even for a moment.
+    An existing file is changed by name, never opened: closing any descriptor of a database file would
+    drop the locks SQLite holds on it in this process.
     """
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_MODE)
-    os.close(descriptor)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
+    except FileExistsError:
+        pass
+    else:
+        os.close(descriptor)
     os.chmod(path, PRIVATE_MODE)
