@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -122,6 +123,10 @@ def _run(settings: Settings, deployment: Deployment) -> int:
             "haveyoursay: Telegram refused the token: check TELEGRAM_BOT_TOKEN (and TELEGRAM_API_URL, if you set it)",
             file=sys.stderr,
         )
+        return 1
+    except Exception:
+        # Through the log, whose lines are redacted: Python's own report of a crash would not be.
+        logging.getLogger("bot.cli").exception("Have Your Say stopped on an error")
         return 1
     return 0
 

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import socket
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,6 +74,17 @@ def test_a_refused_token_never_reaches_the_output(fault: str, fake: FakeTelegram
     assert result.returncode != 0
     assert "Telegram refused the token: check TELEGRAM_BOT_TOKEN" in result.stderr
     assert "Traceback" not in output, output
+
+
+def test_a_start_up_crash_is_reported_through_the_redacting_log(fake: FakeTelegram, tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port where nothing listens: the API cannot be reached at all
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = BotProcess(fake, tmp_path, TELEGRAM_API_URL=f"http://127.0.0.1:{port}/bot")
+    result = process.command("run")
+    assert result.returncode == 1
+    assert "Have Your Say stopped on an error" in result.stderr
+    assert fake.token.split(":")[1].lower() not in (result.stdout + result.stderr).lower()
 
 
 def test_no_log_line_or_traceback_holds_the_token_while_running(
