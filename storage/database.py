@@ -20,7 +20,7 @@ from storage.equality import EqualityRepository
 from storage.officers import OfficerRepository
 from storage.outcomes import OutcomeRepository
 from storage.participation import ParticipationRepository
-from storage.private_files import PRIVATE_MODE, make_private
+from storage.private_files import make_private
 from storage.residents import ResidentRepository
 from storage.responses import ResponseRepository
 from storage.results import ResultRepository
@@ -106,7 +106,7 @@ def _make_files_private(path: str | Path) -> None:
     for suffix in ("-wal", "-shm"):
         companion = Path(f"{path}{suffix}")
         if companion.exists():
-            companion.chmod(PRIVATE_MODE)
+            make_private(companion)
 
 
 async def _configure(connection: aiosqlite.Connection) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -20,7 +21,9 @@ def make_private(path: str | Path) -> None:
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
     except FileExistsError:
-        pass
-    else:
-        os.close(descriptor)
-    os.chmod(path, PRIVATE_MODE)
+        # Another account's file (PermissionError) keeps the mode that account chose.
+        with contextlib.suppress(PermissionError):
+            os.chmod(path, PRIVATE_MODE)
+        return
+    os.close(descriptor)
+    os.chmod(path, PRIVATE_MODE)  # exactly 0600, whatever the umask took away
