@@ -12,14 +12,15 @@ from typing import Any
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import Application, ContextTypes
-from telegram.request import BaseRequest
+from telegram.ext import Application, ContextTypes, ExtBot
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.delivery import DeliveryWorker
 from bot.deployment import Deployment
 from bot.guards import Door
 from bot.i18n import Catalogs, Translator
 from bot.ordering import PerChatUpdateProcessor
+from bot.reading import ForgivingBot
 from bot.settings import Settings
 from bot.telegram_io import BotApplication, BotContext, deliver, inline_keyboard, visit_for
 from conversations import broadcasting, help, notices, officers, resident_chat, retention
@@ -41,13 +42,17 @@ def build_application(settings: Settings, deployment: Deployment, request: BaseR
     `request` replaces the HTTP layer (benchmarks answer every call from memory).
     """
     token = settings.require_token()
-    builder = Application.builder()
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+    bot: ExtBot[None] = ForgivingBot(
+        token,
+        base_url=settings.api_url,
+        base_file_url=_file_url(settings.api_url),
+        # The pools python-telegram-bot's builder gives: one per update in flight, one for getUpdates.
+        request=request or HTTPXRequest(connection_pool_size=CONCURRENT_UPDATES),
+        get_updates_request=request or HTTPXRequest(connection_pool_size=1),
+    )
     application: BotApplication = (
-        builder.token(token)
-        .base_url(settings.api_url)
-        .base_file_url(_file_url(settings.api_url))
+        Application.builder()
+        .bot(bot)
         .context_types(ContextTypes(context=BotContext))
         # Residents' updates run side by side, each resident's in order (bench/README.md).
         .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
+import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -14,6 +17,7 @@ from bot.deployment import Deployment, DeploymentError, load_deployment
 from bot.settings import Settings, SettingsError, load_settings
 from conversations.survey.loader import LoadResult, load_consultation_file
 from storage import open_database
+from storage.private_files import make_private
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -85,6 +89,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(settings: Settings, deployment: Deployment) -> int:
+    from telegram.error import InvalidToken
+
     from bot.app import build_application
     from bot.logs import configure_logging
 
@@ -97,19 +103,31 @@ def _run(settings: Settings, deployment: Deployment) -> int:
     application = build_application(settings, deployment)
     use_fast_event_loop()
     allowed = ["message", "callback_query"]
-    if settings.webhook_url:
-        host, port = settings.webhook_listen
-        # PTB's webhook server answers 403 to any request without the secret header, and changes nothing.
-        application.run_webhook(
-            listen=host,
-            port=port,
-            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-            secret_token=settings.webhook_secret,
-            webhook_url=settings.webhook_url,
-            allowed_updates=allowed,
+    try:
+        if settings.webhook_url:
+            host, port = settings.webhook_listen
+            # PTB's webhook server answers 403 to any request without the secret header, and changes nothing.
+            application.run_webhook(
+                listen=host,
+                port=port,
+                url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+                secret_token=settings.webhook_secret,
+                webhook_url=settings.webhook_url,
+                allowed_updates=allowed,
+            )
+        else:
+            application.run_polling(allowed_updates=allowed)
+    except InvalidToken:
+        # 401 (a wrong token) or 404 (a wrong API address): the error's text holds the token, so it is not shown.
+        print(
+            "haveyoursay: Telegram refused the token: check TELEGRAM_BOT_TOKEN (and TELEGRAM_API_URL, if you set it)",
+            file=sys.stderr,
         )
-    else:
-        application.run_polling(allowed_updates=allowed)
+        return 1
+    except Exception:
+        # Through the log, whose lines are redacted: Python's own report of a crash would not be.
+        logging.getLogger("bot.cli").exception("Have Your Say stopped on an error")
+        return 1
     return 0
 
 
@@ -186,6 +204,7 @@ async def _export(
 ) -> int:
     from bot.i18n import Catalogs
     from conversations.export import write_csv, write_xlsx
+    from conversations.results import export_detail
 
     # Headers and values in words, in the consultation's default language, as in the bot's /export.
     catalogs, areas = Catalogs.load(settings.default_language, deployment.timezone), deployment.areas
@@ -194,6 +213,8 @@ async def _export(
         if await db.consultations.get(consultation_id) is None:
             print(f"haveyoursay: no consultation {consultation_id!r} has been imported", file=sys.stderr)
             return 1
+        if str(target) != "-":
+            make_private(target)  # personal data: readable by its owner only, from the first byte
         if file_format == "xlsx":
             count = await write_xlsx(db, consultation_id, target, catalogs, areas)
         elif str(target) == "-":
@@ -201,9 +222,19 @@ async def _export(
         else:
             with target.open("w", encoding="utf-8", newline="") as handle:
                 count = await write_csv(db, consultation_id, handle, catalogs, areas)
+        detail = f"{export_detail(consultation_id, file_format, count)}, by OS user {_os_user()}"
+        await db.officers.audit(0, "export", detail, datetime.now(UTC))  # actor 0: the command line
     if str(target) != "-":
         print(f"{target}: {count} responses")
     return 0
+
+
+def _os_user() -> str:
+    """Who ran the command, as the operating system knows them."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no entry in the password database
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
 
 
 def _describe(action: str, version: int, kept: int) -> str:

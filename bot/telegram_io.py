@@ -27,6 +27,7 @@ from conversations.menu import menu_labels
 from conversations.outcomes import DRAFT as OUTCOME_DRAFT
 from conversations.screens import Attachment, Reply, Rows, Screen
 from conversations.services import Services, Visit, begin_visit
+from conversations.typed_text import accepted_text
 
 log = logging.getLogger(__name__)
 # Screens go out through Bot.do_api_request with plain JSON (see `_markup_json`); the library
@@ -200,6 +201,20 @@ async def _officer_drafting(services: Services, chat_id: int) -> bool:
     return bool(drafting) and await services.role_of(chat_id) is not None
 
 
+async def without_a_chat(update: Update, context: BotContext) -> None:
+    """A tap on a button of a message the bot cannot see (sent inline, or too old): no chat to answer in.
+
+    One line in the log, and the tap is answered, so the person's button stops spinning.
+    """
+    query = update.callback_query
+    log.info("Update %d has no chat to answer in; nothing done", update.update_id)
+    if query is None:
+        return
+    catalogs = context.services.catalogs
+    t = catalogs.translator(catalogs.resolve(None, query.from_user.language_code))
+    await query.answer(t._("That button is out of date."))
+
+
 Logic = Callable[[Visit, Update, BotContext], Awaitable[Reply]]
 
 
@@ -207,6 +222,9 @@ def replying(logic: Logic) -> Callable[[Update, BotContext], Coroutine[Any, Any,
     """A PTB callback that builds the visit, runs `logic`, and shows its reply."""
 
     async def callback(update: Update, context: BotContext) -> None:
+        if update.effective_chat is None:
+            await without_a_chat(update, context)
+            return
         if not await admitted(update, context):
             return
         visit = await visit_for(update, context)
@@ -224,5 +242,6 @@ def callback_data(update: Update) -> str | None:
 
 
 def message_text(update: Update) -> str:
+    """What the person typed, as the bot accepts any typed text (conversations/typed_text.py)."""
     message = update.effective_message
-    return message.text or "" if message is not None else ""
+    return accepted_text(message.text or "") if message is not None else ""

@@ -10,7 +10,6 @@ their own columns too.
 
 from __future__ import annotations
 
-import csv
 import gettext
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -20,11 +19,9 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell as SheetCell
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.i18n import Catalogs, Translator
+from conversations.spreadsheet import CsvRows, XlsxRows
 from conversations.survey.areas import Area
 from conversations.survey.loader import consultation_from_data
 from conversations.survey.model import Consultation, Question, QuestionType, pick_text
@@ -174,7 +171,7 @@ async def write_csv(
     """Write the CSV (a readable header row, then the id header row); returns the number of responses."""
     labels = await labels_for(db, consultation_id, catalogs, areas)
     cols = columns(await db.consultations.all_versions(consultation_id), labels)
-    writer = csv.writer(out)
+    writer = CsvRows(out)
     writer.writerow(fixed_titles(labels) + [col.title for col in cols])
     writer.writerow(FIXED + [col.id for col in cols])
     count = 0
@@ -193,22 +190,15 @@ async def write_xlsx(
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("responses")
     sheet.freeze_panes = "A3"
-    sheet.append(fixed_titles(labels) + [col.title for col in cols])
-    sheet.append(FIXED + [col.id for col in cols])
+    rows = XlsxRows(sheet, DATE_FORMAT)
+    rows.append(fixed_titles(labels) + [col.title for col in cols])
+    rows.append(FIXED + [col.id for col in cols])
     count = 0
     async for row in db.results.export_rows(consultation_id):
-        sheet.append([_excel(sheet, cell) for cell in row_cells(row, cols, labels)])
+        rows.append(row_cells(row, cols, labels))
         count += 1
     workbook.save(path)
     return count
-
-
-def _excel(sheet: WriteOnlyWorksheet, cell: Cell) -> Cell | SheetCell:
-    if not isinstance(cell, datetime):
-        return cell
-    dated = WriteOnlyCell(sheet, value=cell)
-    dated.number_format = DATE_FORMAT
-    return dated
 
 
 async def rows_of(

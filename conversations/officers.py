@@ -116,10 +116,15 @@ async def redeem_invite(visit: Visit, code: str) -> Reply:
     return Reply((Screen(visit.t._("You are now an officer. Send /officer to see what you can do.")),))
 
 
+# Telegram ids have at most 52 significant bits; SQLite's integers stop at 2^63 (OverflowError beyond).
+MAX_USER_ID = 2**53
+
+
 def _user_id(argument: str | None) -> int | None:
-    if argument is None or not argument.strip().lstrip("-").isdigit():
+    if argument is None or not argument.strip().lstrip("-").isdigit() or len(argument.strip()) > 20:
         return None
-    return int(argument.strip())
+    value = int(argument.strip())
+    return value if abs(value) < MAX_USER_ID else None
 
 
 # Telegram user ids are positive and have at most 52 significant bits; groups and channels have

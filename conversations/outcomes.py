@@ -266,7 +266,7 @@ async def publish(visit: Visit, draft: dict[str, Any]) -> Reply:
                 priority=PRIORITY_NOTICE,
                 text=screen.text,
                 buttons=screen_to_delivery_buttons(screen),
-                dedupe_key=f"{_dedupe_prefix(kind, c.id)}{chat}{suffix}",
+                dedupe_key=outcome_key(kind, c.id, chat) + suffix,
             )
             for chat, language in recipients.everyone
             for screen in (
@@ -296,6 +296,11 @@ async def publish(visit: Visit, draft: dict[str, Any]) -> Reply:
     else:
         done = t.n_("Published. Sending to %(n)d person.", "Published. Sending to %(n)d people.", queued)
     return Reply((Screen(done),), edit=True)
+
+
+def outcome_key(kind: str, consultation_id: str, chat_id: int) -> str:
+    """The delivery of one outcome to one resident: queued once, and the proof it was sent to them."""
+    return f"{kind}:{consultation_id}:{chat_id}"
 
 
 def outcome_screen(
@@ -362,6 +367,9 @@ async def rate(visit: Visit, consultation_id: str | None, rating: str | None) ->
     if rating == "skip":
         await db.drafts.drop(visit.chat_id, FEEDBACK_DRAFT)
         return Reply((Screen(t._("Thank you for telling us.")),), edit=True)
+    # Only from someone "What you told us" was sent to: a forged button stores nothing.
+    if not await db.outcomes.was_sent(consultation_id, outcome_key(TOLD_US, consultation_id, visit.chat_id)):
+        return Reply(notice=t._("That button is out of date."))
     await db.outcomes.rate(
         feedback_id(db.pseudonym_key, visit.chat_id, consultation_id), consultation_id, rating, visit.now()
     )

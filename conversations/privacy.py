@@ -35,7 +35,8 @@ async def _ids(visit: Visit) -> tuple[dict[str, str], dict[str, str]]:
     db = visit.services.db
     consultation_ids = await db.consultations.all_ids()
     responses = {cid: response_id_for(db.pseudonym_key, visit.chat_id, cid) for cid in consultation_ids}
-    feedback = {cid: feedback_id(db.pseudonym_key, visit.chat_id, cid) for cid in consultation_ids}
+    named = {*consultation_ids, *await db.outcomes.consultations_with_feedback()}
+    feedback = {cid: feedback_id(db.pseudonym_key, visit.chat_id, cid) for cid in named}
     return responses, feedback
 
 

@@ -408,6 +408,11 @@ async def written_answers(visit: Visit, consultation_id: str) -> Reply:
     return Reply(attachments=(Attachment(f"{consultation_id}-written-answers.txt", content, caption=caption),))
 
 
+def export_detail(consultation_id: str, file_format: str, count: int) -> str:
+    """The audit log's account of an export (chat and command line alike)."""
+    return f"{consultation_id} as {'Excel' if file_format == 'xlsx' else 'CSV'}, {count} responses"
+
+
 async def export_file(visit: Visit, consultation_id: str, file_format: str) -> Reply:
     """The export as a file in the officer's chat (written to disk first, as the command line does)."""
     from conversations.export import write_csv, write_xlsx
@@ -421,5 +426,7 @@ async def export_file(visit: Visit, consultation_id: str, file_format: str) -> R
             with path.open("w", encoding="utf-8", newline="") as handle:
                 count = await write_csv(db, consultation_id, handle, catalogs, areas)
         content = path.read_bytes()
+    # Personal data leaving the system: who, which consultation, which format, when.
+    await db.officers.audit(visit.chat_id, "export", export_detail(consultation_id, file_format, count), visit.now())
     caption = visit.t.n_("%(n)d response", "%(n)d responses", count)
     return Reply(attachments=(Attachment(path.name, content, caption=caption),))

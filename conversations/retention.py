@@ -49,9 +49,10 @@ async def apply_retention(services: Services, now: datetime) -> dict[str, int]:
         services.wake_delivery()
     removed = 0
     consultation_ids = await db.consultations.all_ids()
+    named = {*consultation_ids, *await db.outcomes.consultations_with_feedback()}
     for chat in await db.retention.told_and_still_away(now - services.removal_grace):
         responses = {cid: response_id_for(db.pseudonym_key, chat, cid) for cid in consultation_ids}
-        feedback = {cid: feedback_id(db.pseudonym_key, chat, cid) for cid in consultation_ids}
+        feedback = {cid: feedback_id(db.pseudonym_key, chat, cid) for cid in named}
         await erase(
             db.connection, chat, responses, feedback, equality_id(db.pseudonym_key, chat), services.erasure, now
         )

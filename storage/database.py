@@ -24,6 +24,7 @@ from storage.equality import EqualityRepository
 from storage.officers import OfficerRepository
 from storage.outcomes import OutcomeRepository
 from storage.participation import ParticipationRepository
+from storage.private_files import make_private
 from storage.residents import ResidentRepository
 from storage.responses import ResponseRepository
 from storage.results import ResultRepository
@@ -69,6 +70,7 @@ async def open_database(path: str | Path, *, checkpoint_pages: int | None = None
     `checkpoint_pages`: how long the WAL may grow (in pages) before one of this connection's
     commits copies it into the database file; SQLite's default is 1,000.
     """
+    _make_files_private(path)
     # Autocommit: every statement commits at once unless it is inside a unit of work, so what a
     # resident said is on disk before we reply.
     connection = await connect(path)
@@ -106,6 +108,18 @@ async def open_database(path: str | Path, *, checkpoint_pages: int | None = None
         )
     finally:
         await connection.close()
+
+
+def _make_files_private(path: str | Path) -> None:
+    """The database file is created 0600 before SQLite opens it, and SQLite gives its -wal and -shm
+    the database file's mode; those left 0644 by an earlier version are made 0600 too."""
+    if str(path) == ":memory:" or str(path).startswith("file:"):
+        return
+    make_private(path)
+    for suffix in ("-wal", "-shm"):
+        companion = Path(f"{path}{suffix}")
+        if companion.exists():
+            make_private(companion)
 
 
 async def _configure(connection: aiosqlite.Connection) -> None:

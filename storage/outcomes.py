@@ -67,6 +67,20 @@ class OutcomeRepository:
             return {}
         return {kind: json.loads(value) for kind, value in zip(KINDS, row, strict=True) if value}
 
+    async def was_sent(self, consultation_id: str, dedupe_key: str) -> bool:
+        """True if "What you told us" is published for the consultation and was queued under `dedupe_key`."""
+        found = await self._db.execute_fetchall(
+            "SELECT 1 FROM outcomes WHERE consultation_id = ? AND told_us IS NOT NULL"
+            " AND EXISTS (SELECT 1 FROM deliveries WHERE dedupe_key = ?)",
+            (consultation_id, dedupe_key),
+        )
+        return bool(list(found))
+
+    async def consultations_with_feedback(self) -> list[str]:
+        """Every consultation any stored feedback names, so erasure and /mydata find all of a resident's."""
+        rows = await self._db.execute_fetchall("SELECT DISTINCT consultation_id FROM outcome_feedback")
+        return [str(row[0]) for row in rows]
+
     async def rate(self, feedback_id: str, consultation_id: str, rating: str, now: datetime) -> None:
         """A resident's answer to "Did we get this right?"; answering again replaces it."""
         await self._db.execute(

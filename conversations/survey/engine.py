@@ -23,6 +23,7 @@ from conversations.survey.model import (
     QuestionType,
     pick_text,
 )
+from conversations.typed_text import accepted_text
 
 YES_NO_WORDS: Mapping[str, Sequence[str]] = {"yes": ("Yes",), "no": ("No",)}
 """What a resident may type for the Yes and No buttons; the bot passes its own labels, translated."""
@@ -220,7 +221,7 @@ class SurveyEngine:
         question = self.current_question(state)
         if question is None:
             return Rejected("not_now")
-        text = text.strip()
+        text = accepted_text(text).strip()
         if question.type not in (QuestionType.NUMBER, QuestionType.TEXT, QuestionType.AREA):
             value = self._typed_button(question, text, language, yes_no)
             if value is None:

@@ -1363,6 +1363,24 @@ class FakeTelegram:
             live = self._live_message(message)
         return self._press(user, live, callback_data)
 
+    def push_raw_update(self, payload: dict[str, Any]) -> int:
+        """Queue an update of any shape (``{"callback_query": {...}}``), as a forged or malformed one would be.
+
+        A callback query with an ``id`` and a ``from`` user is issued, so the bot may answer it.
+        """
+
+        def work() -> int:
+            query = payload.get("callback_query")
+            if isinstance(query, dict) and "id" in query and isinstance(query.get("from"), dict):
+                user_id = int(query["from"]["id"])
+                data = query.get("data")
+                self._queries[str(query["id"])] = _CallbackQuery(
+                    str(query["id"]), user_id, user_id, data if isinstance(data, str) else None, self.clock()
+                )
+            return self._push_update(payload)
+
+        return self._on_loop(work)
+
     def tap_reply_button(self, user: FakeUser, text: str, chat_id: int | None = None) -> int:
         """Tap a button of the reply keyboard the bot last showed in the chat."""
         with self._lock:
