@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from bot.deployment import Deployment, DeploymentError, load_deployment
 from bot.settings import Settings, SettingsError, load_settings
+from bot.single_instance import AlreadyRunning, InstanceLock
 from conversations.survey.loader import LoadResult, load_consultation_file
 from storage import open_database
 
@@ -93,6 +94,17 @@ def _run(settings: Settings, deployment: Deployment) -> int:
     except SettingsError as error:
         print(f"haveyoursay: {error}", file=sys.stderr)
         return 2
+    lock = InstanceLock(settings.database)
+    try:
+        lock.acquire()
+    except AlreadyRunning as running:
+        holder = f" (process {running})" if str(running) else ""
+        print(
+            f"haveyoursay: another `haveyoursay run` is already using the database {settings.database}{holder}. "
+            "Only one bot may run on a database: stop the other one first.",
+            file=sys.stderr,
+        )
+        return 1
     configure_logging(settings.token)
     application = build_application(settings, deployment)
     use_fast_event_loop()
@@ -110,6 +122,7 @@ def _run(settings: Settings, deployment: Deployment) -> int:
         )
     else:
         application.run_polling(allowed_updates=allowed)
+    lock.release()
     return 0
 
 
