@@ -103,6 +103,7 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
             clock=services.clock,
             in_civil_hours=deployment.in_civil_hours,
             after_round=lambda: broadcasting.report_finished(services),
+            retry_for=timedelta(hours=settings.delivery_retry_hours),
         )
         services.wake_delivery = worker.wake
         application.bot_data["worker"] = worker
