@@ -19,6 +19,7 @@ from bot.delivery import DeliveryWorker
 from bot.deployment import Deployment
 from bot.guards import Door
 from bot.i18n import Catalogs
+from bot.inbox import REMEMBER_HANDLED, InboxQueue, open_inbox
 from bot.ordering import PerChatUpdateProcessor
 from bot.settings import Settings
 from bot.telegram_io import BotApplication, BotContext, deliver, inline_keyboard, visit_for
@@ -26,6 +27,7 @@ from conversations import broadcasting, notices, resident_chat, retention
 from conversations.screens import Reply, Screen
 from conversations.services import Services
 from storage import open_database
+from storage.updates import UpdateRepository
 
 log = logging.getLogger(__name__)
 # Updates in flight at once (each from a different resident). Most of an update's time is spent
@@ -51,6 +53,8 @@ def build_application(settings: Settings, deployment: Deployment, request: BaseR
         .context_types(ContextTypes(context=BotContext))
         # Residents' updates run side by side, each resident's in order (bench/README.md).
         .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
+        # Each update is stored before Telegram is told it arrived, until handled (bot/inbox.py).
+        .update_queue(InboxQueue())
         .post_init(_starting(settings, deployment))
         .post_shutdown(_stopping)
         .build()
@@ -109,6 +113,7 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
         application.bot_data["worker"] = worker
         application.bot_data["worker_task"] = asyncio.create_task(worker.run(), name="delivery worker")
         await _publish_commands(application, catalogs)
+        await _open_inbox(application, services)
         await scheduled_checks(services)
         assert application.job_queue is not None
         application.job_queue.run_repeating(
@@ -117,6 +122,22 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
         log.info("Have Your Say is running as @%s with %d languages", services.bot_username, len(catalogs.languages))
 
     return post_init
+
+
+async def _open_inbox(application: BotApplication, services: Services) -> None:
+    """Updates are kept from arrival until handled; those a crash interrupted are handled now."""
+    updates = UpdateRepository(services.db.connection)
+    processor = application.update_processor
+    if isinstance(processor, PerChatUpdateProcessor):
+
+        async def handled(update: Update) -> None:
+            await updates.handled(update.update_id, services.clock())
+
+        processor.after = handled
+    queue = application.update_queue
+    door = application.bot_data["door"]
+    if isinstance(queue, InboxQueue) and isinstance(door, Door):
+        application.bot_data["replayed"] = await open_inbox(queue, updates, door, services.clock, application.bot)
 
 
 async def scheduled_checks(services: Services) -> None:
@@ -134,6 +155,8 @@ async def scheduled_checks(services: Services) -> None:
 
 async def _tick(context: BotContext) -> None:
     await scheduled_checks(context.services)
+    # Handled update ids are remembered only as long as Telegram could send one again.
+    await UpdateRepository(context.services.db.connection).forget_before(context.services.clock() - REMEMBER_HANDLED)
 
 
 def _sender(application: BotApplication) -> Callable[[int, Screen], Awaitable[int]]:

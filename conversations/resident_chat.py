@@ -289,17 +289,23 @@ async def on_text(visit: Visit, update: Update, context: BotContext) -> Reply:
             return await outcomes.typed(visit, text)
     if visit.resident is None:
         return await onboarding.start(visit, None)
+    message_id = _message_id(update)
+    if message_id is not None and update.update_id in context.bot_data.get("replayed", ()):
+        # Handled again after a crash (bot/inbox.py): a message the team already has is only confirmed.
+        sent = await contact.already_sent(visit, message_id)
+        if sent is not None:
+            return sent
     if outcomes.FEEDBACK_DRAFT in drafts and menu_action(visit.services.catalogs, text) is None:
         return await outcomes.comment(visit, text)
     action = menu_action(visit.services.catalogs, text)
     if contact.DRAFT in drafts:
         if action is None:
-            return await contact.send_to_team(visit, text)
+            return await contact.send_to_team(visit, text, message_id)
         # A tap on the menu is not the message: the resident went elsewhere.
         await visit.services.db.drafts.drop(visit.chat_id, contact.DRAFT)
     thread = await _contact_thread(visit, update)
     if thread is not None:
-        return await contact.resident_replied(visit, thread[0], thread[2], text)
+        return await contact.resident_replied(visit, thread[0], thread[2], text, message_id)
     if action == "consultations":
         return await browsing.open_list(visit)
     if action == "language":
@@ -310,8 +316,13 @@ async def on_text(visit: Visit, update: Update, context: BotContext) -> Reply:
         return await onboarding.type_area(visit, text)
     session = await answering.active_session(visit)
     if session is not None:
-        return await answering.survey_text(session, text)
+        return await answering.survey_text(session, text, message_id)
     return await help.nothing_to_answer(visit)
+
+
+def _message_id(update: Update) -> int | None:
+    message = update.effective_message
+    return message.message_id if message is not None else None
 
 
 async def _contact_thread(visit: Visit, update: Update) -> tuple[int, int, str | None] | None:
