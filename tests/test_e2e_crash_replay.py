@@ -1,15 +1,18 @@
 """End to end: an update in flight at a crash is handled once after the restart, never twice, never lost.
 
 The crash is made deterministic with the fake's holds: the bot has committed a typed answer (or
-passed a message to the team) and is stopped while sending its reply, with its next getUpdates
-(the one that would confirm the update to Telegram) parked. Then SIGKILL, and a restart: Telegram
-sends the update again, as it does for an unconfirmed one.
+passed a message to the team) and is stopped while sending its reply. Either its next getUpdates
+(the one that would confirm the update to Telegram) is parked too, so after the SIGKILL and a
+restart Telegram sends the update again; or that getUpdates went through, so Telegram has
+forgotten the update and only the bot's own record of it can finish the work.
 """
 
 from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from tests.e2e_support import DATA, BotProcess, Resident, haveyoursay
 from tests.fake_telegram import FakeTelegram
@@ -39,19 +42,29 @@ survey:
 """
 
 
-def crash_while_replying(bot: BotProcess, fake: FakeTelegram, resident: Resident, text: str) -> None:
-    """The resident sends `text`; the bot is killed while sending its reply, the update unconfirmed."""
-    fake.hold_next("getUpdates")
+def crash_while_replying(bot: BotProcess, fake: FakeTelegram, resident: Resident, text: str, confirmed: bool) -> None:
+    """The resident sends `text`; the bot is killed while sending its reply (the update `confirmed` or not)."""
+    if not confirmed:
+        fake.hold_next("getUpdates")
     fake.hold_next("sendMessage", chat_id=resident.chat_id)
     fake.send_text(resident.user, text)
-    fake.wait_for_held(2, timeout=15)
+    fake.wait_for_held(1 if confirmed else 2, timeout=15)
+    if confirmed:
+        fake.wait_for_polling()  # the next long poll is parked: it confirmed the update first
     bot.kill()
     fake.release_held()
-    assert fake.pending_updates, "Telegram still holds the update: it will send it again"
+    if confirmed:
+        assert not fake.pending_updates, "Telegram has forgotten the update"
+    else:
+        assert fake.pending_updates, "Telegram still holds the update: it will send it again"
 
 
+CONFIRMED = pytest.mark.parametrize("confirmed", [False, True], ids=["unconfirmed", "confirmed"])
+
+
+@CONFIRMED
 def test_a_typed_answer_in_flight_at_a_crash_is_applied_once_to_its_question(
-    bot: BotProcess, fake: FakeTelegram, resident: Resident, tmp_path: Path
+    bot: BotProcess, fake: FakeTelegram, resident: Resident, tmp_path: Path, confirmed: bool
 ) -> None:
     consultation = tmp_path / "library.yaml"
     consultation.write_text(TWO_TEXT_QUESTIONS, encoding="utf-8")
@@ -61,7 +74,7 @@ def test_a_typed_answer_in_flight_at_a_crash_is_applied_once_to_its_question(
     resident.tap("Take part", expect="Which day suits you best?")
 
     mark = fake.mark(resident.chat_id)
-    crash_while_replying(bot, fake, resident, "Saturday")
+    crash_while_replying(bot, fake, resident, "Saturday", confirmed)
     bot.start()
 
     # The question after the answer comes (the reply the crash stopped), and no second answer is taken.
@@ -73,8 +86,9 @@ def test_a_typed_answer_in_flight_at_a_crash_is_applied_once_to_its_question(
     assert bot.query("SELECT COUNT(*) FROM update_inbox") == [(0,)], "every update handled"
 
 
+@CONFIRMED
 def test_a_message_to_the_team_in_flight_at_a_crash_is_passed_on_once_and_confirmed(
-    fake: FakeTelegram, resident: Resident, tmp_path: Path
+    fake: FakeTelegram, resident: Resident, tmp_path: Path, confirmed: bool
 ) -> None:
     team = fake.add_group("Engagement team")
     deployment = tmp_path / "deployment.yaml"
@@ -89,7 +103,7 @@ def test_a_message_to_the_team_in_flight_at_a_crash_is_passed_on_once_and_confir
         resident.tap("Something else", expect="Please type your message")
 
         mark = fake.mark(resident.chat_id)
-        crash_while_replying(bot, fake, resident, "Is the Saturday clinic open?")
+        crash_while_replying(bot, fake, resident, "Is the Saturday clinic open?", confirmed)
         assert len(fake.messages(team)) == 1, "the team had the message before the crash"
         bot.start()
 
