@@ -164,7 +164,8 @@ async def topics_question(visit: Visit) -> Screen:
     buttons = [
         Button(
             ("✅ " if topic.id in chosen else "⬜ ") + deployment.text(topic.name, visit.language),
-            callbacks.encode(callbacks.ONBOARD_TOPIC, topic.id),
+            # What the tap sets (ticked or not), so the same tap handled twice sets it once.
+            callbacks.encode(callbacks.ONBOARD_TOPIC, topic.id, "0" if topic.id in chosen else "1"),
         )
         for topic in deployment.topics
     ]
@@ -173,11 +174,15 @@ async def topics_question(visit: Visit) -> Screen:
     return Screen(text, (*rows(*buttons), (done,)))
 
 
-async def toggle_topic(visit: Visit, topic_id: str) -> Reply:
-    """Tick or untick an interest."""
+async def toggle_topic(visit: Visit, topic_id: str, wanted: str | None = None) -> Reply:
+    """Tick (`wanted` "1") or untick ("0") an interest; a button without `wanted` switches it."""
     if visit.services.deployment.topic(topic_id) is None:
         return Reply(notice=visit.t._("That button is out of date."))
-    await visit.services.db.residents.toggle_topic(visit.chat_id, topic_id)
+    residents = visit.services.db.residents
+    if wanted in ("0", "1"):
+        await residents.set_topic(visit.chat_id, topic_id, wanted == "1")
+    else:
+        await residents.toggle_topic(visit.chat_id, topic_id)
     return Reply((await topics_question(visit),), edit=True)
 
 

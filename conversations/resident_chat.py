@@ -256,7 +256,7 @@ async def _resident_button(visit: Visit, tapped: callbacks.Callback) -> Reply:
     if kind == callbacks.ONBOARD_AREA:
         return await onboarding.choose_area(visit, first)
     if kind == callbacks.ONBOARD_TOPIC and first:
-        return await onboarding.toggle_topic(visit, first)
+        return await onboarding.toggle_topic(visit, first, tapped.arg(1))
     if kind == callbacks.ONBOARD_DONE:
         return await onboarding.finish_topics(visit)
     if kind == callbacks.OPEN_CARD and first:
@@ -269,7 +269,7 @@ async def _resident_button(visit: Visit, tapped: callbacks.Callback) -> Reply:
     if kind == callbacks.SURVEY:
         return await answering.survey_button(visit, first, tapped.arg(1), tapped.arg(2))
     if kind == settings.PREFIX:
-        return await settings.tapped(visit, first)
+        return await settings.tapped(visit, first, tapped.arg(1))
     if kind == contact.PREFIX:
         return await contact.tapped(visit, first, tapped.arg(1))
     if kind == outcomes.FEEDBACK:

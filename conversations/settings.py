@@ -7,10 +7,11 @@ from conversations.screens import Button, Reply, Screen
 from conversations.services import Visit
 
 PREFIX = "set"
+ON, OFF = "on", "off"
 
 
-def _data(verb: str) -> str:
-    return callbacks.encode(PREFIX, verb)
+def _data(verb: str, value: str | None = None) -> str:
+    return callbacks.encode(PREFIX, verb, value) if value else callbacks.encode(PREFIX, verb)
 
 
 async def show(visit: Visit, *, edit: bool = False) -> Reply:
@@ -27,9 +28,20 @@ async def show(visit: Visit, *, edit: bool = False) -> Reply:
         t._("Reminders before a consultation closes: %(state)s", state=on if resident.reminders else off),
         t._("Your area: %(area)s", area=area_name),
     ]
+    # Each button says what it sets, not "switch": the same tap handled twice (after a crash) sets it once.
     buttons = [
-        (Button(t._("Turn notices off") if resident.notices else t._("Turn notices on"), _data("notices")),),
-        (Button(t._("Turn reminders off") if resident.reminders else t._("Turn reminders on"), _data("reminders")),),
+        (
+            Button(
+                t._("Turn notices off") if resident.notices else t._("Turn notices on"),
+                _data("notices", OFF if resident.notices else ON),
+            ),
+        ),
+        (
+            Button(
+                t._("Turn reminders off") if resident.reminders else t._("Turn reminders on"),
+                _data("reminders", OFF if resident.reminders else ON),
+            ),
+        ),
     ]
     if deployment.areas:
         buttons.append((Button(t._("Change my area"), _data("area")),))
@@ -38,15 +50,15 @@ async def show(visit: Visit, *, edit: bool = False) -> Reply:
     return Reply((Screen("\n".join(lines), tuple(buttons)),), edit=edit)
 
 
-async def tapped(visit: Visit, verb: str | None) -> Reply:
-    """Change one setting and show the settings again."""
+async def tapped(visit: Visit, verb: str | None, value: str | None = None) -> Reply:
+    """Change one setting (to `value`, or the other way for a button without one) and show the settings again."""
     resident = visit.resident
     assert resident is not None
     residents = visit.services.db.residents
     if verb == "notices":
-        await residents.set_preferences(visit.chat_id, notices=not resident.notices)
+        await residents.set_preferences(visit.chat_id, notices=_wanted(value, resident.notices))
     elif verb == "reminders":
-        await residents.set_preferences(visit.chat_id, reminders=not resident.reminders)
+        await residents.set_preferences(visit.chat_id, reminders=_wanted(value, resident.reminders))
     elif verb == "area" and visit.services.deployment.areas:
         await residents.set_onboarding_step(visit.chat_id, onboarding.AREA_STEP)
         return Reply((onboarding.area_question(visit),), edit=True)
@@ -57,3 +69,7 @@ async def tapped(visit: Visit, verb: str | None) -> Reply:
         return Reply(notice=visit.t._("That button is out of date."))
     visit.resident = await residents.get(visit.chat_id)
     return await show(visit, edit=True)
+
+
+def _wanted(value: str | None, now: bool) -> bool:
+    return value == ON if value in (ON, OFF) else not now

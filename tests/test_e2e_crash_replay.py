@@ -117,6 +117,30 @@ def test_a_message_to_the_team_in_flight_at_a_crash_is_passed_on_once_and_confir
         bot.stop()
 
 
+def test_a_settings_tap_in_flight_at_a_crash_is_applied_once(
+    bot: BotProcess, fake: FakeTelegram, resident: Resident
+) -> None:
+    bot.start()
+    onboard(resident)
+    settings = resident.say("/settings", expect="Turn notices off")
+
+    fake.hold_next("getUpdates")
+    fake.hold_next("editMessageText", chat_id=resident.chat_id)
+    mark = fake.mark(resident.chat_id)
+    fake.press_button(resident.user, settings, "Turn notices off")
+    fake.wait_for_held(2, timeout=15)
+    bot.kill()
+    fake.release_held()
+    assert fake.pending_updates
+    bot.start()
+
+    # The tap is handled again: it sets notices off once more, not back on.
+    fake.wait_for_message(resident.chat_id, since=mark, predicate=lambda m: "Turn notices on" in m.labels)
+    fake.wait_until_idle()
+    assert bot.query("SELECT notices FROM residents") == [(0,)]
+    assert "Sorry" not in fake.last_message(resident.chat_id).text
+
+
 def test_a_webhook_update_replayed_after_a_restart_changes_nothing(fake: FakeTelegram, tmp_path: Path) -> None:
     port = free_port()
     bot = BotProcess(
