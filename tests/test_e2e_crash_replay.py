@@ -44,6 +44,7 @@ survey:
 
 def crash_while_replying(bot: BotProcess, fake: FakeTelegram, resident: Resident, text: str, confirmed: bool) -> None:
     """The resident sends `text`; the bot is killed while sending its reply (the update `confirmed` or not)."""
+    fake.wait_for_polling()  # the poll that will bring the update is parked: a hold takes the next one
     if not confirmed:
         fake.hold_next("getUpdates")
     fake.hold_next("sendMessage", chat_id=resident.chat_id)
@@ -124,6 +125,7 @@ def test_a_settings_tap_in_flight_at_a_crash_is_applied_once(
     onboard(resident)
     settings = resident.say("/settings", expect="Turn notices off")
 
+    fake.wait_for_polling()  # the poll that will bring the tap is parked: the hold takes the next one
     fake.hold_next("getUpdates")
     fake.hold_next("editMessageText", chat_id=resident.chat_id)
     mark = fake.mark(resident.chat_id)
