@@ -19,6 +19,7 @@ from bot.delivery import DeliveryWorker
 from bot.deployment import Deployment
 from bot.guards import Door
 from bot.i18n import Catalogs, Translator
+from bot.inbox import REMEMBER_HANDLED, InboxQueue, open_inbox
 from bot.ordering import PerChatUpdateProcessor
 from bot.reading import ForgivingBot
 from bot.settings import Settings
@@ -27,6 +28,7 @@ from conversations import broadcasting, help, notices, officers, resident_chat, 
 from conversations.screens import Reply, Screen
 from conversations.services import Services
 from storage import open_database
+from storage.updates import UpdateRepository
 
 log = logging.getLogger(__name__)
 # Updates in flight at once (each from a different resident). Most of an update's time is spent
@@ -56,6 +58,8 @@ def build_application(settings: Settings, deployment: Deployment, request: BaseR
         .context_types(ContextTypes(context=BotContext))
         # Residents' updates run side by side, each resident's in order (bench/README.md).
         .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
+        # Each update is stored before Telegram is told it arrived, until handled (bot/inbox.py).
+        .update_queue(InboxQueue())
         .post_init(_starting(settings, deployment))
         .post_shutdown(_stopping)
         .build()
@@ -109,6 +113,7 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
             clock=services.clock,
             in_civil_hours=deployment.in_civil_hours,
             after_round=lambda: broadcasting.report_finished(services),
+            retry_for=timedelta(hours=settings.delivery_retry_hours),
         )
         services.wake_delivery = worker.wake
         application.bot_data["worker"] = worker
@@ -116,6 +121,7 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
         await _publish_commands(application, catalogs)
         services.refresh_menu = _menu_refresher(application, services)
         await _publish_officer_menus(services)
+        await _open_inbox(application, services)
         await scheduled_checks(services)
         assert application.job_queue is not None
         application.job_queue.run_repeating(
@@ -124,6 +130,22 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
         log.info("Have Your Say is running as @%s with %d languages", services.bot_username, len(catalogs.languages))
 
     return post_init
+
+
+async def _open_inbox(application: BotApplication, services: Services) -> None:
+    """Updates are kept from arrival until handled; those a crash interrupted are handled now."""
+    updates = UpdateRepository(services.db.connection)
+    processor = application.update_processor
+    if isinstance(processor, PerChatUpdateProcessor):
+
+        async def handled(update: Update) -> None:
+            await updates.handled(update.update_id, services.clock())
+
+        processor.after = handled
+    queue = application.update_queue
+    door = application.bot_data["door"]
+    if isinstance(queue, InboxQueue) and isinstance(door, Door):
+        application.bot_data["replayed"] = await open_inbox(queue, updates, door, services.clock, application.bot)
 
 
 async def scheduled_checks(services: Services) -> None:
@@ -141,6 +163,8 @@ async def scheduled_checks(services: Services) -> None:
 
 async def _tick(context: BotContext) -> None:
     await scheduled_checks(context.services)
+    # Handled update ids are remembered only as long as Telegram could send one again.
+    await UpdateRepository(context.services.db.connection).forget_before(context.services.clock() - REMEMBER_HANDLED)
 
 
 def _sender(application: BotApplication) -> Callable[[int, Screen], Awaitable[int]]:

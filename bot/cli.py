@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from bot.deployment import Deployment, DeploymentError, load_deployment
 from bot.settings import Settings, SettingsError, load_settings
+from bot.single_instance import AlreadyRunning, InstanceLock
 from conversations.survey.loader import LoadResult, load_consultation_file
 from storage import open_database
 from storage.private_files import make_private
@@ -99,6 +100,17 @@ def _run(settings: Settings, deployment: Deployment) -> int:
     except SettingsError as error:
         print(f"haveyoursay: {error}", file=sys.stderr)
         return 2
+    lock = InstanceLock(settings.database)
+    try:
+        lock.acquire()
+    except AlreadyRunning as running:
+        holder = f" (process {running})" if str(running) else ""
+        print(
+            f"haveyoursay: another `haveyoursay run` is already using the database {settings.database}{holder}. "
+            "Only one bot may run on a database: stop the other one first.",
+            file=sys.stderr,
+        )
+        return 1
     configure_logging(settings.token)
     application = build_application(settings, deployment)
     use_fast_event_loop()
@@ -128,6 +140,8 @@ def _run(settings: Settings, deployment: Deployment) -> int:
         # Through the log, whose lines are redacted: Python's own report of a crash would not be.
         logging.getLogger("bot.cli").exception("Have Your Say stopped on an error")
         return 1
+    finally:
+        lock.release()
     return 0
 
 

@@ -4,7 +4,10 @@ One worker per bot. It keeps under a configured overall rate and at most one mes
 second to any chat (twenty a minute to a group), counted the way a strict sliding window
 on Telegram's side would count them (see `Pacer`), and follows Telegram's answers as its
 documentation says: 429 pauses everything for `retry_after`; 403 makes the resident
-unreachable; 400 fails the message; 5xx and timeouts retry with backoff, then fail.
+unreachable; 400 fails the message. A 5xx, a timeout or a lost connection is an outage, not a
+refusal: the message stays waiting and is tried again with growing pauses until it is sent, for
+up to `retry_for` (hours) after it was queued, or until it expires (a consultation's notices and
+reminders expire at its close). Only then does it fail.
 
 Each delivery is claimed ('sending', committed) before its request goes out, so a crash
 leaves a trace: after a restart it is sent again and ends as 'uncertain'. Figures and the
@@ -37,9 +40,10 @@ from storage.deliveries import Delivery
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
-# The waits after the first four failed attempts; the fifth failure is final.
-BACKOFF_SECONDS: tuple[float, ...] = (1, 2, 4, 8)
+# The waits after successive failed attempts during an outage; the last one repeats.
+BACKOFF_SECONDS: tuple[float, ...] = (1, 2, 4, 8, 15, 30, 60, 120, 300)
+# How long after it was queued a message is still tried through an outage (see DeliveryWorker).
+RETRY_FOR = timedelta(hours=12)
 WINDOW_SECONDS = 1.0
 CHAT_GAP_SECONDS = 1.0
 GROUP_LIMIT = 20
@@ -202,9 +206,13 @@ class DeliveryWorker:
         backoff_seconds: Sequence[float] = BACKOFF_SECONDS,
         max_in_flight: int = MAX_IN_FLIGHT,
         hold_first_window: bool = True,
+        retry_for: timedelta = RETRY_FOR,
     ) -> None:
         """`hold_first_window`: send nothing in the first window after starting, because the process
-        that ran before a restart may have sent its last messages a moment ago."""
+        that ran before a restart may have sent its last messages a moment ago.
+
+        `retry_for`: through an outage (5xx, timeouts, no connection), a message is tried again
+        until this long after it was queued; `backoff_seconds` are the pauses between tries."""
         # The worker calls do_api_request("sendMessage") on purpose (see _message), which
         # python-telegram-bot would otherwise question with a warning.
         warnings.filterwarnings("ignore", r"Please use 'Bot\.sendMessage' instead", PTBUserWarning)
@@ -219,6 +227,7 @@ class DeliveryWorker:
         self._pacer = Pacer(per_window, window, max_in_flight)
         self._batch = min(MAX_BATCH, max(MIN_BATCH, per_window))
         self._backoff = tuple(backoff_seconds)
+        self._retry_for = retry_for
         self._hold_first_window = hold_first_window
         self._keep_start_times = keep_start_times
         self._news = False  # wake() was called since the round began
@@ -456,13 +465,19 @@ class DeliveryWorker:
         self.stats.failed += 1
 
     async def _retry_or_fail(self, delivery: Delivery, error: TelegramError, *, maybe_delivered: bool) -> None:
+        """An outage: wait and try again, until `retry_for` after the message was queued.
+
+        While it waits the delivery is 'waiting' (with the error noted), and is reported so.
+        """
         attempts = delivery.attempts + 1  # this attempt included
-        if attempts >= MAX_ATTEMPTS or not self._backoff:
+        now = self.clock()
+        queued = from_text(delivery.created_at) if delivery.created_at else now
+        if not self._backoff or now >= queued + self._retry_for:
             await self._fail(delivery, f"gave up after {attempts} attempts: {error.message}")
             return
         backoff = timedelta(seconds=self._backoff[min(attempts, len(self._backoff)) - 1])
         await self.db.deliveries.retry_later(
-            delivery.id, self.clock() + backoff, error.message, count_attempt=True, maybe_delivered=maybe_delivered
+            delivery.id, now + backoff, error.message, count_attempt=True, maybe_delivered=maybe_delivered
         )
         self.stats.retried += 1
 

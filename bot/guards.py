@@ -1,7 +1,7 @@
 """Guards that run before any handler: replayed updates and floods are stopped at the door.
 
-Both keep their memory in the process: a replay is a Telegram retry or an attacker
-re-sending an update within minutes, and a flood lasts seconds.
+Both keep their memory in the process; the replay guard is also told at start-up which update
+each chat had last handled before (bot/inbox.py), so a replay across a restart is dropped too.
 """
 
 from __future__ import annotations
@@ -24,6 +24,11 @@ class ReplayGuard:
     def __init__(self, chats: int = 100_000) -> None:
         self._latest: OrderedDict[int, int] = OrderedDict()
         self._chats = chats
+
+    def remember(self, chat_id: int, update_id: int) -> None:
+        """An update handled before a restart (from the database): it and older ones are replays."""
+        if update_id > self._latest.get(chat_id, update_id - 1):
+            self._latest[chat_id] = update_id
 
     def is_new(self, chat_id: int | None, update_id: int) -> bool:
         if chat_id is None:

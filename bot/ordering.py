@@ -9,11 +9,14 @@ other residents' updates use the time one resident's update waits for the databa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+log = logging.getLogger(__name__)
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -23,11 +26,14 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
+        # Called once an update is handled (bot/inbox.py lets go of its stored copy).
+        self.after: Callable[[Update], Awaitable[None]] | None = None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await coroutine
+            await self._handled(update)
             return
         chat_id = chat.id
         lock = self._locks.setdefault(chat_id, asyncio.Lock())
@@ -35,12 +41,21 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         try:
             async with lock:
                 await coroutine
+                await self._handled(update)
         finally:
             self._waiting[chat_id] -= 1
             if not self._waiting[chat_id]:
                 # Nobody else is queued for this chat: forget its lock, so memory does not grow.
                 del self._waiting[chat_id]
                 del self._locks[chat_id]
+
+    async def _handled(self, update: object) -> None:
+        if self.after is None or not isinstance(update, Update):
+            return
+        try:
+            await self.after(update)
+        except Exception:  # kept in the inbox: after a restart it is recognised or handled again
+            log.exception("Could not record update %d as handled", update.update_id)
 
     async def initialize(self) -> None:
         """Nothing to set up."""

@@ -31,6 +31,7 @@ class Settings:
     erasure: str = "delete"
     retention_months: float = 24.0
     inactive_months: float = 24.0
+    delivery_retry_hours: float = 12.0
     webhook_url: str | None = None
     webhook_listen: tuple[str, int] = ("0.0.0.0", 8443)
     webhook_secret: str | None = None
@@ -63,6 +64,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         erasure=_erasure(values.get("HAVEYOURSAY_ERASURE") or "delete"),
         retention_months=_positive_number(values, "HAVEYOURSAY_RETENTION_MONTHS", 24.0),
         inactive_months=_positive_number(values, "HAVEYOURSAY_INACTIVE_MONTHS", 24.0),
+        delivery_retry_hours=_positive_number(values, "HAVEYOURSAY_DELIVERY_RETRY_HOURS", 12.0),
         **_webhook(values),
     )
 

@@ -61,10 +61,24 @@ async def visit_for(update: Update, context: BotContext) -> Visit:
         query_id = query.id
 
         async def acknowledge() -> None:
-            await context.bot.answer_callback_query(query_id)
+            await answer_query(context, query_id)
 
         visit.acknowledge = acknowledge
     return visit
+
+
+async def answer_query(context: BotContext, query_id: str, notice: str | None = None, alert: bool = False) -> None:
+    """Stop a tapped button's spinner (with a notice, if any).
+
+    A tap handled again after a crash was answered before the crash, and Telegram refuses a
+    second answer ("query is too old"): the rest of the reply still goes out.
+    """
+    try:
+        await context.bot.answer_callback_query(query_id, text=notice, show_alert=alert if notice else None)
+    except BadRequest as error:
+        if "query is too old" not in str(error).lower() and "query id is invalid" not in str(error).lower():
+            raise
+        log.info("A tap was answered already (handled again after a restart, or too late)")
 
 
 def inline_keyboard(buttons: Rows) -> InlineKeyboardMarkup | None:
@@ -142,7 +156,7 @@ async def deliver(update: Update, context: BotContext, visit: Visit, reply: Repl
             if notice:
                 log.warning("A notice for a tap already answered was not shown")
         else:
-            await context.bot.answer_callback_query(query.id, text=notice, show_alert=reply.alert if notice else None)
+            await answer_query(context, query.id, notice, reply.alert)
         message = query.message if isinstance(query.message, Message) else None
         if reply.edit and screens and message is not None and not screens[0].menu:
             await edit_screen(context, message, screens.pop(0))

@@ -30,6 +30,10 @@ class SurveySession:
     view: SurveyView
     state: SurveyState
     submitted: bool
+    # The last typed message applied as an answer (its Telegram message id), stored with the state
+    # in the same write: the same message handled again after a crash is recognised, not applied
+    # to the next question.
+    typed: int = 0
 
     @property
     def consultation_id(self) -> str:
@@ -69,7 +73,7 @@ class SurveySession:
             self.consultation_id,
             self.loaded.version,
             self.visit.language,
-            state.to_data(),
+            state.to_data() | {"typed": self.typed},
             self.visit.now(),
         )
 
@@ -90,7 +94,8 @@ async def _session(visit: Visit, consultation_id: str, stored: StoredResponse | 
     view = SurveyView(loaded.model, visit.t, services.deployment.areas, home_area)
     state = SurveyState.from_data(stored.state) if stored is not None else engine.start()
     submitted = stored is not None and stored.submitted
-    return SurveySession(visit, response_id, loaded, engine, view, state, submitted)
+    typed = int(stored.state.get("typed") or 0) if stored is not None else 0
+    return SurveySession(visit, response_id, loaded, engine, view, state, submitted, typed)
 
 
 async def active_session(visit: Visit) -> SurveySession | None:
@@ -240,8 +245,14 @@ def area_and_interests_invitation(visit: Visit) -> Screen:
     return Screen(text, buttons)
 
 
-async def survey_text(session: SurveySession, text: str) -> Reply:
-    """A typed message while a survey is in progress: an answer, or a kind reminder."""
+async def survey_text(session: SurveySession, text: str, message_id: int | None = None) -> Reply:
+    """A typed message while a survey is in progress: an answer, or a kind reminder.
+
+    `message_id`: the message's id in the chat. A message already applied (the same update
+    handled again after a crash) changes nothing: the question the resident is on is shown.
+    """
+    if message_id is not None and message_id <= session.typed:
+        return Reply((session.screen(),))
     if session.is_closed():
         return Reply((closed_screen(session),))
     # Yes and No may be typed as the buttons say them, in the resident's language only: a word
@@ -252,6 +263,8 @@ async def survey_text(session: SurveySession, text: str) -> Reply:
         question = session.engine.current_question(session.state)
         lead = "⚠️ " + session.view.problem(result, question)
         return Reply((session.view.with_suggestions(session.screen(lead), result, session.state),))
+    if message_id is not None:
+        session.typed = message_id
     return Reply((await session.save_and_show(result.state),))
 
 

@@ -77,8 +77,12 @@ async def tapped(visit: Visit, verb: str | None, argument: str | None) -> Reply:
     return Reply(notice=t._("That button is out of date."))
 
 
-async def send_to_team(visit: Visit, text: str) -> Reply:
-    """The resident typed their message: pass it to the officers' chat and open a thread."""
+async def send_to_team(visit: Visit, text: str, message_id: int | None = None) -> Reply:
+    """The resident typed their message: pass it to the officers' chat and open a thread.
+
+    `message_id` (the resident's message) is linked to the thread once it has been passed on,
+    so the same message handled again after a crash is only confirmed (see `already_sent`).
+    """
     services, t = visit.services, visit.t
     draft = await services.db.drafts.get(visit.chat_id, DRAFT) or {}
     if len(text) > MAX_MESSAGE:
@@ -88,13 +92,34 @@ async def send_to_team(visit: Visit, text: str) -> Reply:
     consultation_id = draft.get("consultation_id")
     thread = await services.db.contact.open_thread(visit.chat_id, consultation_id, visit.now())
     await _to_officers(services, thread, consultation_id, visit.language, text)
+    if message_id is not None:
+        await services.db.contact.link(visit.chat_id, message_id, thread)
     await services.db.drafts.drop(visit.chat_id, DRAFT)
-    return Reply((Screen(t._("Thank you. Your message has been sent to the engagement team. They will reply here.")),))
+    return _sent(visit)
 
 
-async def resident_replied(visit: Visit, thread_id: int, consultation_id: str | None, text: str) -> Reply:
+async def resident_replied(
+    visit: Visit, thread_id: int, consultation_id: str | None, text: str, message_id: int | None = None
+) -> Reply:
     """The resident replied to an answer from the team: it goes to the same thread."""
     await _to_officers(visit.services, thread_id, consultation_id, visit.language, text[:MAX_MESSAGE])
+    if message_id is not None:
+        await visit.services.db.contact.link(visit.chat_id, message_id, thread_id)
+    return _sent(visit)
+
+
+async def already_sent(visit: Visit, message_id: int) -> Reply | None:
+    """A message handled again after a crash that was already passed to the team: confirm it again.
+
+    The resident may not have been told before the crash; the team is not sent it twice.
+    """
+    if await visit.services.db.contact.thread_of(visit.chat_id, message_id) is None:
+        return None
+    await visit.services.db.drafts.drop(visit.chat_id, DRAFT)
+    return _sent(visit)
+
+
+def _sent(visit: Visit) -> Reply:
     return Reply(
         (Screen(visit.t._("Thank you. Your message has been sent to the engagement team. They will reply here.")),)
     )

@@ -203,14 +203,20 @@ async def area_found(visit: Visit, area: Area) -> Reply:
 async def topics_question(
     visit: Visit,
     *,
-    toggle: Callable[[str], str] = lambda topic_id: callbacks.encode(callbacks.ONBOARD_TOPIC, topic_id),
+    toggle: Callable[[str, bool], str] = lambda topic_id, tick: callbacks.encode(
+        callbacks.ONBOARD_TOPIC, topic_id, "1" if tick else "0"
+    ),
     done_data: str = callbacks.ONBOARD_DONE,
 ) -> Screen:
     """Which interests? `toggle` and `done_data` are the buttons' data, so /settings can ask it too."""
     t, deployment = visit.t, visit.services.deployment
     chosen = await visit.services.db.residents.topics(visit.chat_id)
     buttons = [
-        Button(("✅ " if topic.id in chosen else "⬜ ") + deployment.text(topic.name, visit.language), toggle(topic.id))
+        Button(
+            ("✅ " if topic.id in chosen else "⬜ ") + deployment.text(topic.name, visit.language),
+            # What the tap sets (ticked or not), so the same tap handled twice sets it once.
+            toggle(topic.id, topic.id not in chosen),
+        )
         for topic in deployment.topics
     ]
     done = Button(t._("Done"), done_data)
@@ -218,11 +224,15 @@ async def topics_question(
     return Screen(text, (*rows(*buttons), (done,)))
 
 
-async def toggle_topic(visit: Visit, topic_id: str) -> Reply:
-    """Tick or untick an interest."""
+async def toggle_topic(visit: Visit, topic_id: str, wanted: str | None = None) -> Reply:
+    """Tick (`wanted` "1") or untick ("0") an interest; a button without `wanted` switches it."""
     if visit.services.deployment.topic(topic_id) is None:
         return Reply(notice=visit.t._("That button is out of date."))
-    await visit.services.db.residents.toggle_topic(visit.chat_id, topic_id)
+    residents = visit.services.db.residents
+    if wanted in ("0", "1"):
+        await residents.set_topic(visit.chat_id, topic_id, wanted == "1")
+    else:
+        await residents.toggle_topic(visit.chat_id, topic_id)
     return Reply((await topics_question(visit),), edit=True)
 
 

@@ -260,7 +260,7 @@ async def _resident_button(visit: Visit, tapped: callbacks.Callback) -> Reply:
     if kind == callbacks.ONBOARD_AREA:
         return await onboarding.choose_area(visit, first)
     if kind == callbacks.ONBOARD_TOPIC and first:
-        return await onboarding.toggle_topic(visit, first)
+        return await onboarding.toggle_topic(visit, first, tapped.arg(1))
     if kind == callbacks.ONBOARD_DONE:
         return await onboarding.finish_topics(visit)
     if kind == callbacks.ONBOARD_LATER:
@@ -275,7 +275,7 @@ async def _resident_button(visit: Visit, tapped: callbacks.Callback) -> Reply:
     if kind == callbacks.SURVEY:
         return await answering.survey_button(visit, first, tapped.arg(1), tapped.arg(2))
     if kind == settings.PREFIX:
-        return await settings.tapped(visit, first, tapped.arg(1))
+        return await settings.tapped(visit, first, tapped.arg(1), tapped.arg(2))
     if kind == contact.PREFIX:
         return await contact.tapped(visit, first, tapped.arg(1))
     if kind == outcomes.FEEDBACK:
@@ -305,9 +305,15 @@ async def on_text(visit: Visit, update: Update, context: BotContext) -> Reply:
             return await outcomes.typed(visit, text)
     if visit.resident is None:
         return await onboarding.start(visit, None)
+    message_id = _message_id(update)
+    if message_id is not None and update.update_id in context.bot_data.get("replayed", ()):
+        # Handled again after a crash (bot/inbox.py): a message the team already has is only confirmed.
+        sent = await contact.already_sent(visit, message_id)
+        if sent is not None:
+            return sent
     thread = await _contact_thread(visit, update)
     if thread is not None:
-        return await contact.resident_replied(visit, thread[0], thread[2], text)
+        return await contact.resident_replied(visit, thread[0], thread[2], text, message_id)
     if contact.REPLY in drafts:
         after_answer = await contact.typed_after_answer(visit, text)
         if after_answer is not None:
@@ -315,7 +321,7 @@ async def on_text(visit: Visit, update: Update, context: BotContext) -> Reply:
     if outcomes.FEEDBACK_DRAFT in drafts:
         return await outcomes.comment(visit, text)
     if contact.DRAFT in drafts:
-        return await contact.send_to_team(visit, text)
+        return await contact.send_to_team(visit, text, message_id)
     if visit.resident.onboarding_step == onboarding.AREA_STEP:
         if visit.returning:
             return Reply((onboarding.area_question(visit, lead=_welcome_back(visit)),))
@@ -329,12 +335,17 @@ async def on_text(visit: Visit, update: Update, context: BotContext) -> Reply:
         if visit.returning:
             # Back after a long gap: a greeting is not an answer; show the question first.
             return Reply((session.screen(_welcome_back(visit)),))
-        return await answering.survey_text(session, text)
+        return await answering.survey_text(session, text, message_id)
     return await help.nothing_to_answer(visit)
 
 
 def _welcome_back(visit: Visit) -> str:
     return visit.t._("Welcome back. Here is where you left off:")
+
+
+def _message_id(update: Update) -> int | None:
+    message = update.effective_message
+    return message.message_id if message is not None else None
 
 
 async def _contact_thread(visit: Visit, update: Update) -> tuple[int, int, str | None] | None:

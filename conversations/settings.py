@@ -9,10 +9,11 @@ from conversations.survey.areas import find_area
 
 PREFIX = "set"
 AREA_STEP = "settings-area"  # "Change my area": a typed area or postcode is the answer, then back to settings
+ON, OFF = "on", "off"
 
 
-def _data(verb: str) -> str:
-    return callbacks.encode(PREFIX, verb)
+def _data(verb: str, value: str | None = None) -> str:
+    return callbacks.encode(PREFIX, verb, value) if value else callbacks.encode(PREFIX, verb)
 
 
 def area_question(visit: Visit, lead: str = "") -> Screen:
@@ -34,9 +35,20 @@ async def show(visit: Visit, *, edit: bool = False) -> Reply:
         t._("Reminders before a consultation closes: %(state)s", state=on if resident.reminders else off),
         t._("Your area: %(area)s", area=area_name),
     ]
+    # Each button says what it sets, not "switch": the same tap handled twice (after a crash) sets it once.
     buttons = [
-        (Button(t._("Turn notices off") if resident.notices else t._("Turn notices on"), _data("notices")),),
-        (Button(t._("Turn reminders off") if resident.reminders else t._("Turn reminders on"), _data("reminders")),),
+        (
+            Button(
+                t._("Turn notices off") if resident.notices else t._("Turn notices on"),
+                _data("notices", OFF if resident.notices else ON),
+            ),
+        ),
+        (
+            Button(
+                t._("Turn reminders off") if resident.reminders else t._("Turn reminders on"),
+                _data("reminders", OFF if resident.reminders else ON),
+            ),
+        ),
     ]
     if deployment.areas:
         buttons.append((Button(t._("Change my area"), _data("area")),))
@@ -50,33 +62,41 @@ def _area_data(area_id: str | None) -> str:
     return callbacks.encode(PREFIX, "a", area_id)  # set:a:<area id or ->
 
 
-def _topic_data(topic_id: str) -> str:
-    return callbacks.encode(PREFIX, "t", topic_id)  # set:t:<topic id>
+def _topic_data(topic_id: str, tick: bool) -> str:
+    # What the tap sets (ticked or not), so the same tap handled twice sets it once.
+    return callbacks.encode(PREFIX, "t", topic_id, "1" if tick else "0")  # set:t:<topic id>:<1|0>
 
 
 async def _topics_question(visit: Visit) -> Screen:
     return await onboarding.topics_question(visit, toggle=_topic_data, done_data=_data("saved"))
 
 
-async def tapped(visit: Visit, verb: str | None, argument: str | None = None) -> Reply:
-    """Change one setting and show the settings again (also after changing the area or interests)."""
+async def tapped(visit: Visit, verb: str | None, value: str | None = None, tick: str | None = None) -> Reply:
+    """Change one setting (to `value`, or the other way for a button without one) and show the settings again.
+
+    Also after changing the area (`value` the area) or an interest (`value` the topic, `tick` 1 or 0).
+    """
+    topic = value
     resident = visit.resident
     assert resident is not None
     residents = visit.services.db.residents
     deployment = visit.services.deployment
     if verb == "notices":
-        await residents.set_preferences(visit.chat_id, notices=not resident.notices)
+        await residents.set_preferences(visit.chat_id, notices=_wanted(value, resident.notices))
     elif verb == "reminders":
-        await residents.set_preferences(visit.chat_id, reminders=not resident.reminders)
+        await residents.set_preferences(visit.chat_id, reminders=_wanted(value, resident.reminders))
     elif verb == "area" and deployment.areas:
         await residents.set_onboarding_step(visit.chat_id, AREA_STEP)
         return Reply((area_question(visit),), edit=True)
-    elif verb == "a" and deployment.areas and (argument is None or deployment.area(argument)):
-        await residents.set_area(visit.chat_id, argument, None)
+    elif verb == "a" and deployment.areas and (value is None or deployment.area(value)):
+        await residents.set_area(visit.chat_id, value, None)
     elif verb == "topics" and deployment.topics:
         return Reply((await _topics_question(visit),), edit=True)
-    elif verb == "t" and argument and deployment.topic(argument):
-        await residents.toggle_topic(visit.chat_id, argument)
+    elif verb == "t" and topic and deployment.topic(topic):
+        if tick in ("0", "1"):
+            await residents.set_topic(visit.chat_id, topic, tick == "1")
+        else:
+            await residents.toggle_topic(visit.chat_id, topic)
         return Reply((await _topics_question(visit),), edit=True)
     elif verb != "saved":
         return Reply(notice=visit.t._("That button is out of date."))
@@ -96,3 +116,7 @@ async def type_area(visit: Visit, text: str) -> Reply:
     name = match.area.display_name(visit.language, deployment.default_language)
     noted = Screen(visit.t._("Thank you. Your area is %(area)s.", area=name))
     return Reply((noted, *(await show(visit)).screens))
+
+
+def _wanted(value: str | None, now: bool) -> bool:
+    return value == ON if value in (ON, OFF) else not now

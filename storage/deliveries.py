@@ -46,6 +46,7 @@ class Delivery:
     resent: bool
     civil_only: bool
     expires_at: str | None
+    created_at: str | None = None  # when it was queued: retries after outages end a set time after this
 
 
 class DeliveryRepository:
@@ -109,7 +110,8 @@ class DeliveryRepository:
         # does not see that deliveries_waiting applies, and scans and sorts the whole table.
         rows = list(
             await self._db.execute_fetchall(
-                "SELECT id, chat_id, kind, text, buttons, attempts, resent, civil_only, expires_at FROM deliveries"
+                "SELECT id, chat_id, kind, text, buttons, attempts, resent, civil_only, expires_at, created_at"
+                " FROM deliveries"
                 " WHERE state IN ('waiting', 'sending') AND state = 'waiting' AND not_before <= ?"
                 " AND (civil_only = 0 OR ?) AND chat_id NOT IN (SELECT value FROM json_each(?))"
                 " ORDER BY priority, id LIMIT ?",
@@ -127,6 +129,7 @@ class DeliveryRepository:
                 bool(r[6]),
                 bool(r[7]),
                 r[8],
+                r[9],
             )
             for r in rows
         ]

@@ -28,6 +28,8 @@ PERSONAL_BY_CHAT = {
     "contact_messages": "chat_id",
     "drafts": "user_id",
     "officers": "user_id",
+    "update_inbox": "chat_id",
+    "handled_updates": "chat_id",
 }
 # Tables keyed by a keyed hash of the resident (and consultation), found by recomputing it.
 PERSONAL_BY_PSEUDONYM = {

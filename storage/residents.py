@@ -141,6 +141,17 @@ class ResidentRepository:
         await self._db.execute("INSERT INTO resident_topics(chat_id, topic_id) VALUES (?, ?)", (chat_id, topic_id))
         return True
 
+    async def set_topic(self, chat_id: int, topic_id: str, subscribed: bool) -> None:
+        """Subscribe to a topic or not (the same call twice changes nothing more)."""
+        if subscribed:
+            await self._db.execute(
+                "INSERT OR IGNORE INTO resident_topics(chat_id, topic_id) VALUES (?, ?)", (chat_id, topic_id)
+            )
+        else:
+            await self._db.execute(
+                "DELETE FROM resident_topics WHERE chat_id = ? AND topic_id = ?", (chat_id, topic_id)
+            )
+
     async def set_active_consultation(self, chat_id: int, consultation_id: str | None) -> None:
         """Which survey the resident's typed messages answer."""
         await self._write(

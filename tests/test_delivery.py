@@ -163,15 +163,59 @@ async def test_a_server_error_is_retried_and_the_message_sent(setup: Setup) -> N
     assert setup.received(amina) == ["retry me"] and worker.stats.retried == 1
 
 
-async def test_five_server_errors_fail_the_delivery(setup: Setup) -> None:
+async def test_an_outage_longer_than_five_tries_delays_every_delivery_and_fails_none(setup: Setup) -> None:
+    users = [await setup.resident(f"Resident {n}") for n in range(6)]
+    for user in users:
+        await setup.queue(user.id, f"notice for {user.first_name}", PRIORITY_BROADCAST)
+    # Telegram answers 502 to the next 60 sends, whoever they are for: ten failed tries a delivery.
+    setup.fake.fail_next("sendMessage", error_code=502, count=60)
+    worker = setup.worker()
+    await worker.run_until_empty()
+
+    outcome = await setup.outcome()
+    assert {state for state, _ in outcome.values()} == {"sent"}, outcome
+    assert all(setup.received(user) == [f"notice for {user.first_name}"] for user in users)
+    assert len([c for c in setup.fake.calls_to("sendMessage") if c.status == 502]) == 60
+    assert worker.stats.failed == 0 and worker.stats.retried == 60
+
+
+class SteppingClock:
+    """A clock that moves on `step` each time it is read: hours of retries without sleeping."""
+
+    def __init__(self, step: timedelta) -> None:
+        self.now = utc_now()
+        self.step = step
+
+    def __call__(self) -> datetime:
+        self.now += self.step
+        return self.now
+
+
+async def test_an_outage_fails_a_delivery_only_after_the_retry_deadline(setup: Setup) -> None:
     amina = await setup.resident()
     await setup.queue(amina.id, "doomed")
-    setup.fake.fail_next("sendMessage", chat_id=amina.id, error_code=500, count=5)
+    setup.fake.fail_next("sendMessage", chat_id=amina.id, error_code=500, count=1000)
 
-    await setup.worker().run_until_empty()
+    clock = SteppingClock(timedelta(minutes=2))
+    await setup.worker(clock=clock, retry_for=timedelta(hours=3)).run_until_empty()
 
-    assert await setup.outcome() == {"doomed": ("failed", "gave up after 5 attempts: Internal Server Error")}
-    assert setup.requests_to(amina.id) == [500] * 5 and setup.received(amina) == []
+    state, error = (await setup.outcome())["doomed"]
+    assert state == "failed" and error is not None and error.endswith("Internal Server Error")
+    tries = setup.requests_to(amina.id)
+    assert tries == [500] * len(tries) and len(tries) > 5, "tried through three hours, not five times"
+    assert setup.received(amina) == []
+
+
+async def test_a_notice_waiting_out_an_outage_expires_at_the_consultations_close(setup: Setup) -> None:
+    amina = await setup.resident()
+    await setup.queue(amina.id, "closing soon", expires_at=utc_now() + timedelta(hours=1))
+    setup.fake.fail_next("sendMessage", chat_id=amina.id, error_code=503, count=1000)
+
+    clock = SteppingClock(timedelta(minutes=10))
+    await setup.worker(clock=clock, retry_for=timedelta(hours=12)).run_until_empty()
+
+    assert (await setup.outcome())["closing soon"] == ("expired", "too late to send")
+    assert setup.received(amina) == []
 
 
 async def test_bad_html_fails_one_delivery_and_the_others_go(setup: Setup) -> None:

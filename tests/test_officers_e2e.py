@@ -373,6 +373,9 @@ def test_a_consultation_that_opened_while_the_bot_was_down_is_announced_once(
     officer_bot.start()
     gwen = join(fake, "Gwen", "cy-GB", postcode="ME10 1AB")
     tom = join(fake, "Tom", "en", postcode="ME12 1AA")
+    # Tom's last tap is answered in two messages; an update still in flight at a crash is finished
+    # after the restart (bot/inbox.py), and then its list would show the new consultation.
+    fake.wait_until_idle()
     officer_bot.kill()
 
     # It opened while the bot was down.

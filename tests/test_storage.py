@@ -16,9 +16,10 @@ from storage.responses import response_id_for
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "gp-opening-hours.yaml"
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+# The highest migration number (numbers are given out ahead, so they may skip some).
 LATEST_SCHEMA = max(
-    int(path.name.split("_", 1)[0])
-    for path in (Path(__file__).resolve().parent.parent / "storage" / "migrations").glob("*.sql")
+    int(p.name.split("_", 1)[0])
+    for p in (Path(__file__).resolve().parent.parent / "storage" / "migrations").glob("*.sql")
 )
 
 

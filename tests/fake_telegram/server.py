@@ -278,6 +278,14 @@ class _Fault:
 
 
 @dataclass
+class _Hold:
+    method: str
+    chat_id: str | None
+    held: bool = False  # a call is parked on it now
+    released: asyncio.Event | None = None  # made on the server's loop when a call parks
+
+
+@dataclass
 class _Chat:
     id: int
     type: str  # "private" | "group" | "supergroup"
@@ -461,6 +469,7 @@ class FakeTelegram:
         self._last_activity = time.monotonic()
         self._calls: list[ApiCall] = []
         self._faults: list[_Fault] = []
+        self._holds: list[_Hold] = []
         self._queries: dict[str, _CallbackQuery] = {}
         self._rate_limited: list[RateLimitHit] = []
         self._sent_count = 0  # messages sent (not edits) in every chat, for wait_for_sent()
@@ -597,6 +606,7 @@ class FakeTelegram:
         if method.lower() not in _METHODS:
             raise _ApiError(404, "Not Found: method not found")
         self._raise_injected_fault(method, params)
+        await self._wait_if_held(method, params)
         handler = getattr(self, f"_api_{_snake(method)}")
         if method == "getUpdates":
             return await handler(params)
@@ -669,6 +679,52 @@ class FakeTelegram:
                 if fault.remaining <= 0:
                     self._faults.remove(fault)
                 raise fault.error
+
+    def hold_next(self, method: str, *, chat_id: int | str | None = None) -> None:
+        """Park the next call of ``method`` (for ``chat_id``, if given) before it does anything.
+
+        The call neither answers nor takes effect (a parked getUpdates confirms nothing) until
+        ``release_held()``; a bot killed meanwhile has made it in vain. With ``wait_for_held()``
+        this stops a bot at an exact point, e.g. with an answer committed and its offset unconfirmed.
+        """
+        with self._lock:
+            self._holds.append(_Hold(method.lower(), None if chat_id is None else str(chat_id)))
+
+    def wait_for_held(self, count: int = 1, timeout: float = 10.0) -> None:
+        """Block until ``count`` calls are parked by ``hold_next``."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while sum(hold.held for hold in self._holds) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"fewer than {count} held call(s) within {timeout}s")
+                self._changed.wait(remaining)
+
+    def release_held(self) -> None:
+        """Let every held call go on (or, with no call parked yet, forget the holds)."""
+        with self._lock:
+            holds, self._holds = self._holds, []
+        for hold in holds:
+            if hold.released is not None and self._loop is not None:
+                self._loop.call_soon_threadsafe(hold.released.set)
+
+    async def _wait_if_held(self, method: str, params: _Params) -> None:
+        with self._lock:
+            hold = next(
+                (
+                    h
+                    for h in self._holds
+                    if not h.held and h.method == method.lower() and h.chat_id in (None, params.text("chat_id"))
+                ),
+                None,
+            )
+            if hold is None:
+                return
+            hold.held = True
+            hold.released = asyncio.Event()
+            self._changed.notify_all()
+        # A killed bot drops the connection and aiohttp cancels this wait (handler_cancellation).
+        await hold.released.wait()
 
     def block(self, user: FakeUser) -> None:
         """The resident blocks the bot: sends fail with 403; a my_chat_member update is sent."""
