@@ -11,7 +11,7 @@ from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, TelegramError
+from telegram.error import ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 from telegram.request import BaseRequest
 
@@ -24,7 +24,7 @@ from bot.settings import Settings
 from bot.telegram_io import BotApplication, BotContext, deliver, inline_keyboard, visit_for
 from conversations import broadcasting, notices, resident_chat, retention
 from conversations.screens import Reply, Screen
-from conversations.services import Services
+from conversations.services import ChatMoved, Services
 from storage import open_database
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,7 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
             response_retention=timedelta(days=round(30.44 * settings.retention_months)),
             inactive_after=timedelta(days=round(30.44 * settings.inactive_months)),
         )
+        services.officers_chat_id = await db.contact.current_chat(deployment.officers_chat_id)
         application.bot_data["services"] = services
         application.bot_data["exit_stack"] = stack
         # The worker writes on a connection of its own: on the shared one, a claim or a "sent"
@@ -145,6 +146,8 @@ def _sender(application: BotApplication) -> Callable[[int, Screen], Awaitable[in
             )
         except Forbidden as error:
             raise PermissionError(str(error)) from error
+        except ChatMigrated as error:
+            raise ChatMoved(error.new_chat_id) from error
         return message.message_id
 
     return send_now
@@ -181,6 +184,10 @@ async def _on_error(update: object, context: BotContext) -> None:
     error = context.error
     if isinstance(error, Forbidden):
         log.info("A resident has blocked the bot; nothing sent")
+        return
+    if isinstance(error, RetryAfter):
+        # Expected under a flood: one line, and no apology (which would draw another 429).
+        log.warning("Telegram asked us to slow down (RetryAfter, %s s); a reply was not sent", error.retry_after)
         return
     log.error("Error while handling an update: %s", type(error).__name__, exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None and update.effective_chat.type == "private":

@@ -185,6 +185,20 @@ async def admitted(update: Update, context: BotContext) -> bool:
     return False
 
 
+async def reply_in_group(update: Update, context: BotContext, text: str) -> None:
+    """A plain reply in a group, within the group's budget of replies (bot.guards.Door)."""
+    door = cast(Door, context.bot_data["door"])
+    message = update.effective_message
+    if message is None:
+        return
+    verdict = door.group_reply(message.chat.id)
+    if verdict is Verdict.SLOW_DOWN:
+        log.info("A group has had its replies for this minute; the bot is quiet there for a while")
+    if verdict is not Verdict.ALLOW:
+        return
+    await message.reply_text(text)
+
+
 Logic = Callable[[Visit, Update, BotContext], Awaitable[Reply]]
 
 
