@@ -35,15 +35,20 @@ log = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 256
 
 
-def build_application(settings: Settings, deployment: Deployment, request: BaseRequest | None = None) -> BotApplication:
+def build_application(
+    settings: Settings, deployment: Deployment, request: BaseRequest | None = None, *, webhook: bool = False
+) -> BotApplication:
     """Wire the bot: storage and catalogs open at start-up, every handler in its place.
 
-    `request` replaces the HTTP layer (benchmarks answer every call from memory).
+    `request` replaces the HTTP layer (benchmarks answer every call from memory). With
+    `webhook`, there is no updater: bot.webhook receives the updates.
     """
     token = settings.require_token()
     builder = Application.builder()
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    if webhook:
+        builder = builder.updater(None)
     application: BotApplication = (
         builder.token(token)
         .base_url(settings.api_url)

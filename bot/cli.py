@@ -8,7 +8,6 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from bot.deployment import Deployment, DeploymentError, load_deployment
 from bot.settings import Settings, SettingsError, load_settings
@@ -94,19 +93,15 @@ def _run(settings: Settings, deployment: Deployment) -> int:
         print(f"haveyoursay: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.token)
-    application = build_application(settings, deployment)
+    application = build_application(settings, deployment, webhook=bool(settings.webhook_url))
     use_fast_event_loop()
     allowed = ["message", "callback_query"]
     if settings.webhook_url:
-        host, port = settings.webhook_listen
-        # PTB's webhook server answers 403 to any request without the secret header, and changes nothing.
-        application.run_webhook(
-            listen=host,
-            port=port,
-            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-            secret_token=settings.webhook_secret,
-            webhook_url=settings.webhook_url,
-            allowed_updates=allowed,
+        from bot.webhook import serve_webhook
+
+        # Our own receiver, not PTB's: it checks the secret header before reading a body (bot/webhook.py).
+        asyncio.get_event_loop_policy().get_event_loop().run_until_complete(
+            serve_webhook(application, settings, allowed)
         )
     else:
         application.run_polling(allowed_updates=allowed)
