@@ -186,7 +186,7 @@ async def admitted(update: Update, context: BotContext) -> bool:
 
 
 async def reply_in_group(update: Update, context: BotContext, text: str) -> None:
-    """A plain reply in a group, within the group's budget of replies (bot.guards.Door)."""
+    """A reply in a group (HTML, as every translated message is), within the group's budget of replies (Door)."""
     door = cast(Door, context.bot_data["door"])
     message = update.effective_message
     if message is None:
@@ -196,7 +196,7 @@ async def reply_in_group(update: Update, context: BotContext, text: str) -> None
         log.info("A group has had its replies for this minute; the bot is quiet there for a while")
     if verdict is not Verdict.ALLOW:
         return
-    await message.reply_text(text)
+    await message.reply_text(text, parse_mode=ParseMode.HTML)
 
 
 Logic = Callable[[Visit, Update, BotContext], Awaitable[Reply]]

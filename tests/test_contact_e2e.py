@@ -166,7 +166,7 @@ def test_only_officers_replies_reach_the_resident_and_each_is_attributed(
     contact_bot: BotProcess, fake: FakeTelegram, team: int
 ) -> None:
     amina = join(fake, "Amina", "en-GB")
-    officer = fake.add_user("Priya", language_code="en", last_name="Shah")
+    officer = fake.add_user("Priya", language_code="en", last_name="Shah & <Co>")
     make_officer(contact_bot, officer)
     stranger = fake.add_user("Mallory", language_code="en")
     admin = fake.add_user("Olu", language_code="en", user_id=ADMIN_ID)
@@ -192,7 +192,7 @@ def test_only_officers_replies_reach_the_resident_and_each_is_attributed(
     fake.send_text(officer, "Yes, 9 to 12.", chat_id=team, reply_to=to_team)
     fake.wait_for_message(amina.chat_id, predicate=lambda m: "Yes, 9 to 12." in m.text)
     assert in_team_chat(fake, team, mark, "Sent to the resident").text == (
-        "Sent to the resident by Priya Shah. Conversation #1 is answered."
+        "Sent to the resident by Priya Shah & <Co>. Conversation #1 is answered."
     )
     assert contact_bot.query("SELECT state FROM contact_threads") == [("answered",)]
 
@@ -204,7 +204,7 @@ def test_only_officers_replies_reach_the_resident_and_each_is_attributed(
 
     audited = contact_bot.query("SELECT actor_id, action, detail FROM audit_log WHERE action = 'contact reply'")
     assert audited == [
-        (officer.id, "contact reply", "conversation #1, by Priya Shah"),
+        (officer.id, "contact reply", "conversation #1, by Priya Shah & <Co>"),
         (ADMIN_ID, "contact reply", "conversation #1, by Olu"),
     ]
     for table in ("audit_log", "contact_threads"):
@@ -216,7 +216,7 @@ def test_only_officers_replies_reach_the_resident_and_each_is_attributed(
     assert fake.wait_for_message(amina.chat_id, since=mark).text == SENT
     assert contact_bot.query("SELECT state FROM contact_threads") == [("open",)]
     audit = Resident(fake, admin).say("/audit", expect="Recent officer actions")
-    assert f"{officer.id} · contact reply · conversation #1, by Priya Shah" in audit.text
+    assert f"{officer.id} · contact reply · conversation #1, by Priya Shah & <Co>" in audit.text
 
 
 def test_a_group_upgraded_to_a_supergroup_is_followed_and_the_admins_are_told(
