@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -94,18 +94,26 @@ def _run(settings: Settings, deployment: Deployment) -> int:
         return 2
     configure_logging(settings.token)
     application = build_application(settings, deployment, webhook=bool(settings.webhook_url))
-    use_fast_event_loop()
     allowed = ["message", "callback_query"]
     if settings.webhook_url:
         from bot.webhook import serve_webhook
 
         # Our own receiver, not PTB's: it checks the secret header before reading a body (bot/webhook.py).
-        asyncio.get_event_loop_policy().get_event_loop().run_until_complete(
-            serve_webhook(application, settings, allowed)
-        )
+        with asyncio.Runner(loop_factory=fast_loop_factory()) as runner:
+            runner.run(serve_webhook(application, settings, allowed))
     else:
+        use_fast_event_loop()
         application.run_polling(allowed_updates=allowed)
     return 0
+
+
+def fast_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it is installed (see use_fast_event_loop), else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def use_fast_event_loop() -> None:
