@@ -108,6 +108,16 @@ class UpdateReceiver(tornado.web.RequestHandler):
         self.body.clear()
 
 
+@tornado.web.stream_request_body
+class NotHere(tornado.web.RequestHandler):
+    """Any other path: 404 on the headers (tornado's own 404 would read the whole body first)."""
+
+    def prepare(self) -> None:
+        self.set_status(HTTPStatus.NOT_FOUND)
+        self.set_header("Connection", "close")
+        self.finish()
+
+
 class _Quiet(tornado.web.Application):
     def log_request(self, handler: tornado.web.RequestHandler) -> None:
         """No line per request: a flood of refused requests must not become a flood of log lines."""
@@ -133,7 +143,7 @@ async def serve_webhook(application: BotApplication, settings: Settings, allowed
             settings.webhook_url, secret_token=settings.webhook_secret, allowed_updates=allowed_updates
         )
         receiver = {"bot_application": application, "secret": settings.webhook_secret}
-        routes: list[Any] = [(rf"{path}/?", UpdateReceiver, receiver)]
+        routes: list[Any] = [(rf"{path}/?", UpdateReceiver, receiver), (r".*", NotHere)]
         # Tornado's own size check would answer a second time on a connection we have already
         # answered 413 and closed; the receiver above enforces MAX_BODY, so it stays out of the way.
         server = HTTPServer(_Quiet(routes), max_body_size=2**62, body_timeout=60, idle_connection_timeout=120)

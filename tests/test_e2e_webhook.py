@@ -137,13 +137,15 @@ def peak_memory(pid: int) -> int:
     raise AssertionError("no VmHWM in /proc")
 
 
-def raw_post(port: int, size: int, secret: str | None, *, chunked: bool = False) -> tuple[int, bool, int]:
+def raw_post(
+    port: int, size: int, secret: str | None, *, chunked: bool = False, path: str = "/telegram"
+) -> tuple[int, bool, int]:
     """POST a body of `size` bytes the way an attacker would, watching for an early answer.
 
     Returns (HTTP status, whether the answer came before any of the body was sent, bytes of body sent).
     """
     head = [
-        "POST /telegram HTTP/1.1",
+        f"POST {path} HTTP/1.1",
         f"Host: 127.0.0.1:{port}",
         "Content-Type: application/json",
         "Transfer-Encoding: chunked" if chunked else f"Content-Length: {size}",
@@ -177,6 +179,8 @@ def test_an_unauthenticated_body_is_refused_before_it_is_read(
     for secret in (None, "wrong"):
         status, early, _sent = raw_post(port, 50 * 1024 * 1024, secret)
         assert (status, early) == (403, True), "refused on the headers alone"
+    status, early, _sent = raw_post(port, 50 * 1024 * 1024, None, path="/elsewhere")
+    assert (status, early) == (404, True), "another path: refused on the headers alone too"
     grown = peak_memory(process.pid) - before
     assert grown < 5 * 1024 * 1024, f"peak memory grew by {grown / 1e6:.1f} MB"
 
