@@ -579,9 +579,11 @@ def peak_memory(pid: int) -> int:
     return 0
 
 
-def raw_post(port: int, size: int, secret: str | None, *, chunked: bool = False) -> tuple[int, bool, int]:
+def raw_post(
+    port: int, size: int, secret: str | None, *, chunked: bool = False, path: str = "/telegram"
+) -> tuple[int, bool, int]:
     """POST `size` bytes as an attacker would; (status, answered before any body was sent, bytes sent)."""
-    head = ["POST /telegram HTTP/1.1", f"Host: 127.0.0.1:{port}", "Content-Type: application/json"]
+    head = [f"POST {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Content-Type: application/json"]
     head.append("Transfer-Encoding: chunked" if chunked else f"Content-Length: {size}")
     if secret is not None:
         head.append(f"X-Telegram-Bot-Api-Secret-Token: {secret}")
@@ -607,9 +609,9 @@ def raw_post(port: int, size: int, secret: str | None, *, chunked: bool = False)
 
 
 def webhook_bodies(workdir: Path) -> Outcome:
-    """50 MB POSTs to the webhook: without the secret, with a wrong one, with the secret but
-    too large (announced, and chunked). Held: 403 / 413 on the headers (chunked: cut off
-    within a few MB), and the process's peak memory grows by under 10 MB in all."""
+    """50 MB POSTs to the webhook: without the secret, with a wrong one, to another path, with
+    the secret but too large (announced, and chunked). Held: 403 / 404 / 413 on the headers
+    (chunked: cut off within a few MB), and the process's peak memory grows under 10 MB in all."""
     outcome = Outcome()
     with webhook_stage(workdir) as (s, port):
         assert s.bot.process is not None
@@ -618,6 +620,8 @@ def webhook_bodies(workdir: Path) -> Outcome:
         for secret in (None, "wrong"):
             status, early, sent = raw_post(port, 50 * MB, secret)
             outcome.check(status == 403 and early, f"secret {secret!r}: {status}, {sent / MB:.0f} MB read first")
+        status, early, sent = raw_post(port, 50 * MB, None, path="/elsewhere")
+        outcome.check(status == 404 and early, f"another path: {status}, {sent / MB:.0f} MB read first")
         status, early, sent = raw_post(port, 50 * MB, SECRET)
         outcome.check(status == 413 and early, f"50 MB with the secret: {status} after {sent / MB:.0f} MB")
         status, early, sent = raw_post(port, 50 * MB, SECRET, chunked=True)
