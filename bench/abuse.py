@@ -591,7 +591,7 @@ def raw_post(
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
             connection.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
-            early = bool(select.select([connection], [], [], 2.0)[0])
+            early = bool(select.select([connection], [], [], 5.0)[0])
             try:
                 while not early and sent < size and not select.select([connection], [], [], 0)[0]:
                     data = piece[: size - sent]

@@ -156,8 +156,8 @@ def raw_post(
     sent = 0
     with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
         connection.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
-        # A server that decides on the headers answers now; give it a moment to do so.
-        early = bool(select.select([connection], [], [], 2.0)[0])
+        # A server that decides on the headers answers now; give it a few seconds (a loaded machine).
+        early = bool(select.select([connection], [], [], 5.0)[0])
         try:
             while not early and sent < size and not select.select([connection], [], [], 0)[0]:
                 data = piece[: size - sent]
