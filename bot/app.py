@@ -11,7 +11,7 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, TelegramError
+from telegram.error import ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
@@ -26,7 +26,7 @@ from bot.settings import Settings
 from bot.telegram_io import BotApplication, BotContext, deliver, inline_keyboard, visit_for
 from conversations import broadcasting, help, notices, officers, resident_chat, retention
 from conversations.screens import Reply, Screen
-from conversations.services import Services
+from conversations.services import ChatMoved, Services
 from storage import open_database
 from storage.updates import UpdateRepository
 
@@ -38,10 +38,13 @@ log = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 256
 
 
-def build_application(settings: Settings, deployment: Deployment, request: BaseRequest | None = None) -> BotApplication:
+def build_application(
+    settings: Settings, deployment: Deployment, request: BaseRequest | None = None, *, webhook: bool = False
+) -> BotApplication:
     """Wire the bot: storage and catalogs open at start-up, every handler in its place.
 
-    `request` replaces the HTTP layer (benchmarks answer every call from memory).
+    `request` replaces the HTTP layer (benchmarks answer every call from memory). With
+    `webhook`, there is no updater: bot.webhook receives the updates.
     """
     token = settings.require_token()
     bot: ExtBot[None] = ForgivingBot(
@@ -52,9 +55,11 @@ def build_application(settings: Settings, deployment: Deployment, request: BaseR
         request=request or HTTPXRequest(connection_pool_size=CONCURRENT_UPDATES),
         get_updates_request=request or HTTPXRequest(connection_pool_size=1),
     )
+    builder = Application.builder()
+    if webhook:
+        builder = builder.updater(None)
     application: BotApplication = (
-        Application.builder()
-        .bot(bot)
+        builder.bot(bot)
         .context_types(ContextTypes(context=BotContext))
         # Residents' updates run side by side, each resident's in order (bench/README.md).
         .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
@@ -101,6 +106,7 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
             inactive_after=timedelta(days=round(30.44 * settings.inactive_months)),
         )
         services.started_at = services.clock().replace(microsecond=0)
+        services.officers_chat_id = await db.contact.current_chat(deployment.officers_chat_id)
         application.bot_data["services"] = services
         application.bot_data["exit_stack"] = stack
         # The worker writes on a connection of its own: on the shared one, a claim or a "sent"
@@ -177,6 +183,8 @@ def _sender(application: BotApplication) -> Callable[[int, Screen], Awaitable[in
             )
         except Forbidden as error:
             raise PermissionError(str(error)) from error
+        except ChatMigrated as error:
+            raise ChatMoved(error.new_chat_id) from error
         return message.message_id
 
     return send_now
@@ -243,6 +251,10 @@ async def _on_error(update: object, context: BotContext) -> None:
     error = context.error
     if isinstance(error, Forbidden):
         log.info("A resident has blocked the bot; nothing sent")
+        return
+    if isinstance(error, RetryAfter):
+        # Expected under a flood: one line, and no apology (which would draw another 429).
+        log.warning("Telegram asked us to slow down (RetryAfter, %s s); a reply was not sent", error.retry_after)
         return
     log.error("Error while handling an update: %s", type(error).__name__, exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None and update.effective_chat.type == "private":

@@ -8,10 +8,9 @@ import getpass
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from bot.deployment import Deployment, DeploymentError, load_deployment
 from bot.settings import Settings, SettingsError, load_settings
@@ -112,22 +111,17 @@ def _run(settings: Settings, deployment: Deployment) -> int:
         )
         return 1
     configure_logging(settings.token)
-    application = build_application(settings, deployment)
-    use_fast_event_loop()
+    application = build_application(settings, deployment, webhook=bool(settings.webhook_url))
     allowed = ["message", "callback_query"]
     try:
         if settings.webhook_url:
-            host, port = settings.webhook_listen
-            # PTB's webhook server answers 403 to any request without the secret header, and changes nothing.
-            application.run_webhook(
-                listen=host,
-                port=port,
-                url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-                secret_token=settings.webhook_secret,
-                webhook_url=settings.webhook_url,
-                allowed_updates=allowed,
-            )
+            from bot.webhook import serve_webhook
+
+            # Our own receiver, not PTB's: it checks the secret header before reading a body (bot/webhook.py).
+            with asyncio.Runner(loop_factory=fast_loop_factory()) as runner:
+                runner.run(serve_webhook(application, settings, allowed))
         else:
+            use_fast_event_loop()
             application.run_polling(allowed_updates=allowed)
     except InvalidToken:
         # 401 (a wrong token) or 404 (a wrong API address): the error's text holds the token, so it is not shown.
@@ -143,6 +137,15 @@ def _run(settings: Settings, deployment: Deployment) -> int:
     finally:
         lock.release()
     return 0
+
+
+def fast_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it is installed (see use_fast_event_loop), else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def use_fast_event_loop() -> None:

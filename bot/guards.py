@@ -78,13 +78,23 @@ class Door:
     """Every update passes here before any conversation runs: replays and floods stop here.
 
     Typed messages are limited as the issue of floods asks (20 a minute); button taps more
-    loosely, since a resident answering quickly taps several a question.
+    loosely, since a resident answering quickly taps several a question. In a group the bot
+    has little to say (that it works in private chats; notes in the officers' chat), and
+    Telegram allows 20 messages a minute there for everything: a few replies a minute per
+    group, then silence, however many commands arrive.
     """
+
+    GROUP_REPLIES_PER_MINUTE = 5
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.replays = ReplayGuard()
         self.messages = FloodGuard(limit=20, clock=clock)
         self.taps = FloodGuard(limit=90, clock=clock)
+        self.group_replies = FloodGuard(limit=self.GROUP_REPLIES_PER_MINUTE, clock=clock)
+
+    def group_reply(self, chat_id: int) -> Verdict:
+        """ALLOW one more reply in this group now (counted); SLOW_DOWN the first time it may not, then DROP."""
+        return self.group_replies.check(chat_id)
 
     def verdict(self, chat_id: int | None, private: bool, update_id: int, tap: bool) -> Verdict | None:
         """ALLOW, SLOW_DOWN (tell the resident once) or DROP; None for a replayed update (drop silently)."""

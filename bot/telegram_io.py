@@ -229,6 +229,20 @@ async def without_a_chat(update: Update, context: BotContext) -> None:
     await query.answer(t._("That button is out of date."))
 
 
+async def reply_in_group(update: Update, context: BotContext, text: str) -> None:
+    """A reply in a group (HTML, as every translated message is), within the group's budget of replies (Door)."""
+    door = cast(Door, context.bot_data["door"])
+    message = update.effective_message
+    if message is None:
+        return
+    verdict = door.group_reply(message.chat.id)
+    if verdict is Verdict.SLOW_DOWN:
+        log.info("A group has had its replies for this minute; the bot is quiet there for a while")
+    if verdict is not Verdict.ALLOW:
+        return
+    await message.reply_text(text, parse_mode=ParseMode.HTML)
+
+
 Logic = Callable[[Visit, Update, BotContext], Awaitable[Reply]]
 
 

@@ -7,17 +7,23 @@ simply by typing: while the team's answer is the last thing they read, what
 they type goes to the team (or, in the middle of a survey, they are asked which
 it is). Only which message belongs to which thread is stored, never the text,
 except a typed message held while the resident says where it goes.
+
+Only officers and admins speak for the team: a reply from anyone else in the group is
+not sent. Each reply sent is in the audit log with the officer's id and name.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from bot.i18n import escape
 from conversations import answering, callbacks
 from conversations.screens import Button, Reply, Screen, rows, shorten
-from conversations.services import Services, Visit
+from conversations.services import ChatMoved, Services, Visit
 from storage.clock import from_text, to_text
+
+log = logging.getLogger(__name__)
 
 DRAFT = "contact"
 REPLY = "contact_reply"  # the team's answer is the last thing the resident read: {"thread", "consultation_id", "at"}
@@ -34,7 +40,7 @@ def _data(verb: str, argument: str | None = None) -> str:
 async def start(visit: Visit) -> Reply:
     """/contact: which consultation is it about?"""
     t, services = visit.t, visit.services
-    if services.deployment.officers_chat_id is None:
+    if services.officers_chat_id is None:
         return Reply((Screen(await _contact_details(visit)),))
     open_now = await services.consultations.open_now(visit.now())
     buttons = [Button(shorten(c.text("title", visit.language), 40), _data("about", c.id)) for c in open_now]
@@ -91,7 +97,12 @@ async def send_to_team(visit: Visit, text: str, message_id: int | None = None) -
         )
     consultation_id = draft.get("consultation_id")
     thread = await services.db.contact.open_thread(visit.chat_id, consultation_id, visit.now())
-    await _to_officers(services, thread, consultation_id, visit.language, text)
+    try:
+        await _to_officers(services, thread, consultation_id, visit.language, text)
+    except Exception:
+        # Nothing reached the team: no thread is left behind, and the draft stays for a second try.
+        await services.db.contact.discard_thread(thread)
+        raise
     if message_id is not None:
         await services.db.contact.link(visit.chat_id, message_id, thread)
     await services.db.drafts.drop(visit.chat_id, DRAFT)
@@ -198,24 +209,54 @@ async def _to_officers(services: Services, thread: int, consultation_id: str | N
         + t._("Reply to this message to answer the resident.")
         + "</i>"
     )
-    officers_chat = services.deployment.officers_chat_id
+    officers_chat = services.officers_chat_id
     assert officers_chat is not None
-    message_id = await services.send_now(officers_chat, Screen(body))
+    try:
+        message_id = await services.send_now(officers_chat, Screen(body))
+    except ChatMoved as moved:
+        officers_chat = moved.new_chat_id
+        await officers_chat_moved(services, moved.new_chat_id)
+        message_id = await services.send_now(officers_chat, Screen(body))
     await services.db.contact.link(officers_chat, message_id, thread)
+    await services.db.contact.set_state(thread, "open")
 
 
-async def officer_replied(services: Services, officers_message_id: int, text: str) -> str | None:
-    """An officer replied in the officers' chat to a resident's message: send it to the resident.
+async def officers_chat_moved(services: Services, new_chat_id: int) -> None:
+    """Telegram upgraded the officers' group to a supergroup: use its new id from now on, and tell the admins."""
+    old_chat_id = services.officers_chat_id
+    if old_chat_id is None or old_chat_id == new_chat_id:
+        return
+    await services.db.contact.record_move(old_chat_id, new_chat_id)
+    services.officers_chat_id = new_chat_id
+    log.warning("The officers' group became a supergroup: %s is now %s", old_chat_id, new_chat_id)
+    admins = set(services.admins) | {user for user, role in await services.db.officers.all() if role == "admin"}
+    for admin in sorted(admins):
+        resident = await services.db.residents.get(admin)
+        t = services.catalogs.translator(resident.language if resident else services.catalogs.default_language)
+        text = t._(
+            "Telegram upgraded the officers' group to a supergroup with a new id, %(id)s. Messages to the team "
+            "now go there. Please put officers_chat_id: %(id)s in the deployment file.",
+            id=str(new_chat_id),
+        )
+        try:
+            await services.send_now(admin, Screen(text))
+        except Exception as error:  # an admin who never wrote to the bot cannot be told here
+            log.info("Could not tell admin %s that the officers' group moved: %s", admin, type(error).__name__)
+
+
+async def officer_replied(
+    services: Services, chat_id: int, officers_message_id: int, text: str, sender_id: int, sender_name: str
+) -> str | None:
+    """Someone replied in the officers' chat to a resident's message: an officer's reply goes to the resident.
 
     Returns a note for the officers' chat (None when the reply was not to a resident's message).
     """
-    officers_chat = services.deployment.officers_chat_id
-    if officers_chat is None:
-        return None
-    found = await services.db.contact.thread_of(officers_chat, officers_message_id)
+    found = await services.db.contact.thread_of(chat_id, officers_message_id)
     t = services.catalogs.translator(services.catalogs.default_language)
     if found is None:
         return None
+    if await services.role_of(sender_id) not in ("officer", "admin"):
+        return t._("Only officers can reply to residents. Nothing was sent.")
     if len(text) > MAX_MESSAGE:
         return t._("Your message is too long. Please keep it under %(max)s characters.", max=str(MAX_MESSAGE))
     thread, resident_chat, _consultation = found
@@ -237,5 +278,11 @@ async def officer_replied(services: Services, officers_message_id: int, text: st
     except PermissionError:
         await services.db.drafts.drop(resident_chat, REPLY)
         return t._("The resident has blocked the bot; the reply was not sent.")
-    await services.db.contact.link(resident_chat, message_id, thread)
-    return t._("Sent to the resident.")
+    now = services.clock()
+    async with services.db.transaction():
+        await services.db.contact.link(resident_chat, message_id, thread)
+        await services.db.contact.set_state(thread, "answered", now)
+        await services.db.officers.audit(sender_id, "contact reply", f"conversation #{thread}, by {sender_name}", now)
+    return t._(
+        "Sent to the resident by %(name)s. Conversation #%(thread)s is answered.", name=sender_name, thread=str(thread)
+    )

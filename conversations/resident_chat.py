@@ -13,7 +13,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.telegram_io import BotContext, Logic, admitted, callback_data, message_text, replying
+from bot.telegram_io import BotContext, Logic, admitted, callback_data, message_text, reply_in_group, replying
 from conversations import (
     about_you,
     answering,
@@ -383,18 +383,34 @@ async def on_group_message(update: Update, context: BotContext) -> None:
     if message is None or not await admitted(update, context):
         return
     services = context.services
-    if message.chat.id == services.deployment.officers_chat_id:
-        if message.reply_to_message is not None and message.text:
-            note = await contact.officer_replied(services, message.reply_to_message.message_id, message.text)
+    if message.chat.id == services.officers_chat_id:
+        sender = update.effective_user
+        if message.reply_to_message is not None and message.text and sender is not None:
+            replied_to = message.reply_to_message.message_id
+            note = await contact.officer_replied(
+                services, message.chat.id, replied_to, message.text, sender.id, sender.full_name
+            )
             if note is not None:
-                await message.reply_text(note)
+                await reply_in_group(update, context, note)
         return
     if not (message.text or "").startswith("/") and not _mentions_bot(message.text or "", services.bot_username):
         return
     user = update.effective_user
     language = services.catalogs.resolve(None, user.language_code if user else None)
     visit = Visit(services, message.chat.id, None, services.catalogs.translator(language), None)
-    await message.reply_text(help.private_only_text(visit))
+    await reply_in_group(update, context, help.private_only_text(visit))
+
+
+async def on_group_migrated(update: Update, context: BotContext) -> None:
+    """Telegram's notice that a group became a supergroup: if it is the officers' chat, follow it."""
+    message = update.effective_message
+    if message is None or not await admitted(update, context):
+        return
+    services = context.services
+    if message.migrate_to_chat_id is not None and message.chat.id == services.officers_chat_id:
+        await contact.officers_chat_moved(services, message.migrate_to_chat_id)
+    elif message.migrate_from_chat_id is not None and message.migrate_from_chat_id == services.officers_chat_id:
+        await contact.officers_chat_moved(services, message.chat.id)
 
 
 def _mentions_bot(text: str, username: str) -> bool:
@@ -427,6 +443,7 @@ def handlers() -> list[BaseHandler[Any, BotContext, Any]]:
         CallbackQueryHandler(replying(on_button)),
         # Groups next: nothing below may run for a group chat.
         MessageHandler(filters.ChatType.GROUPS & filters.TEXT, on_group_message),
+        MessageHandler(filters.StatusUpdate.MIGRATE, on_group_migrated),
         CommandHandler("start", replying(leaving(on_start)), filters=PRIVATE),
         CommandHandler("consultations", replying(leaving(on_consultations)), filters=PRIVATE),
         CommandHandler("language", replying(leaving(on_language)), filters=PRIVATE),

@@ -23,6 +23,14 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class ChatMoved(Exception):
+    """Telegram upgraded a group to a supergroup: the message was not sent; send it to `new_chat_id`."""
+
+    def __init__(self, new_chat_id: int) -> None:
+        super().__init__(f"the group moved to {new_chat_id}")
+        self.new_chat_id = new_chat_id
+
+
 async def _cannot_send(chat_id: int, screen: Screen) -> int:
     raise RuntimeError("no Telegram connection in this process")
 
@@ -118,7 +126,8 @@ class Services:
     inactive_after: timedelta = timedelta(days=730)  # residents not seen this long are told, then removed
     removal_grace: timedelta = timedelta(days=30)
     # Sends one message at once (not through the queue) and returns its message id; raises
-    # PermissionError when the chat has blocked the bot. Set by the bot at start-up.
+    # PermissionError when the chat has blocked the bot, ChatMoved when a group became a
+    # supergroup. Set by the bot at start-up.
     send_now: Callable[[int, Screen], Awaitable[int]] = field(default=_cannot_send)
     # Sets one person's own command menu for the role they have now (an officer's or an admin's
     # commands, or Telegram's default for everyone else). Set by the bot at start-up.
@@ -126,9 +135,12 @@ class Services:
     # When this bot process started (set at start-up): residents last seen before it are back.
     started_at: datetime | None = None
     consultations: ConsultationCache = field(init=False)
+    # The officers' chat: the deployment file's, unless Telegram has moved it since (set at start-up).
+    officers_chat_id: int | None = field(init=False)
 
     def __post_init__(self) -> None:
         self.consultations = ConsultationCache(self.db)
+        self.officers_chat_id = self.deployment.officers_chat_id
 
     async def role_of(self, user_id: int) -> str | None:
         """'admin', 'officer' or None; checked each time a command runs, never cached."""

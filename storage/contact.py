@@ -1,4 +1,7 @@
-"""Threads between a resident and the engagement team; only which message belongs to which thread."""
+"""Threads between a resident and the engagement team; only which message belongs to which thread.
+
+Also where the officers' chat moved to when Telegram upgraded it to a supergroup (a new id).
+"""
 
 from __future__ import annotations
 
@@ -41,3 +44,36 @@ class ContactRepository:
         )
         row = found[0] if found else None
         return (int(row[0]), int(row[1]), row[2]) if row else None
+
+    async def discard_thread(self, thread_id: int) -> None:
+        """A thread whose first message never reached the team: nothing of it stays."""
+        await self._db.execute("DELETE FROM contact_threads WHERE id = ?", (thread_id,))
+
+    async def set_state(self, thread_id: int, state: str, now: datetime | None = None) -> None:
+        """'open' (the resident wrote last) or 'answered' (an officer replied, at `now`)."""
+        await self._db.execute(
+            "UPDATE contact_threads SET state = ?, answered_at = ? WHERE id = ?",
+            (state, to_text(now) if now is not None else None, thread_id),
+        )
+
+    async def current_chat(self, chat_id: int | None) -> int | None:
+        """The officers' chat as it is now: the configured id, followed through every recorded upgrade."""
+        seen = set()
+        while chat_id is not None and chat_id not in seen:
+            seen.add(chat_id)
+            found = list(
+                await self._db.execute_fetchall("SELECT value FROM meta WHERE key = ?", (_MOVED + str(chat_id),))
+            )
+            if not found:
+                break
+            chat_id = int(found[0][0])
+        return chat_id
+
+    async def record_move(self, old_chat_id: int, new_chat_id: int) -> None:
+        """Telegram upgraded a group to a supergroup: messages for the old id go to the new one."""
+        await self._db.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (_MOVED + str(old_chat_id), str(new_chat_id))
+        )
+
+
+_MOVED = "officers_chat_moved:"

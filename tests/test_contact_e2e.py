@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from tests.community import join, open_for_years
-from tests.e2e_support import DATA, EXAMPLES, BotProcess
-from tests.fake_telegram import BotMessage, FakeTelegram
+from tests.e2e_support import DATA, EXAMPLES, BotProcess, Resident
+from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 
 SENT = "Thank you. Your message has been sent to the engagement team. They will reply here."
 QUESTION = "Is the <Saturday> clinic & pharmacy open?"
+ADMIN_ID = 990_000_001
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def contact_bot(fake: FakeTelegram, team: int, tmp_path: Path) -> Iterator[BotPr
     deployment.write_text(
         (DATA / "deployment.yaml").read_text(encoding="utf-8") + f"officers_chat_id: {team}\n", encoding="utf-8"
     )
-    process = BotProcess(fake, tmp_path, HAVEYOURSAY_CONFIG=str(deployment))
+    process = BotProcess(fake, tmp_path, HAVEYOURSAY_CONFIG=str(deployment), HAVEYOURSAY_ADMINS=str(ADMIN_ID))
     process.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
     try:
         yield process.start()
@@ -41,11 +42,21 @@ def in_team_chat(fake: FakeTelegram, team: int, mark: int, fragment: str) -> Bot
     return fake.wait_for_message(team, since=mark, predicate=lambda m: fragment in m.text)
 
 
+def make_officer(bot: BotProcess, user: FakeUser) -> None:
+    """What /addofficer does, written straight into the bot's database."""
+    bot.query(
+        "INSERT INTO officers(user_id, role, added_by, added_at) VALUES (?, 'officer', ?, '2026-01-01T00:00:00+00:00')",
+        user.id,
+        ADMIN_ID,
+    )
+
+
 def test_a_message_reaches_the_team_and_the_conversation_goes_both_ways(
     contact_bot: BotProcess, fake: FakeTelegram, team: int
 ) -> None:
     amina = join(fake, "Amina", "en-GB")
     officer = fake.add_user("Priya", language_code="en")
+    make_officer(contact_bot, officer)
 
     choose = amina.say("/contact", expect="Which consultation is your message about?")
     assert choose.labels == ["GP opening hours", "Something else", "Cancel"]
@@ -70,7 +81,7 @@ def test_a_message_reaches_the_team_and_the_conversation_goes_both_ways(
         "Yes, 9 to 12 <b>every</b> Saturday & Sunday\n\n"
         "You can reply to this message to answer them."
     )
-    in_team_chat(fake, team, mark, "Sent to the resident.")
+    in_team_chat(fake, team, mark, "Sent to the resident by Priya.")
 
     mark = fake.mark(team)
     reply_mark = fake.mark(amina.chat_id)
@@ -149,3 +160,141 @@ def test_without_an_officers_chat_the_resident_is_given_the_contact_details(
     answer = amina.say("/contact")
     assert answer.text == "You can contact the engagement team at: engage@swale.example.nhs.uk"
     assert answer.labels == []
+
+
+def test_only_officers_replies_reach_the_resident_and_each_is_attributed(
+    contact_bot: BotProcess, fake: FakeTelegram, team: int
+) -> None:
+    amina = join(fake, "Amina", "en-GB")
+    officer = fake.add_user("Priya", language_code="en", last_name="Shah & <Co>")
+    make_officer(contact_bot, officer)
+    stranger = fake.add_user("Mallory", language_code="en")
+    admin = fake.add_user("Olu", language_code="en", user_id=ADMIN_ID)
+
+    amina.say("/contact", expect="Which consultation")
+    amina.tap("GP opening hours", expect="Please type your message")
+    mark = fake.mark(team)
+    amina.say(QUESTION, expect=SENT)
+    to_team = in_team_chat(fake, team, mark, QUESTION)
+    assert contact_bot.query("SELECT state FROM contact_threads") == [("open",)]
+
+    # Someone in the group who is not an officer: a short note there, nothing to the resident.
+    mark = fake.mark(team)
+    fake.send_text(stranger, "Click http://evil.example to claim your refund", chat_id=team, reply_to=to_team)
+    note = in_team_chat(fake, team, mark, "Only officers")
+    assert note.text == "Only officers can reply to residents. Nothing was sent."
+    fake.wait_until_idle()
+    assert not [m for m in fake.messages(amina.chat_id) if "evil.example" in m.text]
+    assert contact_bot.query("SELECT state FROM contact_threads") == [("open",)]
+
+    # An officer: it reaches the resident, and the thread says who answered.
+    mark = fake.mark(team)
+    fake.send_text(officer, "Yes, 9 to 12.", chat_id=team, reply_to=to_team)
+    fake.wait_for_message(amina.chat_id, predicate=lambda m: "Yes, 9 to 12." in m.text)
+    assert in_team_chat(fake, team, mark, "Sent to the resident").text == (
+        "Sent to the resident by Priya Shah & <Co>. Conversation #1 is answered."
+    )
+    assert contact_bot.query("SELECT state FROM contact_threads") == [("answered",)]
+
+    # An admin (set in HAVEYOURSAY_ADMINS) may reply too.
+    mark = fake.mark(team)
+    fake.send_text(admin, "And 2 to 5 on Sundays.", chat_id=team, reply_to=to_team)
+    fake.wait_for_message(amina.chat_id, predicate=lambda m: "2 to 5 on Sundays" in m.text)
+    in_team_chat(fake, team, mark, "Sent to the resident by Olu.")
+
+    audited = contact_bot.query("SELECT actor_id, action, detail FROM audit_log WHERE action = 'contact reply'")
+    assert audited == [
+        (officer.id, "contact reply", "conversation #1, by Priya Shah & <Co>"),
+        (ADMIN_ID, "contact reply", "conversation #1, by Olu"),
+    ]
+    for table in ("audit_log", "contact_threads"):
+        assert "9 to 12" not in repr(contact_bot.query(f"SELECT * FROM {table}")), "never what was said"
+
+    # The resident answers back: the thread is open again, and /audit lists the replies.
+    mark = fake.mark(amina.chat_id)
+    fake.send_text(amina.user, "Thanks!", reply_to=fake.last_message(amina.chat_id))
+    assert fake.wait_for_message(amina.chat_id, since=mark).text == SENT
+    assert contact_bot.query("SELECT state FROM contact_threads") == [("open",)]
+    audit = Resident(fake, admin).say("/audit", expect="Recent officer actions")
+    assert f"{officer.id} · contact reply · conversation #1, by Priya Shah & <Co>" in audit.text
+
+
+def test_a_group_upgraded_to_a_supergroup_is_followed_and_the_admins_are_told(
+    fake: FakeTelegram, team: int, tmp_path: Path
+) -> None:
+    deployment = tmp_path / "deployment.yaml"
+    deployment.write_text(
+        (DATA / "deployment.yaml").read_text(encoding="utf-8") + f"officers_chat_id: {team}\n", encoding="utf-8"
+    )
+    bot = BotProcess(fake, tmp_path, HAVEYOURSAY_CONFIG=str(deployment), HAVEYOURSAY_ADMINS=str(ADMIN_ID))
+    bot.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
+    admin = fake.add_user("Olu", language_code="en", user_id=ADMIN_ID)
+    fake.mark_started(admin)
+    officer = fake.add_user("Priya", language_code="en")
+    make_officer(bot, officer)
+    # Telegram upgrades the group while the bot is down: its service messages are not seen.
+    supergroup = fake.migrate_group(team, announce=False)
+    bot.start()
+    try:
+        amina = join(fake, "Amina", "en-GB")
+        amina.say("/contact", expect="Which consultation")
+        amina.tap("Something else", expect="Please type your message")
+        assert amina.say("Is parking free?").text == SENT
+        to_team = fake.wait_for_message(supergroup, predicate=lambda m: "Is parking free?" in m.text)
+        told = fake.wait_for_message(admin.id, predicate=lambda m: "supergroup" in m.text)
+        assert told.text == (
+            "Telegram upgraded the officers' group to a supergroup with a new id, "
+            f"{supergroup}. Messages to the team now go there. "
+            f"Please put officers_chat_id: {supergroup} in the deployment file."
+        )
+        assert bot.query("SELECT COUNT(*) FROM contact_threads") == [(1,)]
+        assert bot.query("SELECT value FROM meta WHERE key = ?", f"officers_chat_moved:{team}") == [(str(supergroup),)]
+
+        # Replies in the new group reach the resident.
+        fake.send_text(officer, "Yes, after 6pm.", chat_id=supergroup, reply_to=to_team)
+        fake.wait_for_message(amina.chat_id, predicate=lambda m: "Yes, after 6pm." in m.text)
+
+        # After a restart the new id is used straight away (stored in the database).
+        bot.stop()
+        bot.start()
+        failed = len(fake.errors)
+        amina.say("/contact", expect="Which consultation")
+        amina.tap("Something else", expect="Please type your message")
+        assert amina.say("And on Sundays?").text == SENT
+        fake.wait_for_message(supergroup, predicate=lambda m: "And on Sundays?" in m.text)
+        assert fake.errors[failed:] == []
+        assert len([m for m in fake.messages(admin.id) if "supergroup" in m.text]) == 1
+    finally:
+        bot.stop()
+    assert "Traceback" not in bot.log()
+
+
+def test_a_message_the_team_cannot_be_sent_leaves_no_thread_behind(
+    contact_bot: BotProcess, fake: FakeTelegram, team: int
+) -> None:
+    amina = join(fake, "Amina", "en-GB")
+    amina.say("/contact", expect="Which consultation")
+    amina.tap("Something else", expect="Please type your message")
+    kicked = "Forbidden: bot was kicked from the group chat"
+    fake.fail_next("sendMessage", chat_id=team, error_code=403, description=kicked)
+    amina.say("Is parking free?", expect="Sorry")
+    fake.wait_until_idle()
+    assert contact_bot.query("SELECT COUNT(*) FROM contact_threads") == [(0,)]
+    # The message was not lost: sent again, it goes through.
+    assert amina.say("Is parking free?").text == SENT
+    assert contact_bot.query("SELECT COUNT(*) FROM contact_threads") == [(1,)]
+
+
+def test_telegrams_notice_of_the_upgrade_is_followed_at_once(
+    contact_bot: BotProcess, fake: FakeTelegram, team: int
+) -> None:
+    admin = fake.add_user("Olu", language_code="en", user_id=ADMIN_ID)
+    fake.mark_started(admin)
+    supergroup = fake.migrate_group(team)
+    fake.wait_for_message(admin.id, predicate=lambda m: str(supergroup) in m.text)
+    amina = join(fake, "Amina", "en-GB")
+    amina.say("/contact", expect="Which consultation")
+    amina.tap("Something else", expect="Please type your message")
+    assert amina.say("Is parking free?").text == SENT
+    fake.wait_for_message(supergroup, predicate=lambda m: "Is parking free?" in m.text)
+    assert not [c for c in fake.errors if c.method == "sendMessage"], "nothing was sent to the old id"

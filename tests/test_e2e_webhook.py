@@ -1,15 +1,20 @@
-"""Webhook mode: Telegram's secret header is checked; a request without it gets 403 and changes nothing."""
+"""Webhook mode: Telegram's secret header is checked before the body is read; a request without it
+gets 403 and changes nothing, and a body larger than an update is refused with 413, unread."""
 
 from __future__ import annotations
 
 import json
+import select
 import socket
 import subprocess
 import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from tests.e2e_support import BotProcess, haveyoursay
 from tests.fake_telegram import FakeTelegram
@@ -97,3 +102,100 @@ def test_updates_without_the_secret_are_refused_and_change_nothing(fake: FakeTel
             process.kill()
             process.wait()
     assert fake.token not in bot.log()
+
+
+@pytest.fixture
+def webhook_bot(fake: FakeTelegram, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, BotProcess]]:
+    port = free_port()
+    bot = BotProcess(
+        fake,
+        tmp_path,
+        HAVEYOURSAY_WEBHOOK_URL="https://bot.example.org/telegram",
+        HAVEYOURSAY_WEBHOOK_LISTEN=f"127.0.0.1:{port}",
+        HAVEYOURSAY_WEBHOOK_SECRET=SECRET,
+    )
+    log = bot.log_path.open("ab")
+    process = subprocess.Popen([haveyoursay(), "run"], env=bot.env, cwd=tmp_path, stdout=log, stderr=log)
+    try:
+        fake.wait_for_call("setWebhook", timeout=30)
+        wait_until_listening(port)
+        yield process, port, bot
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def peak_memory(pid: int) -> int:
+    """The process's peak resident memory so far (VmHWM), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM in /proc")
+
+
+def raw_post(
+    port: int, size: int, secret: str | None, *, chunked: bool = False, path: str = "/telegram"
+) -> tuple[int, bool, int]:
+    """POST a body of `size` bytes the way an attacker would, watching for an early answer.
+
+    Returns (HTTP status, whether the answer came before any of the body was sent, bytes of body sent).
+    """
+    head = [
+        f"POST {path} HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        "Content-Type: application/json",
+        "Transfer-Encoding: chunked" if chunked else f"Content-Length: {size}",
+    ]
+    if secret is not None:
+        head.append(f"X-Telegram-Bot-Api-Secret-Token: {secret}")
+    piece = b"x" * 65_536
+    sent = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+        # A server that decides on the headers answers now; give it a few seconds (a loaded machine).
+        early = bool(select.select([connection], [], [], 5.0)[0])
+        try:
+            while not early and sent < size and not select.select([connection], [], [], 0)[0]:
+                data = piece[: size - sent]
+                connection.sendall(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
+                sent += len(data)
+            if chunked and sent >= size:
+                connection.sendall(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server hung up rather than read the rest
+        answer = connection.recv(4096)
+    return int(answer.split(b" ", 2)[1]), early, sent
+
+
+def test_an_unauthenticated_body_is_refused_before_it_is_read(
+    webhook_bot: tuple[subprocess.Popen[bytes], int, BotProcess], fake: FakeTelegram
+) -> None:
+    process, port, bot = webhook_bot
+    before = peak_memory(process.pid)
+    for secret in (None, "wrong"):
+        status, early, _sent = raw_post(port, 50 * 1024 * 1024, secret)
+        assert (status, early) == (403, True), "refused on the headers alone"
+    status, early, _sent = raw_post(port, 50 * 1024 * 1024, None, path="/elsewhere")
+    assert (status, early) == (404, True), "another path: refused on the headers alone too"
+    grown = peak_memory(process.pid) - before
+    assert grown < 5 * 1024 * 1024, f"peak memory grew by {grown / 1e6:.1f} MB"
+
+    # A body larger than any update, even with the secret: 413, unread.
+    status, early, _sent = raw_post(port, 50 * 1024 * 1024, SECRET)
+    assert (status, early) == (413, True)
+    # Without a length announced (chunked), counted while read and cut off past the limit.
+    status, early, sent = raw_post(port, 50 * 1024 * 1024, SECRET, chunked=True)
+    assert status == 413 and sent < 8 * 1024 * 1024, sent
+    assert peak_memory(process.pid) - before < 8 * 1024 * 1024
+
+    # The real thing still works after all that.
+    user = fake.add_user("Ada")
+    fake.mark_started(user)
+    mark = fake.mark(user.id)
+    assert post(port, start_update(10, user.id), secret=SECRET) == 200
+    assert "Your privacy" in fake.wait_for_message(user.id, since=mark).text
+    assert "Traceback" not in bot.log()

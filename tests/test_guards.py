@@ -45,6 +45,17 @@ def test_the_door_drops_replays_everywhere_and_limits_typing_more_than_tapping()
     assert taps[:90] == [Verdict.ALLOW] * 90 and taps[90] is Verdict.SLOW_DOWN
 
 
+def test_a_group_gets_a_few_replies_a_minute_then_none_until_the_minute_has_passed() -> None:
+    clock = Clock()
+    door = Door(clock=clock)
+    replies = [door.group_reply(-100) for _ in range(8)]
+    assert replies[:5] == [Verdict.ALLOW] * 5
+    assert replies[5:] == [Verdict.SLOW_DOWN, Verdict.DROP, Verdict.DROP], "SLOW_DOWN only marks the first refusal"
+    assert door.group_reply(-200) is Verdict.ALLOW, "each group has its own budget"
+    clock.now += 60.0
+    assert door.group_reply(-100) is Verdict.ALLOW
+
+
 def test_a_flooding_resident_is_told_once_and_nothing_of_the_flood_is_stored(
     bot: BotProcess, fake: FakeTelegram, resident: Resident
 ) -> None:

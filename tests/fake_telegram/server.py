@@ -300,6 +300,7 @@ class _Chat:
     read_cursor: int = 0  # wait_for_message(since=None) starts after this seq
     reply_keyboard: list[list[str]] | None = None
     sends: deque[float] = field(default_factory=deque)
+    migrated_to: int | None = None  # a group upgraded to this supergroup: sends to it fail
 
     def to_api(self) -> dict[str, Any]:
         if self.user is not None:
@@ -1069,6 +1070,13 @@ class FakeTelegram:
 
     def _writable_chat(self, params: _Params) -> _Chat:
         chat = self._chat_from(params)
+        if chat.migrated_to is not None:
+            # Bot API: 400 with ResponseParameters.migrate_to_chat_id (python-telegram-bot: ChatMigrated).
+            raise _ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": chat.migrated_to},
+            )
         if chat.user is not None:
             if chat.user.id in self._deactivated:
                 raise _ApiError(403, "Forbidden: user is deactivated")
@@ -1323,6 +1331,54 @@ class FakeTelegram:
             kind = "supergroup" if supergroup else "group"
             self._chats[chat_id] = _Chat(id=chat_id, type=kind, title=title)
             return chat_id
+
+    def migrate_group(self, chat_id: int, *, announce: bool = True) -> int:
+        """The group is upgraded to a supergroup (a new id); returns the new id.
+
+        From then on every send to the old id fails as Telegram's does: 400 with
+        ``parameters.migrate_to_chat_id``. With ``announce``, the service messages Telegram
+        posts (``migrate_to_chat_id`` in the old group, ``migrate_from_chat_id`` in the new)
+        reach the bot as updates.
+        """
+        with self._lock:
+            old = self._chats[chat_id]
+            if old.type != "group" or old.migrated_to is not None:
+                raise AssertionError(f"chat {chat_id} is not a basic group that can be upgraded")
+        new_id = self.add_group(old.title or "", supergroup=True)
+        with self._lock:
+            old.migrated_to = new_id
+        if announce and self._loop is not None and self._thread is not None:
+
+            def work() -> int:
+                new = self._chats[new_id]
+                base = {"date": int(time.time()), "from": self._any_user_json()}
+                self._push_update(
+                    {
+                        "message": {
+                            **base,
+                            "message_id": old.take_message_id(),
+                            "chat": old.to_api(),
+                            "migrate_to_chat_id": new_id,
+                        }
+                    }
+                )
+                return self._push_update(
+                    {
+                        "message": {
+                            **base,
+                            "message_id": new.take_message_id(),
+                            "chat": new.to_api(),
+                            "migrate_from_chat_id": chat_id,
+                        }
+                    }
+                )
+
+            self._on_loop(work)
+        return new_id
+
+    def _any_user_json(self) -> dict[str, Any]:
+        user = next(iter(self._users.values()), None)
+        return user.to_api() if user is not None else {"id": 777, "is_bot": False, "first_name": "Admin"}
 
     # -- driver: things residents do -------------------------------------------------------------
     def send_text(
@@ -1673,6 +1729,8 @@ class FakeTelegram:
             chat = self._chats.get(user.id if chat_id is None else chat_id)
             if chat is None:
                 raise AssertionError(f"unknown chat {chat_id}")
+            if chat.migrated_to is not None:
+                raise AssertionError(f"chat {chat.id} was upgraded to {chat.migrated_to}; write there")
             message = {
                 "message_id": chat.take_message_id(),
                 "from": user.to_api(),
