@@ -46,7 +46,7 @@ async def start(visit: Visit) -> Reply:
     now = visit.now()
     closed = []
     for consultation_id in await services.db.consultations.all_ids():
-        loaded = await services.consultations.current(consultation_id)
+        loaded = await services.consultations.current(consultation_id, fresh=True)
         if loaded is not None and loaded.model.closes <= now:
             closed.append(loaded.model)
     if not closed:

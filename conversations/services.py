@@ -60,18 +60,22 @@ class ConsultationCache:
         self._by_version: dict[tuple[str, int], tuple[int, Consultation]] = {}
         self._revisions: dict[str, tuple[float, tuple[int, int] | None]] = {}
 
-    async def _revision(self, consultation_id: str) -> tuple[int, int] | None:
+    async def _revision(self, consultation_id: str, fresh: bool = False) -> tuple[int, int] | None:
         now = self._monotonic()
         checked = self._revisions.get(consultation_id)
-        if checked is not None and now - checked[0] < self.REVISION_SECONDS:
+        if not fresh and checked is not None and now - checked[0] < self.REVISION_SECONDS:
             return checked[1]
         found = await self._db.consultations.revision(consultation_id)
         self._revisions[consultation_id] = (now, found)
         return found
 
-    async def current(self, consultation_id: str) -> LoadedConsultation | None:
-        """The consultation at its current version, or None if there is no such consultation."""
-        found = await self._revision(consultation_id)
+    async def current(self, consultation_id: str, *, fresh: bool = False) -> LoadedConsultation | None:
+        """The consultation at its current version, or None if there is no such consultation.
+
+        `fresh`: as stored this moment, for an officer who has just imported a change (residents'
+        updates accept an import being seen up to a second late).
+        """
+        found = await self._revision(consultation_id, fresh)
         if found is None:
             return None
         version, revision = found
