@@ -123,8 +123,7 @@ MAX_USER_ID = 2**53
 def _user_id(argument: str | None) -> int | None:
     if argument is None or not argument.strip().lstrip("-").isdigit() or len(argument.strip()) > 20:
         return None
-    value = int(argument.strip())
-    return value if abs(value) < MAX_USER_ID else None
+    return int(argument.strip())  # `_not_a_person` refuses what no Telegram user (or SQLite) could have
 
 
 # Telegram user ids are positive and have at most 52 significant bits; groups and channels have

@@ -59,7 +59,7 @@ async def resident_who_answered(services: Services) -> None:
 async def told_us_sent_to(services: Services, chat_id: int) -> None:
     """ "What you told us" was published and sent to the resident: only then is their feedback taken."""
     db = services.db
-    await db.outcomes.publish("gp-opening-hours", outcomes.TOLD_US, {"en": "Mornings, mostly."}, NOW)
+    await db.outcomes.publish("gp-opening-hours", outcomes.TOLD_US, {"en": "Mornings, mostly."}, NOW, 1)
     key = outcomes.outcome_key(outcomes.TOLD_US, "gp-opening-hours", chat_id)
     await db.deliveries.enqueue([NewDelivery(chat_id, "outcome", 20, "What you told us", dedupe_key=key)], NOW)
     await db.connection.execute("UPDATE deliveries SET state = 'sent' WHERE dedupe_key = ?", (key,))

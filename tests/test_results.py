@@ -137,7 +137,7 @@ async def test_reach_across_consultations_counts_people_not_responses(tmp_path: 
         text = (await results.reach(await officer(services), None)).screens[0].text
     assert "Sittingbourne: 7\n" in text
     assert "English: 8 of 8 residents using the bot" in text
-    assert "Cymraeg: 6 of 6 residents using the bot" in text
+    assert "Welsh (Cymraeg): 6 of 6 residents using the bot" in text
     assert "Faversham: fewer than 5" in text
     # 7 + 6 + "fewer than 5" = 14 people (the languages say so): Sheerness must not be shown, or 1 follows.
     assert "Sheerness and Sheppey: not shown" in text
