@@ -286,7 +286,7 @@ def test_answers_typed_as_people_write_them_are_taken_like_taps(
     resident.say("হ্যাঁ", expect="How many minutes")  # the bot's own Yes, in Bengali
     refused = resident.say("-5", expect="How many minutes")
     assert t._("Please type a number.") not in refused.text
-    assert "That number is too small." in refused.text
+    assert t._("That number is too small.") in refused.text
     resident.say("১৫", expect="Which area do you live in?")  # 15
     resident.tap("Sheerness and Sheppey", expect=t._("Submit"))
     resident.tap(t._("Submit"), expect=t._("Thank you. We have received your answers."))

@@ -34,10 +34,10 @@ def publish_told_us(admin: Resident) -> None:
     admin.say("/outcome", expect="Which consultation is the outcome for?")
     admin.tap("GP opening hours", expect="Which do you want to publish?")
     admin.tap("What you told us", expect="Send me “What you told us” in English")
-    saved = admin.say(TOLD, expect="It will go to 3 people.")
-    assert "Cymraeg" in saved.labels
-    admin.tap("Cymraeg", expect="in Cymraeg")
-    admin.say(TOLD_CY, expect="It will go to 3 people.")
+    saved = admin.say(TOLD, expect="It will go to the 3 people who took part.")
+    assert "Welsh (Cymraeg)" in saved.labels
+    admin.tap("Welsh (Cymraeg)", expect="in Welsh (Cymraeg)")
+    admin.say(TOLD_CY, expect="It will go to the 3 people who took part.")
     admin.tap("Publish", expect="Published. Sending to 3 people.")
 
 
@@ -70,7 +70,7 @@ def test_a_corrected_outcome_goes_as_a_marked_correction_and_every_version_is_ke
     admin.tap("GP opening hours", expect="Which do you want to publish?")
     admin.tap("What you told us", expect="This was sent before, to 3 people.")
     saved = admin.say(CORRECTED, expect="It will go to 2 people.")
-    assert "Not corrected yet: Cymraeg." in saved.text, "Gwen's Welsh did not change: she is not sent it again"
+    assert "Not corrected yet: Welsh (Cymraeg)." in saved.text, "Gwen's Welsh did not change: she is not sent it again"
     done = admin.tap("Publish", expect="Correction published. Sending to 2 people.")
     assert "Sending to 0" not in done.text
 

@@ -15,7 +15,7 @@ import pytest
 
 from tests.community import catalogs, join, open_for_years, translator
 from tests.e2e_support import DATA, EXAMPLES, BotProcess, Resident
-from tests.fake_telegram import BotMessage, FakeTelegram
+from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 
 ANSWER = "The carers change every day"
 SENT = "Thank you. Your message has been sent to the engagement team. They will reply here."
@@ -28,13 +28,19 @@ def team(fake: FakeTelegram) -> int:
 
 
 @pytest.fixture
-def gp_bot(fake: FakeTelegram, team: int, tmp_path: Path) -> Iterator[BotProcess]:
+def priya(fake: FakeTelegram) -> FakeUser:
+    """An officer in the officers' chat: only officers' replies reach residents."""
+    return fake.add_user("Priya", language_code="en")
+
+
+@pytest.fixture
+def gp_bot(fake: FakeTelegram, team: int, priya: FakeUser, tmp_path: Path) -> Iterator[BotProcess]:
     """The bot with the GP consultation open and an officers' chat for /contact."""
     deployment = tmp_path / "deployment.yaml"
     deployment.write_text(
         (DATA / "deployment.yaml").read_text(encoding="utf-8") + f"officers_chat_id: {team}\n", encoding="utf-8"
     )
-    process = BotProcess(fake, tmp_path, HAVEYOURSAY_CONFIG=str(deployment))
+    process = BotProcess(fake, tmp_path, HAVEYOURSAY_CONFIG=str(deployment), HAVEYOURSAY_ADMINS=str(priya.id))
     process.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
     try:
         yield process.start()
@@ -93,20 +99,23 @@ def test_leaving_change_my_area_by_the_menu_or_a_button_ends_it(gp_bot: BotProce
     assert gp_bot.query("SELECT area_id FROM residents WHERE chat_id = ?", tom.chat_id) == [(None,)]
 
 
-def team_answers(fake: FakeTelegram, team: int, resident: Resident, question: str, answer: str) -> BotMessage:
+def team_answers(
+    fake: FakeTelegram, team: int, officer: FakeUser, resident: Resident, question: str, answer: str
+) -> BotMessage:
     """The team replies (with Telegram's Reply gesture, in their chat) to the resident's message."""
-    officer = fake.add_user("Priya", language_code="en")
     to_team = fake.wait_for_message(team, predicate=lambda m: question in m.text)
     fake.send_text(officer, answer, chat_id=team, reply_to=to_team)
     return fake.wait_for_message(resident.chat_id, predicate=lambda m: answer in m.text)
 
 
-def test_a_plain_reply_to_the_team_reaches_the_team(gp_bot: BotProcess, fake: FakeTelegram, team: int) -> None:
+def test_a_plain_reply_to_the_team_reaches_the_team(
+    gp_bot: BotProcess, fake: FakeTelegram, team: int, priya: FakeUser
+) -> None:
     amina = join(fake, "Amina", "en-GB")
     amina.say("/contact", expect="Which consultation")
     amina.tap("Something else", expect="Please type your message")
     assert amina.say("Is the clinic open on Saturday?").text == SENT
-    team_answers(fake, team, amina, "Saturday?", "Yes, 9 to 12.")
+    team_answers(fake, team, priya, amina, "Saturday?", "Yes, 9 to 12.")
 
     mark = fake.mark(team)
     assert amina.say("And on bank holidays?").text == SENT, "no Reply gesture, and still for the team"
@@ -124,14 +133,14 @@ def test_a_plain_reply_to_the_team_reaches_the_team(gp_bot: BotProcess, fake: Fa
 
 
 def test_mid_survey_a_plain_reply_to_the_team_is_never_taken_as_an_answer(
-    gp_bot: BotProcess, fake: FakeTelegram, team: int
+    gp_bot: BotProcess, fake: FakeTelegram, team: int, priya: FakeUser
 ) -> None:
     amina = join(fake, "Amina", "en-GB")
     to_the_text_question(amina, amina.say("/consultations", expect="Open consultations"))
     amina.say("/contact", expect="Which consultation")
     amina.tap("GP opening hours", expect="Please type your message")
     assert amina.say("What does question 4 mean?").text == SENT
-    team_answers(fake, team, amina, "question 4", "Anything about your carers.")
+    team_answers(fake, team, priya, amina, "question 4", "Anything about your carers.")
 
     mark = fake.mark(team)
     asked = amina.say("Is that the home carers?", expect=ASK)
