@@ -17,7 +17,7 @@ def _data(verb: str, value: str | None = None) -> str:
 
 
 def area_question(visit: Visit, lead: str = "") -> Screen:
-    """"Change my area": the onboarding question, whose buttons come back to settings."""
+    """ "Change my area": the onboarding question, whose buttons come back to settings."""
     return onboarding.area_question(visit, lead, choose=_area_data)
 
 

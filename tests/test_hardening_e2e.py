@@ -236,7 +236,7 @@ def test_broken_updates_get_one_log_line_and_an_answer(
 ) -> None:
     officer_bot.start()
     answer = admin.say(f"/addofficer {2**64}")
-    assert "Please give the Telegram user id" in answer.text
+    assert "cannot be a Telegram user id" in answer.text
 
     # A tap on a button of a message the bot cannot see (an inline message): no message in the query.
     fake.push_raw_update(
