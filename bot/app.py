@@ -109,12 +109,11 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
         services.officers_chat_id = await db.contact.current_chat(deployment.officers_chat_id)
         application.bot_data["services"] = services
         application.bot_data["exit_stack"] = stack
-        # The worker writes on a connection of its own: on the shared one, a claim or a "sent"
-        # written while a handler's transaction is open would be undone with it on a rollback.
-        worker_db = await stack.enter_async_context(open_database(settings.database))
+        # The worker shares the one writer: a claim or a "sent" cannot land inside a handler's
+        # unit of work (storage/transactions.py), and a resident it marks unreachable is known at once.
         worker = DeliveryWorker(
             application.bot,
-            worker_db,
+            db,
             rate_per_second=settings.send_rate,
             clock=services.clock,
             in_civil_hours=deployment.in_civil_hours,

@@ -546,10 +546,8 @@ def status_line(t: Translator, counts: dict[str, int]) -> str:
 async def report_finished(services: Services) -> None:
     """When every delivery of a broadcast has ended, send its officer the final report (once).
 
-    Called by the delivery worker after each round. No transaction of its own (a handler may
-    have one open on the shared connection): the report is queued under a key that makes it
-    unique, then the broadcast is marked reported, so a crash in between neither loses nor
-    repeats it.
+    Called by the delivery worker after each round. The report is queued and the broadcast
+    marked reported in one unit of work, so a crash neither loses nor repeats it.
     """
     db = services.db
     for broadcast in await db.broadcasts.finished_unreported():
@@ -559,6 +557,7 @@ async def report_finished(services: Services) -> None:
         counts = await db.deliveries.counts(broadcast.id)
         text = t._("Your notice #%(id)s has finished.", id=str(broadcast.id)) + "\n" + status_line(t, counts)
         report = NewDelivery(broadcast.created_by, "report", PRIORITY_REPLY, text, dedupe_key=f"report:{broadcast.id}")
-        await db.deliveries.enqueue([report], now)
-        await db.broadcasts.mark_reported(broadcast.id, now)
+        async with db.transaction():
+            await db.deliveries.enqueue([report], now)
+            await db.broadcasts.mark_reported(broadcast.id, now)
         services.wake_delivery()

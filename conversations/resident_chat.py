@@ -46,9 +46,8 @@ async def on_start(visit: Visit, update: Update, context: BotContext) -> Reply:
     if await officers.is_officer(visit):
         # An officer's menu cannot be set before they first write to the bot.
         await visit.services.refresh_menu(visit.chat_id)
-    if visit.resident is not None:
-        # The delivery worker marks a resident unreachable on its own connection, so the copy in
-        # memory may not know: clear it in the database whenever they /start again.
+    if visit.resident is not None and visit.resident.unreachable:
+        # They had blocked the bot (the delivery worker noted it); writing again unblocks them.
         await visit.services.db.residents.mark_reachable(visit.chat_id)
     return await onboarding.start(visit, payload)
 

@@ -65,8 +65,8 @@ class BroadcastRepository:
     async def finished_unreported(self) -> list[Broadcast]:
         """Broadcasts whose every delivery has ended and whose officer has not had the final report.
 
-        A broadcast counts only once all its deliveries are queued: the worker shares the
-        connection, so it can see a broadcast whose transaction is still adding them.
+        A broadcast counts only once all its deliveries are queued (a broadcast recorded before
+        its deliveries, outside one unit of work, is not reported early).
         """
         rows = await self._db.execute_fetchall(
             f"SELECT {_COLUMNS} FROM broadcasts b WHERE reported_at IS NULL"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from storage import open_database
 from storage.deliveries import FINAL_STATES, PRIORITY_BROADCAST, NewDelivery
-from tests.e2e_support import BotProcess
+from tests.e2e_support import BotProcess, Resident
 from tests.fake_telegram import FakeTelegram, FakeUser, RateLimits
 
 NOTICE = "The <b>Sheppey</b> drop-in moves to Thursday."
@@ -130,3 +130,9 @@ def test_each_of_telegrams_answers_ends_its_delivery_in_the_right_state(bot: Bot
         ("Chat not found",)
     ]
     assert fake.rate_limited == []
+
+    # Writing to the bot again makes a resident who had blocked it reachable.
+    bot.start()
+    fake.unblock(users["blocked"])
+    Resident(fake, users["blocked"]).say("/start", expect="Welcome")
+    assert bot.query("SELECT unreachable_at FROM residents WHERE chat_id = ?", users["blocked"].id) == [(None,)]
