@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.i18n import Catalogs  # noqa: E402
 from conversations import results  # noqa: E402
+from conversations.i18n import Catalogs  # noqa: E402
 from conversations.services import Services, begin_visit  # noqa: E402
 from conversations.survey.loader import load_consultation_text  # noqa: E402
 from storage import open_database  # noqa: E402

@@ -18,13 +18,13 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.delivery import DeliveryWorker
 from bot.deployment import Deployment
 from bot.guards import Door
-from bot.i18n import Catalogs, Translator
 from bot.inbox import REMEMBER_HANDLED, InboxQueue, open_inbox
 from bot.ordering import PerChatUpdateProcessor
 from bot.reading import ForgivingBot
 from bot.settings import Settings
 from bot.telegram_io import BotApplication, BotContext, deliver, inline_keyboard, visit_for
 from conversations import broadcasting, help, notices, officers, resident_chat, retention
+from conversations.i18n import Catalogs, Translator
 from conversations.screens import Reply, Screen
 from conversations.services import ChatMoved, Services
 from storage import open_database

@@ -219,8 +219,8 @@ async def _import(files: Sequence[Path], settings: Settings, deployment: Deploym
 async def _export(
     settings: Settings, deployment: Deployment, consultation_id: str, file_format: str, output: Path | None
 ) -> int:
-    from bot.i18n import Catalogs
     from conversations.export import write_csv, write_xlsx
+    from conversations.i18n import Catalogs
     from conversations.results import export_detail
 
     # Headers and values in words, in the consultation's default language, as in the bot's /export.

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.deployment import Deployment
-from bot.i18n import Catalogs
 from conversations import callbacks
 from conversations.answering import apply_button
+from conversations.i18n import Catalogs
 from conversations.screens import Screen
 from conversations.survey.engine import Rejected, ReviewStep, SurveyEngine, SurveyState
 from conversations.survey.loader import load_consultation_file

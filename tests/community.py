@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from bot.deployment import load_deployment
-from bot.i18n import Catalogs, Translator
+from conversations.i18n import Catalogs, Translator
 from tests.e2e_support import DATA, Resident
 from tests.fake_telegram import BotMessage, FakeTelegram
 

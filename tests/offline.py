@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.deployment import load_deployment
-from bot.i18n import Catalogs
+from conversations.i18n import Catalogs
 from conversations.services import Services
 from conversations.survey.loader import load_consultation_file
 from storage import Database, open_database
