@@ -114,7 +114,7 @@ async def build(path: Path, count: int) -> None:
 
 
 async def time_results(path: Path) -> tuple[float, float]:
-    from bot.deployment import Deployment
+    from conversations.deployment import Deployment
 
     async with open_database(path) as db:
         services = Services(db=db, catalogs=Catalogs.load(), deployment=Deployment(), clock=lambda: NOW)

@@ -16,7 +16,6 @@ from telegram.ext import Application, ContextTypes, ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.delivery import DeliveryWorker
-from bot.deployment import Deployment
 from bot.guards import Door
 from bot.inbox import REMEMBER_HANDLED, InboxQueue, open_inbox
 from bot.ordering import PerChatUpdateProcessor
@@ -24,6 +23,7 @@ from bot.reading import ForgivingBot
 from bot.settings import Settings
 from bot.telegram_io import BotApplication, BotContext, deliver, inline_keyboard, visit_for
 from conversations import broadcasting, help, notices, officers, resident_chat, retention
+from conversations.deployment import Deployment
 from conversations.i18n import Catalogs, Translator
 from conversations.screens import Reply, Screen
 from conversations.services import ChatMoved, Services

@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.deployment import Deployment, DeploymentError, load_deployment
 from bot.settings import Settings, SettingsError, load_settings
 from bot.single_instance import AlreadyRunning, InstanceLock
+from conversations.deployment import Deployment, DeploymentError, load_deployment
 from conversations.survey.loader import LoadResult, load_consultation_file
 from storage import open_database
 from storage.private_files import make_private

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.deployment import load_deployment
 from conversations import about_you, results
+from conversations.deployment import load_deployment
 from conversations.i18n import Catalogs
 from conversations.screens import Screen
 from conversations.services import Services, begin_visit

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.deployment import load_deployment
+from conversations.deployment import load_deployment
 from conversations.i18n import Catalogs
 from conversations.retention import apply_retention
 from conversations.services import Services

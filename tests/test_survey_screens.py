@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.deployment import DeploymentError, load_deployment
 from conversations import callbacks
+from conversations.deployment import DeploymentError, load_deployment
 from conversations.i18n import Catalogs
 from conversations.screens import Screen
 from conversations.survey.areas import DEFAULT_RADIUS_KM, Area, locatable, nearest_area
