@@ -37,8 +37,8 @@ from telegram.request import BaseRequest, RequestData  # noqa: E402
 
 import bot.app  # noqa: E402
 from bot.app import build_application  # noqa: E402
-from bot.deployment import load_deployment  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from conversations.deployment import load_deployment  # noqa: E402
 from storage import open_database  # noqa: E402
 
 TOKEN = "123456:BENCH-token-aaaaaaaaaaaaaaaaaaaaaaa"

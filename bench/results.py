@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.i18n import Catalogs  # noqa: E402
 from conversations import results  # noqa: E402
+from conversations.i18n import Catalogs  # noqa: E402
 from conversations.services import Services, begin_visit  # noqa: E402
 from conversations.survey.loader import load_consultation_text  # noqa: E402
 from storage import open_database  # noqa: E402
@@ -114,7 +114,7 @@ async def build(path: Path, count: int) -> None:
 
 
 async def time_results(path: Path) -> tuple[float, float]:
-    from bot.deployment import Deployment
+    from conversations.deployment import Deployment
 
     async with open_database(path) as db:
         services = Services(db=db, catalogs=Catalogs.load(), deployment=Deployment(), clock=lambda: NOW)

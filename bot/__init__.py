@@ -1,4 +1,7 @@
-"""The Telegram application: settings, wiring, command line, delivery, scheduling, i18n."""
+"""The edge: Telegram routing, settings, wiring, command line, delivery, scheduling, the webhook.
+
+Nothing in conversations/ or storage/ imports from here (tests/test_floors.py).
+"""
 
 import os
 

@@ -15,16 +15,17 @@ from telegram.error import ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot import routing
 from bot.delivery import DeliveryWorker
-from bot.deployment import Deployment
 from bot.guards import Door
-from bot.i18n import Catalogs, Translator
 from bot.inbox import REMEMBER_HANDLED, InboxQueue, open_inbox
 from bot.ordering import PerChatUpdateProcessor
 from bot.reading import ForgivingBot
 from bot.settings import Settings
 from bot.telegram_io import BotApplication, BotContext, deliver, inline_keyboard, visit_for
-from conversations import broadcasting, help, notices, officers, resident_chat, retention
+from conversations import broadcasting, help, notices, officers, retention
+from conversations.deployment import Deployment
+from conversations.i18n import Catalogs, Translator
 from conversations.screens import Reply, Screen
 from conversations.services import ChatMoved, Services
 from storage import open_database
@@ -71,7 +72,7 @@ def build_application(
     )
     # Replays and floods stop at the door, before any conversation (telegram_io.admitted).
     application.bot_data["door"] = Door()
-    for handler in resident_chat.handlers():
+    for handler in routing.handlers():
         application.add_handler(handler)
     application.add_error_handler(_on_error)
     return application

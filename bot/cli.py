@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.deployment import Deployment, DeploymentError, load_deployment
 from bot.settings import Settings, SettingsError, load_settings
 from bot.single_instance import AlreadyRunning, InstanceLock
+from conversations.deployment import Deployment, DeploymentError, load_deployment
 from conversations.survey.loader import LoadResult, load_consultation_file
 from storage import open_database
 from storage.private_files import make_private
@@ -219,8 +219,8 @@ async def _import(files: Sequence[Path], settings: Settings, deployment: Deploym
 async def _export(
     settings: Settings, deployment: Deployment, consultation_id: str, file_format: str, output: Path | None
 ) -> int:
-    from bot.i18n import Catalogs
     from conversations.export import write_csv, write_xlsx
+    from conversations.i18n import Catalogs
     from conversations.results import export_detail
 
     # Headers and values in words, in the consultation's default language, as in the bot's /export.

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from bot.deployment import Deployment
-from bot.i18n import Catalogs
 from conversations import callbacks
 from conversations.answering import apply_button
+from conversations.deployment import Deployment
+from conversations.i18n import Catalogs
 from conversations.screens import Screen
 from conversations.survey.engine import Rejected, ReviewStep, SurveyEngine, SurveyState
 from conversations.survey.loader import load_consultation_file

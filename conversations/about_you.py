@@ -13,8 +13,8 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.i18n import Translator
 from conversations import callbacks
+from conversations.i18n import Translator
 from conversations.screens import Button, Reply, Screen, rows
 from conversations.services import Visit
 

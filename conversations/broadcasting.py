@@ -11,8 +11,8 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.i18n import Translator, escape
 from conversations import callbacks
+from conversations.i18n import Translator, escape
 from conversations.notices import screen_to_delivery_buttons
 from conversations.screens import MAX_MESSAGE_LENGTH, Button, Reply, Screen, rows, shorten
 from conversations.services import Services, Visit

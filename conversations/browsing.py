@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.i18n import escape
 from conversations import callbacks, outcomes
+from conversations.i18n import escape
 from conversations.screens import Button, Reply, Screen, shorten
 from conversations.services import Visit
 from conversations.survey.model import Consultation, pick_text

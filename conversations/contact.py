@@ -17,8 +17,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from bot.i18n import escape
 from conversations import answering, callbacks
+from conversations.i18n import escape
 from conversations.screens import Button, Reply, Screen, rows, shorten
 from conversations.services import ChatMoved, Services, Visit
 from storage.clock import from_text, to_text

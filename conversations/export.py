@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 
-from bot.i18n import Catalogs, Translator
+from conversations.i18n import Catalogs, Translator
 from conversations.spreadsheet import CsvRows, XlsxRows
 from conversations.survey.areas import Area
 from conversations.survey.loader import consultation_from_data

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.i18n import Translator
+from conversations.i18n import Translator
 from conversations.screens import Reply, Screen
 from conversations.services import Visit
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from bot.i18n import Catalogs, Translator
+from conversations.i18n import Catalogs, Translator
 
 
 @dataclass(frozen=True)

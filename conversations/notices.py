@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot.i18n import Translator, escape
 from conversations import callbacks
+from conversations.i18n import Translator, escape
 from conversations.screens import Button, Screen, shorten
 from conversations.services import Services
 from conversations.survey.model import Consultation, pick_text

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.i18n import Translator, escape
+from conversations.i18n import Translator, escape
 from conversations.screens import Reply, Screen
 from conversations.services import Visit
 

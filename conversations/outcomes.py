@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.i18n import Translator, escape
 from conversations import callbacks
+from conversations.i18n import Translator, escape
 from conversations.notices import audience_of, screen_to_delivery_buttons
 from conversations.screens import MAX_MESSAGE_LENGTH, Button, Reply, Screen, rows, shorten
 from conversations.services import Services, Visit

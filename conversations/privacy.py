@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from bot.i18n import escape
 from conversations import callbacks
 from conversations.about_you import equality_id
+from conversations.i18n import escape
 from conversations.outcomes import feedback_id
 from conversations.screens import Attachment, Button, Reply, Screen
 from conversations.services import Visit

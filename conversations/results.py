@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from bot.i18n import Translator, escape
 from conversations import callbacks
+from conversations.i18n import Translator, escape
 from conversations.screens import MAX_MESSAGE_LENGTH, Attachment, Button, Reply, Screen, rows, shorten
 from conversations.services import Visit
 from conversations.small_numbers import SMALL, Shown, protect

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.deployment import Deployment
-from bot.i18n import Catalogs, Translator
+from conversations.deployment import Deployment
+from conversations.i18n import Catalogs, Translator
 from conversations.screens import Screen
 from conversations.survey.loader import consultation_from_data
 from conversations.survey.model import Consultation

@@ -1,4 +1,7 @@
-"""Storage: aiosqlite repositories and schema migrations. Nothing here imports Telegram."""
+"""Storage: aiosqlite repositories and schema migrations.
+
+Imports neither telegram, bot/ nor conversations/ (tests/test_floors.py).
+"""
 
 from storage.database import Database, open_database
 

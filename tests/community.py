@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from bot.deployment import load_deployment
-from bot.i18n import Catalogs, Translator
+from conversations.deployment import load_deployment
+from conversations.i18n import Catalogs, Translator
 from tests.e2e_support import DATA, Resident
 from tests.fake_telegram import BotMessage, FakeTelegram
 

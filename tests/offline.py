@@ -9,8 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.deployment import load_deployment
-from bot.i18n import Catalogs
+from conversations.deployment import load_deployment
+from conversations.i18n import Catalogs
 from conversations.services import Services
 from conversations.survey.loader import load_consultation_file
 from storage import Database, open_database

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.deployment import load_deployment
-from bot.i18n import Catalogs
 from conversations import about_you, results
+from conversations.deployment import load_deployment
+from conversations.i18n import Catalogs
 from conversations.screens import Screen
 from conversations.services import Services, begin_visit
 from conversations.survey.loader import load_consultation_file, load_consultation_text

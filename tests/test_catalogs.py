@@ -8,7 +8,7 @@ import pytest
 from babel import Locale
 
 from bot.catalogs import PLURALS, extract, languages, problems, read_catalog
-from bot.i18n import Catalogs
+from conversations.i18n import Catalogs
 
 EXPECTED_LANGUAGES = {"cy", "pl", "ro", "ur", "ar", "pa", "bn", "pt", "es", "so", "uk"}
 NUMBERS = (0, 1, 2, 3, 5, 11, 22, 100)

@@ -570,7 +570,7 @@ def test_a_survey_whose_answers_cannot_fit_in_one_message_is_warned_about() -> N
 
 
 def test_a_shown_answer_and_the_summary_always_fit_in_one_message() -> None:
-    from bot.i18n import Catalogs
+    from conversations.i18n import Catalogs
     from conversations.survey.engine import Accepted, QuestionStep, ReviewStep, SurveyEngine
     from conversations.survey.render import SurveyView
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.deployment import Deployment, load_deployment
 from conversations import broadcasting
+from conversations.deployment import Deployment, load_deployment
 from conversations.services import begin_visit
 from tests.offline import offline_services
 

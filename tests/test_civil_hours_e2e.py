@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.deployment import load_deployment
+from conversations.deployment import load_deployment
 from storage.clock import to_text
 from tests.community import containing, join, stamp, with_dates
 from tests.e2e_support import DATA, EXAMPLES, BotProcess, Resident

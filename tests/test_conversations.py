@@ -11,7 +11,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from conversations import answering, browsing, callbacks, onboarding, resident_chat
+from bot import routing
+from conversations import answering, browsing, callbacks, onboarding
 from conversations.screens import Reply, Screen
 from conversations.services import Services, Visit, begin_visit
 from storage.residents import Audience
@@ -171,5 +172,5 @@ async def test_a_resident_who_blocked_the_bot_is_reachable_again_after_start(ser
     await services.db.residents.mark_unreachable(CHAT, OPENED)
     assert await services.db.residents.audience(Audience()) == []
     context = SimpleNamespace(args=None)
-    await resident_chat.on_start(await visit(services), None, context)  # type: ignore[arg-type]
+    await routing.on_start(await visit(services), None, context)  # type: ignore[arg-type]
     assert await services.db.residents.audience(Audience()) == [(CHAT, "en")]

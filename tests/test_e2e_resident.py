@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from bot.i18n import Catalogs
+from conversations.i18n import Catalogs
 from tests.e2e_support import DATA, EXAMPLES, BotProcess, Resident
 from tests.fake_telegram import BotMessage, FakeTelegram
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conversations import broadcasting, officers, resident_chat
+from bot import routing
+from conversations import broadcasting, officers
 from conversations.screens import Reply
 from conversations.services import Services, Visit, begin_visit
 from tests.offline import GP_HOURS, offline_services
@@ -114,13 +115,13 @@ async def test_export_honours_the_format_and_the_consultation_it_is_given(servic
             (button.data or "").split(":")[1] for screen in reply.screens for row in screen.buttons for button in row
         }
 
-    assert verbs(await resident_chat.export_responses(visit, None)) == {"csv"}
-    assert verbs(await resident_chat.export_responses(visit, "xlsx")) == {"xlsx"}
-    assert verbs(await resident_chat.export_responses(visit, "CSV")) == {"csv"}
-    direct = await resident_chat.export_responses(visit, "gp-opening-hours xlsx")
+    assert verbs(await routing.export_responses(visit, None)) == {"csv"}
+    assert verbs(await routing.export_responses(visit, "xlsx")) == {"xlsx"}
+    assert verbs(await routing.export_responses(visit, "CSV")) == {"csv"}
+    direct = await routing.export_responses(visit, "gp-opening-hours xlsx")
     assert [a.filename for a in direct.attachments] == ["gp-opening-hours.xlsx"]
     assert direct.attachments[0].content.startswith(b"PK"), "a real workbook"
-    plain = await resident_chat.export_responses(visit, "GP-Opening-Hours")
+    plain = await routing.export_responses(visit, "GP-Opening-Hours")
     assert [a.filename for a in plain.attachments] == ["gp-opening-hours.csv"]
-    unknown = await resident_chat.export_responses(visit, "no-such-thing pdf")
+    unknown = await routing.export_responses(visit, "no-such-thing pdf")
     assert "Send /export csv or /export xlsx" in unknown.screens[0].text and not unknown.attachments

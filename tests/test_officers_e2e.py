@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import Catalogs
+from conversations.i18n import Catalogs
 from storage import open_database
 from tests.community import containing, join, open_for_years, stamp, turn_notices_off, with_dates
 from tests.e2e_support import EXAMPLES, BotProcess, Resident

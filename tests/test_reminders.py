@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.deployment import Deployment, load_deployment
-from bot.i18n import Catalogs
 from conversations import answering, callbacks, notices
+from conversations.deployment import Deployment, load_deployment
+from conversations.i18n import Catalogs
 from conversations.screens import Screen
 from conversations.services import Services, begin_visit
 from conversations.survey.loader import load_consultation_file

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.deployment import load_deployment
-from bot.i18n import Catalogs
+from conversations.deployment import load_deployment
+from conversations.i18n import Catalogs
 from conversations.retention import apply_retention
 from conversations.services import Services
 from conversations.survey.loader import load_consultation_file

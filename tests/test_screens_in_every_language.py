@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from bot.catalogs import read_catalog
-from bot.deployment import load_deployment
-from bot.i18n import FSI, PDI, Catalogs
 from conversations import answering, browsing, contact, help, location, onboarding, outcomes, privacy, settings
+from conversations.deployment import load_deployment
+from conversations.i18n import FSI, PDI, Catalogs
 from conversations.menu import menu_labels
 from conversations.screens import MAX_MESSAGE_LENGTH, Screen
 from conversations.services import Services, Visit, begin_visit

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.deployment import DeploymentError, load_deployment
-from bot.i18n import Catalogs
 from conversations import callbacks
+from conversations.deployment import DeploymentError, load_deployment
+from conversations.i18n import Catalogs
 from conversations.screens import Screen
 from conversations.survey.areas import DEFAULT_RADIUS_KM, Area, locatable, nearest_area
 from conversations.survey.engine import Accepted, QuestionStep, Rejected, Result, SurveyEngine, SurveyState

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.i18n import Translator, escape
 from conversations import callbacks
+from conversations.i18n import Translator, escape
 from conversations.screens import MAX_MESSAGE_LENGTH, Button, Rows, Screen, shorten
 from conversations.survey.areas import Area
 from conversations.survey.engine import QuestionStep, Rejected, ReviewStep, Step, SurveyState

@@ -1,4 +1,4 @@
-"""The resident's private chat: which update goes to which conversation.
+"""Telegram routing (the edge): which update of a private chat or a group goes to which conversation.
 
 Handlers only translate Telegram updates into calls on the conversations'
 logic (onboarding, browsing, answering, help); nothing here decides anything a
