@@ -30,14 +30,6 @@ class ParticipationRepository:
             (chat_id, consultation_id, stamp, stamp),
         )
 
-    async def unfinished(self, consultation_id: str) -> list[int]:
-        """Residents who started this consultation's survey and have not submitted."""
-        rows = await self._db.execute_fetchall(
-            "SELECT chat_id FROM participation WHERE consultation_id = ? AND submitted_at IS NULL",
-            (consultation_id,),
-        )
-        return [int(r[0]) for r in rows]
-
     async def participants(self, consultation_id: str) -> list[int]:
         """Residents who submitted a response to this consultation."""
         rows = await self._db.execute_fetchall(
