@@ -72,7 +72,9 @@ class BroadcastDraft:
     def from_data(cls, data: dict[str, Any]) -> BroadcastDraft:
         """A draft stored by `to_data`, or by the bot before drafts were typed (the same keys, some absent)."""
         audience = data.get("audience") or {}
-        send_at = data.get("send_at")
+        send_at = datetime.fromisoformat(data["send_at"]) if data.get("send_at") else None
+        if send_at is not None and send_at.tzinfo is None:
+            raise ValueError("a time to send without its time zone")
         return cls(
             step=Step(data["step"]),
             texts={str(code): str(text) for code, text in (data.get("texts") or {}).items()},
@@ -84,7 +86,7 @@ class BroadcastDraft:
                 language=audience.get("language") or None,
                 participants_of=audience.get("participants_of") or None,
             ),
-            send_at=datetime.fromisoformat(send_at) if send_at else None,
+            send_at=send_at,
         )
 
 
