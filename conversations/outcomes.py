@@ -160,7 +160,7 @@ async def tapped(visit: Visit, verb: str | None, argument: str | None) -> Reply:
         )
         return Reply((Screen(t._("Which do you want to publish?"), kinds),), edit=True)
     draft = await draft_of(visit)
-    if verb == "kind" and argument in (TOLD_US, DECIDED) and draft:
+    if verb == "kind" and argument in (TOLD_US, DECIDED) and draft is not None:
         draft = replace(draft, kind=argument, step=Step.TEXT, language=visit.services.catalogs.default_language)
         latest = await db.outcomes.latest_version(draft.consultation_id, argument)
         if latest is not None:  # published already: what is sent now is a correction of it, every language kept
@@ -169,11 +169,11 @@ async def tapped(visit: Visit, verb: str | None, argument: str | None) -> Reply:
             draft = replace(draft, correcting=latest[0], texts=texts, original=dict(texts))
         await _save(visit, draft)
         return Reply((await _ask_for_text(visit, draft),), edit=True)
-    if verb == "lang" and argument and draft and draft.step is Step.MORE:
+    if verb == "lang" and argument and draft is not None and draft.step is Step.MORE:
         draft = replace(draft, step=Step.TEXT, language=argument)
         await _save(visit, draft)
         return Reply((await _ask_for_text(visit, draft),), edit=True)
-    if verb == "publish" and draft and draft.step is Step.MORE:
+    if verb == "publish" and draft is not None and draft.step is Step.MORE:
         return await publish(visit, draft)
     return Reply(notice=t._("That button is out of date."))
 
