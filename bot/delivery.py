@@ -129,9 +129,6 @@ class Pacer:
             wait = max(wait, self._answers[must_leave - 1] + self.window + MARGIN_SECONDS - now)
         return max(0.0, wait)
 
-    def chat_ready(self, chat_id: int, now: float) -> bool:
-        return chat_id not in self._busy and self._free_at.get(chat_id, 0.0) <= now
-
     def cooling(self, now: float) -> dict[int, float]:
         """Chats that cannot take a message now, and when they can (infinity: one is in flight)."""
         for chat_id in [c for c, at in self._free_at.items() if at <= now]:
@@ -256,7 +253,7 @@ class DeliveryWorker:
         await self._drain()
 
     async def run_until_empty(self) -> None:
-        """Send everything that can be sent now, then return (for the command line and benchmarks).
+        """Send everything that can be sent now, then return (for bench/broadcast.py and the tests).
 
         Civil-hours-only deliveries are left waiting outside civil hours.
         """

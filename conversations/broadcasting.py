@@ -7,11 +7,13 @@ Officer text is escaped, so no tag an officer types can break a message.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from conversations import callbacks
+from conversations import callbacks, drafts
 from conversations.i18n import Translator, escape
 from conversations.notices import screen_to_delivery_buttons
 from conversations.screens import MAX_MESSAGE_LENGTH, Button, Reply, Screen, rows, shorten
@@ -26,6 +28,82 @@ PREFIX = "b"
 MAX_TEXT = MAX_MESSAGE_LENGTH - 96
 
 
+class Step(StrEnum):
+    """Where a broadcast draft is; the values are what storage keeps."""
+
+    TEXT = "text"  # waiting for the notice in the default language
+    MORE_LANGUAGES = "more_languages"
+    LANGUAGE_TEXT = "language_text"  # waiting for the notice in `pending_language`
+    BUTTON = "button"  # a "Take part" button, or none
+    AUDIENCE = "audience"
+    AREAS = "areas"
+    TOPICS = "topics"
+    LANGUAGE = "language"
+    PARTICIPANTS = "participants"
+    CONFIRM = "confirm"  # the preview, with Send
+    WHEN = "when"  # Send at…
+
+
+AUDIENCE_STEPS = (Step.AUDIENCE, Step.AREAS, Step.TOPICS, Step.LANGUAGE, Step.PARTICIPANTS)
+
+
+@dataclass(frozen=True)
+class BroadcastDraft:
+    """An officer's notice being written."""
+
+    step: Step = Step.TEXT
+    texts: dict[str, str] = field(default_factory=dict)  # language code → the officer's text
+    pending_language: str | None = None  # the language whose text is awaited at LANGUAGE_TEXT
+    consultation_id: str | None = None  # the consultation of the "Take part" button, if any
+    audience: Audience = field(default_factory=Audience)  # everyone, or one of areas, topics, language, participants_of
+    send_at: datetime | None = None  # the time the officer chose; None: as soon as civil hours allow
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "step": self.step.value,
+            "texts": dict(self.texts),
+            "pending_language": self.pending_language,
+            "consultation_id": self.consultation_id,
+            "audience": audience_data(self.audience),
+            "send_at": self.send_at.isoformat() if self.send_at else None,
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> BroadcastDraft:
+        """A draft stored by `to_data`, or by the bot before drafts were typed (the same keys, some absent)."""
+        audience = data.get("audience") or {}
+        send_at = datetime.fromisoformat(data["send_at"]) if data.get("send_at") else None
+        if send_at is not None and send_at.tzinfo is None:
+            raise ValueError("a time to send without its time zone")
+        return cls(
+            step=Step(data["step"]),
+            texts={str(code): str(text) for code, text in (data.get("texts") or {}).items()},
+            pending_language=data.get("pending_language") or None,
+            consultation_id=data.get("consultation_id") or None,
+            audience=Audience(
+                areas=tuple(audience.get("areas") or ()),
+                topics=tuple(audience.get("topics") or ()),
+                language=audience.get("language") or None,
+                participants_of=audience.get("participants_of") or None,
+            ),
+            send_at=send_at,
+        )
+
+
+def audience_data(audience: Audience) -> dict[str, Any]:
+    """A broadcast's audience as stored with it: only the filters set (none: everyone)."""
+    data: dict[str, Any] = {}
+    if audience.areas:
+        data["areas"] = list(audience.areas)
+    if audience.topics:
+        data["topics"] = list(audience.topics)
+    if audience.language:
+        data["language"] = audience.language
+    if audience.participants_of:
+        data["participants_of"] = audience.participants_of
+    return data
+
+
 def _data(verb: str, argument: str | None = None) -> str:
     return callbacks.encode(PREFIX, verb) if argument is None else callbacks.encode(PREFIX, verb, argument)
 
@@ -37,7 +115,7 @@ def _cancel(t: Translator) -> Button:
 async def start(visit: Visit) -> Reply:
     """/broadcast: a new draft; ask for the text in the default language."""
     services = visit.services
-    await services.db.drafts.put(visit.chat_id, DRAFT, {"step": "text", "texts": {}}, visit.now())
+    await _save(visit, BroadcastDraft())
     language = visit.t.language_label(services.catalogs.default_language)
     text = visit.t._(
         "Send me the notice, in %(language)s. Residents will see exactly the text you send.", language=language
@@ -45,16 +123,16 @@ async def start(visit: Visit) -> Reply:
     return Reply((Screen(text, ((_cancel(visit.t),),)),))
 
 
-async def draft_of(visit: Visit) -> dict[str, Any] | None:
-    return await visit.services.db.drafts.get(visit.chat_id, DRAFT)
+async def draft_of(visit: Visit) -> BroadcastDraft | None:
+    return await drafts.load(visit.services.db, visit.chat_id, DRAFT, BroadcastDraft.from_data)
 
 
-async def typed(visit: Visit, draft: dict[str, Any], text: str) -> Reply:
+async def typed(visit: Visit, draft: BroadcastDraft, text: str) -> Reply:
     """The officer typed the notice (or a translation of it)."""
     t = visit.t
-    if draft["step"] == "when":
+    if draft.step is Step.WHEN:
         return await _typed_time(visit, draft, text)
-    if draft["step"] not in ("text", "language_text"):
+    if draft.step not in (Step.TEXT, Step.LANGUAGE_TEXT):
         return Reply((Screen(t._("Please use the buttons, or tap Cancel.")),))
     if len(text) > MAX_TEXT:
         return Reply(
@@ -69,28 +147,26 @@ async def typed(visit: Visit, draft: dict[str, Any], text: str) -> Reply:
                 ),
             )
         )
-    language = draft.get("pending_language") or visit.services.catalogs.default_language
-    draft["texts"][language] = text
-    draft["step"] = "more_languages"
-    draft.pop("pending_language", None)
+    language = draft.pending_language or visit.services.catalogs.default_language
+    draft = replace(draft, texts={**draft.texts, language: text}, step=Step.MORE_LANGUAGES, pending_language=None)
     await _save(visit, draft)
     return Reply((more_languages_screen(visit, draft),))
 
 
-def not_text(visit: Visit, draft: dict[str, Any]) -> Reply:
+def not_text(visit: Visit, draft: BroadcastDraft) -> Reply:
     """A photo, sticker or file while writing a notice: a notice is text; ask again for what is awaited."""
     t = visit.t
-    if draft["step"] not in ("text", "language_text"):
+    if draft.step not in (Step.TEXT, Step.LANGUAGE_TEXT):
         return Reply((Screen(t._("Please use the buttons, or tap Cancel.")),))
-    code = draft.get("pending_language") or visit.services.catalogs.default_language
+    code = draft.pending_language or visit.services.catalogs.default_language
     text = t._("Send me the notice in %(language)s.", language=t.language_label(code))
     return Reply((Screen(text, ((_cancel(t),),)),))
 
 
-def more_languages_screen(visit: Visit, draft: dict[str, Any]) -> Screen:
+def more_languages_screen(visit: Visit, draft: BroadcastDraft) -> Screen:
     t, catalogs = visit.t, visit.services.catalogs
-    have = ", ".join(t.language_label(code) for code in draft["texts"])
-    missing = [code for code in catalogs.languages if code not in draft["texts"]]
+    have = ", ".join(t.language_label(code) for code in draft.texts)
+    missing = [code for code in catalogs.languages if code not in draft.texts]
     buttons = [Button(t.language_label(code), _data("lang", code)) for code in missing]
     text = t._(
         "The notice is ready in: %(languages)s. Add a version in another language? Residents get "
@@ -115,37 +191,39 @@ async def tapped(visit: Visit, verb: str | None, argument: str | None) -> Reply:
         return await send(visit)
     if verb == "now":  # "Send now anyway", outside civil hours
         return await send(visit, now_anyway=True)
-    if verb == "when" and draft["step"] == "confirm":
-        draft["step"] = "when"
-        await _save(visit, draft)
+    if verb == "when" and draft.step is Step.CONFIRM:
+        await _save(visit, replace(draft, step=Step.WHEN))
         return Reply((_when_screen(visit),), edit=True)
-    if verb == "at" and draft["step"] == "when" and argument and argument.isdigit():
-        draft.update(step="confirm", send_at=datetime.fromtimestamp(int(argument), UTC).isoformat())
+    if verb == "at" and draft.step is Step.WHEN and argument and argument.isdigit():
+        draft = replace(draft, step=Step.CONFIRM, send_at=datetime.fromtimestamp(int(argument), UTC))
         await _save(visit, draft)
         return Reply(await preview(visit, draft), clear_buttons=True)
-    step = await _apply(visit, draft, verb, argument)
-    if step is None:
+    applied = await _apply(visit, draft, verb, argument)
+    if applied is None:
         return Reply(notice=t._("That button is out of date."))
+    draft, screen = applied
     await _save(visit, draft)
-    if draft["step"] == "confirm":
+    if screen is None:
         return Reply(await preview(visit, draft), clear_buttons=True)
-    return Reply((step,), edit=True)
+    return Reply((screen,), edit=True)
 
 
-async def _apply(visit: Visit, draft: dict[str, Any], verb: str | None, argument: str | None) -> Screen | None:
-    """Change the draft for a tapped button; the next screen, or None for a button that does not fit."""
+Applied = tuple[BroadcastDraft, Screen | None]
+"""The draft changed by a button, and the next screen (None: the draft is ready; show the preview)."""
+
+
+async def _apply(visit: Visit, draft: BroadcastDraft, verb: str | None, argument: str | None) -> Applied | None:
+    """Change the draft for a tapped button; None for a button that does not fit."""
     t, services = visit.t, visit.services
-    if verb == "lang" and argument in services.catalogs.languages and draft["step"] == "more_languages":
-        draft.update(step="language_text", pending_language=argument)
-        return Screen(t._("Send me the notice in %(language)s.", language=t.language_label(argument)), ((_cancel(t),),))
-    if verb == "nolang" and draft["step"] == "more_languages":
-        draft["step"] = "button"
-        return await _button_screen(visit)
-    if verb in ("button", "nobutton") and draft["step"] == "button":
-        draft["consultation_id"] = argument if verb == "button" else None
-        draft["step"] = "audience"
-        return _audience_screen(t)
-    if draft["step"] in ("audience", "areas", "topics", "language", "participants"):
+    if verb == "lang" and argument in services.catalogs.languages and draft.step is Step.MORE_LANGUAGES:
+        ask = Screen(t._("Send me the notice in %(language)s.", language=t.language_label(argument)), ((_cancel(t),),))
+        return replace(draft, step=Step.LANGUAGE_TEXT, pending_language=argument), ask
+    if verb == "nolang" and draft.step is Step.MORE_LANGUAGES:
+        return replace(draft, step=Step.BUTTON), await _button_screen(visit)
+    if verb in ("button", "nobutton") and draft.step is Step.BUTTON:
+        consultation_id = argument if verb == "button" else None
+        return replace(draft, consultation_id=consultation_id, step=Step.AUDIENCE), _audience_screen(t)
+    if draft.step in AUDIENCE_STEPS:
         return await _audience_step(visit, draft, verb, argument)
     return None
 
@@ -171,46 +249,49 @@ def _audience_screen(t: Translator) -> Screen:
     return Screen(t._("Who should receive it?"), (*rows(*choices), (_cancel(t),)))
 
 
-async def _audience_step(visit: Visit, draft: dict[str, Any], verb: str | None, argument: str | None) -> Screen | None:
+async def _audience_step(visit: Visit, draft: BroadcastDraft, verb: str | None, argument: str | None) -> Applied | None:
     t, services = visit.t, visit.services
     deployment = services.deployment
-    audience = draft.setdefault("audience", {})
     if verb == "everyone":
-        draft.update(step="confirm", audience={})
-        return Screen("")
-    if verb in ("areas", "topics"):
-        draft["step"] = verb
-        audience.clear()
-        audience[verb] = []
-        return _pick_many(visit, draft)
-    if verb == "toggle" and draft["step"] in ("areas", "topics") and argument:
-        known = {a.id for a in deployment.areas} if draft["step"] == "areas" else {x.id for x in deployment.topics}
+        return replace(draft, step=Step.CONFIRM, audience=Audience()), None
+    if verb == "areas":
+        draft = replace(draft, step=Step.AREAS, audience=Audience())
+        return draft, _pick_many(visit, draft)
+    if verb == "topics":
+        draft = replace(draft, step=Step.TOPICS, audience=Audience())
+        return draft, _pick_many(visit, draft)
+    if verb == "toggle" and draft.step in (Step.AREAS, Step.TOPICS) and argument:
+        known = {a.id for a in deployment.areas} if draft.step is Step.AREAS else {x.id for x in deployment.topics}
         if argument not in known:
             return None
-        chosen = audience.setdefault(draft["step"], [])
-        audience[draft["step"]] = [x for x in chosen if x != argument] if argument in chosen else [*chosen, argument]
-        return _pick_many(visit, draft)
-    if verb == "chosen" and draft["step"] in ("areas", "topics"):
-        if not audience.get(draft["step"]):
-            return _pick_many(visit, draft, lead=t._("Please tick at least one, then tap Done."))
-        draft["step"] = "confirm"
-        return Screen("")
+        chosen = _chosen(draft)
+        chosen = tuple(x for x in chosen if x != argument) if argument in chosen else (*chosen, argument)
+        audience = Audience(areas=chosen) if draft.step is Step.AREAS else Audience(topics=chosen)
+        draft = replace(draft, audience=audience)
+        return draft, _pick_many(visit, draft)
+    if verb == "chosen" and draft.step in (Step.AREAS, Step.TOPICS):
+        if not _chosen(draft):
+            return draft, _pick_many(visit, draft, lead=t._("Please tick at least one, then tap Done."))
+        return replace(draft, step=Step.CONFIRM), None
     if verb == "language":
-        draft["step"] = "language"
         buttons = [Button(t.language_label(code), _data("in", code)) for code in services.catalogs.languages]
-        return Screen(t._("Residents who use which language?"), (*rows(*buttons, per_row=3), (_cancel(t),)))
-    if verb == "in" and draft["step"] == "language" and argument in services.catalogs.languages:
-        draft.update(step="confirm", audience={"language": argument})
-        return Screen("")
+        ask = Screen(t._("Residents who use which language?"), (*rows(*buttons, per_row=3), (_cancel(t),)))
+        return replace(draft, step=Step.LANGUAGE), ask
+    if verb == "in" and draft.step is Step.LANGUAGE and argument in services.catalogs.languages:
+        return replace(draft, step=Step.CONFIRM, audience=Audience(language=argument)), None
     if verb == "participants":
-        draft["step"] = "participants"
         ids = await services.db.consultations.all_ids()
         buttons = [Button(shorten(await _title(visit, cid), 40), _data("took", cid)) for cid in ids]
-        return Screen(t._("People who took part in which consultation?"), (*rows(*buttons), (_cancel(t),)))
-    if verb == "took" and draft["step"] == "participants" and argument:
-        draft.update(step="confirm", audience={"participants_of": argument})
-        return Screen("")
+        ask = Screen(t._("People who took part in which consultation?"), (*rows(*buttons), (_cancel(t),)))
+        return replace(draft, step=Step.PARTICIPANTS), ask
+    if verb == "took" and draft.step is Step.PARTICIPANTS and argument:
+        return replace(draft, step=Step.CONFIRM, audience=Audience(participants_of=argument)), None
     return None
+
+
+def _chosen(draft: BroadcastDraft) -> tuple[str, ...]:
+    """What is ticked on the areas or topics step."""
+    return draft.audience.areas if draft.step is Step.AREAS else draft.audience.topics
 
 
 async def _title(visit: Visit, consultation_id: str) -> str:
@@ -218,55 +299,43 @@ async def _title(visit: Visit, consultation_id: str) -> str:
     return loaded.model.text("title", visit.language) if loaded else consultation_id
 
 
-def _pick_many(visit: Visit, draft: dict[str, Any], lead: str = "") -> Screen:
+def _pick_many(visit: Visit, draft: BroadcastDraft, lead: str = "") -> Screen:
     t, deployment = visit.t, visit.services.deployment
-    kind = draft["step"]
-    chosen = draft["audience"].get(kind, [])
+    chosen = _chosen(draft)
     options = (
         [(a.id, a.display_name(visit.language, deployment.default_language)) for a in deployment.areas]
-        if kind == "areas"
+        if draft.step is Step.AREAS
         else [(x.id, deployment.text(x.name, visit.language)) for x in deployment.topics]
     )
     buttons = [Button(("✅ " if key in chosen else "⬜ ") + name, _data("toggle", key)) for key, name in options]
     question = (
         t._("Which areas? Tick all that apply, then tap Done.")
-        if kind == "areas"
+        if draft.step is Step.AREAS
         else t._("Which topics? Tick all that apply, then tap Done.")
     )
     text = f"{lead}\n\n{question}" if lead else question
     return Screen(text, (*rows(*buttons, per_row=2), (Button(t._("Done"), _data("chosen")),), (_cancel(t),)))
 
 
-def audience_from(draft: dict[str, Any]) -> Audience:
-    audience = draft.get("audience", {})
-    return Audience(
-        areas=tuple(audience.get("areas", ())),
-        topics=tuple(audience.get("topics", ())),
-        language=audience.get("language"),
-        participants_of=audience.get("participants_of"),
-    )
-
-
-def notice_screen(services: Services, draft: dict[str, Any], language: str) -> Screen:
+def notice_screen(services: Services, draft: BroadcastDraft, language: str) -> Screen:
     """The notice exactly as a resident with this language receives it.
 
     The officer's text in the resident's language, or the default language's when there is no
     version in theirs; the bot's own words (the button) always in the resident's language.
     """
-    texts: dict[str, str] = draft["texts"]
-    text = texts.get(language) or texts[services.catalogs.default_language]
+    text = draft.texts.get(language) or draft.texts[services.catalogs.default_language]
     buttons: tuple[tuple[Button, ...], ...] = ()
-    if draft.get("consultation_id"):
+    if draft.consultation_id:
         t = services.catalogs.translator(language)
-        buttons = ((Button(t._("Take part"), callbacks.encode(callbacks.TAKE_PART, draft["consultation_id"])),),)
+        buttons = ((Button(t._("Take part"), callbacks.encode(callbacks.TAKE_PART, draft.consultation_id)),),)
     return Screen(escape(text), buttons)
 
 
-async def preview(visit: Visit, draft: dict[str, Any]) -> tuple[Screen, ...]:
+async def preview(visit: Visit, draft: BroadcastDraft) -> tuple[Screen, ...]:
     """Each version of the notice residents will receive, labelled with who gets it; then the exact
     number of recipients and Send / Cancel."""
     t, services = visit.t, visit.services
-    recipients = await services.db.residents.audience(audience_from(draft), wants="notices")
+    recipients = await services.db.residents.audience(draft.audience, wants="notices")
     default = services.catalogs.default_language
     count = t.n_("This notice will go to %(n)d resident.", "This notice will go to %(n)d residents.", len(recipients))
     by_language: dict[str, int] = {}
@@ -281,7 +350,7 @@ async def preview(visit: Visit, draft: dict[str, Any]) -> tuple[Screen, ...]:
             shown += [Screen(label), screen]
     by_version: dict[str, int] = {}
     for language, n in by_language.items():
-        version = language if language in draft["texts"] else default
+        version = language if language in draft.texts else default
         by_version[version] = by_version.get(version, 0) + n
     detail = ", ".join(f"{t.language_label(code)}: {n}" for code, n in sorted(by_version.items()))
     confirm = Screen(
@@ -298,7 +367,7 @@ async def preview(visit: Visit, draft: dict[str, Any]) -> tuple[Screen, ...]:
 
 
 def _versions(
-    services: Services, draft: dict[str, Any], by_language: dict[str, int]
+    services: Services, draft: BroadcastDraft, by_language: dict[str, int]
 ) -> list[tuple[Screen, list[str], int]]:
     """The distinct messages the audience will receive, each with the languages that get it and how many."""
     found: dict[tuple[str, tuple[tuple[Button, ...], ...]], tuple[Screen, list[str], int]] = {}
@@ -322,9 +391,9 @@ def _version_label(visit: Visit, languages: list[str], n: int) -> str:
     )
 
 
-def going_at(visit: Visit, draft: dict[str, Any], now: datetime) -> datetime:
+def going_at(visit: Visit, draft: BroadcastDraft, now: datetime) -> datetime:
     """When the broadcast will go: the time the officer chose, or `now`; at civil hours either way."""
-    chosen = datetime.fromisoformat(draft["send_at"]) if draft.get("send_at") else now
+    chosen = draft.send_at or now
     return visit.services.deployment.next_civil_time(max(chosen, now))
 
 
@@ -332,7 +401,7 @@ def _when(t: Translator, moment: datetime, zone: str) -> str:
     return t._("%(date)s at %(time)s (%(zone)s time)", date=t.date(moment), time=t.time(moment), zone=zone)
 
 
-def _when_line(visit: Visit, draft: dict[str, Any]) -> str:
+def _when_line(visit: Visit, draft: BroadcastDraft) -> str:
     """The line of the preview that says when it will go, in the deployment's time zone."""
     t = visit.t
     now = visit.now()
@@ -340,16 +409,16 @@ def _when_line(visit: Visit, draft: dict[str, Any]) -> str:
     if at <= now:
         return t._("Send it now?")
     zone = visit.services.deployment.timezone
-    if draft.get("send_at"):
+    if draft.send_at:
         return t._("It will go on %(when)s.", when=_when(t, at, zone))
     return t._("It is outside the hours when we send messages, so it will go on %(when)s.", when=_when(t, at, zone))
 
 
-def _send_buttons(visit: Visit, draft: dict[str, Any]) -> tuple[tuple[Button, ...], ...]:
+def _send_buttons(visit: Visit, draft: BroadcastDraft) -> tuple[tuple[Button, ...], ...]:
     t = visit.t
     buttons = [(Button(t._("Send"), _data("send")),)]
     now = visit.now()
-    if going_at(visit, draft, now) > now and not draft.get("send_at"):
+    if going_at(visit, draft, now) > now and not draft.send_at:
         buttons.append((Button(t._("Send now anyway (urgent)"), _data("now")),))
     buttons.append((Button(t._("Send at…"), _data("when")),))
     return (*buttons, (_cancel(t),))
@@ -378,7 +447,7 @@ def _when_screen(visit: Visit, lead: str = "") -> Screen:
     return Screen(f"{lead}\n\n{text}" if lead else text, (*rows(*buttons), (_cancel(t),)))
 
 
-async def _typed_time(visit: Visit, draft: dict[str, Any], text: str) -> Reply:
+async def _typed_time(visit: Visit, draft: BroadcastDraft, text: str) -> Reply:
     """A date and time typed at Send at…, in the deployment's time zone."""
     t = visit.t
     zone = ZoneInfo(visit.services.deployment.timezone)
@@ -396,7 +465,7 @@ async def _typed_time(visit: Visit, draft: dict[str, Any], text: str) -> Reply:
     moment = local.replace(tzinfo=zone).astimezone(UTC)
     if moment <= visit.now():
         return Reply((_when_screen(visit, t._("That time has passed.")),))
-    draft.update(step="confirm", send_at=moment.isoformat())
+    draft = replace(draft, step=Step.CONFIRM, send_at=moment)
     await _save(visit, draft)
     return Reply(await preview(visit, draft))
 
@@ -409,16 +478,21 @@ async def send(visit: Visit, *, now_anyway: bool = False) -> Reply:
     """
     services, t = visit.services, visit.t
     draft = await draft_of(visit)
-    if draft is None or draft.get("step") != "confirm":
+    if draft is None or draft.step is not Step.CONFIRM:
         return Reply(notice=t._("That button is out of date."))
-    recipients = await services.db.residents.audience(audience_from(draft), wants="notices")
+    recipients = await services.db.residents.audience(draft.audience, wants="notices")
     now = visit.now()
     at = now if now_anyway else going_at(visit, draft, now)
     db = services.db
     described = await _describe(services, draft)
     async with db.transaction():
         broadcast_id = await db.broadcasts.create(
-            visit.chat_id, draft["texts"], draft.get("consultation_id"), draft.get("audience", {}), len(recipients), now
+            visit.chat_id,
+            dict(draft.texts),
+            draft.consultation_id,
+            audience_data(draft.audience),
+            len(recipients),
+            now,
         )
         await db.deliveries.enqueue(
             (
@@ -454,7 +528,7 @@ async def send(visit: Visit, *, now_anyway: bool = False) -> Reply:
 
 def _delivery(
     services: Services,
-    draft: dict[str, Any],
+    draft: BroadcastDraft,
     broadcast_id: int,
     chat_id: int,
     language: str,
@@ -475,34 +549,32 @@ def _delivery(
     )
 
 
-async def _describe(services: Services, draft: dict[str, Any]) -> str:
+async def _describe(services: Services, draft: BroadcastDraft) -> str:
     """Who a broadcast went to, in words, for the audit log (in the deployment's default language)."""
     deployment, language = services.deployment, services.catalogs.default_language
-    audience = draft.get("audience") or {}
+    audience = draft.audience
     parts = []
-    if audience.get("areas"):
-        areas = [deployment.area(key) for key in audience["areas"]]
-        names = [
-            a.display_name(language, language) if a else key for a, key in zip(areas, audience["areas"], strict=True)
-        ]
+    if audience.areas:
+        areas = [deployment.area(key) for key in audience.areas]
+        names = [a.display_name(language, language) if a else key for a, key in zip(areas, audience.areas, strict=True)]
         parts.append("areas: " + ", ".join(names))
-    if audience.get("topics"):
-        topics = [deployment.topic(key) for key in audience["topics"]]
+    if audience.topics:
+        topics = [deployment.topic(key) for key in audience.topics]
         names = [
-            deployment.text(x.name, language) if x else key for x, key in zip(topics, audience["topics"], strict=True)
+            deployment.text(x.name, language) if x else key for x, key in zip(topics, audience.topics, strict=True)
         ]
         parts.append("topics: " + ", ".join(names))
-    if audience.get("language"):
-        parts.append("language: " + services.catalogs.translator(language).language_label(audience["language"]))
-    if audience.get("participants_of"):
-        loaded = await services.consultations.current(audience["participants_of"])
-        title = loaded.model.text("title", language) if loaded else audience["participants_of"]
+    if audience.language:
+        parts.append("language: " + services.catalogs.translator(language).language_label(audience.language))
+    if audience.participants_of:
+        loaded = await services.consultations.current(audience.participants_of)
+        title = loaded.model.text("title", language) if loaded else audience.participants_of
         parts.append("took part in: " + title)
     return "; ".join(parts) or "everyone"
 
 
-async def _save(visit: Visit, draft: dict[str, Any]) -> None:
-    await visit.services.db.drafts.put(visit.chat_id, DRAFT, draft, visit.now())
+async def _save(visit: Visit, draft: BroadcastDraft) -> None:
+    await drafts.save(visit.services.db, visit.chat_id, DRAFT, draft, visit.now())
 
 
 async def progress(visit: Visit) -> Reply:

@@ -15,9 +15,11 @@ not sent. Each reply sent is in the audit log with the officer's id and name.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
 
-from conversations import answering, callbacks
+from conversations import answering, callbacks, drafts
 from conversations.i18n import escape
 from conversations.screens import Button, Reply, Screen, rows, shorten
 from conversations.services import ChatMoved, Services, Visit
@@ -26,11 +28,52 @@ from storage.clock import from_text, to_text
 log = logging.getLogger(__name__)
 
 DRAFT = "contact"
-REPLY = "contact_reply"  # the team's answer is the last thing the resident read: {"thread", "consultation_id", "at"}
+REPLY = "contact_reply"  # the team's answer is the last thing the resident read: an AfterAnswer
 PREFIX = "ct"
 MAX_MESSAGE = 3500
 # How long after the team's answer a plain message (no Reply gesture) is still taken as a reply to it.
 REPLY_WINDOW = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class ContactDraft:
+    """A resident's message to the team, once they said which consultation it is about."""
+
+    consultation_id: str | None  # None: "Something else"
+
+    def to_data(self) -> dict[str, Any]:
+        return {"consultation_id": self.consultation_id}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> ContactDraft:
+        consultation_id = data.get("consultation_id")
+        return cls(str(consultation_id) if consultation_id else None)
+
+
+@dataclass(frozen=True)
+class AfterAnswer:
+    """The team's answer in a thread was the last thing the resident read: what they type may be a reply."""
+
+    thread: int
+    consultation_id: str | None
+    at: datetime  # when the answer was sent
+    text: str | None = None  # a message typed in a survey, held while the resident says where it goes
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"thread": self.thread, "consultation_id": self.consultation_id, "at": to_text(self.at)}
+        if self.text is not None:
+            data["text"] = self.text
+        return data
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> AfterAnswer:
+        text = data.get("text")
+        return cls(
+            thread=int(data["thread"]),
+            consultation_id=data.get("consultation_id") or None,
+            at=from_text(str(data["at"])),
+            text=text if isinstance(text, str) else None,
+        )
 
 
 def _data(verb: str, argument: str | None = None) -> str:
@@ -75,7 +118,7 @@ async def tapped(visit: Visit, verb: str | None, argument: str | None) -> Reply:
         await visit.services.db.drafts.drop(visit.chat_id, DRAFT)
         return Reply((Screen(t._("Cancelled. Nothing was sent.")),), edit=True)
     if verb == "about":
-        await visit.services.db.drafts.put(visit.chat_id, DRAFT, {"consultation_id": argument}, visit.now())
+        await drafts.save(visit.services.db, visit.chat_id, DRAFT, ContactDraft(argument), visit.now())
         text = t._("Please type your message and send it. A member of the team will reply here, in this chat.")
         return Reply((Screen(text, ((Button(t._("Cancel"), _data("cancel")),),)),), edit=True)
     if verb in ("team", "answer"):
@@ -90,12 +133,12 @@ async def send_to_team(visit: Visit, text: str, message_id: int | None = None) -
     so the same message handled again after a crash is only confirmed (see `already_sent`).
     """
     services, t = visit.services, visit.t
-    draft = await services.db.drafts.get(visit.chat_id, DRAFT) or {}
+    draft = await drafts.load(services.db, visit.chat_id, DRAFT, ContactDraft.from_data) or ContactDraft(None)
     if len(text) > MAX_MESSAGE:
         return Reply(
             (Screen(t._("Your message is too long. Please keep it under %(max)s characters.", max=str(MAX_MESSAGE))),)
         )
-    consultation_id = draft.get("consultation_id")
+    consultation_id = draft.consultation_id
     thread = await services.db.contact.open_thread(visit.chat_id, consultation_id, visit.now())
     try:
         await _to_officers(services, thread, consultation_id, visit.language, text)
@@ -139,8 +182,7 @@ def _sent(visit: Visit) -> Reply:
 async def awaiting_reply(services: Services, chat_id: int, thread_id: int, consultation_id: str | None) -> None:
     """The team's answer was sent to the resident: what they type next may be their reply to it."""
     now = services.clock()
-    data = {"thread": thread_id, "consultation_id": consultation_id, "at": to_text(now)}
-    await services.db.drafts.put(chat_id, REPLY, data, now)
+    await drafts.save(services.db, chat_id, REPLY, AfterAnswer(thread_id, consultation_id, now), now)
 
 
 async def typed_after_answer(visit: Visit, text: str) -> Reply | None:
@@ -150,17 +192,16 @@ async def typed_after_answer(visit: Visit, text: str) -> Reply | None:
     buttons, whether it is for the team or their answer. None when the answer is too old.
     """
     db, t = visit.services.db, visit.t
-    held = await db.drafts.get(visit.chat_id, REPLY)
+    held = await drafts.load(db, visit.chat_id, REPLY, AfterAnswer.from_data)
     if held is None:
         return None
-    if visit.now() - from_text(str(held["at"])) > REPLY_WINDOW or visit.services.deployment.officers_chat_id is None:
+    if visit.now() - held.at > REPLY_WINDOW or visit.services.deployment.officers_chat_id is None:
         await db.drafts.drop(visit.chat_id, REPLY)
         return None
     session = await answering.active_session(visit)
     if session is None:
-        return await resident_replied(visit, int(held["thread"]), held.get("consultation_id"), text)
-    held["text"] = text[:MAX_MESSAGE]
-    await db.drafts.put(visit.chat_id, REPLY, held, visit.now())
+        return await resident_replied(visit, held.thread, held.consultation_id, text)
+    await drafts.save(db, visit.chat_id, REPLY, replace(held, text=text[:MAX_MESSAGE]), visit.now())
     ask = t._("Is this message for the engagement team, or your answer to the survey question?")
     buttons = (
         (Button(t._("Send it to the team"), _data("team")),),
@@ -172,9 +213,9 @@ async def typed_after_answer(visit: Visit, text: str) -> Reply | None:
 async def _held_message_goes(visit: Visit, *, to_team: bool) -> Reply:
     """The resident said where the message typed after the team's answer goes."""
     db, t = visit.services.db, visit.t
-    held = await db.drafts.get(visit.chat_id, REPLY)
-    text = held.pop("text", None) if held is not None else None
-    if held is None or not isinstance(text, str) or visit.services.deployment.officers_chat_id is None:
+    held = await drafts.load(db, visit.chat_id, REPLY, AfterAnswer.from_data)
+    text = held.text if held is not None else None
+    if held is None or text is None or visit.services.deployment.officers_chat_id is None:
         return Reply(notice=t._("That button is out of date."))
     if not to_team:
         # Back to the survey: what they type from now on answers its questions.
@@ -184,8 +225,8 @@ async def _held_message_goes(visit: Visit, *, to_team: bool) -> Reply:
             return Reply(notice=t._("That button is out of date."))
         answered = await answering.survey_text(session, text)
         return Reply(answered.screens, clear_buttons=True, notice=answered.notice)
-    await db.drafts.put(visit.chat_id, REPLY, held, visit.now())
-    await _to_officers(visit.services, int(held["thread"]), held.get("consultation_id"), visit.language, text)
+    await drafts.save(db, visit.chat_id, REPLY, replace(held, text=None), visit.now())
+    await _to_officers(visit.services, held.thread, held.consultation_id, visit.language, text)
     sent = Screen(t._("Thank you. Your message has been sent to the engagement team. They will reply here."))
     question = await answering.current_survey_screen(visit)
     return Reply((sent, question) if question is not None else (sent,), edit=True)

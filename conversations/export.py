@@ -31,6 +31,7 @@ from storage.results import ExportRow
 # The id header row. `resident_area` is the area in the resident's settings when they submitted;
 # an `area` question has a column of its own, under its question id.
 FIXED = ["response_id", "submitted_at", "language", "resident_area"]
+HEADER_ROWS = 2  # the readable titles, then the ids (rows_of)
 Cell = str | int | float | datetime | None
 Pick = Callable[[dict[str, Any]], Cell]
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
@@ -169,42 +170,34 @@ async def write_csv(
     db: Database, consultation_id: str, out: TextIO, catalogs: Catalogs | None = None, areas: Sequence[Area] = ()
 ) -> int:
     """Write the CSV (a readable header row, then the id header row); returns the number of responses."""
-    labels = await labels_for(db, consultation_id, catalogs, areas)
-    cols = columns(await db.consultations.all_versions(consultation_id), labels)
     writer = CsvRows(out)
-    writer.writerow(fixed_titles(labels) + [col.title for col in cols])
-    writer.writerow(FIXED + [col.id for col in cols])
-    count = 0
-    async for row in db.results.export_rows(consultation_id):
-        writer.writerow([_text(cell) for cell in row_cells(row, cols, labels)])
-        count += 1
-    return count
+    written = 0
+    async for cells in rows_of(db, consultation_id, catalogs, areas):
+        writer.writerow([_text(cell) for cell in cells])
+        written += 1
+    return written - HEADER_ROWS
 
 
 async def write_xlsx(
     db: Database, consultation_id: str, path: Path, catalogs: Catalogs | None = None, areas: Sequence[Area] = ()
 ) -> int:
     """Write an Excel workbook in write-only mode, which streams rows to disk; times are real dates."""
-    labels = await labels_for(db, consultation_id, catalogs, areas)
-    cols = columns(await db.consultations.all_versions(consultation_id), labels)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("responses")
     sheet.freeze_panes = "A3"
     rows = XlsxRows(sheet, DATE_FORMAT)
-    rows.append(fixed_titles(labels) + [col.title for col in cols])
-    rows.append(FIXED + [col.id for col in cols])
-    count = 0
-    async for row in db.results.export_rows(consultation_id):
-        rows.append(row_cells(row, cols, labels))
-        count += 1
+    written = 0
+    async for cells in rows_of(db, consultation_id, catalogs, areas):
+        rows.append(cells)
+        written += 1
     workbook.save(path)
-    return count
+    return written - HEADER_ROWS
 
 
 async def rows_of(
     db: Database, consultation_id: str, catalogs: Catalogs | None = None, areas: Sequence[Area] = ()
 ) -> AsyncIterator[list[Cell]]:
-    """The export's rows (the readable header, the id header, then one per response), for tests and other formats."""
+    """The export's rows, as both formats write them: the readable header, the id header, then one per response."""
     labels = await labels_for(db, consultation_id, catalogs, areas)
     cols = columns(await db.consultations.all_versions(consultation_id), labels)
     yield [*fixed_titles(labels), *(col.title for col in cols)]

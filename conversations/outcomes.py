@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from conversations import callbacks
+from conversations import callbacks, drafts
 from conversations.i18n import Translator, escape
 from conversations.notices import audience_of, screen_to_delivery_buttons
 from conversations.screens import MAX_MESSAGE_LENGTH, Button, Reply, Screen, rows, shorten
@@ -31,6 +32,84 @@ FEEDBACK_DRAFT = "feedback"
 TOLD_US, DECIDED = "told_us", "decided"
 RATINGS = ("yes", "partly", "no")
 MAX_TEXT = MAX_MESSAGE_LENGTH - 600
+
+
+class Step(StrEnum):
+    """Where an outcome draft is; the values are what storage keeps."""
+
+    KIND = "kind"  # the consultation is picked: which outcome? (stored without a step before drafts were typed)
+    TEXT = "text"  # waiting for the text in `language`
+    MORE = "more"  # another language, or Publish
+
+
+@dataclass(frozen=True)
+class OutcomeDraft:
+    """An officer's outcome being written: "What you told us" or "What we did", or a correction of one."""
+
+    consultation_id: str
+    step: Step = Step.KIND
+    kind: str | None = None  # TOLD_US or DECIDED, from Step.TEXT on
+    language: str | None = None  # the language whose text is awaited, from Step.TEXT on
+    texts: dict[str, str] = field(default_factory=dict)  # language code → text
+    correcting: int | None = None  # the version this corrects, when it was published before
+    original: dict[str, str] = field(default_factory=dict)  # that version's texts, when correcting
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "consultation_id": self.consultation_id,
+            "step": self.step.value,
+            "kind": self.kind,
+            "language": self.language,
+            "texts": dict(self.texts),
+            "correcting": self.correcting,
+            "original": dict(self.original),
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> OutcomeDraft:
+        """A draft stored by `to_data`, or by the bot before drafts were typed (the same keys, some absent)."""
+        step = Step(data.get("step") or Step.KIND)
+        kind, language = data.get("kind"), data.get("language") or None
+        if kind not in (None, TOLD_US, DECIDED) or (step is not Step.KIND and (kind is None or language is None)):
+            raise ValueError("not an outcome draft")
+        correcting = data.get("correcting")
+        return cls(
+            consultation_id=str(data["consultation_id"]),
+            step=step,
+            kind=kind,
+            language=language,
+            texts=_texts(data.get("texts")),
+            correcting=int(correcting) if correcting else None,
+            original=_texts(data.get("original")),
+        )
+
+    @property
+    def chosen_kind(self) -> str:
+        """TOLD_US or DECIDED (from Step.TEXT on, when it is chosen)."""
+        if self.kind is None:
+            raise ValueError("the outcome's kind is not chosen yet")
+        return self.kind
+
+
+@dataclass(frozen=True)
+class FeedbackDraft:
+    """A resident who rated "What you told us" may type a comment on it."""
+
+    consultation_id: str
+
+    def to_data(self) -> dict[str, Any]:
+        return {"consultation_id": self.consultation_id}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> FeedbackDraft:
+        consultation_id = data["consultation_id"]
+        if not isinstance(consultation_id, str) or not consultation_id:
+            raise ValueError("no consultation")
+        return cls(consultation_id)
+
+
+def _texts(data: Any) -> dict[str, str]:
+    return {str(code): str(text) for code, text in (data or {}).items()}
 
 
 def _data(verb: str, argument: str | None = None) -> str:
@@ -59,44 +138,52 @@ def _cancel(t: Translator) -> Button:
     return Button(t._("Cancel"), _data("cancel"))
 
 
+async def draft_of(visit: Visit) -> OutcomeDraft | None:
+    return await drafts.load(visit.services.db, visit.chat_id, DRAFT, OutcomeDraft.from_data)
+
+
+async def _save(visit: Visit, draft: OutcomeDraft) -> None:
+    await drafts.save(visit.services.db, visit.chat_id, DRAFT, draft, visit.now())
+
+
 async def tapped(visit: Visit, verb: str | None, argument: str | None) -> Reply:
     t, db = visit.t, visit.services.db
-    draft = await db.drafts.get(visit.chat_id, DRAFT) or {}
     if verb == "cancel":
         await db.drafts.drop(visit.chat_id, DRAFT)
         return Reply((Screen(t._("Cancelled. Nothing was sent.")),), edit=True)
     if verb == "pick" and argument:
-        await db.drafts.put(visit.chat_id, DRAFT, {"consultation_id": argument, "texts": {}}, visit.now())
+        await _save(visit, OutcomeDraft(consultation_id=argument))
         kinds = (
             (Button(t._("What you told us"), _data("kind", TOLD_US)),),
             (Button(t._("What we did"), _data("kind", DECIDED)),),
             (_cancel(t),),
         )
         return Reply((Screen(t._("Which do you want to publish?"), kinds),), edit=True)
-    if verb == "kind" and argument in (TOLD_US, DECIDED) and draft:
-        draft.update(kind=argument, step="text", language=visit.services.catalogs.default_language)
-        latest = await db.outcomes.latest_version(draft["consultation_id"], argument)
+    draft = await draft_of(visit)
+    if verb == "kind" and argument in (TOLD_US, DECIDED) and draft is not None:
+        draft = replace(draft, kind=argument, step=Step.TEXT, language=visit.services.catalogs.default_language)
+        latest = await db.outcomes.latest_version(draft.consultation_id, argument)
         if latest is not None:  # published already: what is sent now is a correction of it, every language kept
-            published = await db.outcomes.get(draft["consultation_id"])
-            draft.update(correcting=latest[0], texts=dict(published.get(argument, {})))
-            draft["original"] = dict(draft["texts"])
-        await db.drafts.put(visit.chat_id, DRAFT, draft, visit.now())
+            published = await db.outcomes.get(draft.consultation_id)
+            texts = dict(published.get(argument, {}))
+            draft = replace(draft, correcting=latest[0], texts=texts, original=dict(texts))
+        await _save(visit, draft)
         return Reply((await _ask_for_text(visit, draft),), edit=True)
-    if verb == "lang" and argument and draft.get("step") == "more":
-        draft.update(step="text", language=argument)
-        await db.drafts.put(visit.chat_id, DRAFT, draft, visit.now())
+    if verb == "lang" and argument and draft is not None and draft.step is Step.MORE:
+        draft = replace(draft, step=Step.TEXT, language=argument)
+        await _save(visit, draft)
         return Reply((await _ask_for_text(visit, draft),), edit=True)
-    if verb == "publish" and draft.get("step") == "more":
+    if verb == "publish" and draft is not None and draft.step is Step.MORE:
         return await publish(visit, draft)
     return Reply(notice=t._("That button is out of date."))
 
 
-async def _ask_for_text(visit: Visit, draft: dict[str, Any]) -> Screen:
+async def _ask_for_text(visit: Visit, draft: OutcomeDraft) -> Screen:
     t = visit.t
-    language = t.language_label(draft["language"])
-    if draft.get("correcting"):
+    language = t.language_label(draft.language or visit.services.catalogs.default_language)
+    if draft.correcting:
         recipients = await visit.services.db.deliveries.reached_by(
-            _dedupe_prefix(draft["kind"], draft["consultation_id"])
+            _dedupe_prefix(draft.chosen_kind, draft.consultation_id)
         )
         ask = t.n_(
             "This was sent before, to %(n)d person. Send me the corrected text in %(language)s. It will go to them "
@@ -107,7 +194,7 @@ async def _ask_for_text(visit: Visit, draft: dict[str, Any]) -> Screen:
             language=language,
         )
         return Screen(ask, ((_cancel(t),),))
-    if draft["kind"] == TOLD_US:
+    if draft.kind == TOLD_US:
         ask = t._("Send me “What you told us” in %(language)s: a short summary of what people said.", language=language)
     else:
         ask = t._(
@@ -119,15 +206,15 @@ async def _ask_for_text(visit: Visit, draft: dict[str, Any]) -> Screen:
 
 
 async def has_draft_awaiting_text(visit: Visit) -> bool:
-    draft = await visit.services.db.drafts.get(visit.chat_id, DRAFT)
-    return bool(draft and draft.get("step") == "text")
+    draft = await draft_of(visit)
+    return draft is not None and draft.step is Step.TEXT
 
 
 async def typed(visit: Visit, text: str) -> Reply:
     """The officer typed the outcome text in one language."""
     t, services = visit.t, visit.services
-    draft = await services.db.drafts.get(visit.chat_id, DRAFT)
-    if draft is None or draft.get("step") != "text":
+    draft = await draft_of(visit)
+    if draft is None or draft.step is not Step.TEXT:
         return Reply((Screen(t._("Please use the buttons, or tap Cancel.")),))
     if len(text) > MAX_TEXT:
         return Reply(
@@ -141,20 +228,19 @@ async def typed(visit: Visit, text: str) -> Reply:
                 ),
             )
         )
-    draft["texts"][draft["language"]] = text
-    draft["step"] = "more"
-    await services.db.drafts.put(visit.chat_id, DRAFT, draft, visit.now())
+    language = draft.language or services.catalogs.default_language
+    draft = replace(draft, texts={**draft.texts, language: text}, step=Step.MORE)
+    await _save(visit, draft)
     recipients = await _recipients(services, draft)
-    if draft.get("correcting"):  # every language may need correcting, not only the missing ones
-        missing = [code for code in services.catalogs.languages if code != draft["language"]]
+    if draft.correcting:  # every language may need correcting, not only the missing ones
+        missing = [code for code in services.catalogs.languages if code != language]
     else:
-        missing = [code for code in services.catalogs.languages if code not in draft["texts"]]
+        missing = [code for code in services.catalogs.languages if code not in draft.texts]
     buttons = [Button(t.language_label(code), _data("lang", code)) for code in missing]
     count = recipients.described(t)
     text = t._("Saved. Add a version in another language, or publish it now.") + "\n\n<b>" + count + "</b>"
-    original: dict[str, str] = draft.get("original") or {}
-    unchanged = [code for code, body in original.items() if draft["texts"].get(code) == body]
-    if draft.get("correcting") and unchanged:
+    unchanged = [code for code, body in draft.original.items() if draft.texts.get(code) == body]
+    if draft.correcting and unchanged:
         names = ", ".join(t.language_label(code) for code in unchanged)
         text += "\n" + t._(
             "Not corrected yet: %(languages)s. People who read it in these languages are not sent the correction.",
@@ -223,41 +309,41 @@ def _dedupe_prefix(kind: str, consultation_id: str) -> str:
     return f"{kind}:{consultation_id}:"
 
 
-async def _recipients(services: Services, draft: dict[str, Any]) -> Recipients:
+async def _recipients(services: Services, draft: OutcomeDraft) -> Recipients:
     """Who a draft outcome goes to; a correction goes to those who got the outcome and whose version changed."""
-    if not draft.get("correcting"):
-        return await outcome_recipients(services, draft["consultation_id"], draft["kind"])
+    if not draft.correcting:
+        return await outcome_recipients(services, draft.consultation_id, draft.chosen_kind)
     default = services.catalogs.default_language
-    reached = await services.db.deliveries.reached_by(_dedupe_prefix(draft["kind"], draft["consultation_id"]))
+    reached = await services.db.deliveries.reached_by(_dedupe_prefix(draft.chosen_kind, draft.consultation_id))
     changed = [
         (chat, language)
         for chat, language in reached
-        if _body(draft["texts"], language, default) != _body(draft.get("original") or {}, language, default)
+        if _body(draft.texts, language, default) != _body(draft.original, language, default)
     ]
     return Recipients(changed, [], correction=True)
 
 
-async def publish(visit: Visit, draft: dict[str, Any]) -> Reply:
+async def publish(visit: Visit, draft: OutcomeDraft) -> Reply:
     """Store the outcome and queue it to each recipient once, in their language."""
     services, t = visit.services, visit.t
-    loaded = await services.consultations.current(draft["consultation_id"])
+    loaded = await services.consultations.current(draft.consultation_id)
     if loaded is None:
         return Reply(notice=t._("That button is out of date."))
     c = loaded.model
     now = visit.now()
     db = services.db
-    kind: str = draft["kind"]
-    correction = bool(draft.get("correcting"))
-    if correction and draft["texts"] == draft.get("original"):
+    kind = draft.chosen_kind
+    correction = bool(draft.correcting)
+    if correction and draft.texts == draft.original:
         await db.drafts.drop(visit.chat_id, DRAFT)
         return Reply((Screen(t._("Nothing was changed, so nothing was sent.")),), edit=True)
     async with db.transaction():
         latest = await db.outcomes.latest_version(c.id, kind)
-        if (latest[0] if latest else None) != draft.get("correcting"):  # another officer published it meanwhile
+        if (latest[0] if latest else None) != draft.correcting:  # another officer published it meanwhile
             await db.drafts.drop(visit.chat_id, DRAFT)
             return Reply((Screen(t._("It was published meanwhile. Nothing was sent; please start again.")),), edit=True)
         recipients = await _recipients(services, draft)
-        version = await db.outcomes.publish(c.id, kind, draft["texts"], now, visit.chat_id)
+        version = await db.outcomes.publish(c.id, kind, dict(draft.texts), now, visit.chat_id)
         suffix = f":{version}" if version > 1 else ""  # each version reaches each person once
         deliveries = [
             NewDelivery(
@@ -274,7 +360,7 @@ async def publish(visit: Visit, draft: dict[str, Any]) -> Reply:
                     services.catalogs.translator(language),
                     c,
                     kind,
-                    draft["texts"],
+                    draft.texts,
                     services.catalogs.default_language,
                     with_feedback=True,
                     correction=correction,
@@ -373,7 +459,7 @@ async def rate(visit: Visit, consultation_id: str | None, rating: str | None) ->
     await db.outcomes.rate(
         feedback_id(db.pseudonym_key, visit.chat_id, consultation_id), consultation_id, rating, visit.now()
     )
-    await db.drafts.put(visit.chat_id, FEEDBACK_DRAFT, {"consultation_id": consultation_id}, visit.now())
+    await drafts.save(db, visit.chat_id, FEEDBACK_DRAFT, FeedbackDraft(consultation_id), visit.now())
     ask = t._("Thank you. Would you like to add a comment? Type it and send it, or tap No thanks.")
     return Reply(
         (Screen(ask, ((Button(t._("No thanks"), callbacks.encode(FEEDBACK, consultation_id, "skip")),),)),),
@@ -384,10 +470,9 @@ async def rate(visit: Visit, consultation_id: str | None, rating: str | None) ->
 async def comment(visit: Visit, text: str) -> Reply:
     """The resident's comment on "What you told us"."""
     db = visit.services.db
-    draft = await db.drafts.get(visit.chat_id, FEEDBACK_DRAFT) or {}
-    consultation_id = draft.get("consultation_id")
-    if consultation_id:
-        await db.outcomes.comment(feedback_id(db.pseudonym_key, visit.chat_id, consultation_id), text[:2000])
+    draft = await drafts.load(db, visit.chat_id, FEEDBACK_DRAFT, FeedbackDraft.from_data)
+    if draft is not None:
+        await db.outcomes.comment(feedback_id(db.pseudonym_key, visit.chat_id, draft.consultation_id), text[:2000])
     await db.drafts.drop(visit.chat_id, FEEDBACK_DRAFT)
     return Reply((Screen(visit.t._("Thank you for telling us.")),))
 

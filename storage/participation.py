@@ -29,19 +29,3 @@ class ParticipationRepository:
             " ON CONFLICT(chat_id, consultation_id) DO UPDATE SET submitted_at = excluded.submitted_at",
             (chat_id, consultation_id, stamp, stamp),
         )
-
-    async def unfinished(self, consultation_id: str) -> list[int]:
-        """Residents who started this consultation's survey and have not submitted."""
-        rows = await self._db.execute_fetchall(
-            "SELECT chat_id FROM participation WHERE consultation_id = ? AND submitted_at IS NULL",
-            (consultation_id,),
-        )
-        return [int(r[0]) for r in rows]
-
-    async def participants(self, consultation_id: str) -> list[int]:
-        """Residents who submitted a response to this consultation."""
-        rows = await self._db.execute_fetchall(
-            "SELECT chat_id FROM participation WHERE consultation_id = ? AND submitted_at IS NOT NULL",
-            (consultation_id,),
-        )
-        return [int(r[0]) for r in rows]

@@ -170,13 +170,3 @@ class ResponseRepository:
             ),
         )
         return bool(written)
-
-    async def submitted_count(self, consultation_id: str) -> int:
-        found = list(
-            await self._db.execute_fetchall(
-                "SELECT COUNT(*) FROM responses WHERE consultation_id = ? AND submitted_at IS NOT NULL",
-                (consultation_id,),
-            )
-        )
-        row = found[0] if found else None
-        return int(row[0]) if row else 0

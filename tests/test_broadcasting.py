@@ -124,11 +124,13 @@ async def test_a_notice_too_long_for_one_message_is_refused_with_its_length(serv
     assert draft is not None
     reply = await broadcasting.typed(visit, draft, "x" * 4001)
     assert reply.screens[0].text.startswith("That is 4001 characters; a notice can have at most 4000.")
-    assert (await broadcasting.draft_of(visit) or {}).get("step") == "text", "still waiting for the text"
+    draft = await broadcasting.draft_of(visit)
+    assert draft is not None and draft.step is broadcasting.Step.TEXT, "still waiting for the text"
 
 
 async def test_a_stale_audience_button_changes_nothing(services: Services) -> None:
     await broadcasting.start(await officer(services))
     reply = await broadcasting.tapped(await officer(services), "everyone", None)
     assert reply.notice == "That button is out of date."
-    assert (await broadcasting.draft_of(await officer(services)) or {}).get("step") == "text"
+    draft = await broadcasting.draft_of(await officer(services))
+    assert draft is not None and draft.step is broadcasting.Step.TEXT

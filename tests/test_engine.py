@@ -20,7 +20,7 @@ from conversations.survey.engine import (
     SurveyState,
 )
 from conversations.survey.loader import load_consultation_text
-from conversations.survey.model import Answer
+from conversations.survey.model import BUTTON_QUESTIONS, TYPED_QUESTIONS, Answer, QuestionType
 
 HEADER = """\
 spec_version: 1
@@ -982,3 +982,8 @@ def test_a_label_that_two_choices_share_is_refused_rather_than_guessed() -> None
     twins = WHO.replace('"Nobody"', '"I do!"')
     engine = engine_for(twins)
     assert engine.type_answer(engine.start(), "I do") == Rejected("use_buttons")
+
+
+def test_every_question_type_is_answered_either_with_buttons_or_by_typing() -> None:
+    assert set(QuestionType) == BUTTON_QUESTIONS | TYPED_QUESTIONS
+    assert not BUTTON_QUESTIONS & TYPED_QUESTIONS

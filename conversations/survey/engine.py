@@ -16,6 +16,7 @@ from typing import Any
 
 from conversations.survey.areas import Area, find_area
 from conversations.survey.model import (
+    BUTTON_QUESTIONS,
     YES_NO_VALUES,
     Answer,
     Consultation,
@@ -222,7 +223,7 @@ class SurveyEngine:
         if question is None:
             return Rejected("not_now")
         text = accepted_text(text).strip()
-        if question.type not in (QuestionType.NUMBER, QuestionType.TEXT, QuestionType.AREA):
+        if question.type in BUTTON_QUESTIONS:  # a button's label typed, or its number
             value = self._typed_button(question, text, language, yes_no)
             if value is None:
                 return Rejected("use_buttons")

@@ -25,6 +25,8 @@ class QuestionType(StrEnum):
     AREA = "area"
 
 
+# Every question type is in one of the two: answered only with buttons (typing a button's label also works),
+# or answered by typing (an area may also be picked with a button; an answer given may be kept with one).
 BUTTON_QUESTIONS = frozenset(
     {QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE, QuestionType.SCALE, QuestionType.YES_NO}
 )

@@ -9,7 +9,7 @@ from conversations.i18n import Translator, escape
 from conversations.screens import MAX_MESSAGE_LENGTH, Button, Rows, Screen, shorten
 from conversations.survey.areas import Area
 from conversations.survey.engine import QuestionStep, Rejected, ReviewStep, Step, SurveyState
-from conversations.survey.model import Answer, Consultation, Question, QuestionType, Texts, pick_text
+from conversations.survey.model import TYPED_QUESTIONS, Answer, Consultation, Question, QuestionType, Texts, pick_text
 
 SCALE_BUTTONS_PER_ROW = 6
 CHANGE_LABEL_LENGTH = 40
@@ -68,7 +68,7 @@ class SurveyView:
         ]
         if q.optional:
             parts.append("<i>" + t._("You can skip this question.") + "</i>")
-        if step.answered and q.type in (QuestionType.NUMBER, QuestionType.TEXT, QuestionType.AREA):
+        if step.answered and q.type in TYPED_QUESTIONS:
             # A long text answer and a long question must still fit in one message.
             room = SUMMARY_LIMIT - sum(len(part) + 2 for part in parts) - 40
             answer = shorten(self.answer_text(q, step.answer), max(room, 40))
@@ -290,7 +290,7 @@ class SurveyView:
                 rows.append((Button(yes, self._data(token, "pick", home.id)),))
             areas = [a for a in self.areas if a is not home]
             rows += [(self._choice(a.id, self._area_name(a), step.answer == a.id, token),) for a in areas]
-        if step.answered and q.type in (QuestionType.NUMBER, QuestionType.TEXT, QuestionType.AREA):
+        if step.answered and q.type in TYPED_QUESTIONS:
             rows.append((Button(t._("Keep this answer"), self._data(token, "keep")),))
         navigation = []
         if step.can_go_back:

@@ -7,9 +7,9 @@ methods hop onto that loop, and read state under one lock. Waiting is done on co
 server notifies (``threading.Condition`` for tests, ``asyncio.Condition`` for long polls): nothing
 here sleeps in a polling loop.
 
-Limits, error descriptions and HTTP statuses follow /work/shared/TELEGRAM.md, the Bot API docs and
-the TDLib/telegram-bot-api sources; where Telegram's wording is unknown the description says what
-the fake refused. See README.md next to this file.
+Limits, error descriptions and HTTP statuses follow the Bot API docs and the TDLib/telegram-bot-api
+sources; where Telegram's wording is unknown the description says what the fake refused. The limits
+and behaviours it implements are listed in README.md next to this file.
 """
 
 from __future__ import annotations
