@@ -385,7 +385,12 @@ class Driven:
                 # As the updater and the webhook hand an update over: onto the update queue.
                 done = asyncio.get_running_loop().create_future()
                 self.done[update.update_id] = done
-                await application.update_queue.put(update)
+                queue = application.update_queue
+                if hasattr(queue, "put_received"):
+                    # As the webhook does (and getUpdates, through the bot): the update as sent.
+                    await queue.put_received(update, raw)
+                else:
+                    await queue.put(update)
                 await done
             else:
                 await application.update_processor.process_update(update, application.process_update(update))
