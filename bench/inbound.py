@@ -4,13 +4,19 @@
 
 Residents go through the whole journey (/start, privacy notice, area, interests, take part,
 seven answers by the buttons the bot actually sent, a typed answer, Submit), fed to the real
-`Application` built by `bot.app.build_application`, with the real SQLite storage, through
-`Application.process_update`: the path every Telegram update takes. The request layer answers
-every Bot API call at once from memory, so the figures are the bot's own cost.
+`Application` built by `bot.app.build_application`, with the real SQLite storage. By default
+each update is put on the application's `update_queue`, as the updater and the webhook do in
+`haveyoursay run`: ours is the `InboxQueue`, which stores the update in `update_inbox` before
+queueing it, then python-telegram-bot's fetcher hands it to our per-chat update processor,
+which records it handled afterwards (bot/inbox.py, bot/ordering.py). `--feed direct` calls
+the update processor instead, skipping the queue and so the inbox write (the benchmark's
+path before 2026-11-26). The request layer answers every Bot API call at once from memory,
+so the figures are the bot's own cost.
 
 In the same run the same number of updates go to a bare python-telegram-bot application
 that answers every message and button with one fixed reply and stores nothing: the
-framework's own ceiling on this machine.
+framework's own ceiling on this machine. It is fed the same way (its own plain
+`asyncio.Queue` by default), and stays bare: no inbox, no per-chat order.
 """
 
 from __future__ import annotations
@@ -32,7 +38,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from telegram import Update  # noqa: E402
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters  # noqa: E402
+from telegram.ext import (  # noqa: E402
+    Application,
+    CallbackQueryHandler,
+    MessageHandler,
+    SimpleUpdateProcessor,
+    filters,
+)
 from telegram.request import BaseRequest, RequestData  # noqa: E402
 
 import bot.app  # noqa: E402
@@ -123,7 +135,9 @@ class Stream:
     def text(self, chat_id: int, text: str) -> dict[str, Any]:
         message: dict[str, Any] = {
             "message_id": self._next_id(),
-            "date": 0,
+            # Written now: a message dated before the bot started is from a returning resident
+            # (conversations/services.py: begin_visit), who is shown where they left off.
+            "date": int(time.time()),
             "chat": {"id": chat_id, "type": "private"},
             "from": {"id": chat_id, "is_bot": False, "first_name": "R", "language_code": "en"},
             "text": text,
@@ -144,7 +158,7 @@ class Stream:
                 "data": data,
                 "message": {
                     "message_id": 1,
-                    "date": 0,
+                    "date": int(time.time()),
                     "chat": {"id": chat_id, "type": "private"},
                     "from": BOT,
                     "text": "question",
@@ -202,8 +216,9 @@ def bare_application(concurrent: int, latency: float = 0.0) -> tuple[Any, Instan
     """A python-telegram-bot application that answers everything with one fixed reply and stores nothing."""
     request = InstantRequest(latency)
     builder = Application.builder().token(TOKEN).request(request).get_updates_request(request).updater(None)
-    if concurrent:
-        builder = builder.concurrent_updates(concurrent)
+    # python-telegram-bot's own processor (a subclass only so that Driven can note when an
+    # update is done): one at a time unless `concurrent`, as `concurrent_updates(K)` gives.
+    builder = builder.concurrent_updates(_PlainProcessor(max(1, concurrent)))
     bare = builder.build()
 
     async def reply(update: Update, context: Any) -> None:
@@ -241,6 +256,17 @@ async def submitted_surveys(database: Path) -> int:
     return int(submitted)
 
 
+async def inbox_state(database: Path) -> str:
+    """What the inbox holds after the run (the queue path writes and deletes a row per update)."""
+    async with open_database(database) as db:
+        tables = {r[0] for r in await db.connection.execute_fetchall("SELECT name FROM sqlite_master")}
+        if "update_inbox" not in tables:
+            return "no inbox in this version"
+        [(left,)] = await db.connection.execute_fetchall("SELECT COUNT(*) FROM update_inbox")
+        [(chats,)] = await db.connection.execute_fetchall("SELECT COUNT(*) FROM handled_updates")
+    return f"{left} updates left in the inbox, {chats} chats recorded as handled"
+
+
 async def _prepare(database: Path, preload: int) -> None:
     """The consultation, and `preload` residents with submitted responses already in the database."""
     from conversations.survey.loader import load_consultation_file
@@ -274,11 +300,36 @@ async def _prepare(database: Path, preload: int) -> None:
                 )
 
 
-class Driven:
-    """One application being fed residents' journeys, with what it took."""
+class _PlainProcessor(SimpleUpdateProcessor):
+    """python-telegram-bot's SimpleUpdateProcessor, with room for Driven's hook (no __slots__)."""
 
-    def __init__(self, application: Any, request: InstantRequest, first_chat: int) -> None:
+
+class Driven:
+    """One application being fed residents' journeys, with what it took.
+
+    With `via_queue`, each update is put on the application's update queue, as the updater and
+    the webhook do, and counts as done once its update processor has finished with it (for
+    ours, after it is recorded handled, as the resident's next update in that chat waits for).
+    """
+
+    def __init__(self, application: Any, request: InstantRequest, first_chat: int, via_queue: bool = True) -> None:
         self.application = application
+        self.via_queue = via_queue
+        self.done: dict[int, asyncio.Future[None]] = {}
+        if via_queue:
+            processor = application.update_processor
+            process = processor.process_update
+
+            async def process_update(update: object, coroutine: Any) -> None:
+                try:
+                    await process(update, coroutine)
+                finally:
+                    if isinstance(update, Update):
+                        future = self.done.pop(update.update_id, None)
+                        if future is not None and not future.done():
+                            future.set_result(None)
+
+            processor.process_update = process_update
         self.stream = Stream(request)
         self.next_chat = first_chat
         self.latencies: list[float] = []
@@ -330,8 +381,19 @@ class Driven:
             raw = stream.text(chat_id, argument) if kind == "text" else stream.tap(chat_id, argument)
             update = Update.de_json(raw, application.bot)
             begun = time.perf_counter()
-            # The way python-telegram-bot hands an update over: through the update processor.
-            await application.update_processor.process_update(update, application.process_update(update))
+            if self.via_queue:
+                # As the updater and the webhook hand an update over: onto the update queue.
+                done = asyncio.get_running_loop().create_future()
+                self.done[update.update_id] = done
+                queue = application.update_queue
+                if hasattr(queue, "put_received"):
+                    # As the webhook does (and getUpdates, through the bot): the update as sent.
+                    await queue.put_received(update, raw)
+                else:
+                    await queue.put(update)
+                await done
+            else:
+                await application.update_processor.process_update(update, application.process_update(update))
             self.latencies.append(time.perf_counter() - begun)
 
     def figures(self) -> dict[str, float]:
@@ -348,7 +410,13 @@ class Driven:
 
 
 async def compare(
-    residents: int, preload: int, concurrent: int, rounds: int, folder: Path, latency: float = 0.0
+    residents: int,
+    preload: int,
+    concurrent: int,
+    rounds: int,
+    folder: Path,
+    latency: float = 0.0,
+    via_queue: bool = True,
 ) -> dict[str, Any]:
     """Both applications in one event loop, fed in alternating rounds.
 
@@ -356,9 +424,9 @@ async def compare(
     lets it fall on both alike, so the ratio means something even when the machine is busy.
     """
     application, request, database = await ours_application(folder, preload, latency)
-    ours = Driven(application, request, first_chat=900_000_000)
+    ours = Driven(application, request, first_chat=900_000_000, via_queue=via_queue)
     bare_app, bare_request = bare_application(concurrent, latency)
-    bare = Driven(bare_app, bare_request, first_chat=800_000_000)
+    bare = Driven(bare_app, bare_request, first_chat=800_000_000, via_queue=via_queue)
     await ours.start()
     await bare.start()
     share = max(1, residents // rounds)
@@ -373,6 +441,7 @@ async def compare(
         "ours": ours.figures(),
         "bare": bare.figures(),
         "submitted": await submitted_surveys(database),
+        "inbox": await inbox_state(database),
         "residents": share * rounds,
         "ratios": ratios,
     }
@@ -415,6 +484,13 @@ def main() -> None:
     parser.add_argument(
         "--api-latency", type=float, default=0.0, help="milliseconds each Bot API call takes (0: answered at once)"
     )
+    parser.add_argument(
+        "--feed",
+        choices=("queue", "direct"),
+        default="queue",
+        help="queue: onto each application's update_queue, as in `haveyoursay run` (ours stores each"
+        " update in the inbox first); direct: straight to the update processor, skipping the queue",
+    )
     args = parser.parse_args()
     if args.bot_limit:
         bot.app.CONCURRENT_UPDATES = args.bot_limit
@@ -422,7 +498,15 @@ def main() -> None:
     try:
         with asyncio.Runner(loop_factory=loop_factory(args.loop)) as runner:
             result = runner.run(
-                compare(args.residents, args.preload, args.concurrent, args.rounds, folder, args.api_latency / 1000)
+                compare(
+                    args.residents,
+                    args.preload,
+                    args.concurrent,
+                    args.rounds,
+                    folder,
+                    args.api_latency / 1000,
+                    via_queue=args.feed == "queue",
+                )
             )
     finally:
         shutil.rmtree(folder)
@@ -438,9 +522,9 @@ def main() -> None:
         f"ours / bare: {ours['per_second'] / bare['per_second']:.2f} overall; by round: lowest {ratios[0]:.2f},"
         f" median {statistics.median(ratios):.2f}, highest {ratios[-1]:.2f}"
     )
-    print(f"surveys submitted in the run: {result['submitted']} of {result['residents']}")
+    print(f"surveys submitted in the run: {result['submitted']} of {result['residents']}; {result['inbox']}")
     print(
-        f"event loop: {args.loop}; Bot API answers after {args.api_latency:g} ms;"
+        f"fed: {args.feed}; event loop: {args.loop}; Bot API answers after {args.api_latency:g} ms;"
         f" the bot runs up to {bot.app.CONCURRENT_UPDATES} updates at once"
     )
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")

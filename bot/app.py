@@ -150,6 +150,8 @@ async def _open_inbox(application: BotApplication, services: Services) -> None:
         processor.after = handled
     queue = application.update_queue
     door = application.bot_data["door"]
+    if isinstance(queue, InboxQueue) and isinstance(application.bot, ForgivingBot):
+        queue.as_sent = application.bot.as_sent
     if isinstance(queue, InboxQueue) and isinstance(door, Door):
         application.bot_data["replayed"] = await open_inbox(queue, updates, door, services.clock, application.bot)
 

@@ -24,11 +24,18 @@ log = logging.getLogger(__name__)
 class ForgivingBot(ExtBot[None]):
     """An ExtBot whose get_updates skips an update the library cannot read instead of stalling on it."""
 
-    __slots__ = ("_received",)
+    __slots__ = ("_received", "_sent_by_id")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._received: list[Any] = []
+        # The last batch getUpdates returned, by update id, as Telegram sent it (bot/inbox.py
+        # stores that rather than rebuilding it from the library's objects).
+        self._sent_by_id: dict[int, dict[str, Any]] = {}
+
+    def as_sent(self, update_id: int) -> dict[str, Any] | None:
+        """The update `update_id` of the last batch read, as Telegram sent it (each is given once)."""
+        return self._sent_by_id.pop(update_id, None)
 
     async def _post(
         self,
@@ -52,6 +59,11 @@ class ForgivingBot(ExtBot[None]):
         )
         if endpoint == "getUpdates":
             self._received = result if isinstance(result, list) else []
+            self._sent_by_id = {
+                raw["update_id"]: raw
+                for raw in self._received
+                if isinstance(raw, dict) and isinstance(raw.get("update_id"), int)
+            }
         return result
 
     async def get_updates(

@@ -30,6 +30,7 @@ import tornado.web
 from telegram import Update
 from tornado.httpserver import HTTPServer
 
+from bot.inbox import InboxQueue
 from bot.settings import Settings
 from bot.telegram_io import BotApplication
 
@@ -93,7 +94,11 @@ class UpdateReceiver(tornado.web.RequestHandler):
             log.warning("Dropped an update that could not be read: %s", type(error).__name__)
             update = None
         if update is not None:
-            await self.bot_application.update_queue.put(update)
+            queue = self.bot_application.update_queue
+            if isinstance(queue, InboxQueue) and isinstance(data, dict):
+                await queue.put_received(update, data)  # stored as sent, not rebuilt (bot/inbox.py)
+            else:
+                await queue.put(update)
         self.set_status(HTTPStatus.OK)
         self.finish()
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
 from storage.clock import to_text
+from storage.transactions import Connection
 
 __all__ = ["UpdateRepository"]
 
@@ -31,14 +33,22 @@ class UpdateRepository:
         handled: at start-up it is recognised as handled and dropped. An update whose row is
         gone (its resident was erased while it was handled) leaves no trace.
         """
-        await self._db.execute(
-            "INSERT INTO handled_updates(chat_id, update_id, handled_at)"
-            " SELECT chat_id, update_id, ? FROM update_inbox WHERE update_id = ? AND chat_id IS NOT NULL"
-            " ON CONFLICT(chat_id) DO UPDATE SET update_id = MAX(update_id, excluded.update_id),"
-            " handled_at = excluded.handled_at",
-            (to_text(now), update_id),
-        )
-        await self._db.execute("DELETE FROM update_inbox WHERE update_id = ?", (update_id,))
+        statements: list[tuple[str, tuple[Any, ...]]] = [
+            (
+                "INSERT INTO handled_updates(chat_id, update_id, handled_at)"
+                " SELECT chat_id, update_id, ? FROM update_inbox WHERE update_id = ? AND chat_id IS NOT NULL"
+                " ON CONFLICT(chat_id) DO UPDATE SET update_id = MAX(update_id, excluded.update_id),"
+                " handled_at = excluded.handled_at",
+                (to_text(now), update_id),
+            ),
+            ("DELETE FROM update_inbox WHERE update_id = ?", (update_id,)),
+        ]
+        if isinstance(self._db, Connection):
+            # Both in one trip to SQLite's thread, in this order: this runs for every update.
+            await self._db.execute_in_order(statements)
+            return
+        for sql, parameters in statements:
+            await self._db.execute(sql, parameters)
 
     async def unhandled(self) -> list[tuple[int, str]]:
         """Updates received before a crash and not handled, oldest first: (update id, JSON)."""
