@@ -2,7 +2,9 @@
 
 Handlers only translate Telegram updates into calls on the conversations'
 logic (onboarding, browsing, answering, help); nothing here decides anything a
-resident sees.
+resident sees. Buttons and typed text go where the conversations' declared routes
+(their BUTTONS and TEXT, conversations/routes.py) say: one callback handler and one
+text handler serve them all, as one handler of each kind is faster than one per route.
 """
 
 from __future__ import annotations
@@ -23,15 +25,16 @@ from conversations import (
     contact,
     help,
     location,
+    menu,
     officers,
     onboarding,
     outcomes,
     pending,
     privacy,
     results,
+    routes,
     settings,
 )
-from conversations.menu import menu_action
 from conversations.screens import Reply, Screen
 from conversations.services import Visit
 
@@ -215,145 +218,67 @@ async def on_unknown_command(visit: Visit, update: Update, context: BotContext) 
     return await help.unknown_command(visit)
 
 
+# Every button and every reading of typed text, as the conversations declare them.
+BUTTONS = routes.button_table(
+    onboarding.BUTTONS,
+    browsing.BUTTONS,
+    answering.BUTTONS,
+    settings.BUTTONS,
+    contact.BUTTONS,
+    outcomes.BUTTONS,
+    broadcasting.BUTTONS,
+    results.BUTTONS,
+    privacy.BUTTONS,
+    about_you.BUTTONS,
+)
+TEXT = routes.text_order(
+    menu.TEXT,
+    broadcasting.TEXT,
+    outcomes.TEXT,
+    contact.TEXT,
+    onboarding.TEXT,
+    settings.TEXT,
+    answering.TEXT,
+)
+
+
 async def on_button(visit: Visit, update: Update, context: BotContext) -> Reply:
-    """Any inline button: decoded, then passed to the conversation it belongs to."""
+    """Any inline button: decoded, then passed to the conversation that declared its prefix."""
     tapped = callbacks.decode(callback_data(update))
     if tapped is None:
-        return Reply(notice=visit.t._("That button is out of date."))
+        return routes.out_of_date(visit)
     await pending.leave(visit, tapped.kind)
-    if tapped.kind == callbacks.WELCOME_LANGUAGE:
-        return await onboarding.welcome_in_language(visit, tapped.arg(0) or "", tapped.arg(1))
-    if tapped.kind == callbacks.ACKNOWLEDGE:
-        return await onboarding.acknowledge(visit, tapped.arg(0) or visit.language, tapped.arg(1))
-    if tapped.kind == callbacks.LANGUAGE:
-        return await onboarding.choose_language(visit, tapped.arg(0) or "")
-    if tapped.kind in (broadcasting.PREFIX, results.PREFIX, outcomes.PREFIX):
-        return await _officer_button(visit, tapped)
-    if tapped.kind == privacy.PREFIX:
-        return await privacy.confirm_delete(visit, tapped.arg(0))
-    if tapped.kind == about_you.PREFIX:
-        if tapped.arg(0) == "withdraw":
-            return await about_you.withdraw(visit)
-        return await about_you.tapped(visit, tapped.arg(0), tapped.arg(1), tapped.arg(2))
-    if tapped.kind == outcomes.READ:
-        return await outcomes.read(visit, tapped.arg(0))
-    if visit.resident is None:
+    route = BUTTONS.get(tapped.kind)
+    if route is not None and route.officers_only and not await officers.is_officer(visit):
+        return routes.out_of_date(visit)
+    if (route is None or route.needs_resident) and visit.resident is None:
         # Every other button needs the privacy notice acknowledged first.
         return await onboarding.start(visit, None)
-    return await _resident_button(visit, tapped)
-
-
-async def _officer_button(visit: Visit, tapped: callbacks.Callback) -> Reply:
-    """A button of an officer's conversation; the role is checked again at every tap."""
-    if not await officers.is_officer(visit):
-        return Reply(notice=visit.t._("That button is out of date."))
-    if tapped.kind == broadcasting.PREFIX:
-        return await broadcasting.tapped(visit, tapped.arg(0), tapped.arg(1))
-    if tapped.kind == results.PREFIX:
-        return await results.tapped(visit, tapped.arg(0), tapped.arg(1))
-    return await outcomes.tapped(visit, tapped.arg(0), tapped.arg(1))
-
-
-async def _resident_button(visit: Visit, tapped: callbacks.Callback) -> Reply:
-    kind, first = tapped.kind, tapped.arg(0)
-    if kind == callbacks.ONBOARD_AREA:
-        return await onboarding.choose_area(visit, first)
-    if kind == callbacks.ONBOARD_TOPIC and first:
-        return await onboarding.toggle_topic(visit, first, tapped.arg(1))
-    if kind == callbacks.ONBOARD_DONE:
-        return await onboarding.finish_topics(visit)
-    if kind == callbacks.ONBOARD_LATER:
-        return await onboarding.area_and_interests_later(visit, first == "yes")
-    if kind == callbacks.OPEN_CARD and first:
-        return await browsing.card(visit, first, edit=True)
-    if kind == callbacks.LIST:
-        listing = await browsing.open_list(visit)
-        return Reply(listing.screens, edit=True)
-    if kind == callbacks.TAKE_PART and first:
-        return await answering.take_part(visit, first)
-    if kind == callbacks.SURVEY:
-        return await answering.survey_button(visit, first, tapped.arg(1), tapped.arg(2))
-    if kind == settings.PREFIX:
-        return await settings.tapped(visit, first, tapped.arg(1), tapped.arg(2))
-    if kind == contact.PREFIX:
-        return await contact.tapped(visit, first, tapped.arg(1))
-    if kind == outcomes.FEEDBACK:
-        return await outcomes.rate(visit, first, tapped.arg(1))
-    return Reply(notice=visit.t._("That button is out of date."))
+    if route is None:
+        return routes.out_of_date(visit)
+    return await route.handle(visit, tapped)
 
 
 async def on_text(visit: Visit, update: Update, context: BotContext) -> Reply:
-    """Typed text: a menu button, or what the step on screen waits for, or a survey answer, or a pointer to help."""
-    text = message_text(update)
-    action = menu_action(visit.services.catalogs, text)
-    if action is not None:
-        # A tap on the menu is not an answer: the resident went elsewhere.
-        await pending.leave(visit)
-        if action == "consultations" and visit.resident is not None:
-            return await browsing.open_list(visit)
-        if action == "language":
-            return await onboarding.language_menu(visit)
-        if action == "help":
-            return await help.show_help(visit)
-    drafts = await visit.services.db.drafts.kinds(visit.chat_id)
-    if drafts & {broadcasting.DRAFT, outcomes.DRAFT} and await officers.is_officer(visit):
-        draft = await broadcasting.draft_of(visit)
-        if draft is not None:
-            return await broadcasting.typed(visit, draft, text)
-        if await outcomes.has_draft_awaiting_text(visit):
-            return await outcomes.typed(visit, text)
-    if visit.resident is None:
-        return await onboarding.start(visit, None)
-    message_id = _message_id(update)
-    if message_id is not None and update.update_id in context.bot_data.get("replayed", ()):
-        # Handled again after a crash (bot/inbox.py): a message the team already has is only confirmed.
-        sent = await contact.already_sent(visit, message_id)
-        if sent is not None:
-            return sent
-    thread = await _contact_thread(visit, update)
-    if thread is not None:
-        return await contact.resident_replied(visit, thread[0], thread[2], text, message_id)
-    if contact.REPLY in drafts:
-        after_answer = await contact.typed_after_answer(visit, text)
-        if after_answer is not None:
-            return after_answer
-    if outcomes.FEEDBACK_DRAFT in drafts:
-        return await outcomes.comment(visit, text)
-    if contact.DRAFT in drafts:
-        return await contact.send_to_team(visit, text, message_id)
-    if visit.resident.onboarding_step == onboarding.AREA_STEP:
-        if visit.returning:
-            return Reply((onboarding.area_question(visit, lead=_welcome_back(visit)),))
-        return await onboarding.type_area(visit, text)
-    if visit.resident.onboarding_step == settings.AREA_STEP:
-        if visit.returning:
-            return Reply((settings.area_question(visit, _welcome_back(visit)),))
-        return await settings.type_area(visit, text)
-    session = await answering.active_session(visit)
-    if session is not None:
-        if visit.returning:
-            # Back after a long gap: a greeting is not an answer; show the question first.
-            return Reply((session.screen(_welcome_back(visit)),))
-        return await answering.survey_text(session, text, message_id)
+    """Typed text: read by the first declared route it is for (a menu button, the step on screen,
+    a survey answer), or a pointer to help."""
+    typed = _typed(update, context)
+    for route in TEXT:
+        if route.needs_resident and visit.resident is None:
+            return await onboarding.start(visit, None)
+        reply = await route.answer(visit, typed)
+        if reply is not None:
+            return reply
     return await help.nothing_to_answer(visit)
 
 
-def _welcome_back(visit: Visit) -> str:
-    return visit.t._("Welcome back. Here is where you left off:")
-
-
-def _message_id(update: Update) -> int | None:
+def _typed(update: Update, context: BotContext) -> routes.Typed:
     message = update.effective_message
-    return message.message_id if message is not None else None
-
-
-async def _contact_thread(visit: Visit, update: Update) -> tuple[int, int, str | None] | None:
-    """The conversation with the team that this message replies to, if any."""
-    message = update.effective_message
+    message_id = message.message_id if message is not None else None
     replied = message.reply_to_message if message is not None else None
-    if replied is None:
-        return None
-    return await visit.services.db.contact.thread_of(visit.chat_id, replied.message_id)
+    # bot/inbox.py names the updates it hands over again after a crash.
+    replayed = message_id is not None and update.update_id in context.bot_data.get("replayed", ())
+    return routes.Typed(message_text(update), message_id, replied.message_id if replied else None, replayed)
 
 
 async def on_unreadable(visit: Visit, update: Update, context: BotContext) -> Reply:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from conversations import callbacks
 from conversations.i18n import Translator
+from conversations.routes import ButtonRoute
 from conversations.screens import Button, Reply, Screen, rows
 from conversations.services import Visit
 
@@ -215,3 +216,13 @@ async def withdraw(visit: Visit) -> Reply:
         ),
         edit=True,
     )
+
+
+async def _tapped(visit: Visit, tapped_: callbacks.Callback) -> Reply:
+    if tapped_.arg(0) == "withdraw":
+        return await withdraw(visit)
+    return await tapped(visit, tapped_.arg(0), tapped_.arg(1), tapped_.arg(2))
+
+
+# /aboutme answers anyone, acknowledged or not, and so do its buttons.
+BUTTONS = (ButtonRoute(PREFIX, _tapped, needs_resident=False),)

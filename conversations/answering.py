@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass
 
 from conversations import about_you, browsing, callbacks
+from conversations.routes import ButtonRoute, TextRoute, Typed, out_of_date
 from conversations.screens import Button, Reply, Screen
 from conversations.services import LoadedConsultation, Visit
 from conversations.survey.areas import Area
@@ -291,3 +292,38 @@ def reminder_for_unreadable(session: SurveySession) -> Reply:
     t = session.visit.t
     lead = t._("Sorry, I can only read text and button taps. Here is your question again:")
     return Reply((session.screen(lead),))
+
+
+def welcome_back(visit: Visit) -> str:
+    """The lead of the screen shown again to someone back after a long gap."""
+    return visit.t._("Welcome back. Here is where you left off:")
+
+
+async def _take_part_tapped(visit: Visit, tapped: callbacks.Callback) -> Reply:
+    consultation_id = tapped.arg(0)
+    if not consultation_id:
+        return out_of_date(visit)
+    return await take_part(visit, consultation_id)
+
+
+async def _survey_tapped(visit: Visit, tapped: callbacks.Callback) -> Reply:
+    return await survey_button(visit, tapped.arg(0), tapped.arg(1), tapped.arg(2))
+
+
+async def _typed_answer(visit: Visit, typed: Typed) -> Reply | None:
+    """Typed text with a survey under way is the answer to the question on screen."""
+    session = await active_session(visit)
+    if session is None:
+        return None
+    if visit.returning:
+        # Back after a long gap: a greeting is not an answer; show the question first.
+        return Reply((session.screen(welcome_back(visit)),))
+    return await survey_text(session, typed.text, typed.message_id)
+
+
+BUTTONS = (
+    ButtonRoute(callbacks.TAKE_PART, _take_part_tapped),
+    ButtonRoute(callbacks.SURVEY, _survey_tapped),
+)
+# Last of the readings: every step asked for explicitly (an area, a message to the team) comes first.
+TEXT = (TextRoute("survey answer", 110, _typed_answer),)

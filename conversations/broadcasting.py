@@ -13,9 +13,10 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from conversations import callbacks, drafts
+from conversations import callbacks, drafts, officers
 from conversations.i18n import Translator, escape
 from conversations.notices import screen_to_delivery_buttons
+from conversations.routes import ButtonRoute, TextRoute, Typed
 from conversations.screens import MAX_MESSAGE_LENGTH, Button, Reply, Screen, rows, shorten
 from conversations.services import Services, Visit
 from storage.broadcasts import Broadcast
@@ -633,3 +634,22 @@ async def report_finished(services: Services) -> None:
             await db.deliveries.enqueue([report], now)
             await db.broadcasts.mark_reported(broadcast.id, now)
         services.wake_delivery()
+
+
+async def _tapped(visit: Visit, tapped_: callbacks.Callback) -> Reply:
+    return await tapped(visit, tapped_.arg(0), tapped_.arg(1))
+
+
+async def _notice_text(visit: Visit, typed_: Typed) -> Reply | None:
+    """An officer writing a notice: the typed text is the notice (or its time, or a translation)."""
+    # The open-draft test comes first, from memory, so residents' text costs no role lookup.
+    if DRAFT not in await visit.services.db.drafts.kinds(visit.chat_id) or not await officers.is_officer(visit):
+        return None
+    draft = await draft_of(visit)
+    return await typed(visit, draft, typed_.text) if draft is not None else None
+
+
+BUTTONS = (ButtonRoute(PREFIX, _tapped, needs_resident=False, officers_only=True),)
+# Before the resident's readings: an officer is often a resident too, and the notice they are
+# writing must never be taken for a survey answer.
+TEXT = (TextRoute("notice being drafted", 20, _notice_text, needs_resident=False),)

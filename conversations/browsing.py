@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conversations import callbacks, outcomes
 from conversations.i18n import escape
+from conversations.routes import ButtonRoute, out_of_date
 from conversations.screens import Button, Reply, Screen, shorten
 from conversations.services import Visit
 from conversations.survey.model import Consultation, pick_text
@@ -11,6 +12,8 @@ from storage.responses import response_id_for
 
 SUMMARY_LENGTH = 160  # about two lines on a phone
 LIST_LABEL_LENGTH = 40
+OPEN_CARD = "card"  # card:<consultation id>
+LIST = "list"  # list
 
 
 def content(visit: Visit, consultation: Consultation, field_name: str) -> str:
@@ -52,9 +55,7 @@ async def open_list(visit: Visit) -> Reply:
         summary = shorten(consultation.text("summary", visit.language), SUMMARY_LENGTH)
         closes = t._("Closes on %(date)s", date=t.date(consultation.closes))
         parts.append(f"<b>{escape(title)}</b>\n{escape(summary)}\n<i>{closes}</i>")
-        buttons.append(
-            (Button(shorten(title, LIST_LABEL_LENGTH), callbacks.encode(callbacks.OPEN_CARD, consultation.id)),)
-        )
+        buttons.append((Button(shorten(title, LIST_LABEL_LENGTH), callbacks.encode(OPEN_CARD, consultation.id)),))
     parts.append(t._("Tap a consultation to find out more and take part."))
     return Reply((Screen("\n\n".join(parts), tuple(buttons)),))
 
@@ -102,7 +103,7 @@ async def card(visit: Visit, consultation_id: str, *, edit: bool = False) -> Rep
             parts.append(t._("You have already taken part in this consultation. Thank you!"))
         else:
             buttons.append((action,))
-    buttons.append((Button(t._("« All consultations"), callbacks.encode(callbacks.LIST)),))
+    buttons.append((Button(t._("« All consultations"), callbacks.encode(LIST)),))
     return Reply((Screen("\n\n".join(parts), tuple(buttons)),), edit=edit)
 
 
@@ -138,3 +139,21 @@ async def _take_part_button(visit: Visit, c: Consultation) -> Button | None:
         if stored is not None:
             label = t._("Continue where you left off")
     return Button(label, callbacks.encode(callbacks.TAKE_PART, c.id))
+
+
+async def _card_tapped(visit: Visit, tapped: callbacks.Callback) -> Reply:
+    consultation_id = tapped.arg(0)
+    if not consultation_id:
+        return out_of_date(visit)
+    return await card(visit, consultation_id, edit=True)
+
+
+async def _list_tapped(visit: Visit, tapped: callbacks.Callback) -> Reply:
+    listing = await open_list(visit)
+    return Reply(listing.screens, edit=True)
+
+
+BUTTONS = (
+    ButtonRoute(OPEN_CARD, _card_tapped),
+    ButtonRoute(LIST, _list_tapped),
+)

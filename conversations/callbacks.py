@@ -11,18 +11,13 @@ from dataclasses import dataclass
 
 SEPARATOR = ":"
 
-# Prefixes: one per kind of button.
-WELCOME_LANGUAGE = "w"  # w:<lang>:<consultation id or ->  (before the privacy notice is acknowledged)
-ACKNOWLEDGE = "ok"  # ok:<lang>:<consultation id or ->
-LANGUAGE = "lang"  # lang:<code>
-ONBOARD_AREA = "oa"  # oa:<area id or ->
-ONBOARD_TOPIC = "ot"  # ot:<topic id>[:<1 to tick, 0 to untick>]
-ONBOARD_DONE = "od"  # od
-ONBOARD_LATER = "ol"  # ol:<yes|no>  (area and interests, asked after a first survey from a link)
-OPEN_CARD = "card"  # card:<consultation id>
-LIST = "list"  # list
-TAKE_PART = "take"  # take:<consultation id>
-SURVEY = "s"  # s:<token>:<verb>[:<argument>]
+# Each conversation owns the prefix of its buttons (its PREFIX and the like) and declares what
+# handles it in its BUTTONS (conversations/routes.py). Only the prefixes of buttons that one
+# conversation shows and another answers live here, where both can import them without a cycle.
+ONBOARD_AREA = "oa"  # oa:<area id or ->  (onboarding; conversations/pending.py keeps the area question by it)
+ONBOARD_LATER = "ol"  # ol:<yes|no>  (shown by answering after a first survey from a link; onboarding answers)
+TAKE_PART = "take"  # take:<consultation id>  (shown by browsing and in notices; answering answers)
+SURVEY = "s"  # s:<token>:<verb>[:<argument>]  (drawn by survey/render.py; answering answers)
 
 NONE = "-"
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from conversations import answering, callbacks, drafts
 from conversations.i18n import escape
+from conversations.routes import ButtonRoute, TextRoute, Typed
 from conversations.screens import Button, Reply, Screen, rows, shorten
 from conversations.services import ChatMoved, Services, Visit
 from storage.clock import from_text, to_text
@@ -327,3 +328,46 @@ async def officer_replied(
     return t._(
         "Sent to the resident by %(name)s. Conversation #%(thread)s is answered.", name=sender_name, thread=str(thread)
     )
+
+
+async def _tapped(visit: Visit, tapped_: callbacks.Callback) -> Reply:
+    return await tapped(visit, tapped_.arg(0), tapped_.arg(1))
+
+
+async def _confirmed_again(visit: Visit, typed: Typed) -> Reply | None:
+    """A message handled again after a crash (bot/inbox.py) that the team already has is only confirmed."""
+    if not typed.replayed or typed.message_id is None:
+        return None
+    return await already_sent(visit, typed.message_id)
+
+
+async def _reply_to_the_team(visit: Visit, typed: Typed) -> Reply | None:
+    """A message sent with Telegram's Reply gesture on the team's answer goes to that conversation."""
+    if typed.replied_to is None:
+        return None
+    thread = await visit.services.db.contact.thread_of(visit.chat_id, typed.replied_to)
+    if thread is None:
+        return None
+    return await resident_replied(visit, thread[0], thread[2], typed.text, typed.message_id)
+
+
+async def _typed_after_answer(visit: Visit, typed: Typed) -> Reply | None:
+    if REPLY not in await visit.services.db.drafts.kinds(visit.chat_id):  # from memory
+        return None
+    return await typed_after_answer(visit, typed.text)
+
+
+async def _message_written(visit: Visit, typed: Typed) -> Reply | None:
+    """After "Contact the team", the next typed text is the message."""
+    if DRAFT not in await visit.services.db.drafts.kinds(visit.chat_id):  # from memory
+        return None
+    return await send_to_team(visit, typed.text, typed.message_id)
+
+
+BUTTONS = (ButtonRoute(PREFIX, _tapped),)
+TEXT = (
+    TextRoute("message already sent to the team", 40, _confirmed_again),
+    TextRoute("reply to the team's answer", 50, _reply_to_the_team),
+    TextRoute("typed after the team's answer", 60, _typed_after_answer),
+    TextRoute("message to the team", 80, _message_written),
+)

@@ -10,13 +10,20 @@ import re
 from collections.abc import Callable
 
 from conversations import browsing, callbacks
-from conversations.answering import DEFERRED_STEP, current_survey_screen
+from conversations.answering import DEFERRED_STEP, current_survey_screen, welcome_back
+from conversations.routes import ButtonRoute, TextRoute, Typed, out_of_date
 from conversations.screens import Button, Reply, Screen, rows
 from conversations.services import Visit
 from conversations.survey.areas import Area, find_area
 
 AREA_STEP = "area"
 TOPICS_STEP = "topics"
+# Button prefixes (what handles each is declared in BUTTONS at the end).
+WELCOME_LANGUAGE = "w"  # w:<lang>:<consultation id or ->  (before the privacy notice is acknowledged)
+ACKNOWLEDGE = "ok"  # ok:<lang>:<consultation id or ->
+LANGUAGE = "lang"  # lang:<code>
+ONBOARD_TOPIC = "ot"  # ot:<topic id>[:<1 to tick, 0 to untick>]
+ONBOARD_DONE = "od"  # od
 DEEP_LINK = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
@@ -45,7 +52,7 @@ async def start(visit: Visit, payload: str | None) -> Reply:
         return await browsing.card(visit, consultation_id)
     if payload:
         return await browsing.unknown_consultation(visit)
-    in_progress = await current_survey_screen(visit, lead=visit.t._("Welcome back. Here is where you left off:"))
+    in_progress = await current_survey_screen(visit, lead=welcome_back(visit))
     if in_progress is not None:
         return Reply((in_progress,))
     greeting = Screen(visit.t._("Welcome back to Have Your Say."), menu=True)
@@ -87,9 +94,9 @@ def welcome_screen(visit: Visit, consultation_id: str | None, title: str | None 
     else:
         parts.append(t._("Tap “I understand” to continue."))
     link = consultation_id or callbacks.NONE
-    ack = Button(t._("I understand"), callbacks.encode(callbacks.ACKNOWLEDGE, visit.language, link))
+    ack = Button(t._("I understand"), callbacks.encode(ACKNOWLEDGE, visit.language, link))
     languages = [
-        Button(t.language_name(code), callbacks.encode(callbacks.WELCOME_LANGUAGE, code, link))
+        Button(t.language_name(code), callbacks.encode(WELCOME_LANGUAGE, code, link))
         for code in visit.services.catalogs.languages
         if code != visit.language
     ]
@@ -204,9 +211,9 @@ async def topics_question(
     visit: Visit,
     *,
     toggle: Callable[[str, bool], str] = lambda topic_id, tick: callbacks.encode(
-        callbacks.ONBOARD_TOPIC, topic_id, "1" if tick else "0"
+        ONBOARD_TOPIC, topic_id, "1" if tick else "0"
     ),
-    done_data: str = callbacks.ONBOARD_DONE,
+    done_data: str = ONBOARD_DONE,
 ) -> Screen:
     """Which interests? `toggle` and `done_data` are the buttons' data, so /settings can ask it too."""
     t, deployment = visit.t, visit.services.deployment
@@ -262,9 +269,7 @@ async def language_menu(visit: Visit) -> Reply:
     """/language: every available language, each named in itself."""
     t = visit.t
     buttons = [
-        Button(
-            ("✓ " if code == visit.language else "") + t.language_name(code), callbacks.encode(callbacks.LANGUAGE, code)
-        )
+        Button(("✓ " if code == visit.language else "") + t.language_name(code), callbacks.encode(LANGUAGE, code))
         for code in visit.services.catalogs.languages
     ]
     return Reply((Screen(t._("Choose your language:"), rows(*buttons, per_row=2)),))
@@ -287,3 +292,57 @@ async def choose_language(visit: Visit, language: str) -> Reply:
     )
     in_progress = await current_survey_screen(visit)
     return Reply((confirmed, in_progress) if in_progress else (confirmed,))
+
+
+async def _welcome_tapped(visit: Visit, tapped: callbacks.Callback) -> Reply:
+    return await welcome_in_language(visit, tapped.arg(0) or "", tapped.arg(1))
+
+
+async def _acknowledge_tapped(visit: Visit, tapped: callbacks.Callback) -> Reply:
+    return await acknowledge(visit, tapped.arg(0) or visit.language, tapped.arg(1))
+
+
+async def _language_tapped(visit: Visit, tapped: callbacks.Callback) -> Reply:
+    return await choose_language(visit, tapped.arg(0) or "")
+
+
+async def _area_tapped(visit: Visit, tapped: callbacks.Callback) -> Reply:
+    return await choose_area(visit, tapped.arg(0))
+
+
+async def _topic_tapped(visit: Visit, tapped: callbacks.Callback) -> Reply:
+    topic_id = tapped.arg(0)
+    if not topic_id:
+        return out_of_date(visit)
+    return await toggle_topic(visit, topic_id, tapped.arg(1))
+
+
+async def _done_tapped(visit: Visit, tapped: callbacks.Callback) -> Reply:
+    return await finish_topics(visit)
+
+
+async def _later_tapped(visit: Visit, tapped: callbacks.Callback) -> Reply:
+    return await area_and_interests_later(visit, tapped.arg(0) == "yes")
+
+
+async def _typed_area(visit: Visit, typed: Typed) -> Reply | None:
+    """The area question at first contact reads the next typed text as an area."""
+    if visit.resident is None or visit.resident.onboarding_step != AREA_STEP:
+        return None
+    if visit.returning:
+        # Back after a long gap: a greeting is not an area; ask the question again.
+        return Reply((area_question(visit, lead=welcome_back(visit)),))
+    return await type_area(visit, typed.text)
+
+
+BUTTONS = (
+    # Language and the privacy notice come before anything is stored about the resident.
+    ButtonRoute(WELCOME_LANGUAGE, _welcome_tapped, needs_resident=False),
+    ButtonRoute(ACKNOWLEDGE, _acknowledge_tapped, needs_resident=False),
+    ButtonRoute(LANGUAGE, _language_tapped, needs_resident=False),
+    ButtonRoute(callbacks.ONBOARD_AREA, _area_tapped),
+    ButtonRoute(ONBOARD_TOPIC, _topic_tapped),
+    ButtonRoute(ONBOARD_DONE, _done_tapped),
+    ButtonRoute(callbacks.ONBOARD_LATER, _later_tapped),
+)
+TEXT = (TextRoute("area at first contact", 90, _typed_area),)

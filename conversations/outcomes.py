@@ -15,9 +15,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from conversations import callbacks, drafts
+from conversations import callbacks, drafts, officers
 from conversations.i18n import Translator, escape
 from conversations.notices import audience_of, screen_to_delivery_buttons
+from conversations.routes import ButtonRoute, TextRoute, Typed
 from conversations.screens import MAX_MESSAGE_LENGTH, Button, Reply, Screen, rows, shorten
 from conversations.services import Services, Visit
 from conversations.survey.model import Consultation, pick_text
@@ -528,3 +529,44 @@ async def read(visit: Visit, consultation_id: str | None) -> Reply:
             )
         )
     return Reply(tuple(screens))
+
+
+async def _officer_tapped(visit: Visit, tapped_: callbacks.Callback) -> Reply:
+    return await tapped(visit, tapped_.arg(0), tapped_.arg(1))
+
+
+async def _rated(visit: Visit, tapped_: callbacks.Callback) -> Reply:
+    return await rate(visit, tapped_.arg(0), tapped_.arg(1))
+
+
+async def _read_tapped(visit: Visit, tapped_: callbacks.Callback) -> Reply:
+    return await read(visit, tapped_.arg(0))
+
+
+async def _outcome_text(visit: Visit, typed_: Typed) -> Reply | None:
+    """An officer drafting an outcome: the typed text is the outcome in the language asked for."""
+    # The open-draft test comes first, from memory, so residents' text costs no role lookup.
+    if DRAFT not in await visit.services.db.drafts.kinds(visit.chat_id) or not await officers.is_officer(visit):
+        return None
+    if not await has_draft_awaiting_text(visit):
+        return None
+    return await typed(visit, typed_.text)
+
+
+async def _feedback_comment(visit: Visit, typed_: Typed) -> Reply | None:
+    """After "Did we get this right?", the next typed text is the resident's comment."""
+    if FEEDBACK_DRAFT not in await visit.services.db.drafts.kinds(visit.chat_id):  # from memory
+        return None
+    return await comment(visit, typed_.text)
+
+
+BUTTONS = (
+    ButtonRoute(PREFIX, _officer_tapped, needs_resident=False, officers_only=True),
+    ButtonRoute(FEEDBACK, _rated),
+    # "Read it" on a notice works before the privacy notice too: it only shows what was published.
+    ButtonRoute(READ, _read_tapped, needs_resident=False),
+)
+TEXT = (
+    TextRoute("outcome being drafted", 21, _outcome_text, needs_resident=False),
+    TextRoute("comment on what we heard", 70, _feedback_comment),
+)

@@ -14,6 +14,7 @@ from conversations import callbacks
 from conversations.about_you import equality_id
 from conversations.i18n import escape
 from conversations.outcomes import feedback_id
+from conversations.routes import ButtonRoute
 from conversations.screens import Attachment, Button, Reply, Screen
 from conversations.services import Visit
 from storage.personal_data import erase, everything_about
@@ -133,3 +134,11 @@ async def confirm_delete(visit: Visit, verb: str | None) -> Reply:
     return Reply(
         (Screen(t._("Done. Everything we held about you has been deleted. Thank you for taking part.")),), edit=True
     )
+
+
+async def _delete_tapped(visit: Visit, tapped: callbacks.Callback) -> Reply:
+    return await confirm_delete(visit, tapped.arg(0))
+
+
+# /delete answers anyone, acknowledged or not, and so do its buttons.
+BUTTONS = (ButtonRoute(PREFIX, _delete_tapped, needs_resident=False),)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from conversations import callbacks
 from conversations.i18n import Translator, escape
+from conversations.routes import ButtonRoute
 from conversations.screens import MAX_MESSAGE_LENGTH, Attachment, Button, Reply, Screen, rows, shorten
 from conversations.services import Visit
 from conversations.small_numbers import SMALL, Shown, protect
@@ -430,3 +431,10 @@ async def export_file(visit: Visit, consultation_id: str, file_format: str) -> R
     await db.officers.audit(visit.chat_id, "export", export_detail(consultation_id, file_format, count), visit.now())
     caption = visit.t.n_("%(n)d response", "%(n)d responses", count)
     return Reply(attachments=(Attachment(path.name, content, caption=caption),))
+
+
+async def _tapped(visit: Visit, tapped_: callbacks.Callback) -> Reply:
+    return await tapped(visit, tapped_.arg(0), tapped_.arg(1))
+
+
+BUTTONS = (ButtonRoute(PREFIX, _tapped, needs_resident=False, officers_only=True),)

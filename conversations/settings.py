@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from conversations import callbacks, onboarding
+from conversations.answering import welcome_back
+from conversations.routes import ButtonRoute, TextRoute, Typed
 from conversations.screens import Button, Reply, Screen
 from conversations.services import Visit
 from conversations.survey.areas import find_area
@@ -120,3 +122,20 @@ async def type_area(visit: Visit, text: str) -> Reply:
 
 def _wanted(value: str | None, now: bool) -> bool:
     return value == ON if value in (ON, OFF) else not now
+
+
+async def _tapped(visit: Visit, tapped_: callbacks.Callback) -> Reply:
+    return await tapped(visit, tapped_.arg(0), tapped_.arg(1), tapped_.arg(2))
+
+
+async def _typed_area(visit: Visit, typed: Typed) -> Reply | None:
+    """After "Change my area", the next typed text is the area."""
+    if visit.resident is None or visit.resident.onboarding_step != AREA_STEP:
+        return None
+    if visit.returning:
+        return Reply((area_question(visit, welcome_back(visit)),))
+    return await type_area(visit, typed.text)
+
+
+BUTTONS = (ButtonRoute(PREFIX, _tapped),)
+TEXT = (TextRoute("area from settings", 100, _typed_area),)
