@@ -154,6 +154,8 @@ async def _open_inbox(application: BotApplication, services: Services) -> None:
         queue.as_sent = application.bot.as_sent
     if isinstance(queue, InboxQueue) and isinstance(door, Door):
         application.bot_data["replayed"] = await open_inbox(queue, updates, door, services.clock, application.bot)
+        if isinstance(application.bot, ForgivingBot):
+            application.bot.keep_batches_with(queue.keep_batch)  # each getUpdates batch stored in one trip
 
 
 async def scheduled_checks(services: Services) -> None:

@@ -7,6 +7,11 @@ update processor (bot/ordering.py) deletes it once handled, noting the chat's la
 update. At start-up what is left is handled again, and the replay guard is told what was
 handled before, so that Telegram's re-delivery or a replayed webhook request changes nothing.
 
+Each write is committed before whoever asked for it goes on (the update is queued, the chat's
+next update runs), but writes asked for at once share a trip to SQLite and a commit
+(storage/updates.py): a getUpdates batch is stored in one (`keep_batch`, before get_updates
+returns it), and so are webhook requests and finished updates that arrive together.
+
 An update handled again after a crash may have been partly applied. The conversations make
 that harmless where it matters: a typed survey answer carries the message it came from, so it
 is applied once (conversations/answering.py); a message to the team is linked to the thread
@@ -18,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,22 +52,47 @@ class InboxQueue(asyncio.Queue[object]):
         self.inbox: UpdateRepository | None = None
         self.clock: Callable[[], datetime] | None = None
         self.as_sent: Callable[[int], dict[str, Any] | None] | None = None
+        self._kept: set[int] = set()  # stored with their getUpdates batch, not queued yet
 
     async def put(self, item: object) -> None:
         await self.put_received(item, None)
 
     async def put_received(self, item: object, sent: dict[str, Any] | None) -> None:
         """Queue `item`, stored first; `sent`: the update's JSON object as Telegram sent it, if known."""
-        if self.inbox is not None and self.clock is not None and isinstance(item, Update):
-            if sent is None and self.as_sent is not None:
-                sent = self.as_sent(item.update_id)
-            if sent is not None and sent.get("update_id") == item.update_id:
-                data = json.dumps(sent, separators=(",", ":"))
-            else:
-                data = item.to_json()
-            chat = item.effective_chat
-            await self.inbox.receive(item.update_id, chat.id if chat else None, data, self.clock())
+        if isinstance(item, Update) and item.update_id in self._kept:
+            self._kept.discard(item.update_id)  # stored with its batch (`keep_batch`)
+        elif isinstance(item, Update):
+            await self._store(item, sent)
         await super().put(item)
+
+    async def keep_batch(self, updates: Sequence[Update]) -> None:
+        """Store a batch getUpdates returned, before the bot hands it over (bot/reading.py).
+
+        Asked for at once, the rows go to SQLite in one trip and one commit (storage/updates.py)
+        rather than one each as the updater puts them on the queue one after another; `put`
+        then finds each already stored. If storing fails, getUpdates fails: the updater asks
+        again for the same batch, which Telegram has not been told arrived.
+        """
+        if self.inbox is None or self.clock is None or len(updates) < 2:
+            return  # one alone is stored as it is queued, which is as quick
+        await self.inbox.receive_many([self._row(update, None) for update in updates], self.clock())
+        self._kept.update(update.update_id for update in updates)
+
+    async def _store(self, update: Update, sent: dict[str, Any] | None) -> None:
+        if self.inbox is None or self.clock is None:
+            return
+        await self.inbox.receive_many([self._row(update, sent)], self.clock())
+
+    def _row(self, update: Update, sent: dict[str, Any] | None) -> tuple[int, int | None, str]:
+        """(update id, chat id, JSON): the JSON as Telegram sent it when known (see the class)."""
+        if sent is None and self.as_sent is not None:
+            sent = self.as_sent(update.update_id)
+        if sent is not None and sent.get("update_id") == update.update_id:
+            data = json.dumps(sent, separators=(",", ":"))
+        else:
+            data = update.to_json()
+        chat = update.effective_chat
+        return update.update_id, chat.id if chat else None, data
 
 
 async def open_inbox(

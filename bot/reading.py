@@ -9,7 +9,7 @@ read becomes an empty update with its id (no handler takes it), so the offset mo
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from telegram import Update
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 class ForgivingBot(ExtBot[None]):
     """An ExtBot whose get_updates skips an update the library cannot read instead of stalling on it."""
 
-    __slots__ = ("_received", "_sent_by_id")
+    __slots__ = ("_keep", "_received", "_sent_by_id")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -32,6 +32,12 @@ class ForgivingBot(ExtBot[None]):
         # The last batch getUpdates returned, by update id, as Telegram sent it (bot/inbox.py
         # stores that rather than rebuilding it from the library's objects).
         self._sent_by_id: dict[int, dict[str, Any]] = {}
+        # Stores a batch before get_updates returns it (bot/inbox.py: InboxQueue.keep_batch).
+        self._keep: Callable[[Sequence[Update]], Awaitable[None]] | None = None
+
+    def keep_batches_with(self, keep: Callable[[Sequence[Update]], Awaitable[None]]) -> None:
+        """From now on, each batch getUpdates returns is given to `keep` (awaited) before it is returned."""
+        self._keep = keep
 
     def as_sent(self, update_id: int) -> dict[str, Any] | None:
         """The update `update_id` of the last batch read, as Telegram sent it (each is given once)."""
@@ -78,6 +84,34 @@ class ForgivingBot(ExtBot[None]):
         connect_timeout: ODVInput[float] = DEFAULT_NONE,
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
         api_kwargs: JSONDict | None = None,
+    ) -> tuple[Update, ...]:
+        updates = await self._get_updates(
+            offset=offset,
+            limit=limit,
+            timeout=timeout,
+            allowed_updates=allowed_updates,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+            api_kwargs=api_kwargs,
+        )
+        if self._keep is not None and updates:
+            await self._keep(updates)  # stored in one trip, before the next getUpdates confirms them
+        return updates
+
+    async def _get_updates(
+        self,
+        offset: int | None,
+        limit: int | None,
+        timeout: TimePeriod | None,
+        allowed_updates: Sequence[str] | None,
+        *,
+        read_timeout: ODVInput[float],
+        write_timeout: ODVInput[float],
+        connect_timeout: ODVInput[float],
+        pool_timeout: ODVInput[float],
+        api_kwargs: JSONDict | None,
     ) -> tuple[Update, ...]:
         try:
             return await super().get_updates(

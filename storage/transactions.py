@@ -66,6 +66,30 @@ class Connection(aiosqlite.Connection):
         for sql, parameters in statements:
             self._conn.execute(sql, parameters).close()
 
+    async def execute_together(self, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
+        """Each statement run for each of its parameter rows, all in one transaction and one trip.
+
+        All or nothing: if one fails, none of them is kept. Waits, as every statement does, while
+        another task's unit of work is open, so it never lands inside one.
+        """
+        await self._execute(self._run_together, statements)
+
+    def _run_together(self, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
+        # On SQLite's thread; the connection is in autocommit mode outside a unit of work.
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            for sql, rows in statements:
+                if rows:
+                    self._conn.executemany(sql, rows).close()
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def inside_unit_of_work(self) -> bool:
+        """Whether the running task is inside this connection's open unit of work."""
+        return self._open_unit is not None and _inside.get() is self._open_unit
+
     def when_unit_ends(self, forget: Callable[[], None]) -> None:
         """Call `forget` after every unit of work, committed or rolled back (for remembered rows)."""
         self._on_unit_end.append(forget)

@@ -1,7 +1,17 @@
-"""Updates received and handled: a crash neither loses an update nor lets it be applied twice."""
+"""Updates received and handled: a crash neither loses an update nor lets it be applied twice.
+
+Every update costs two durable writes: kept on arrival, and once handled, remembered for its
+chat and let go. Each caller still waits for its own write to be committed, exactly as if it
+were alone; but writes asked for while another batch is on its way to SQLite's thread wait
+for the next trip together, in one transaction (group commit). With many residents in flight
+that is one trip and one commit for several updates instead of one or two each
+(bench/README.md, 2026-11-26, "Group commit").
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from datetime import datetime
 from typing import Any
 
@@ -12,43 +22,130 @@ from storage.transactions import Connection
 
 __all__ = ["UpdateRepository"]
 
+_KEEP = "INSERT OR IGNORE INTO update_inbox(update_id, chat_id, data, received_at) VALUES (?, ?, ?, ?)"
+# Remember it for its chat first, then let go of its content (see `handled`).
+_REMEMBER = (
+    "INSERT INTO handled_updates(chat_id, update_id, handled_at)"
+    " SELECT chat_id, update_id, ? FROM update_inbox WHERE update_id = ? AND chat_id IS NOT NULL"
+    " ON CONFLICT(chat_id) DO UPDATE SET update_id = MAX(update_id, excluded.update_id),"
+    " handled_at = excluded.handled_at"
+)
+_LET_GO = "DELETE FROM update_inbox WHERE update_id = ?"
+
+
+class _Write:
+    """One caller's write, waiting for its trip: an update to keep, or one handled."""
+
+    __slots__ = ("done", "handled", "kept")
+
+    def __init__(self, kept: list[tuple[Any, ...]], handled: tuple[str, int] | None) -> None:
+        self.kept = kept
+        self.handled = handled
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+
+def _statements(writes: list[_Write]) -> list[tuple[str, list[Any]]]:
+    """In this order: every update kept, then every handled one remembered, then let go."""
+    kept = [row for w in writes for row in w.kept]
+    handled = [w.handled for w in writes if w.handled is not None]
+    return [(_KEEP, kept), (_REMEMBER, handled), (_LET_GO, [(update_id,) for _at, update_id in handled])]
+
 
 class UpdateRepository:
     """The inbox of updates not yet handled, and the last update handled in each chat."""
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
+        self._waiting: list[_Write] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._busy = False  # a trip of the inbox's writes is on its way
 
     async def receive(self, update_id: int, chat_id: int | None, data: str, now: datetime) -> None:
-        """Keep an update until it is handled (a second copy of one already kept is ignored)."""
-        await self._db.execute(
-            "INSERT OR IGNORE INTO update_inbox(update_id, chat_id, data, received_at) VALUES (?, ?, ?, ?)",
-            (update_id, chat_id, data, to_text(now)),
-        )
+        """Keep an update until it is handled (a second copy of one already kept is ignored).
+
+        Returns once it is committed.
+        """
+        await self.receive_many([(update_id, chat_id, data)], now)
+
+    async def receive_many(self, updates: list[tuple[int, int | None, str]], now: datetime) -> None:
+        """Keep several updates (update id, chat id, JSON), in one trip; returns once committed."""
+        rows = [(update_id, chat_id, data, to_text(now)) for update_id, chat_id, data in updates]
+        if isinstance(self._db, Connection) and not self._db.inside_unit_of_work():
+            await self._committed(_Write(rows, None))
+            return
+        await self._db.executemany(_KEEP, rows)
 
     async def handled(self, update_id: int, now: datetime) -> None:
         """The update is handled: remember it for its chat first, then let go of its content.
 
         In this order a crash in between leaves an update that is both kept and known to be
-        handled: at start-up it is recognised as handled and dropped. An update whose row is
-        gone (its resident was erased while it was handled) leaves no trace.
+        handled: at start-up it is recognised as handled and dropped (the two are in one
+        transaction besides). An update whose row is gone (its resident was erased while it
+        was handled) leaves no trace. Returns once it is committed.
         """
-        statements: list[tuple[str, tuple[Any, ...]]] = [
-            (
-                "INSERT INTO handled_updates(chat_id, update_id, handled_at)"
-                " SELECT chat_id, update_id, ? FROM update_inbox WHERE update_id = ? AND chat_id IS NOT NULL"
-                " ON CONFLICT(chat_id) DO UPDATE SET update_id = MAX(update_id, excluded.update_id),"
-                " handled_at = excluded.handled_at",
-                (to_text(now), update_id),
-            ),
-            ("DELETE FROM update_inbox WHERE update_id = ?", (update_id,)),
-        ]
-        if isinstance(self._db, Connection):
-            # Both in one trip to SQLite's thread, in this order: this runs for every update.
-            await self._db.execute_in_order(statements)
+        if isinstance(self._db, Connection) and not self._db.inside_unit_of_work():
+            await self._committed(_Write([], (to_text(now), update_id)))
             return
-        for sql, parameters in statements:
-            await self._db.execute(sql, parameters)
+        await self._db.execute(_REMEMBER, (to_text(now), update_id))
+        await self._db.execute(_LET_GO, (update_id,))
+
+    async def _committed(self, write: _Write) -> None:
+        """Wait for `write` to be committed, in the next trip with whatever else is waiting.
+
+        (Inside a unit of work the write joins it instead, as any statement would: the writer
+        would wait for that unit to end, and the unit for the writer.)
+        """
+        assert isinstance(self._db, Connection)
+        if self._busy:
+            self._waiting.append(write)
+            await write.done
+            return
+        # Nothing on its way: this write goes at once, from the caller (no extra hop through
+        # the event loop for an update alone); what is asked for meanwhile waits for the next trip.
+        self._busy = True
+        try:
+            await self._db.execute_together(_statements([write]))
+        finally:
+            if self._waiting:
+                # A context of its own: the writer must not be taken for part of a unit of work
+                # its starter was in (storage/transactions.py), or a rollback would take the batch.
+                self._writer = asyncio.get_running_loop().create_task(
+                    self._write_waiting(), name="update inbox writes", context=contextvars.Context()
+                )
+            else:
+                self._busy = False
+
+    async def _write_waiting(self) -> None:
+        assert isinstance(self._db, Connection)
+        try:
+            await self._write_all_waiting(self._db)
+        finally:
+            self._busy = False
+
+    async def _write_all_waiting(self, db: Connection) -> None:
+        while self._waiting:
+            writes, self._waiting = self._waiting, []
+            try:
+                await db.execute_together(_statements(writes))
+            except asyncio.CancelledError as error:
+                for write in writes + self._waiting:
+                    _settle(write, error)
+                raise
+            except Exception as error:
+                if len(writes) == 1:
+                    _settle(writes[0], error)
+                    continue
+                # One write that fails must not fail the others: each on its own.
+                for write in writes:
+                    try:
+                        await db.execute_together(_statements([write]))
+                    except Exception as alone:
+                        _settle(write, alone)
+                    else:
+                        _settle(write, None)
+            else:
+                for write in writes:
+                    _settle(write, None)
 
     async def unhandled(self) -> list[tuple[int, str]]:
         """Updates received before a crash and not handled, oldest first: (update id, JSON)."""
@@ -64,3 +161,14 @@ class UpdateRepository:
         """Drop what is older than any update Telegram could still send again."""
         cursor = await self._db.execute("DELETE FROM handled_updates WHERE handled_at < ?", (to_text(moment),))
         return cursor.rowcount
+
+
+def _settle(write: _Write, error: BaseException | None) -> None:
+    if write.done.done():
+        return
+    if error is None:
+        write.done.set_result(None)
+    elif isinstance(error, asyncio.CancelledError):
+        write.done.cancel()
+    else:
+        write.done.set_exception(error)
