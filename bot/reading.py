@@ -85,36 +85,8 @@ class ForgivingBot(ExtBot[None]):
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
         api_kwargs: JSONDict | None = None,
     ) -> tuple[Update, ...]:
-        updates = await self._get_updates(
-            offset=offset,
-            limit=limit,
-            timeout=timeout,
-            allowed_updates=allowed_updates,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
-            api_kwargs=api_kwargs,
-        )
-        if self._keep is not None and updates:
-            await self._keep(updates)  # stored in one trip, before the next getUpdates confirms them
-        return updates
-
-    async def _get_updates(
-        self,
-        offset: int | None,
-        limit: int | None,
-        timeout: TimePeriod | None,
-        allowed_updates: Sequence[str] | None,
-        *,
-        read_timeout: ODVInput[float],
-        write_timeout: ODVInput[float],
-        connect_timeout: ODVInput[float],
-        pool_timeout: ODVInput[float],
-        api_kwargs: JSONDict | None,
-    ) -> tuple[Update, ...]:
         try:
-            return await super().get_updates(
+            updates = await super().get_updates(
                 offset=offset,
                 limit=limit,
                 timeout=timeout,
@@ -129,7 +101,10 @@ class ForgivingBot(ExtBot[None]):
             raise
         except Exception:  # the library could not read the batch (bot/logs.py quiets its own log of it)
             received, self._received = self._received, []
-            return tuple(update for raw in received if (update := self._read_one(raw)) is not None)
+            updates = tuple(update for raw in received if (update := self._read_one(raw)) is not None)
+        if self._keep is not None and updates:
+            await self._keep(updates)  # stored in one trip, before the next getUpdates confirms them
+        return updates
 
     def _read_one(self, raw: Any) -> Update | None:
         try:
