@@ -32,3 +32,19 @@ def bot(fake: FakeTelegram, tmp_path: Path) -> Iterator[BotProcess]:
 @pytest.fixture
 def resident(fake: FakeTelegram) -> Resident:
     return Resident(fake, fake.add_user("Amina", language_code="en-GB"))
+
+
+@pytest.fixture
+def admin(fake: FakeTelegram) -> Resident:
+    """An admin (from HAVEYOURSAY_ADMINS) in a private chat with the bot."""
+    return Resident(fake, fake.add_user("Olu", language_code="en"))
+
+
+@pytest.fixture
+def officer_bot(fake: FakeTelegram, admin: Resident, tmp_path: Path) -> Iterator[BotProcess]:
+    """The real bot with `admin` as its admin, not yet started."""
+    process = BotProcess(fake, tmp_path, HAVEYOURSAY_ADMINS=str(admin.chat_id))
+    try:
+        yield process
+    finally:
+        process.stop()

@@ -23,11 +23,6 @@ LONDON = ZoneInfo("Europe/London")
 
 
 @pytest.fixture
-def admin(fake: FakeTelegram) -> Resident:
-    return Resident(fake, fake.add_user("Olu", language_code="en"))
-
-
-@pytest.fixture
 def start_hour() -> int:
     return (datetime.now(LONDON).hour + 3) % 24
 

@@ -29,20 +29,6 @@ WITH_CONTROLS = "Phones\x00 always\x07 busy\x1b\x0b before nine\r\nand after"
 STORED = "Phones always busy before nine\nand after"
 
 
-@pytest.fixture
-def admin(fake: FakeTelegram) -> Resident:
-    return Resident(fake, fake.add_user("Olu", language_code="en"))
-
-
-@pytest.fixture
-def officer_bot(fake: FakeTelegram, admin: Resident, tmp_path: Path) -> Iterator[BotProcess]:
-    process = BotProcess(fake, tmp_path, HAVEYOURSAY_ADMINS=str(admin.chat_id))
-    try:
-        yield process
-    finally:
-        process.stop()
-
-
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 

@@ -26,11 +26,6 @@ TYPED_CY = "Brechlyn ffliw yn <i>Ffordd Milton</i> & mae < 50 lle parcio"
 
 
 @pytest.fixture
-def admin(fake: FakeTelegram) -> Resident:
-    return Resident(fake, fake.add_user("Olu", language_code="en"))
-
-
-@pytest.fixture
 def officer_bot(fake: FakeTelegram, admin: Resident, tmp_path: Path) -> Iterator[BotProcess]:
     process = BotProcess(fake, tmp_path, HAVEYOURSAY_ADMINS=f"{admin.chat_id},1234567")
     try:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.community import containing, join, with_dates
 from tests.e2e_support import EXAMPLES, BotProcess, Resident
@@ -14,20 +11,6 @@ from tests.fake_telegram import FakeTelegram
 TOLD = "Most of you want Saturday mornings."
 TOLD_CY = "Mae'r rhan fwyaf ohonoch eisiau boreau Sadwrn."
 CORRECTED = "Most of you want Saturday mornings and weekday evenings."
-
-
-@pytest.fixture
-def admin(fake: FakeTelegram) -> Resident:
-    return Resident(fake, fake.add_user("Olu", language_code="en"))
-
-
-@pytest.fixture
-def officer_bot(fake: FakeTelegram, admin: Resident, tmp_path: Path) -> Iterator[BotProcess]:
-    process = BotProcess(fake, tmp_path, HAVEYOURSAY_ADMINS=str(admin.chat_id))
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 def publish_told_us(admin: Resident) -> None:
