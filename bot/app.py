@@ -124,6 +124,7 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
         services.wake_delivery = worker.wake
         application.bot_data["worker"] = worker
         application.bot_data["worker_task"] = asyncio.create_task(worker.run(), name="delivery worker")
+        await _serve_workspace(services, settings, stack)
         await _publish_commands(application, catalogs)
         services.refresh_menu = _menu_refresher(application, services)
         await _publish_officer_menus(services)
@@ -136,6 +137,21 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
         log.info("Have Your Say is running as @%s with %d languages", services.bot_username, len(catalogs.languages))
 
     return post_init
+
+
+async def _serve_workspace(services: Services, settings: Settings, stack: AsyncExitStack) -> None:
+    """The officers' web workspace, in this process and event loop (unless HAVEYOURSAY_WEB=off)."""
+    if settings.web_listen is None:
+        return
+    from bot.web.app import workspace_app
+    from bot.web.server import WorkspaceServer
+
+    services.workspace_url = settings.web_url
+    app = workspace_app(services, settings.require_token(), settings.web_url)
+    server = WorkspaceServer(app, *settings.web_listen)
+    await server.start()
+    stack.push_async_callback(server.stop)  # stopped before the database closes
+    log.info("The workspace is at %s (send /workspace to the bot to sign in)", settings.web_url)
 
 
 async def _open_inbox(application: BotApplication, services: Services) -> None:

@@ -23,7 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
 TEMPLATE = LOCALES / "messages.pot"
 SOURCES = ("bot", "conversations")
-KEYWORDS = {"_": None, "n_": (1, 2)}
+KEYWORDS = {"_": None, "n_": (1, 2), "ngettext": (1, 2)}
+# Python code, and the workspace's Jinja2 templates (whose `_` and `ngettext` are gettext's).
+METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
+TEMPLATE_OPTIONS = {
+    "**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True", "lstrip_blocks": "True"}
+}
 # Each language's plural forms: the CLDR category of each form, in order, and the gettext
 # rule that picks the form. Babel's defaults merge some of Welsh's six categories and order
 # Arabic's differently from gettext's usual rule, so every language is spelled out here and
@@ -60,7 +65,11 @@ def extract() -> Catalog:
     template = Catalog(project="haveyoursay", domain="messages", fuzzy=False)
     for source in SOURCES:
         for filename, lineno, message, comments, context in extract_from_dir(
-            ROOT / source, method_map=[("**.py", "python")], keywords=KEYWORDS, comment_tags=("TRANSLATORS:",)
+            ROOT / source,
+            method_map=METHODS,
+            options_map=TEMPLATE_OPTIONS,
+            keywords=KEYWORDS,
+            comment_tags=("TRANSLATORS:",),
         ):
             template.add(message, None, [(f"{source}/{filename}", lineno)], auto_comments=comments, context=context)
     return template

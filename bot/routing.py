@@ -34,6 +34,7 @@ from conversations import (
     results,
     routes,
     settings,
+    workspace,
 )
 from conversations.screens import Reply, Screen
 from conversations.services import Visit
@@ -355,6 +356,7 @@ OFFICER_LOGIC: dict[str, OfficerLogic] = {
     "export": export_responses,
     "reach": show_reach,
     "outcome": publish_outcome,
+    "workspace": workspace.open_workspace,
 }
 assert set(OFFICER_LOGIC) == {command.name for command in officers.COMMANDS}, "officers.COMMANDS and the logic differ"
 OFFICER_COMMANDS = {command.name: (OFFICER_LOGIC[command.name], command.admin) for command in officers.COMMANDS}

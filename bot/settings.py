@@ -35,6 +35,9 @@ class Settings:
     webhook_url: str | None = None
     webhook_listen: tuple[str, int] = ("0.0.0.0", 8443)
     webhook_secret: str | None = None
+    # The officers' workspace: where it listens (None: HAVEYOURSAY_WEB=off) and its public address.
+    web_listen: tuple[str, int] | None = ("127.0.0.1", 8080)
+    web_url: str = "http://127.0.0.1:8080"
 
     def require_token(self) -> str:
         if not self.token:
@@ -66,6 +69,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         inactive_months=_positive_number(values, "HAVEYOURSAY_INACTIVE_MONTHS", 24.0),
         delivery_retry_hours=_positive_number(values, "HAVEYOURSAY_DELIVERY_RETRY_HOURS", 12.0),
         **_webhook(values),
+        **_workspace(values),
     )
 
 
@@ -86,6 +90,23 @@ def _webhook(values: Mapping[str, str]) -> dict[str, Any]:
     if not port.isdigit():
         raise SettingsError("HAVEYOURSAY_WEBHOOK_LISTEN must look like 0.0.0.0:8443")
     return {"webhook_url": url, "webhook_secret": secret, "webhook_listen": (host or "0.0.0.0", int(port))}
+
+
+def _workspace(values: Mapping[str, str]) -> dict[str, Any]:
+    """The web workspace: on unless HAVEYOURSAY_WEB=off; its links use HAVEYOURSAY_WEB_URL."""
+    switch = (values.get("HAVEYOURSAY_WEB") or "on").strip().lower()
+    if switch not in ("on", "off"):
+        raise SettingsError(f"HAVEYOURSAY_WEB: {switch!r} must be on or off")
+    if switch == "off":
+        return {"web_listen": None, "web_url": ""}
+    text = values.get("HAVEYOURSAY_WEB_LISTEN") or "127.0.0.1:8080"
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise SettingsError(f"HAVEYOURSAY_WEB_LISTEN: {text!r} must look like 127.0.0.1:8080")
+    url = (values.get("HAVEYOURSAY_WEB_URL") or f"http://{text}").rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise SettingsError(f"HAVEYOURSAY_WEB_URL: {url!r} must start with https:// (or http:// on this machine)")
+    return {"web_listen": (host.strip("[]"), int(port)), "web_url": url}
 
 
 def _erasure(text: str) -> str:

@@ -15,6 +15,7 @@ from telegram import (
     MaybeInaccessibleMessage,
     Message,
     Update,
+    WebAppInfo,
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
@@ -25,7 +26,7 @@ from bot.guards import Door, Verdict
 from conversations.broadcasting import DRAFT as BROADCAST_DRAFT
 from conversations.menu import menu_labels
 from conversations.outcomes import DRAFT as OUTCOME_DRAFT
-from conversations.screens import Attachment, Reply, Rows, Screen
+from conversations.screens import Attachment, Button, Reply, Rows, Screen
 from conversations.services import Services, Visit, begin_visit
 from conversations.typed_text import accepted_text
 
@@ -85,7 +86,15 @@ def inline_keyboard(buttons: Rows) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data, url=b.url) for b in row] for row in buttons]
+        [
+            [
+                InlineKeyboardButton(
+                    b.label, callback_data=b.data, url=b.url, web_app=WebAppInfo(b.web_app) if b.web_app else None
+                )
+                for b in row
+            ]
+            for row in buttons
+        ]
     )
 
 
@@ -97,7 +106,7 @@ def _markup_json(screen: Screen, visit: Visit | None) -> str | None:
     than everything else the bot does for a survey answer (bench/README.md).
     """
     if screen.buttons:
-        rows = [[_button_json(b.label, b.data, b.url) for b in row] for row in screen.buttons]
+        rows = [[_button_json(b) for b in row] for row in screen.buttons]
         return json.dumps({"inline_keyboard": rows}, ensure_ascii=False)
     if screen.menu and visit is not None:
         labels = menu_labels(visit.t)
@@ -106,8 +115,12 @@ def _markup_json(screen: Screen, visit: Visit | None) -> str | None:
     return None
 
 
-def _button_json(label: str, data: str | None, url: str | None) -> dict[str, str]:
-    return {"text": label, "url": url} if url else {"text": label, "callback_data": data or ""}
+def _button_json(button: Button) -> dict[str, Any]:
+    if button.web_app:
+        return {"text": button.label, "web_app": {"url": button.web_app}}
+    if button.url:
+        return {"text": button.label, "url": button.url}
+    return {"text": button.label, "callback_data": button.data or ""}
 
 
 async def send_screen(context: BotContext, chat_id: int, screen: Screen, visit: Visit) -> None:

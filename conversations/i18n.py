@@ -49,6 +49,11 @@ class Translator:
         self._translations = translations
         self.timezone = timezone
 
+    @property
+    def translations(self) -> gettext.NullTranslations:
+        """The compiled catalog itself, for the workspace's templates (Jinja2 formats and escapes)."""
+        return self._translations
+
     @cached_property
     def locale(self) -> Locale:
         return Locale.parse(FORMAT_LOCALES.get(self.language, self.language))

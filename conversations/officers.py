@@ -37,6 +37,7 @@ class OfficerCommand:
 # menu are all made from it, so no command can be left out of one of them.
 COMMANDS: tuple[OfficerCommand, ...] = (
     OfficerCommand("officer", False, lambda t: t._("see what officers can do")),
+    OfficerCommand("workspace", False, lambda t: t._("sign in to the web workspace")),
     OfficerCommand("broadcast", False, lambda t: t._("send a notice to residents")),
     OfficerCommand("broadcasts", False, lambda t: t._("see how your notices are being delivered")),
     OfficerCommand("results", False, lambda t: t._("see a consultation's results")),

@@ -15,6 +15,7 @@ class Button:
     label: str
     data: str | None = None
     url: str | None = None
+    web_app: str | None = None  # an https address opened as a Telegram Mini App (private chats only)
 
     def __post_init__(self) -> None:
         if self.data is not None and not 1 <= len(self.data.encode()) <= MAX_CALLBACK_BYTES:

@@ -138,6 +138,8 @@ class Services:
     refresh_menu: Callable[[int], Awaitable[None]] = field(default=_no_menu)
     # When this bot process started (set at start-up): residents last seen before it are back.
     started_at: datetime | None = None
+    # The workspace's public address (HAVEYOURSAY_WEB_URL), "" when it is switched off.
+    workspace_url: str = ""
     consultations: ConsultationCache = field(init=False)
     # The officers' chat: the deployment file's, unless Telegram has moved it since (set at start-up).
     officers_chat_id: int | None = field(init=False)

@@ -9,10 +9,10 @@ from typing import Any
 
 import aiosqlite
 
-from storage.clock import to_text
+from storage.clock import from_text, to_text
 from storage.transactions import transaction
 
-__all__ = ["ConsultationRepository", "ImportOutcome", "StoredConsultation"]
+__all__ = ["ConsultationRepository", "ImportOutcome", "Overview", "StoredConsultation"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,19 @@ class StoredConsultation:
     version: int
     revision: int
     definition: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Overview:
+    """One published consultation as the workspace lists it."""
+
+    id: str
+    definition: dict[str, Any]
+    opens: datetime
+    closes: datetime
+    started: int
+    submitted: int
+    outcome_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -173,3 +186,26 @@ class ConsultationRepository:
     async def all_ids(self) -> list[str]:
         rows = await self._db.execute_fetchall("SELECT id FROM consultations ORDER BY id")
         return [str(row[0]) for row in rows]
+
+    async def overview(self) -> list[Overview]:
+        """Every consultation with its dates, people started and submitted, and when "What we did" went out."""
+        rows = await self._db.execute_fetchall(
+            "SELECT c.id, v.definition, c.opens, c.closes,"
+            " (SELECT COUNT(*) FROM responses r WHERE r.consultation_id = c.id),"
+            " (SELECT COUNT(submitted_at) FROM responses r WHERE r.consultation_id = c.id),"
+            " (SELECT decided_at FROM outcomes o WHERE o.consultation_id = c.id)"
+            " FROM consultations c JOIN consultation_versions v"
+            " ON v.consultation_id = c.id AND v.version = c.current_version ORDER BY c.closes DESC, c.id"
+        )
+        return [
+            Overview(
+                str(row[0]),
+                json.loads(row[1]),
+                from_text(str(row[2])),
+                from_text(str(row[3])),
+                int(row[4]),
+                int(row[5]),
+                from_text(str(row[6])) if row[6] else None,
+            )
+            for row in rows
+        ]

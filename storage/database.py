@@ -30,6 +30,7 @@ from storage.responses import ResponseRepository
 from storage.results import ResultRepository
 from storage.retention import RetentionRepository
 from storage.transactions import Connection, connect, transaction
+from storage.workspace import WorkspaceRepository
 
 __all__ = ["Database", "apply_migrations", "open_database"]
 
@@ -55,6 +56,7 @@ class Database:
     outcomes: OutcomeRepository
     retention: RetentionRepository
     equality: EqualityRepository
+    workspace: WorkspaceRepository
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
@@ -105,6 +107,7 @@ async def open_database(path: str | Path, *, checkpoint_pages: int | None = None
             outcomes=OutcomeRepository(connection),
             retention=RetentionRepository(connection),
             equality=EqualityRepository(connection),
+            workspace=WorkspaceRepository(connection),
         )
     finally:
         await connection.close()

@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page
 
+from tests.browser import launch
 from tests.e2e_support import BotProcess, Resident
 from tests.fake_telegram import FakeTelegram
 
@@ -48,3 +50,19 @@ def officer_bot(fake: FakeTelegram, admin: Resident, tmp_path: Path) -> Iterator
         yield process
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One Chromium for every browser test in this process; each test gets a fresh context."""
+    yield from launch()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/London")
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 from collections.abc import Callable
@@ -22,6 +23,13 @@ def haveyoursay() -> str:
     found = shutil.which("haveyoursay")
     assert found, "the haveyoursay command is not installed: run the README's test command"
     return found
+
+
+def free_port() -> int:
+    """A port nothing listens on now (the OS picks it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _sending_at_any_hour(workdir: Path) -> Path:
@@ -46,8 +54,11 @@ class BotProcess:
             "TELEGRAM_API_URL": fake.base_url,
             "HAVEYOURSAY_DB": str(self.database),
             "HAVEYOURSAY_CONFIG": str(_sending_at_any_hour(workdir)),
+            # Each bot's workspace on a port of its own: tests run side by side.
+            "HAVEYOURSAY_WEB_LISTEN": f"127.0.0.1:{free_port()}",
             **extra_env,
         }
+        self.web_url = "http://" + self.env["HAVEYOURSAY_WEB_LISTEN"]
         self.process: subprocess.Popen[bytes] | None = None
 
     def command(self, *args: str) -> subprocess.CompletedProcess[str]:

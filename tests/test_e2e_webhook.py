@@ -16,16 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e_support import BotProcess, haveyoursay
+from tests.e2e_support import BotProcess, free_port, haveyoursay
 from tests.fake_telegram import FakeTelegram
 
 SECRET = "s3cret_Token-for-tests"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_until_listening(port: int, timeout: float = 30.0) -> None:

@@ -1,0 +1,42 @@
+"""The workspace's routes: one list, each page a function beside its templates."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.web import consultations, signin
+from bot.web.pages import HERE, go_to, officer_page
+from bot.web.security import SecurityHeaders
+from conversations.services import Services
+
+
+@officer_page
+async def home(request: Request) -> Response:
+    return go_to("/consultations")
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/", home),
+        Route("/signin/{token}", signin.signin_page, methods=["GET"]),
+        Route("/signin/{token}", signin.signin, methods=["POST"]),
+        Route("/miniapp", signin.miniapp, methods=["GET"]),
+        Route("/miniapp/signin", signin.miniapp_signin, methods=["POST"]),
+        Route("/signout", signin.signout, methods=["POST"]),
+        Route("/language", signin.choose_language, methods=["POST"]),
+        *consultations.routes(),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+
+
+def workspace_app(services: Services, bot_token: str, public_url: str) -> Starlette:
+    app = Starlette(routes=routes(), middleware=[Middleware(SecurityHeaders)])
+    app.state.services = services
+    app.state.bot_token = bot_token
+    app.state.public_url = public_url
+    return app

@@ -1,0 +1,63 @@
+"""The workspace in a real browser: Debian's Chromium driven by Playwright, one browser per test process."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.e2e_support import BotProcess, Resident
+
+CHROMIUM = "/usr/bin/chromium"
+# This machine has no network and runs tests as root (../shared/WORKSPACE.md).
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+SIGNIN_LINK = re.compile(r"(https?://\S+/signin/[A-Za-z0-9_-]+)")
+
+
+def launch() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def signin_link(officer: Resident) -> str:
+    """What an officer gets from /workspace in the chat: the one-time link."""
+    reply = officer.say("/workspace", expect="/signin/")
+    found = SIGNIN_LINK.search(reply.text)
+    assert found, reply.text
+    return found.group(1)
+
+
+def sign_in(page: Page, officer: Resident) -> None:
+    """Sign in as an officer does: /workspace in the chat, open the link, press Sign in."""
+    page.goto(signin_link(officer))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Kept as a test artifact (not committed) for a person to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def workspace(bot: BotProcess, path: str = "/") -> str:
+    return bot.web_url + path
+
+
+def serious_accessibility_problems(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now, one line each."""
+    results = Axe().run(page)
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} at "
+        + ", ".join(str(node["target"]) for node in violation["nodes"])
+        for violation in results.response["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
