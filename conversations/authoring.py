@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from conversations.services import Services
+from conversations.survey.loader import LoadResult, check_consultation_data
 
 
 class State(StrEnum):
@@ -77,3 +78,56 @@ async def consultation_overview(services: Services, now: datetime, language: str
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class ConsultationDetail:
+    """One consultation as its workspace page shows it: the working copy and where it stands."""
+
+    id: str
+    definition: dict[str, Any]  # the draft if there is one, else what residents see
+    published: dict[str, Any] | None  # what residents see now; None if never published
+    state: State
+    opens: datetime | None
+    closes: datetime | None
+    started: int
+    submitted: int
+    has_draft: bool
+
+    @property
+    def in_progress(self) -> int:
+        """People who started and have not submitted."""
+        return self.started - self.submitted
+
+
+async def consultation_detail(services: Services, consultation_id: str, now: datetime) -> ConsultationDetail | None:
+    """A consultation by id, drafted or published; None if there is neither."""
+    draft = await services.db.workspace.draft(consultation_id)
+    published = next((item for item in await services.db.consultations.overview() if item.id == consultation_id), None)
+    if published is None:
+        if draft is None:
+            return None
+        return ConsultationDetail(consultation_id, draft.definition, None, State.DRAFT, None, None, 0, 0, True)
+    state = state_at(published.opens, published.closes, published.outcome_at, now)
+    return ConsultationDetail(
+        consultation_id,
+        draft.definition if draft else published.definition,
+        published.definition,
+        state,
+        published.opens,
+        published.closes,
+        published.started,
+        published.submitted,
+        draft is not None,
+    )
+
+
+def check(services: Services, definition: dict[str, Any]) -> LoadResult:
+    """The checks of `haveyoursay check`, against this deployment's areas, topics and languages."""
+    deployment = services.deployment
+    return check_consultation_data(
+        definition,
+        known_areas={a.id for a in deployment.areas} if deployment.areas else None,
+        known_topics={t.id for t in deployment.topics} if deployment.topics else None,
+        known_languages=services.catalogs.languages,
+    )

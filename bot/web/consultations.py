@@ -17,5 +17,19 @@ async def consultation_list(request: Request) -> Response:
     return render(request, "consultations.html", officer.t, rows=rows)
 
 
+@officer_page
+async def consultation_page(request: Request) -> Response:
+    """One consultation: where it stands, and everything an officer can do with it."""
+    officer = officer_of(request)
+    detail = await authoring.consultation_detail(services_of(request), request.path_params["id"], now_of(request))
+    if detail is None:
+        return render(request, "error.html", officer.t, status_code=404, problem="not_found")
+    title = authoring.text_in(detail.definition, "title", officer.t.language) or detail.id
+    return render(request, "consultation.html", officer.t, c=detail, title=title)
+
+
 def routes() -> list[BaseRoute]:
-    return [Route("/consultations", consultation_list, methods=["GET"])]
+    return [
+        Route("/consultations", consultation_list, methods=["GET"]),
+        Route("/consultations/{id:str}", consultation_page, methods=["GET"]),
+    ]

@@ -140,6 +140,12 @@ async def read_form(request: Request) -> FormData:
     return await request.form(max_files=5, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_UPLOAD_BYTES)
 
 
+def field_id(path: tuple[str | int, ...]) -> str:
+    """The HTML id of the field for a place in a consultation's data, e.g. ("survey", 2, "text", "cy")
+    -> "f-survey-2-text-cy": the error summary links to it and the problem is shown beside it."""
+    return "f-" + "-".join(str(part) for part in path) if path else "f-consultation"
+
+
 def go_to(path: str) -> RedirectResponse:
     """After a form is sent: on to the next page (303, so a reload does not send it again)."""
     return RedirectResponse(path, status_code=303)

@@ -85,6 +85,9 @@ class Problem:
     place: str
     message: str
     warning: bool = False
+    # Where in the consultation's data, e.g. ("survey", 2, "choices", 0, "text", "cy"): the
+    # workspace shows the problem beside that field.
+    path: tuple[str | int, ...] = ()
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
@@ -147,6 +150,22 @@ def load_consultation_text(
         return LoadResult(None, None, [Problem(filename, error.line, "", f"not valid YAML: {error}")])
     reader = _Reader(filename, lines, known_areas, known_topics, known_languages)
     consultation = reader.consultation(data)
+    if reader.has_errors:
+        return LoadResult(None, None, reader.problems)
+    assert consultation is not None
+    return LoadResult(consultation, consultation_to_data(consultation), reader.problems)
+
+
+def check_consultation_data(
+    data: Mapping[str, Any],
+    *,
+    known_areas: Collection[str] | None = None,
+    known_topics: Collection[str] | None = None,
+    known_languages: Collection[str] | None = None,
+) -> LoadResult:
+    """The checks of `haveyoursay check`, on a consultation's data (a workspace draft) rather than a file."""
+    reader = _Reader("", {}, known_areas, known_topics, known_languages)
+    consultation = reader.consultation(dict(data))
     if reader.has_errors:
         return LoadResult(None, None, reader.problems)
     assert consultation is not None
@@ -231,10 +250,10 @@ class _Reader:
         return any(not p.warning for p in self.problems)
 
     def error(self, path: Path, message: str) -> None:
-        self.problems.append(Problem(self.filename, self._line(path), _place(path), message))
+        self.problems.append(Problem(self.filename, self._line(path), _place(path), message, path=tuple(path)))
 
     def warn(self, path: Path, message: str) -> None:
-        self.problems.append(Problem(self.filename, self._line(path), _place(path), message, True))
+        self.problems.append(Problem(self.filename, self._line(path), _place(path), message, True, tuple(path)))
 
     def _line(self, path: Path) -> int | None:
         # A missing field has no line of its own: name the line of the nearest parent.
