@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from axe_playwright_python.sync_playwright import Axe
@@ -18,9 +21,39 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 SIGNIN_LINK = re.compile(r"(https?://\S+/signin/[A-Za-z0-9_-]+)")
 
 
-def launch() -> Iterator[Browser]:
+def start_chromium(profile: Path) -> Iterator[str]:
+    """One headless Chromium for the whole test run; yields its DevTools address.
+
+    Each test connects to it with a Playwright of its own (`connect`): Playwright's synchronous API
+    keeps an event loop running in the thread while it is open, which would break the asyncio tests
+    that run after it, so it is opened and closed around each browser test, and the browser is shared.
+    """
+    process = subprocess.Popen(
+        [CHROMIUM, "--headless", "--remote-debugging-port=0", f"--user-data-dir={profile}", *CHROMIUM_FLAGS],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if line.startswith("DevTools listening on "):
+                address = line.split(" on ", 1)[1].strip()
+                break
+        else:
+            raise AssertionError(f"Chromium did not start (exit status {process.wait()})")
+        # Keep reading what Chromium says, so it never blocks on a full pipe.
+        threading.Thread(target=process.stderr.read, daemon=True).start()
+        yield address
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextmanager
+def connect(address: str) -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.connect_over_cdp(address)
         try:
             yield browser
         finally:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.browser import launch
+from tests.browser import connect, start_chromium
 from tests.e2e_support import BotProcess, Resident
 from tests.fake_telegram import FakeTelegram
 
@@ -53,13 +53,20 @@ def officer_bot(fake: FakeTelegram, admin: Resident, tmp_path: Path) -> Iterator
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """One Chromium for every browser test in this process; each test gets a fresh context."""
-    yield from launch()
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One Chromium for every browser test in this process (its DevTools address)."""
+    yield from start_chromium(tmp_path_factory.mktemp("chromium-profile"))
+
+
+@pytest.fixture
+def browser(chromium: str) -> Iterator[Browser]:
+    with connect(chromium) as connected:
+        yield connected
 
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser context (no cookies) and a page in it."""
     context = browser.new_context(locale="en-GB", timezone_id="Europe/London")
     context.set_default_timeout(15_000)
     try:

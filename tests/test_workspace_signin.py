@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from playwright.sync_api import Page, expect
 
 from tests.browser import screenshot, serious_accessibility_problems, sign_in, signin_link, workspace
 from tests.e2e_support import BotProcess, Resident
+from tests.fake_telegram import FakeTelegram
 
 
 def test_an_officer_signs_in_from_the_chat_and_the_link_works_once(
@@ -37,7 +40,9 @@ def test_a_resident_who_sends_workspace_gets_the_unknown_command_answer(bot: Bot
     assert reply.text == resident.say("/nosuchcommand").text
 
 
-def test_a_removed_officers_next_request_is_refused(officer_bot: BotProcess, admin: Resident, fake, page: Page) -> None:  # type: ignore[no-untyped-def]
+def test_a_removed_officers_next_request_is_refused(
+    officer_bot: BotProcess, admin: Resident, fake: FakeTelegram, page: Page
+) -> None:
     officer = Resident(fake, fake.add_user("Priya", language_code="en"))
     officer_bot.start()
     admin.say(f"/addofficer {officer.chat_id}", expect=str(officer.chat_id))
@@ -55,3 +60,19 @@ def test_signing_out_ends_the_session(officer_bot: BotProcess, admin: Resident, 
     expect(page.get_by_role("heading", level=1)).to_have_text("You have signed out")
     page.goto(workspace(officer_bot, "/consultations"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in from the chat")
+
+
+def test_over_https_the_reply_also_opens_the_workspace_as_a_mini_app(
+    fake: FakeTelegram, admin: Resident, tmp_path: Path
+) -> None:
+    bot = BotProcess(
+        fake, tmp_path, HAVEYOURSAY_ADMINS=str(admin.chat_id), HAVEYOURSAY_WEB_URL="https://hys.example.org"
+    )
+    try:
+        bot.start()
+        reply = admin.say("/workspace", expect="/signin/")
+        assert "https://hys.example.org/signin/" in reply.text
+        (button,) = [b for row in reply.reply_markup["inline_keyboard"] for b in row]
+        assert button["web_app"] == {"url": "https://hys.example.org/miniapp"}
+    finally:
+        bot.stop()

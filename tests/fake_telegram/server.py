@@ -1878,6 +1878,17 @@ def _check_inline_button(button: Any) -> None:
             raise _bad("BUTTON_DATA_INVALID")
     if "url" in actions and not _valid_button_url(button["url"]):
         raise _bad("BUTTON_URL_INVALID")
+    if "web_app" in actions:
+        _check_web_app(button["web_app"])
+
+
+def _check_web_app(web_app: Any) -> None:
+    """A Mini App opens only from an https address (WebAppInfo.url)."""
+    url = web_app.get("url") if isinstance(web_app, dict) else None
+    if not isinstance(url, str):
+        raise _ApiError(400, BUTTON_PREFIX + 'Field "url" of WebAppInfo must be of type String')
+    if not url.lower().startswith("https://"):
+        raise _bad(f"inline keyboard button Web App URL '{url}' is invalid: Only HTTPS links are allowed")
 
 
 def _valid_button_url(url: Any) -> bool:
