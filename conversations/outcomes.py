@@ -478,12 +478,28 @@ async def comment(visit: Visit, text: str) -> Reply:
     return Reply((Screen(visit.t._("Thank you for telling us.")),))
 
 
-async def past_and_present(visit: Visit) -> Reply:
-    """/outcomes: every consultation and where it stands, with its outcome to read."""
-    t, services = visit.t, visit.services
-    now = visit.now()
-    lines = ["<b>" + t._("Consultations and their outcomes") + "</b>"]
-    buttons = []
+class Standing(StrEnum):
+    """Where a consultation stands, as residents and the public page say it."""
+
+    OPEN = "open"
+    BEING_CONSIDERED = "being_considered"
+    OUTCOME_PUBLISHED = "outcome_published"
+
+
+@dataclass(frozen=True)
+class PublicEntry:
+    """One consultation on the public record: nothing in it is personal data."""
+
+    consultation: Consultation
+    standing: Standing
+    told_us: dict[str, str]  # language -> "What you told us", {} until published
+    decided: dict[str, str]  # language -> "What we did"
+
+
+async def public_record(services: Services, now: datetime) -> list[PublicEntry]:
+    """Every consultation that has opened, with its outcome texts: for /outcomes in the chat and
+    the organisation's public "We asked, you said, we did" page alike."""
+    entries = []
     for consultation_id in await services.db.consultations.all_ids():
         loaded = await services.consultations.current(consultation_id)
         if loaded is None or loaded.model.opens > now:
@@ -491,13 +507,37 @@ async def past_and_present(visit: Visit) -> Reply:
         c = loaded.model
         published = await services.db.outcomes.get(c.id)
         if c.closes > now:
-            status = t._("open until %(date)s", date=t.date(c.closes))
-        elif published and published.get(DECIDED):
-            status = t._("outcome published")
+            standing = Standing.OPEN
+        elif published.get(DECIDED):
+            standing = Standing.OUTCOME_PUBLISHED
         else:
-            status = t._("closed, being considered")
-        lines.append(f"• {escape(c.text('title', visit.language))} — {status}")
-        if published and (published.get(TOLD_US) or published.get(DECIDED)):
+            standing = Standing.BEING_CONSIDERED
+        entries.append(PublicEntry(c, standing, published.get(TOLD_US, {}), published.get(DECIDED, {})))
+    return entries
+
+
+def standing_text(t: Translator, entry: PublicEntry) -> str:
+    if entry.standing is Standing.OPEN:
+        return t._("open until %(date)s", date=t.date(entry.consultation.closes))
+    if entry.standing is Standing.OUTCOME_PUBLISHED:
+        return t._("outcome published")
+    return t._("closed, being considered")
+
+
+def outcome_text(texts: dict[str, str], language: str, default_language: str) -> str:
+    """An outcome text in the reader's language, else the default language's (as the chat sends it)."""
+    return _body(texts, language, default_language) if texts else ""
+
+
+async def past_and_present(visit: Visit) -> Reply:
+    """/outcomes: every consultation and where it stands, with its outcome to read."""
+    t = visit.t
+    lines = ["<b>" + t._("Consultations and their outcomes") + "</b>"]
+    buttons = []
+    for entry in await public_record(visit.services, visit.now()):
+        c = entry.consultation
+        lines.append(f"• {escape(c.text('title', visit.language))} — {standing_text(t, entry)}")
+        if entry.told_us or entry.decided:
             buttons.append(Button(shorten(c.text("title", visit.language), 40), callbacks.encode(READ, c.id)))
     if len(lines) == 1:
         lines.append(t._("There are no consultations yet."))
