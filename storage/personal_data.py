@@ -30,6 +30,8 @@ PERSONAL_BY_CHAT = {
     "officers": "user_id",
     "update_inbox": "chat_id",
     "handled_updates": "chat_id",
+    "web_signin_links": "officer_id",
+    "web_sessions": "officer_id",
 }
 # Tables keyed by a keyed hash of the resident (and consultation), found by recomputing it.
 PERSONAL_BY_PSEUDONYM = {
@@ -48,6 +50,7 @@ NOT_PERSONAL = {
     "broadcasts": "notices officers wrote (the count of recipients, not who)",
     "outcomes": "outcome texts officers published",
     "outcome_versions": "every version of the outcome texts (officers' ids, not residents')",
+    "consultation_drafts": "consultations being written in the workspace (the officer who saved last)",
 }
 
 ErasurePolicy = str  # "delete" or "anonymise"

@@ -261,7 +261,7 @@ def test_an_invite_link_makes_an_officer_once_and_every_change_is_audited(
 
 
 RESIDENT_MENU = ["consultations", "outcomes", "settings", "contact", "mydata", "aboutme", "delete", "language", "help"]
-OFFICER_MENU = ["officer", "broadcast", "broadcasts", "results", "export", "reach", "outcome"]
+OFFICER_MENU = ["officer", "workspace", "broadcast", "broadcasts", "results", "export", "reach", "outcome"]
 ADMIN_MENU = [*OFFICER_MENU, "officers", "invite", "addofficer", "removeofficer", "audit"]
 
 
