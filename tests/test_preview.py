@@ -167,7 +167,7 @@ async def test_a_draft_without_a_survey_still_shows_its_card(services: Services)
     assert found is not None and found.errors
     assert [s.kind for s in found.screens] == ["card"]
     page = str(telegram_to_page(found.screens[0].screen.text))
-    assert "<b>Tea &amp; &lt;script&gt;alert(\"x\")&lt;/script&gt;</b>" in page
+    assert '<b>Tea &amp; &lt;script&gt;alert("x")&lt;/script&gt;</b>' in page
 
 
 async def test_a_draft_that_is_not_a_consultation_at_all_has_nothing_to_preview(services: Services) -> None:
