@@ -21,8 +21,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from conversations import browsing, callbacks
-from conversations.authoring import State, check, consultation_detail
+from conversations import about_you, browsing, callbacks
+from conversations.authoring import State, check, consultation_detail, text_in
 from conversations.i18n import Translator
 from conversations.notices import screen_to_delivery_buttons
 from conversations.routes import ButtonRoute
@@ -54,7 +54,7 @@ class Condition:
 class PreviewScreen:
     """One message of the chat, with what the officer should know about it."""
 
-    kind: str  # "card", "question", "summary" or "receipt"
+    kind: str  # "card", "question", "summary", "receipt" or "about_you" (the invitation after the receipt)
     screen: Screen  # Telegram HTML, exactly as the bot would send it
     number: int = 0  # a question's number in the consultation (the draft's own numbering)
     question_type: str = ""
@@ -65,6 +65,7 @@ class PreviewScreen:
 @dataclass(frozen=True)
 class Preview:
     id: str
+    definition: dict[str, Any]  # the working copy's data, as the officer wrote it
     language: str
     default_language: str
     rtl: bool
@@ -74,6 +75,10 @@ class Preview:
     left_out: tuple[int, ...]  # numbers of questions not previewed because they have problems
     placeholders: bool  # some texts or dates are missing and stand in as "…" or today
     real_card: bool  # "Send this to me" sends the card residents get now (open, no unpublished changes)
+
+    def title(self, language: str) -> str:
+        """The consultation's title for the officer (in their language when it has one)."""
+        return text_in(self.definition, "title", language) or self.id
 
     @property
     def questions(self) -> tuple[PreviewScreen, ...]:
@@ -110,6 +115,7 @@ async def preview(services: Services, consultation_id: str, language: str | None
     screens = await preview_screens(services, c, t, found.numbers, now) if c is not None else ()
     return Preview(
         id=consultation_id,
+        definition=detail.definition,
         language=chosen,
         default_language=default,
         rtl=t.is_rtl,
@@ -254,6 +260,8 @@ async def preview_screens(
         untranslated = _fallback(c.title, c, language) or any(_question_untranslated(q, c, language) for q in shown)
         screens.append(PreviewScreen("summary", screen, untranslated=untranslated))
     screens.append(PreviewScreen("receipt", view.receipt(), untranslated=_fallback(c.decision_by, c, language)))
+    if c.about_you:
+        screens.append(PreviewScreen("about_you", about_you.invitation(t, c.id)))
     return screens
 
 

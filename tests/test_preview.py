@@ -229,3 +229,17 @@ async def test_a_tap_on_a_previews_button_only_says_so(services: Services) -> No
     assert tapped is not None
     reply = await route.handle(visit, tapped)
     assert reply.notice == "This is only a preview: its buttons do nothing." and not reply.screens
+
+
+async def test_the_about_you_invitation_follows_the_receipt_when_the_consultation_asks_it(
+    services: Services,
+) -> None:
+    data = gp_hours()
+    data["id"] = "with-about-you"
+    data["about_you"] = True
+    await services.db.workspace.save_draft(data, OFFICER, NOW)
+    found = await preview.preview(services, "with-about-you", "cy", NOW)
+    assert found is not None and [s.kind for s in found.screens][-2:] == ["receipt", "about_you"]
+    t = services.catalogs.translator("cy")
+    assert t._("About you (optional)") in found.screens[-1].screen.text
+    assert found.title("cy") == "Oriau agor meddygfeydd teulu" and found.title("ar") == "GP opening hours"

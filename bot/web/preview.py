@@ -10,7 +10,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.web.pages import go_to, now_of, officer_of, officer_page, read_form, render, services_of
 from bot.web.telegram_html import telegram_to_page
-from conversations import authoring, preview
+from conversations import preview
 
 
 @officer_page
@@ -20,11 +20,9 @@ async def preview_page(request: Request) -> Response:
     consultation_id = request.path_params["id"]
     now = now_of(request)
     found = await preview.preview(services, consultation_id, request.query_params.get("lang"), now)
-    detail = await authoring.consultation_detail(services, consultation_id, now)
-    if found is None or detail is None:
+    if found is None:
         return render(request, "error.html", officer.t, status_code=404, problem="not_found")
     t = officer.t
-    title = authoring.text_in(detail.definition, "title", t.language) or consultation_id
     choices = [(code, t.language_label(code)) for code in preview.preview_languages(services, found.default_language)]
     sent = request.query_params.get("sent", "")
     return render(
@@ -32,7 +30,7 @@ async def preview_page(request: Request) -> Response:
         "preview.html",
         t,
         p=found,
-        title=title,
+        title=found.title(t.language),
         preview_languages=choices,
         language_label=t.language_label(found.language),
         default_label=t.language_label(found.default_language) if found.default_language else "",
