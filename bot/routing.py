@@ -30,6 +30,7 @@ from conversations import (
     onboarding,
     outcomes,
     pending,
+    preview,
     privacy,
     results,
     routes,
@@ -231,6 +232,7 @@ BUTTONS = routes.button_table(
     results.BUTTONS,
     privacy.BUTTONS,
     about_you.BUTTONS,
+    preview.BUTTONS,
 )
 TEXT = routes.text_order(
     menu.TEXT,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from conversations import callbacks, outcomes
 from conversations.i18n import escape
 from conversations.routes import ButtonRoute, out_of_date
@@ -72,8 +74,13 @@ async def card(visit: Visit, consultation_id: str, *, edit: bool = False) -> Rep
     loaded = await visit.services.consultations.current(consultation_id)
     if loaded is None:
         return await unknown_consultation(visit)
-    c, t = loaded.model, visit.t
-    now = visit.now()
+    return Reply((await card_screen(visit, loaded.model),), edit=edit)
+
+
+async def card_screen(visit: Visit, c: Consultation, now: datetime | None = None) -> Screen:
+    """The card itself, as it is at `now` (the workspace's preview shows it while open)."""
+    t = visit.t
+    now = now or visit.now()
     parts = [f"<b>{content(visit, c, 'title')}</b>"]
     note = fallback_note(visit, c)
     if note:
@@ -104,7 +111,7 @@ async def card(visit: Visit, consultation_id: str, *, edit: bool = False) -> Rep
         else:
             buttons.append((action,))
     buttons.append((Button(t._("« All consultations"), callbacks.encode(LIST)),))
-    return Reply((Screen("\n\n".join(parts), tuple(buttons)),), edit=edit)
+    return Screen("\n\n".join(parts), tuple(buttons))
 
 
 async def _after_closing(visit: Visit, c: Consultation, buttons: list[tuple[Button, ...]]) -> list[str]:
