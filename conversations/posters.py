@@ -170,7 +170,7 @@ def make_poster(
     if not source:
         problems.append(PosterProblem("source", t._("Enter a source tag, for example surgery-waiting-room")))
     elif not deep_links.SOURCE.match(source):
-        message = t._("A source tag can only have letters, digits and hyphens, and starts with a letter or a digit")
+        message = t._("A source tag can only have letters, digits and hyphens, and must start with a letter or a digit")
         problems.append(PosterProblem("source", message))
     elif len(source) > room:
         message = t.n_(

@@ -134,7 +134,7 @@ async def poster_ready(request: Request) -> Response:
         title=consultation.text("title", officer.t.language),
         poster=asked.poster,
         query=_query(asked.poster),
-        languages=[officer.t.language_label(text.language) for text in asked.poster.texts],
+        poster_languages=[officer.t.language_label(text.language) for text in asked.poster.texts],
     )
 
 
