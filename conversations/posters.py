@@ -19,15 +19,18 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import segno
-from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
-from fpdf import FPDF
+from typing import TYPE_CHECKING
 
 from conversations import deep_links
 from conversations.i18n import RTL_LANGUAGES, Translator
 from conversations.services import Services
 from conversations.survey.model import Consultation
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+# The drawing libraries (fpdf2, fontTools, segno, pypdfium2) are imported when a poster is made,
+# not when the bot starts.
 
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts")
 # Each script's fonts, best first, as (regular, bold) file names: Debian's fonts-noto-core has
@@ -234,6 +237,8 @@ def fonts_for(language: str, font_dirs: Sequence[Path] = FONT_DIRS) -> tuple[Fon
 
 @functools.lru_cache(maxsize=32)
 def _characters(path: Path) -> frozenset[int]:
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+
     font = TTFont(str(path), lazy=True)
     try:
         return frozenset(font.getBestCmap() or {})
@@ -261,6 +266,8 @@ def printable(text: PosterText, font_dirs: Sequence[Path] = FONT_DIRS) -> bool:
 
 def pdf_bytes(poster: Poster, font_dirs: Sequence[Path] = FONT_DIRS) -> bytes:
     """The poster as a one-page A4 PDF, ready to print."""
+    from fpdf import FPDF
+
     pdf = FPDF(unit="pt", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
@@ -302,7 +309,7 @@ def pdf_bytes(poster: Poster, font_dirs: Sequence[Path] = FONT_DIRS) -> bytes:
 
 def png_bytes(poster: Poster, font_dirs: Sequence[Path] = FONT_DIRS, dpi: int = PNG_DPI) -> bytes:
     """The same page as a picture, for screens, newsletters and social media."""
-    import pypdfium2  # type: ignore[import-untyped]  # a native library: loaded when a picture is made
+    import pypdfium2  # type: ignore[import-untyped]
 
     document = pypdfium2.PdfDocument(pdf_bytes(poster, font_dirs))
     with _render_lock:
@@ -401,6 +408,8 @@ def _draw_texts(pdf: FPDF, poster: Poster, families: dict[str, Families], scale:
 
 def _draw_qr(pdf: FPDF, link: str, x: float, y: float, size: float) -> None:
     """The link's QR code as vector squares (sharp at any print size), with its quiet zone inside `size`."""
+    import segno
+
     code = segno.make(link, error="m", micro=False)
     border = 4
     modules = len(code.matrix) + 2 * border
