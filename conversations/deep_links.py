@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from conversations.officers import INVITE_PREFIX
 
 SEPARATOR = "_"
-CONSULTATION = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-SOURCE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+CONSULTATION = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+SOURCE = re.compile(r"[a-z0-9][a-z0-9-]*")
 # A source tag is a short name an officer reads in a report; this is long enough for any.
 MAX_SOURCE = 30
 # Telegram's limits on a start payload and on a button's callback data.
@@ -44,14 +44,14 @@ def parse(payload: str | None) -> DeepLink | None:
     if not payload:
         return None
     consultation_id, _, source = payload.lower().partition(SEPARATOR)
-    if not CONSULTATION.match(consultation_id):
+    if not CONSULTATION.fullmatch(consultation_id):
         return None
     return DeepLink(consultation_id, source if is_source(source) else None)
 
 
 def is_source(source: str | None) -> bool:
     """True for a well-formed source tag (of any length a link can carry)."""
-    return bool(source) and len(source or "") <= MAX_SOURCE and SOURCE.match(source or "") is not None
+    return bool(source) and len(source or "") <= MAX_SOURCE and SOURCE.fullmatch(source or "") is not None
 
 
 def source_room(consultation_id: str) -> int:

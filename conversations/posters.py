@@ -172,7 +172,7 @@ def make_poster(
     room = deep_links.source_room(consultation.id)
     if not source:
         problems.append(PosterProblem("source", t._("Enter a source tag, for example surgery-waiting-room")))
-    elif not deep_links.SOURCE.match(source):
+    elif not deep_links.SOURCE.fullmatch(source):
         message = t._("A source tag can only have letters, digits and hyphens, and must start with a letter or a digit")
         problems.append(PosterProblem("source", message))
     elif len(source) > room:

@@ -30,6 +30,7 @@ def test_a_payload_with_a_source_round_trips() -> None:
     assert deep_links.parse("gp-opening-hours_-x") == deep_links.DeepLink("gp-opening-hours", None)
     assert deep_links.parse("<script>_x") is None
     assert deep_links.parse(None) is None
+    assert not deep_links.is_source("library\n") and not deep_links.is_source("x" * 31)
     assert onboarding.deep_link_consultation("GP-Opening-Hours_Library") == "gp-opening-hours"
     link = deep_links.link("SwaleBot", "gp-opening-hours", "library")
     assert link == "https://t.me/SwaleBot?start=gp-opening-hours_library"
