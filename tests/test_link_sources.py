@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conversations import answering, callbacks, deep_links, onboarding
+from conversations import answering, callbacks, deep_links, onboarding, privacy
 from conversations.services import begin_visit
 from storage.responses import SourceReach, response_id_for
 from tests.e2e_support import EXAMPLES, BotProcess, Resident
@@ -79,6 +79,16 @@ async def test_reach_is_counted_by_source_and_the_first_source_stays(tmp_path: P
             SourceReach("library", started=1, submitted=1),
         ]
         assert await db.responses.reach_by_source("no-such-consultation") == []
+
+
+async def test_a_response_kept_without_its_resident_keeps_its_source(tmp_path: Path) -> None:
+    async with offline_services(tmp_path / "erased.db", NOW, GP_HOURS, erasure="anonymise") as services:
+        db = services.db
+        await db.residents.acknowledge(1, "en", NOW, None)
+        await answering.take_part(await begin_visit(services, 1, "en"), "gp-opening-hours", "library")
+        assert await db.responses.submit(response_id_for(db.pseudonym_key, 1, "gp-opening-hours"), {}, {}, NOW)
+        await privacy.confirm_delete(await begin_visit(services, 1, "en"), "yes")
+        assert await db.responses.reach_by_source("gp-opening-hours") == [SourceReach("library", 1, 1)]
 
 
 def test_a_resident_who_arrives_by_a_posters_link_is_counted_under_its_source(
