@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from conversations import about_you, browsing, callbacks
+from conversations import about_you, browsing, callbacks, deep_links
 from conversations.routes import ButtonRoute, TextRoute, Typed, out_of_date
 from conversations.screens import Button, Reply, Screen
 from conversations.services import LoadedConsultation, Visit
@@ -129,8 +129,12 @@ def closed_screen(session: SurveySession) -> Screen:
     return Screen(text)
 
 
-async def take_part(visit: Visit, consultation_id: str) -> Reply:
-    """Start the survey, or resume it at the same question."""
+async def take_part(visit: Visit, consultation_id: str, source: str | None = None) -> Reply:
+    """Start the survey, or resume it at the same question.
+
+    `source`: the source tag of the link (a poster's QR code) the resident came by: kept with their
+    response, unless it already has one, so reach can be counted by source.
+    """
     services = visit.services
     loaded = await services.consultations.current(consultation_id)
     if loaded is None:
@@ -150,6 +154,8 @@ async def take_part(visit: Visit, consultation_id: str) -> Reply:
         services.db.participation.started(visit.chat_id, consultation_id, now),
         services.db.residents.set_active_consultation(visit.chat_id, consultation_id),
     )
+    if source and deep_links.is_source(source):
+        await services.db.responses.note_source(session.response_id, source)
     lead = browsing.fallback_note(visit, session.loaded.model) or ""
     return Reply((session.screen(lead),), clear_buttons=True)
 
@@ -303,7 +309,7 @@ async def _take_part_tapped(visit: Visit, tapped: callbacks.Callback) -> Reply:
     consultation_id = tapped.arg(0)
     if not consultation_id:
         return out_of_date(visit)
-    return await take_part(visit, consultation_id)
+    return await take_part(visit, consultation_id, tapped.arg(1))
 
 
 async def _survey_tapped(visit: Visit, tapped: callbacks.Callback) -> Reply:

@@ -69,15 +69,20 @@ async def unknown_consultation(visit: Visit) -> Reply:
     return Reply((sorry, *listing.screens))
 
 
-async def card(visit: Visit, consultation_id: str, *, edit: bool = False) -> Reply:
-    """One consultation: why, what can and cannot change, who decides, contact, closing date."""
+async def card(visit: Visit, consultation_id: str, *, edit: bool = False, source: str | None = None) -> Reply:
+    """One consultation: why, what can and cannot change, who decides, contact, closing date.
+
+    `source`: the source tag of the link the resident came by; "Take part" carries it on.
+    """
     loaded = await visit.services.consultations.current(consultation_id)
     if loaded is None:
         return await unknown_consultation(visit)
-    return Reply((await card_screen(visit, loaded.model),), edit=edit)
+    return Reply((await card_screen(visit, loaded.model, source=source),), edit=edit)
 
 
-async def card_screen(visit: Visit, c: Consultation, now: datetime | None = None) -> Screen:
+async def card_screen(
+    visit: Visit, c: Consultation, now: datetime | None = None, *, source: str | None = None
+) -> Screen:
     """The card itself, as it is at `now` (the workspace's preview shows it while open)."""
     t = visit.t
     now = now or visit.now()
@@ -105,7 +110,7 @@ async def card_screen(visit: Visit, c: Consultation, now: datetime | None = None
         parts += await _after_closing(visit, c, buttons)
     else:
         parts.append("<b>" + t._("Closes on %(date)s", date=t.date(c.closes)) + "</b>")
-        action = await _take_part_button(visit, c)
+        action = await _take_part_button(visit, c, source)
         if action is None:
             parts.append(t._("You have already taken part in this consultation. Thank you!"))
         else:
@@ -134,7 +139,7 @@ async def _after_closing(visit: Visit, c: Consultation, buttons: list[tuple[Butt
     return lines
 
 
-async def _take_part_button(visit: Visit, c: Consultation) -> Button | None:
+async def _take_part_button(visit: Visit, c: Consultation, source: str | None = None) -> Button | None:
     """ "Take part", "Continue where you left off", or None once the resident has submitted."""
     t = visit.t
     label = t._("Take part")
@@ -145,7 +150,7 @@ async def _take_part_button(visit: Visit, c: Consultation) -> Button | None:
             return None
         if stored is not None:
             label = t._("Continue where you left off")
-    return Button(label, callbacks.encode(callbacks.TAKE_PART, c.id))
+    return Button(label, callbacks.encode(callbacks.TAKE_PART, c.id, *((source,) if source else ())))
 
 
 async def _card_tapped(visit: Visit, tapped: callbacks.Callback) -> Reply:

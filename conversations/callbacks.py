@@ -16,7 +16,7 @@ SEPARATOR = ":"
 # conversation shows and another answers live here, where both can import them without a cycle.
 ONBOARD_AREA = "oa"  # oa:<area id or ->  (onboarding; conversations/pending.py keeps the area question by it)
 ONBOARD_LATER = "ol"  # ol:<yes|no>  (shown by answering after a first survey from a link; onboarding answers)
-TAKE_PART = "take"  # take:<consultation id>  (shown by browsing and in notices; answering answers)
+TAKE_PART = "take"  # take:<consultation id>[:<link's source>]  (shown by browsing and in notices; answering answers)
 SURVEY = "s"  # s:<token>:<verb>[:<argument>]  (drawn by survey/render.py; answering answers)
 
 NONE = "-"

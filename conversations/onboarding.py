@@ -6,10 +6,9 @@ until then their language choice and any deep link travel in the buttons.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
-from conversations import browsing, callbacks
+from conversations import browsing, callbacks, deep_links
 from conversations.answering import DEFERRED_STEP, current_survey_screen, welcome_back
 from conversations.routes import ButtonRoute, TextRoute, Typed, out_of_date
 from conversations.screens import Button, Reply, Screen, rows
@@ -19,22 +18,17 @@ from conversations.survey.areas import Area, find_area
 AREA_STEP = "area"
 TOPICS_STEP = "topics"
 # Button prefixes (what handles each is declared in BUTTONS at the end).
-WELCOME_LANGUAGE = "w"  # w:<lang>:<consultation id or ->  (before the privacy notice is acknowledged)
-ACKNOWLEDGE = "ok"  # ok:<lang>:<consultation id or ->
+WELCOME_LANGUAGE = "w"  # w:<lang>:<consultation id or ->[:<source>]  (before the privacy notice is acknowledged)
+ACKNOWLEDGE = "ok"  # ok:<lang>:<consultation id or ->[:<source>]  (source: conversations/deep_links.py)
 LANGUAGE = "lang"  # lang:<code>
 ONBOARD_TOPIC = "ot"  # ot:<topic id>[:<1 to tick, 0 to untick>]
 ONBOARD_DONE = "od"  # od
-DEEP_LINK = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
 def deep_link_consultation(payload: str | None) -> str | None:
-    """The consultation id in a `?start=` payload, or None when there is none or it is malformed.
-
-    Ids are lower case; a link typed or printed in another case still finds its consultation.
-    """
-    if payload and DEEP_LINK.match(payload.lower()):
-        return payload.lower()
-    return None
+    """The consultation id in a `?start=` payload, or None when there is none or it is malformed."""
+    link = deep_links.parse(payload)
+    return link.consultation_id if link is not None else None
 
 
 async def _linked_title(visit: Visit, consultation_id: str | None) -> str | None:
@@ -44,12 +38,14 @@ async def _linked_title(visit: Visit, consultation_id: str | None) -> str | None
 
 async def start(visit: Visit, payload: str | None) -> Reply:
     """/start: the privacy notice for someone new; for a resident, where they left off."""
-    consultation_id = deep_link_consultation(payload)
+    link = deep_links.parse(payload)
+    consultation_id, source = (link.consultation_id, link.source) if link is not None else (None, None)
     if visit.resident is None:
-        return Reply((welcome_screen(visit, consultation_id, await _linked_title(visit, consultation_id)),))
+        title = await _linked_title(visit, consultation_id)
+        return Reply((welcome_screen(visit, consultation_id, title, source=source),))
     await visit.services.db.residents.touch(visit.chat_id, visit.now())
     if consultation_id is not None:
-        return await browsing.card(visit, consultation_id)
+        return await browsing.card(visit, consultation_id, source=source)
     if payload:
         return await browsing.unknown_consultation(visit)
     in_progress = await current_survey_screen(visit, lead=welcome_back(visit))
@@ -60,10 +56,13 @@ async def start(visit: Visit, payload: str | None) -> Reply:
     return Reply((greeting, *listing.screens))
 
 
-def welcome_screen(visit: Visit, consultation_id: str | None, title: str | None = None) -> Screen:
+def welcome_screen(
+    visit: Visit, consultation_id: str | None, title: str | None = None, *, source: str | None = None
+) -> Screen:
     """The greeting and short privacy notice, with buttons to acknowledge or change language.
 
-    `title`: the consultation a link or QR code brought the resident for, shown straight after.
+    `title`: the consultation a link or QR code brought the resident for, shown straight after;
+    `source`: the link's source tag, carried in the buttons (nothing is stored before they acknowledge).
     """
     t, deployment = visit.t, visit.services.deployment
     organisation = deployment.organisation_name(visit.language)
@@ -93,21 +92,22 @@ def welcome_screen(visit: Visit, consultation_id: str | None, title: str | None 
         parts.append("<b>" + t._("Tap “I understand” to see “%(title)s” and take part.", title=title) + "</b>")
     else:
         parts.append(t._("Tap “I understand” to continue."))
-    link = consultation_id or callbacks.NONE
-    ack = Button(t._("I understand"), callbacks.encode(ACKNOWLEDGE, visit.language, link))
+    link = (consultation_id or callbacks.NONE, *((source,) if consultation_id and source else ()))
+    ack = Button(t._("I understand"), callbacks.encode(ACKNOWLEDGE, visit.language, *link))
     languages = [
-        Button(t.language_name(code), callbacks.encode(WELCOME_LANGUAGE, code, link))
+        Button(t.language_name(code), callbacks.encode(WELCOME_LANGUAGE, code, *link))
         for code in visit.services.catalogs.languages
         if code != visit.language
     ]
     return Screen("\n\n".join(parts), ((ack,), *rows(*languages, per_row=3)))
 
 
-async def acknowledge(visit: Visit, language: str, consultation_id: str | None) -> Reply:
+async def acknowledge(visit: Visit, language: str, consultation_id: str | None, source: str | None = None) -> Reply:
     """The resident acknowledged the privacy notice: store them, then ask their area.
 
-    Someone who came by a link or QR code sees that consultation at once; their area and
-    interests are asked after they have taken part.
+    Someone who came by a link or QR code sees that consultation at once (`source`: the link's
+    source tag, kept with their response if they take part); their area and interests are asked
+    after they have taken part.
     """
     services = visit.services
     language = language if language in services.catalogs.languages else visit.language
@@ -119,7 +119,8 @@ async def acknowledge(visit: Visit, language: str, consultation_id: str | None) 
     visit.t = services.catalogs.translator(language)
     if consultation_id is not None:
         came_for = Screen(visit.t._("Thank you. Here is the consultation you came for."), menu=True)
-        return Reply((came_for, *(await browsing.card(visit, consultation_id)).screens), clear_buttons=True)
+        card = await browsing.card(visit, consultation_id, source=source)
+        return Reply((came_for, *card.screens), clear_buttons=True)
     return Reply((await _continue(visit, first_step)).screens, clear_buttons=True)
 
 
@@ -136,12 +137,15 @@ async def area_and_interests_later(visit: Visit, wanted: bool) -> Reply:
     return _edit_first(await _continue(visit, step))
 
 
-async def welcome_in_language(visit: Visit, language: str, consultation_id: str | None) -> Reply:
+async def welcome_in_language(
+    visit: Visit, language: str, consultation_id: str | None, source: str | None = None
+) -> Reply:
     """Show the welcome again in another language (nothing is stored yet)."""
     if visit.resident is not None:
         return await choose_language(visit, language)
     visit.t = visit.services.catalogs.translator(language)
-    return Reply((welcome_screen(visit, consultation_id, await _linked_title(visit, consultation_id)),), edit=True)
+    title = await _linked_title(visit, consultation_id)
+    return Reply((welcome_screen(visit, consultation_id, title, source=source),), edit=True)
 
 
 def _next_step(visit: Visit, after: str | None) -> str | None:
@@ -295,11 +299,15 @@ async def choose_language(visit: Visit, language: str) -> Reply:
 
 
 async def _welcome_tapped(visit: Visit, tapped: callbacks.Callback) -> Reply:
-    return await welcome_in_language(visit, tapped.arg(0) or "", tapped.arg(1))
+    return await welcome_in_language(visit, tapped.arg(0) or "", tapped.arg(1), _source(tapped.arg(2)))
 
 
 async def _acknowledge_tapped(visit: Visit, tapped: callbacks.Callback) -> Reply:
-    return await acknowledge(visit, tapped.arg(0) or visit.language, tapped.arg(1))
+    return await acknowledge(visit, tapped.arg(0) or visit.language, tapped.arg(1), _source(tapped.arg(2)))
+
+
+def _source(tapped: str | None) -> str | None:
+    return tapped if deep_links.is_source(tapped) else None
 
 
 async def _language_tapped(visit: Visit, tapped: callbacks.Callback) -> Reply:

@@ -130,9 +130,9 @@ async def _unlink_submitted(db: aiosqlite.Connection, old_id: str, new_id: str, 
     """Copy a submitted response under a fresh random id (answers move with it); progress is not kept."""
     await db.execute(
         "INSERT INTO responses(response_id, consultation_id, version, language, state, answers, started_at,"
-        " updated_at, submitted_at, area_id) SELECT ?, consultation_id, version, language, '{}', answers,"
+        " updated_at, submitted_at, area_id, source) SELECT ?, consultation_id, version, language, '{}', answers,"
         # Only the day of submission is kept: an exact time could be matched to a person.
-        " substr(submitted_at, 1, 10), ?, substr(submitted_at, 1, 10), area_id"
+        " substr(submitted_at, 1, 10), ?, substr(submitted_at, 1, 10), area_id, source"
         " FROM responses WHERE response_id = ? AND submitted_at IS NOT NULL",
         (new_id, stamp, old_id),
     )

@@ -14,7 +14,7 @@ import aiosqlite
 
 from storage.clock import to_text
 
-__all__ = ["ResponseRepository", "StoredResponse", "response_id_for"]
+__all__ = ["ResponseRepository", "SourceReach", "StoredResponse", "response_id_for"]
 
 
 @functools.lru_cache(maxsize=16_384)
@@ -40,6 +40,15 @@ def answer_rows(answers: dict[str, Any]) -> list[tuple[str, str | None, int]]:
         else:
             rows.append((question, None if value is None else str(value), 1))
     return rows
+
+
+@dataclass(frozen=True)
+class SourceReach:
+    """How many people came to a consultation by links with one source tag (None: by no tagged link)."""
+
+    source: str | None
+    started: int  # people who started the survey (submitted or not)
+    submitted: int  # of them, those who submitted
 
 
 @dataclass(frozen=True)
@@ -170,3 +179,22 @@ class ResponseRepository:
             ),
         )
         return bool(written)
+
+    async def note_source(self, response_id: str, source: str) -> None:
+        """Keep the source tag of the link a resident came by with their response, unless it has one.
+
+        The first source counts: scanning a second poster later does not move a response.
+        """
+        await self._db.execute_fetchall(
+            "UPDATE responses SET source = ? WHERE response_id = ? AND source IS NULL AND submitted_at IS NULL",
+            (source, response_id),
+        )
+
+    async def reach_by_source(self, consultation_id: str) -> list[SourceReach]:
+        """People who started and who submitted, per source tag; the most responses first."""
+        rows = await self._db.execute_fetchall(
+            "SELECT source, COUNT(*), COUNT(submitted_at) FROM responses WHERE consultation_id = ?"
+            " GROUP BY source ORDER BY COUNT(submitted_at) DESC, COUNT(*) DESC, source",
+            (consultation_id,),
+        )
+        return [SourceReach(None if row[0] is None else str(row[0]), int(row[1]), int(row[2])) for row in rows]
