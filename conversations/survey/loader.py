@@ -179,7 +179,10 @@ def load_consultation_text(
     try:
         data, lines = load_with_lines(text)
     except YamlSyntaxError as error:
-        problem = Problem(filename, error.line, "", N_("not valid YAML: %(error)s"), params={"error": str(error)})
+        if error.template is not None:
+            problem = Problem(filename, error.line, "", error.template, params=error.params)
+        else:
+            problem = Problem(filename, error.line, "", N_("not valid YAML: %(error)s"), params={"error": str(error)})
         return LoadResult(None, None, [problem])
     reader = _Reader(filename, lines, known_areas, known_topics, known_languages)
     consultation = reader.consultation(data)
