@@ -244,11 +244,13 @@ def test_the_command_line_words_are_the_english_template_filled_in(tmp_path: Pat
         assert str(problem).endswith(problem.message)
 
 
-def test_in_arabic_ids_stay_in_order_and_numbers_are_written_for_the_reader() -> None:
-    arabic = Catalogs.load(languages=["ar"]).translator("ar")
-    long_label = next(p for p in every_problem() if "too long for a button" in p.template)
-    assert long_label.params == {"length": 41, "max": 40}
-    assert f"{arabic.number(41)} " in long_label.describe(arabic)
+def test_counts_are_written_as_the_reader_writes_numbers_and_ids_keep_their_order_in_arabic() -> None:
+    catalogs = Catalogs.load(languages=["ar", "pl"])
+    polish, arabic = catalogs.translator("pl"), catalogs.translator("ar")
+    too_long = next(p for p in every_problem() if "Telegram allows" in p.template)
+    assert "more than the 4,096 Telegram allows" in too_long.message
+    assert f"more than the {polish.number(4096)} Telegram allows" in too_long.describe(polish)
+    assert polish.number(4096) != "4,096"
     unknown = next(p for p in every_problem() if "is not an earlier question" in p.template)
     assert f"{FSI}'nobody'{PDI}" in unknown.describe(arabic)
 
