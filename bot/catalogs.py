@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
 TEMPLATE = LOCALES / "messages.pot"
 SOURCES = ("bot", "conversations")
-KEYWORDS = {"_": None, "n_": (1, 2), "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "n_": (1, 2), "ngettext": (1, 2)}
 # Python code, and the workspace's Jinja2 templates (whose `_` and `ngettext` are gettext's).
 METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
 TEMPLATE_OPTIONS = {

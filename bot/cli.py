@@ -170,11 +170,17 @@ def validate_files(files: Sequence[Path], deployment: Deployment) -> list[LoadRe
             continue
         other = seen.setdefault(result.consultation.id, path)
         if other != path:
+            from conversations.i18n import N_
             from conversations.survey.loader import Problem
 
             result.problems.append(
                 Problem(
-                    str(path), None, "id", f"duplicate consultation id {result.consultation.id!r} (also in {other})"
+                    str(path),
+                    None,
+                    "id",
+                    N_("duplicate consultation id %(id)s (also in %(other)s)"),
+                    path=("id",),
+                    params={"id": repr(result.consultation.id), "other": str(other)},
                 )
             )
             result.consultation = None

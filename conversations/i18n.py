@@ -32,6 +32,11 @@ FSI, PDI = "\u2068", "\u2069"
 FORMAT_LOCALES = {"en": "en_GB"}
 
 
+def N_(message: str) -> str:
+    """Mark a message for the catalogs where it is written, to be translated later for its reader."""
+    return message
+
+
 class Html(str):
     """Text that is already safe HTML, so `Translator._` does not escape it again."""
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path as FilePath
 from typing import Any
 
+from conversations.i18n import N_, Translator
 from conversations.screens import MAX_MESSAGE_LENGTH
 from conversations.survey.model import (
     YES_NO_VALUES,
@@ -37,6 +38,11 @@ DEFAULT_TEXT_MAX = 1000
 # The summary's own words (heading, the line about Submit) and a long area name or number.
 SUMMARY_OVERHEAD = 200
 AREA_OR_NUMBER_ANSWER = 40
+
+# The rule of a question's or a choice's id, said when one breaks it.
+# TRANSLATORS: "_ and -" are the two characters themselves.
+INVALID_ID = N_("%(value)s is not a valid id (lower-case letters, digits, _ and -, at most 24 characters)")
+QUESTION_TYPES = ", ".join(t.value for t in QuestionType)
 
 CONSULTATION_TEXT_FIELDS = (
     "title",
@@ -78,16 +84,41 @@ SHOW_IF_SOURCES = frozenset(
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a consultation file, said so an officer can find and fix it."""
+    """One thing wrong with a consultation file, said so an officer can find and fix it.
+
+    `template` is the English message with `%(name)s` placeholders, marked for the catalogs;
+    `params` fill them in: a string (an id, a value from the file) is shown as it is, a whole
+    number is a count, written as the reader writes numbers. The command line prints `message`
+    (English); the workspace shows `describe(t)`, in the officer's language.
+    """
 
     file: str
     line: int | None
     place: str
-    message: str
+    template: str
     warning: bool = False
     # Where in the consultation's data, e.g. ("survey", 2, "choices", 0, "text", "cy"): the
     # workspace shows the problem beside that field.
     path: tuple[str | int, ...] = ()
+    params: Mapping[str, str | int] = field(default_factory=dict, hash=False)
+
+    @property
+    def message(self) -> str:
+        """The problem in English, as `haveyoursay check` prints it."""
+        if not self.params:
+            return self.template
+        return self.template % {
+            name: f"{value:,}" if isinstance(value, int) else value for name, value in self.params.items()
+        }
+
+    def describe(self, t: Translator) -> str:
+        """The problem in t's language, as plain text (a page escapes it)."""
+        text = t.translations.gettext(self.template)
+        if not self.params:
+            return text
+        return text % {
+            name: t.number(value) if isinstance(value, int) else t.isolate(value) for name, value in self.params.items()
+        }
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
@@ -125,7 +156,8 @@ def load_consultation_file(
     try:
         text = FilePath(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        return LoadResult(None, None, [Problem(name, None, "", f"cannot read the file: {error}")])
+        problem = Problem(name, None, "", N_("cannot read the file: %(error)s"), params={"error": str(error)})
+        return LoadResult(None, None, [problem])
     return load_consultation_text(
         text,
         name,
@@ -147,7 +179,11 @@ def load_consultation_text(
     try:
         data, lines = load_with_lines(text)
     except YamlSyntaxError as error:
-        return LoadResult(None, None, [Problem(filename, error.line, "", f"not valid YAML: {error}")])
+        if error.template is not None:
+            problem = Problem(filename, error.line, "", error.template, params=error.params)
+        else:
+            problem = Problem(filename, error.line, "", N_("not valid YAML: %(error)s"), params={"error": str(error)})
+        return LoadResult(None, None, [problem])
     reader = _Reader(filename, lines, known_areas, known_topics, known_languages)
     consultation = reader.consultation(data)
     if reader.has_errors:
@@ -249,11 +285,12 @@ class _Reader:
     def has_errors(self) -> bool:
         return any(not p.warning for p in self.problems)
 
-    def error(self, path: Path, message: str) -> None:
-        self.problems.append(Problem(self.filename, self._line(path), _place(path), message, path=tuple(path)))
+    def error(self, path: Path, template: str, **params: str | int) -> None:
+        """An error at `path`: `template` is marked with N_, `params` fill its placeholders (see Problem)."""
+        self.problems.append(Problem(self.filename, self._line(path), _place(path), template, False, path, params))
 
-    def warn(self, path: Path, message: str) -> None:
-        self.problems.append(Problem(self.filename, self._line(path), _place(path), message, True, tuple(path)))
+    def warn(self, path: Path, template: str, **params: str | int) -> None:
+        self.problems.append(Problem(self.filename, self._line(path), _place(path), template, True, path, params))
 
     def _line(self, path: Path) -> int | None:
         # A missing field has no line of its own: name the line of the nearest parent.
@@ -265,28 +302,61 @@ class _Reader:
 
     def consultation(self, data: Any) -> Consultation | None:
         if not isinstance(data, dict):
-            self.error((), "a consultation file must be a mapping of fields (spec_version, id, title, ...)")
+            # TRANSLATORS: spec_version, id and title are field names of the file: keep them in English.
+            self.error((), N_("a consultation file must be a mapping of fields (spec_version, id, title, ...)"))
             return None
         self._unknown_fields(data, CONSULTATION_FIELDS, ())
         if data.get("spec_version") != SPEC_VERSION:
-            self.error(("spec_version",), f"must be {SPEC_VERSION} (found {data.get('spec_version')!r})")
-        consultation_id = self._slug(data, "id", CONSULTATION_ID, (), "lower-case letters, digits and -, at most 40")
+            self.error(
+                ("spec_version",),
+                N_("must be %(expected)s (found %(found)s)"),
+                expected=str(SPEC_VERSION),
+                found=repr(data.get("spec_version")),
+            )
+        consultation_id = self._slug(
+            data,
+            "id",
+            CONSULTATION_ID,
+            (),
+            N_("%(value)s is not a valid id (lower-case letters, digits and -, at most 40 characters)"),
+        )
         default_language = data.get("default_language")
         if not isinstance(default_language, str) or not LANGUAGE_CODE.match(default_language):
-            self.error(("default_language",), "must be a language code such as en")
+            self.error(("default_language",), N_("must be a language code such as en"))
         else:
             self.default_language = default_language
         texts = {name: self._texts(data, name, ()) for name in CONSULTATION_TEXT_FIELDS}
         opens = self._datetime(data, "opens")
         closes = self._datetime(data, "closes")
         if opens and closes and closes <= opens:
-            self.error(("closes",), f"closes ({closes.isoformat()}) must be after opens ({opens.isoformat()})")
-        areas = self._ids_from_list(data, "areas", self.known_areas, "area")
-        topics = self._ids_from_list(data, "topics", self.known_topics, "topic")
+            self.error(
+                ("closes",),
+                # TRANSLATORS: closes and opens are field names of the file: keep them in English.
+                N_("closes (%(closes)s) must be after opens (%(opens)s)"),
+                closes=closes.isoformat(),
+                opens=opens.isoformat(),
+            )
+        areas = self._ids_from_list(
+            data,
+            "areas",
+            self.known_areas,
+            N_("must be a list of area ids"),
+            N_("unknown area %(id)s; known: %(known)s"),
+            N_("unknown area %(id)s; known: none are configured"),
+        )
+        topics = self._ids_from_list(
+            data,
+            "topics",
+            self.known_topics,
+            N_("must be a list of topic ids"),
+            N_("unknown topic %(id)s; known: %(known)s"),
+            N_("unknown topic %(id)s; known: none are configured"),
+        )
         survey = self._survey(data.get("survey"))
         about_you = data.get("about_you", False)
         if not isinstance(about_you, bool):
-            self.error(("about_you",), "must be true or false")
+            # TRANSLATORS: true and false are written so in the file: keep them in English.
+            self.error(("about_you",), N_("must be true or false"))
         self._warn_missing_translations(data)
         self._warn_long_summary(survey)
         if self.has_errors or consultation_id is None or opens is None or closes is None:
@@ -307,19 +377,29 @@ class _Reader:
     def _unknown_fields(self, data: dict[Any, Any], allowed: frozenset[str], path: Path) -> None:
         for key in data:
             if key not in allowed:
-                self.error((*path, str(key)), f"unknown field; expected one of: {', '.join(sorted(allowed))}")
+                self.error(
+                    (*path, str(key)),
+                    N_("unknown field; expected one of: %(fields)s"),
+                    fields=", ".join(sorted(allowed)),
+                )
 
-    def _slug(self, data: dict[Any, Any], key: str, pattern: re.Pattern[str], path: Path, rule: str) -> str | None:
+    def _slug(self, data: dict[Any, Any], key: str, pattern: re.Pattern[str], path: Path, invalid: str) -> str | None:
+        """An id, or None after an error; `invalid` says the id's rule, with the id as %(value)s."""
         value = data.get(key)
         if value is None:
-            self.error((*path, key), "is missing")
+            # TRANSLATORS: said of the field it is shown beside (the command line prints "id: is missing").
+            self.error((*path, key), N_("is missing"))
             return None
         if isinstance(value, bool):
-            self.error((*path, key), "yes/no/on/off/true/false are read as true or false in YAML: put the id in quotes")
+            self.error(
+                (*path, key),
+                # TRANSLATORS: yes/no/on/off/true/false are YAML's words: keep them in English.
+                N_("yes/no/on/off/true/false are read as true or false in YAML: put the id in quotes"),
+            )
             return None
         value = str(value)
         if not pattern.match(value):
-            self.error((*path, key), f"{value!r} is not a valid id ({rule} characters)")
+            self.error((*path, key), invalid, value=repr(value))
             return None
         return value
 
@@ -329,26 +409,33 @@ class _Reader:
         if value is None:
             if required:
                 self.error(
-                    where, f'is missing (a map from language code to text, e.g. {{{self.default_language}: "..."}})'
+                    where,
+                    N_('is missing (a map from language code to text, e.g. {%(language)s: "..."})'),
+                    language=self.default_language,
                 )
             return None
         if isinstance(value, str):
-            self.error(where, f"must be a map from language code to text, e.g. {{{self.default_language}: {value!r}}}")
+            self.error(
+                where,
+                N_("must be a map from language code to text, e.g. {%(language)s: %(text)s}"),
+                language=self.default_language,
+                text=repr(value),
+            )
             return None
         if not isinstance(value, dict):
-            self.error(where, "must be a map from language code to text")
+            self.error(where, N_("must be a map from language code to text"))
             return None
         result: dict[str, str] = {}
         for language, text in value.items():
             if not isinstance(language, str) or not LANGUAGE_CODE.match(language):
-                self.error((*where, str(language)), "is not a language code such as en or cy")
+                self.error((*where, str(language)), N_("is not a language code such as en or cy"))
             elif not isinstance(text, str) or not text.strip():
-                self.error((*where, language), "must be non-empty text")
+                self.error((*where, language), N_("must be non-empty text"))
             else:
                 result[language] = text.strip()
                 self.languages_used.add(language)
         if self.default_language not in result:
-            self.error(where, f"missing text in the default language ({self.default_language})")
+            self.error(where, N_("missing text in the default language (%(language)s)"), language=self.default_language)
         return result
 
     def _datetime(self, data: dict[Any, Any], key: str) -> datetime | None:
@@ -357,28 +444,37 @@ class _Reader:
             with contextlib.suppress(ValueError):
                 value = datetime.fromisoformat(value)
         if not isinstance(value, datetime):
-            self.error((key,), "must be a date and time with a time zone, e.g. 2027-01-31T23:59:00Z")
+            self.error((key,), N_("must be a date and time with a time zone, e.g. 2027-01-31T23:59:00Z"))
             return None
         if value.tzinfo is None:
-            self.error((key,), "needs a time zone, e.g. 2027-01-31T23:59:00Z or +01:00")
+            self.error((key,), N_("needs a time zone, e.g. 2027-01-31T23:59:00Z or +01:00"))
             return None
         return value
 
     def _ids_from_list(
-        self, data: dict[Any, Any], key: str, known: Collection[str] | None, kind: str
+        self,
+        data: dict[Any, Any],
+        key: str,
+        known: Collection[str] | None,
+        not_a_list: str,
+        unknown: str,
+        unknown_of_none: str,
     ) -> tuple[str, ...]:
+        """Ids from a list; `unknown` names an id not `known` as %(id)s and those known as %(known)s."""
         value = data.get(key)
         if value is None:
             return ()
         if not isinstance(value, list):
-            self.error((key,), f"must be a list of {kind} ids")
+            self.error((key,), not_a_list)
             return ()
         ids: list[str] = []
         for i, item in enumerate(value):
             item_id = str(item)
             if known is not None and item_id not in known:
-                listing = ", ".join(sorted(known)) or "none are configured"
-                self.error((key, i), f"unknown {kind} {item_id!r}; known: {listing}")
+                if known:
+                    self.error((key, i), unknown, id=repr(item_id), known=", ".join(sorted(known)))
+                else:
+                    self.error((key, i), unknown_of_none, id=repr(item_id))
             ids.append(item_id)
         return tuple(ids)
 
@@ -386,7 +482,7 @@ class _Reader:
 
     def _survey(self, value: Any) -> tuple[Question, ...]:
         if not isinstance(value, list) or not value:
-            self.error(("survey",), "must be a list of at least one question")
+            self.error(("survey",), N_("must be a list of at least one question"))
             return ()
         questions: list[Question] = []
         seen: dict[str, int] = {}
@@ -397,7 +493,10 @@ class _Reader:
                 continue
             if question.id in seen:
                 self.error(
-                    ("survey", index, "id"), f"duplicate question id {question.id!r} (also survey[{seen[question.id]}])"
+                    ("survey", index, "id"),
+                    N_("duplicate question id %(id)s (also survey[%(index)s])"),
+                    id=repr(question.id),
+                    index=str(seen[question.id]),
                 )
                 continue
             seen[question.id] = index
@@ -406,24 +505,30 @@ class _Reader:
 
     def _question(self, item: Any, path: Path, earlier: list[Question]) -> Question | None:
         if not isinstance(item, dict):
-            self.error(path, "a question must be a mapping with id, type and text")
+            # TRANSLATORS: id, type and text are field names of the file: keep them in English.
+            self.error(path, N_("a question must be a mapping with id, type and text"))
             return None
         self._unknown_fields(item, QUESTION_FIELDS, path)
-        question_id = self._slug(item, "id", QUESTION_ID, path, "lower-case letters, digits, _ and -, at most 24")
+        question_id = self._slug(item, "id", QUESTION_ID, path, INVALID_ID)
         text = self._texts(item, "text", path)
         raw_type = item.get("type")
         if raw_type is None:
-            self.error((*path, "type"), "is missing; known: " + ", ".join(t.value for t in QuestionType))
+            self.error((*path, "type"), N_("is missing; known: %(known)s"), known=QUESTION_TYPES)
             return None
         try:
             question_type = QuestionType(raw_type)
         except ValueError:
-            known = ", ".join(t.value for t in QuestionType)
-            self.error((*path, "type"), f"unknown question type {raw_type!r}; known: {known}")
+            self.error(
+                (*path, "type"),
+                N_("unknown question type %(type)s; known: %(known)s"),
+                type=repr(raw_type),
+                known=QUESTION_TYPES,
+            )
             return None
         optional = item.get("optional", False)
         if not isinstance(optional, bool):
-            self.error((*path, "optional"), "must be true or false")
+            # TRANSLATORS: true and false are written so in the file: keep them in English.
+            self.error((*path, "optional"), N_("must be true or false"))
         kwargs = self._type_specific(item, question_type, path)
         show_if = self._show_if(item.get("show_if"), (*path, "show_if"), earlier) if "show_if" in item else None
         if question_id is None or text is None or kwargs is None:
@@ -445,10 +550,16 @@ class _Reader:
             low, high = item.get("min"), item.get("max")
             for name, bound in (("min", low), ("max", high)):
                 if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int | float)):
-                    self.error((*path, name), "must be a number")
+                    self.error((*path, name), N_("must be a number"))
                     return None
             if low is not None and high is not None and low > high:
-                self.error((*path, "max"), f"max ({high}) must not be below min ({low})")
+                self.error(
+                    (*path, "max"),
+                    # TRANSLATORS: max and min are field names of the file: keep them in English.
+                    N_("max (%(max)s) must not be below min (%(min)s)"),
+                    max=str(high),
+                    min=str(low),
+                )
             return {"min": low, "max": high}
         if kind is QuestionType.TEXT:
             max_length = item.get("max_length", DEFAULT_TEXT_MAX)
@@ -457,31 +568,35 @@ class _Reader:
                 or not isinstance(max_length, int)
                 or not 1 <= max_length <= TEXT_ANSWER_MAX
             ):
-                self.error((*path, "max_length"), f"must be a whole number from 1 to {TEXT_ANSWER_MAX}")
+                self.error(
+                    (*path, "max_length"), N_("must be a whole number from 1 to %(max)s"), max=str(TEXT_ANSWER_MAX)
+                )
                 return None
             return {"max_length": max_length}
         if kind is QuestionType.AREA and self.known_areas is not None and not self.known_areas:
-            self.error((*path, "type"), "an area question needs areas in the deployment file (HAVEYOURSAY_CONFIG)")
+            self.error((*path, "type"), N_("an area question needs areas in the deployment file (HAVEYOURSAY_CONFIG)"))
         return {}
 
     def _choices(self, value: Any, path: Path) -> tuple[Choice, ...]:
         if not isinstance(value, list) or len(value) < 2:
-            self.error(path, "needs a list of at least two choices, each with id and text")
+            # TRANSLATORS: id and text are field names of the file: keep them in English.
+            self.error(path, N_("needs a list of at least two choices, each with id and text"))
             return ()
         choices: list[Choice] = []
         seen: set[str] = set()
         for index, item in enumerate(value):
             where = (*path, index)
             if not isinstance(item, dict):
-                self.error(where, "a choice must be a mapping with id and text")
+                # TRANSLATORS: id and text are field names of the file: keep them in English.
+                self.error(where, N_("a choice must be a mapping with id and text"))
                 continue
             self._unknown_fields(item, frozenset({"id", "text"}), where)
-            choice_id = self._slug(item, "id", CHOICE_ID, where, "lower-case letters, digits, _ and -, at most 24")
+            choice_id = self._slug(item, "id", CHOICE_ID, where, INVALID_ID)
             text = self._texts(item, "text", where)
             if choice_id is None or text is None:
                 continue
             if choice_id in seen:
-                self.error((*where, "id"), f"duplicate choice id {choice_id!r}")
+                self.error((*where, "id"), N_("duplicate choice id %(id)s"), id=repr(choice_id))
                 continue
             seen.add(choice_id)
             self._check_button_labels(text, (*where, "text"))
@@ -492,7 +607,10 @@ class _Reader:
         for language, label in text.items():
             if len(label) > BUTTON_LABEL_MAX:
                 self.error(
-                    (*path, language), f"too long for a button ({len(label)} characters; at most {BUTTON_LABEL_MAX})"
+                    (*path, language),
+                    N_("too long for a button (%(length)s characters; at most %(max)s)"),
+                    length=len(label),
+                    max=BUTTON_LABEL_MAX,
                 )
 
     def _max_choices(self, item: dict[Any, Any], path: Path, choice_count: int) -> int | None:
@@ -501,7 +619,9 @@ class _Reader:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= max(choice_count, 1):
             self.error(
-                (*path, "max_choices"), f"must be a whole number from 1 to the number of choices ({choice_count})"
+                (*path, "max_choices"),
+                N_("must be a whole number from 1 to the number of choices (%(count)s)"),
+                count=choice_count,
             )
             return None
         return value
@@ -509,22 +629,34 @@ class _Reader:
     def _scale(self, item: dict[Any, Any], path: Path) -> dict[str, Any] | None:
         low, high = item.get("min"), item.get("max")
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high)):
-            self.error((*path, "min"), "a scale needs whole-number min and max, e.g. min: 1, max: 5")
+            # TRANSLATORS: min and max are field names of the file: keep them in English.
+            self.error((*path, "min"), N_("a scale needs whole-number min and max, e.g. min: 1, max: 5"))
             return None
         assert isinstance(low, int) and isinstance(high, int)
         if high <= low or high - low + 1 > SCALE_MAX_POINTS:
-            self.error((*path, "max"), f"a scale runs from min to a larger max, with at most {SCALE_MAX_POINTS} points")
+            self.error(
+                (*path, "max"),
+                # TRANSLATORS: min and max are field names of the file: keep them in English.
+                N_("a scale runs from min to a larger max, with at most %(points)s points"),
+                points=SCALE_MAX_POINTS,
+            )
             return None
         labels: dict[int, Texts] = {}
         raw_labels = item.get("labels") or {}
         if not isinstance(raw_labels, dict):
-            self.error((*path, "labels"), 'must map scale points to texts, e.g. {1: {en: "Very hard"}}')
+            # TRANSLATORS: the example is written as in the file: translate only "Very hard".
+            self.error((*path, "labels"), N_('must map scale points to texts, e.g. {1: {en: "Very hard"}}'))
             return None
         for point, texts in raw_labels.items():
             if isinstance(point, str) and point.lstrip("-").isdigit():
                 point = int(point)
             if not isinstance(point, int) or not low <= point <= high:
-                self.error((*path, "labels", str(point)), f"is not a point on the scale ({low} to {high})")
+                self.error(
+                    (*path, "labels", str(point)),
+                    N_("is not a point on the scale (%(min)s to %(max)s)"),
+                    min=str(low),
+                    max=str(high),
+                )
                 continue
             label = self._texts({point: texts}, point, (*path, "labels"))
             if label is not None:
@@ -533,7 +665,8 @@ class _Reader:
 
     def _show_if(self, value: Any, path: Path, earlier: list[Question]) -> ShowIf | None:
         if not isinstance(value, dict):
-            self.error(path, "must be a mapping: {question: <id of an earlier question>, in: [values]}")
+            # TRANSLATORS: question and in are field names of the file: keep them in English.
+            self.error(path, N_("must be a mapping: {question: <id of an earlier question>, in: [values]}"))
             return None
         self._unknown_fields(value, frozenset({"question", "in"}), path)
         target_id = value.get("question")
@@ -541,16 +674,23 @@ class _Reader:
         if target is None:
             earlier_ids = self.raw_question_ids[: int(path[1])] if isinstance(path[1], int) else []
             if str(target_id) in earlier_ids:
-                self.error((*path, "question"), f"{target_id!r} has problems of its own (see above)")
+                self.error((*path, "question"), N_("%(id)s has problems of its own (see above)"), id=repr(target_id))
             else:
-                self.error((*path, "question"), f"{target_id!r} is not an earlier question in this survey")
+                self.error(
+                    (*path, "question"), N_("%(id)s is not an earlier question in this survey"), id=repr(target_id)
+                )
             return None
         if target.type not in SHOW_IF_SOURCES:
-            self.error((*path, "question"), f"cannot depend on a {target.type.value} question")
+            self.error(
+                (*path, "question"),
+                # TRANSLATORS: %(type)s is a question type as the file names it (text, area, ...).
+                N_("cannot depend on a %(type)s question"),
+                type=target.type.value,
+            )
             return None
         values = value.get("in")
         if not isinstance(values, list) or not values:
-            self.error((*path, "in"), "must be a non-empty list of answers to that question")
+            self.error((*path, "in"), N_("must be a non-empty list of answers to that question"))
             return None
         checked = [self._show_if_value(v, target, (*path, "in", i)) for i, v in enumerate(values)]
         if any(v is None for v in checked):
@@ -561,30 +701,48 @@ class _Reader:
         if target.type is QuestionType.YES_NO:
             value = {True: "yes", False: "no"}.get(value, value) if isinstance(value, bool) else value
             if value not in YES_NO_VALUES:
-                self.error(path, f"{value!r} is not an answer to yes/no question {target.id!r} (yes or no)")
+                self.error(
+                    path,
+                    # TRANSLATORS: yes and no are the answers as the file writes them: keep them in English.
+                    N_("%(value)s is not an answer to yes/no question %(id)s (yes or no)"),
+                    value=repr(value),
+                    id=repr(target.id),
+                )
                 return None
             return value
         if target.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):
             if isinstance(value, bool):
                 self.error(
-                    path, "yes/no/on/off/true/false are read as true or false in YAML: put the choice id in quotes"
+                    path,
+                    # TRANSLATORS: yes/no/on/off/true/false are YAML's words: keep them in English.
+                    N_("yes/no/on/off/true/false are read as true or false in YAML: put the choice id in quotes"),
                 )
                 return None
             if target.choice(str(value)) is None:
-                known = ", ".join(c.id for c in target.choices)
-                self.error(path, f"{value!r} is not a choice of question {target.id!r} ({known})")
+                self.error(
+                    path,
+                    N_("%(value)s is not a choice of question %(id)s (%(known)s)"),
+                    value=repr(value),
+                    id=repr(target.id),
+                    known=", ".join(c.id for c in target.choices),
+                )
                 return None
             return str(value)
         if target.type is QuestionType.AREA:
             if self.known_areas is not None and str(value) not in self.known_areas:
-                self.error(path, f"{value!r} is not a known area")
+                self.error(path, N_("%(value)s is not a known area"), value=repr(value))
                 return None
             return str(value)
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.error(path, f"{value!r} is not a number")
+            self.error(path, N_("%(value)s is not a number"), value=repr(value))
             return None
         if target.type is QuestionType.SCALE and value not in target.scale_points():
-            self.error(path, f"{value!r} is not a point on the scale of question {target.id!r}")
+            self.error(
+                path,
+                N_("%(value)s is not a point on the scale of question %(id)s"),
+                value=repr(value),
+                id=repr(target.id),
+            )
             return None
         return value
 
@@ -600,9 +758,15 @@ class _Reader:
         if longest > MAX_MESSAGE_LENGTH:
             self.warn(
                 ("survey",),
-                f"the answers can fill about {longest:,} characters, more than the {MAX_MESSAGE_LENGTH:,} "
-                "Telegram allows in one message: the summary before Submit will shorten the longest ones "
-                "(lower max_length to avoid this)",
+                # TRANSLATORS: Submit is the name of the residents' button; max_length is a field name of
+                # the file: keep it in English.
+                N_(
+                    "the answers can fill about %(length)s characters, more than the %(limit)s "
+                    "Telegram allows in one message: the summary before Submit will shorten the longest ones "
+                    "(lower max_length to avoid this)"
+                ),
+                length=longest,
+                limit=MAX_MESSAGE_LENGTH,
             )
 
     # -- translations ---------------------------------------------------------
@@ -615,14 +779,10 @@ class _Reader:
         if self.known_languages is not None:
             wanted &= set(self.known_languages)
         wanted.discard(self.default_language)
-        for path in self.lines:
-            if len(path) < 1 or path[-1] != self.default_language:
-                continue
-            parent_path = path[:-1]
-            texts = _at(data, parent_path)
-            if isinstance(texts, dict):
-                for language in sorted(wanted - set(texts)):
-                    self.warn(parent_path, f"no {language} translation")
+        for path, texts in _text_maps(data, self.default_language):
+            for language in sorted(wanted - set(texts)):
+                # TRANSLATORS: %(language)s is a language code such as cy.
+                self.warn(path, N_("no %(language)s translation"), language=language)
 
 
 def _longest_answer(q: Question) -> int:
@@ -637,12 +797,17 @@ def _longest_answer(q: Question) -> int:
     return AREA_OR_NUMBER_ANSWER
 
 
-def _at(data: Any, path: Path) -> Any:
-    for part in path:
-        if isinstance(data, dict):
-            data = data.get(part, data.get(str(part)))
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
-            data = data[part]
-        else:
-            return None
-    return data
+def _text_maps(data: Any, language: str, path: Path = ()) -> Iterator[tuple[Path, dict[Any, Any]]]:
+    """Every text (a map with the default language) with its path, in the order of the file.
+
+    It walks the data, not the file's lines, so a workspace draft gets the same warnings; a path's
+    keys are spelt as `load_with_lines` spells them, so a file's warnings keep their lines."""
+    if isinstance(data, dict):
+        if language in data:
+            yield path, data
+            return
+        for key, value in data.items():
+            yield from _text_maps(value, language, (*path, key if isinstance(key, int) else str(key)))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from _text_maps(item, language, (*path, index))

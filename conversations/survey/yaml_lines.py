@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
+
+from conversations.i18n import N_
 
 Path = tuple[str | int, ...]
 
 
 class YamlSyntaxError(Exception):
-    """The text is not YAML; `line` is 1-based."""
+    """The text is not YAML; `line` is 1-based.
 
-    def __init__(self, message: str, line: int | None) -> None:
+    Where the words are ours rather than the YAML library's, `template` (marked for the catalogs)
+    and `params` make the whole problem a loader reports, as a loader Problem's do."""
+
+    def __init__(
+        self, message: str, line: int | None, template: str | None = None, params: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.line = line
+        self.template = template
+        self.params: Mapping[str, str] = params or {}
 
 
 def load_with_lines(text: str) -> tuple[Any, dict[Path, int]]:
@@ -58,9 +68,9 @@ def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: Path, lines: dict[P
             if key in first_lines:
                 # YAML keeps the last of two equal keys silently; an officer's typo should not vanish.
                 line = key_node.start_mark.line + 1
-                raise YamlSyntaxError(
-                    f"{key!r} appears twice in the same place (first on line {first_lines[key]})", line
-                )
+                params = {"key": repr(key), "first": str(first_lines[key])}
+                template = N_("not valid YAML: %(key)s appears twice in the same place (first on line %(first)s)")
+                raise YamlSyntaxError(template % params, line, template, params)
             first_lines[key] = key_node.start_mark.line + 1
             if isinstance(key, bool | int | float):
                 key_for_path: str | int = key if isinstance(key, int) else str(key)
