@@ -335,7 +335,7 @@ class _Mapper:
             if code is None:
                 if (sheet.name, column.header) not in self.noted_columns:
                     self.noted_columns.add((sheet.name, column.header))
-                    self.note(sheet.name, 1, column.header, "unknown_language")
+                    self.note(sheet.name, None, column.header, "unknown_language")
                 continue
             if value:
                 result[code] = value
@@ -355,7 +355,7 @@ class _Mapper:
                 continue
             self.noted_columns.add((sheet.name, column.header))
             kind = "hint" if column.base in ("hint", "guidance_hint") else "unused_column"
-            self.note(sheet.name, 1, column.header, kind)
+            self.note(sheet.name, None, column.header, kind)
 
     # -- choices --
 
