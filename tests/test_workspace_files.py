@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
-from conversations.survey.loader import load_consultation_file, load_consultation_text
 from conversations.i18n import Catalogs
+from conversations.survey.loader import load_consultation_file, load_consultation_text
 from conversations.uploads import consultation_yaml, yes_no_words
 from conversations.xlsform import read_xlsform, write_xlsform
 from tests.browser import screenshot, serious_accessibility_problems, sign_in, workspace

@@ -399,7 +399,7 @@ def test_an_uploaded_yaml_is_read_safely_with_its_dates_as_text() -> None:
 
 
 def test_files_that_are_neither_say_so_and_a_yaml_error_names_its_line() -> None:
-    assert upload("notes.txt", "just some words".encode()).problem == "neither"
+    assert upload("notes.txt", b"just some words").problem == "neither"
     assert upload("photo.png", b"\x89PNG\r\n\x1a\n\x00\x00").problem == "neither"
     assert upload("letter.docx", b"PK\x03\x04rest").problem == "neither"
     broken = upload("c.yaml", b"id: a\ntitle: {en: 'open\n")
