@@ -44,6 +44,7 @@ def _upload_page(request: Request, problem: str | None = None, upload: uploads.U
         problem=problem,
         upload=upload,
         size=MEGABYTES,
+        max_bytes=MAX_UPLOAD_BYTES,
         file_field=FILE_FIELD,
     )
 
