@@ -53,6 +53,8 @@ def test_an_officer_uploads_a_yaml_and_an_xlsform_and_downloads_both(
     sign_in(page, admin)
     page.get_by_role("link", name="Upload a consultation file").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Upload a consultation file")
+    page.get_by_text("What an XLSForm may hold").click()
+    screenshot(page, "upload")
 
     # A file that is neither says so, beside the field and in the summary at the top.
     choose(page, "minutes.txt", b"Notes from the meeting", "text/plain")
