@@ -23,6 +23,7 @@ from bot.web.pages import (
 )
 from conversations import authoring, uploads
 from conversations.survey.loader import CONSULTATION_ID
+from conversations.xlsform import Note
 
 FILE_FIELD = "f-file"
 MEGABYTES = MAX_UPLOAD_BYTES // (1024 * 1024)
@@ -97,7 +98,7 @@ async def replace(request: Request) -> Response:
     return await _keep(request, definition, notes, str(form.get("filename", ""))[:200])
 
 
-async def _keep(request: Request, definition: dict[str, Any], notes: tuple[Any, ...], filename: str) -> Response:
+async def _keep(request: Request, definition: dict[str, Any], notes: tuple[Note, ...], filename: str) -> Response:
     officer = officer_of(request)
     result = await uploads.keep_upload(services_of(request), officer.id, definition, filename, now_of(request))
     consultation_id = str(definition["id"])
