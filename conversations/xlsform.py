@@ -45,7 +45,7 @@ SURVEY_COLUMNS = frozenset(
 CHOICES_COLUMNS = frozenset({"list_name", "name", "label"})
 # Settings: XLSForm's own, then the consultation file's fields that XLSForm has no column for.
 SETTINGS_COLUMNS = frozenset(
-    {"form_id", "form_title", "default_language", "opens", "closes", "areas", "topics", "about_you"}
+    {"form_id", "id_string", "form_title", "default_language", "opens", "closes", "areas", "topics", "about_you"}
     | set(CONSULTATION_TEXT_FIELDS)
 )
 YES_NO = ("yes", "no")
@@ -382,7 +382,8 @@ class _Mapper:
         data: dict[str, Any] = {"spec_version": SPEC_VERSION}
         settings_row = self.settings.rows[0] if self.settings.rows else None
         if settings_row is not None:
-            form_id = self.settings.value(settings_row, "form_id")
+            # KoboToolbox writes id_string where XLSForm's documentation says form_id.
+            form_id = self.settings.value(settings_row, "form_id") or self.settings.value(settings_row, "id_string")
             if form_id:
                 data["id"] = form_id
         data["default_language"] = self.default_language

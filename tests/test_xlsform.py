@@ -427,3 +427,11 @@ def test_notes_survive_the_page_that_asks_before_replacing_and_nothing_else_does
 def test_the_bots_own_yes_and_no_are_written_in_each_language() -> None:
     assert yes_no_words(CATALOGS)("en") == ("Yes", "No")
     assert yes_no_words(CATALOGS)("xx") == ("Yes", "No")
+
+
+def test_kobotoolbox_id_string_and_a_plain_title_column_name_the_consultation() -> None:
+    settings = [["id_string", "title", "title::Welsh (cy)"], ["survey-2027", "Our survey", "Ein harolwg"]]
+    definition, notes = read(workbook([["type", "name", "label"], ["text", "q", "Q"]], settings=settings))
+    assert definition["id"] == "survey-2027"
+    assert definition["title"] == {"en": "Our survey", "cy": "Ein harolwg"}
+    assert notes == []
