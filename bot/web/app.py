@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.web import consultations, posters, preview, public, signin
+from bot.web import consultations, files, posters, preview, public, signin
 from bot.web.pages import HERE, go_to, officer_page
 from bot.web.security import SecurityHeaders
 from conversations.services import Services
@@ -29,10 +29,12 @@ def routes() -> list[BaseRoute]:
         Route("/miniapp/signin", signin.miniapp_signin, methods=["POST"]),
         Route("/signout", signin.signout, methods=["POST"]),
         Route("/language", signin.choose_language, methods=["POST"]),
-        *consultations.routes(),
+        *files.routes(),
         *public.routes(),
         *preview.routes(),
         *posters.routes(),
+        # Last: /consultations/{id} would otherwise take /consultations/new and /consultations/upload.
+        *consultations.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 
