@@ -28,6 +28,9 @@ PERSONAL_BY_CHAT = {
     "contact_messages": "chat_id",
     "drafts": "user_id",
     "officers": "user_id",
+    "officer_names": "user_id",
+    "web_signin_links": "officer_id",
+    "web_sessions": "officer_id",
     "update_inbox": "chat_id",
     "handled_updates": "chat_id",
 }
@@ -48,6 +51,7 @@ NOT_PERSONAL = {
     "broadcasts": "notices officers wrote (the count of recipients, not who)",
     "outcomes": "outcome texts officers published",
     "outcome_versions": "every version of the outcome texts (officers' ids, not residents')",
+    "consultation_drafts": "consultations being written in the workspace (officers' ids, not residents')",
 }
 
 ErasurePolicy = str  # "delete" or "anonymise"
