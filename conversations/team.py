@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from conversations.authoring import consultation_overview
 from conversations.services import Services
 from conversations.spreadsheet import CsvRows
 from storage.officers import AuditQuery, StaffName
@@ -255,15 +256,19 @@ async def _audit_rows(services: Services, query: AuditQuery, limit: int, offset:
     ]
 
 
-async def audit_choices(services: Services) -> tuple[list[tuple[int, StaffName | None]], list[str]]:
-    """Whom and which consultations the log can be filtered by: everyone on the team or in the
-    log (by name), and every consultation there is or the log names."""
+async def audit_choices(
+    services: Services, language: str
+) -> tuple[list[tuple[int, StaffName | None]], list[tuple[str, str]]]:
+    """Whom and which consultations the log can be filtered by: everyone on the team or in the log
+    (by name), and every consultation there is or the log names (id and title in `language`)."""
     names = await services.db.officers.names()
-    team = [found.user_id for found in await members(services)]
-    people = team + sorted(set(await services.db.officers.audit_actors()) - set(team) - {COMMAND_LINE})
-    ids = {*await services.db.consultations.all_ids(), *await services.db.officers.audited_consultations()}
-    ids.update(draft.id for draft in await services.db.workspace.drafts())
-    return [(user_id, names.get(user_id)) for user_id in people], sorted(ids)
+    on_team = [found.user_id for found in await members(services)]
+    people = on_team + sorted(set(await services.db.officers.audit_actors()) - set(on_team) - {COMMAND_LINE})
+    titles = {row.id: row.title for row in await consultation_overview(services, services.clock(), language)}
+    for consultation_id in await services.db.officers.audited_consultations():
+        titles.setdefault(consultation_id, consultation_id)
+    consultations = sorted(titles.items(), key=lambda item: (item[1].casefold(), item[0]))
+    return [(user_id, names.get(user_id)) for user_id in people], consultations
 
 
 def describe_filter(wanted: AuditFilter) -> str:

@@ -146,9 +146,9 @@ async def test_the_audit_log_filters_by_officer_consultation_and_days_and_pages(
     only = team.AuditFilter(since=yesterday, until=yesterday)
     assert [r.action for r in (await team.audit_page(services, only)).rows] == ["publish outcome"]
 
-    people, consultations = await team.audit_choices(services)
+    people, consultations = await team.audit_choices(services, "en")
     assert [user_id for user_id, _ in people] == [ADMIN, PRIYA]
-    assert consultations == ["gp-opening-hours"]
+    assert consultations == [("gp-opening-hours", "GP opening hours")]
 
 
 async def test_the_audit_download_is_safe_in_a_spreadsheet_and_is_itself_audited(tmp_path: Path) -> None:
