@@ -323,6 +323,7 @@ async def on_group_message(update: Update, context: BotContext) -> None:
     if message.chat.id == services.officers_chat_id:
         sender = update.effective_user
         if message.reply_to_message is not None and message.text and sender is not None:
+            await team.remember_name(services, sender.id, sender.first_name, sender.last_name, sender.username)
             replied_to = message.reply_to_message.message_id
             note = await contact.officer_replied(
                 services, message.chat.id, replied_to, message.text, sender.id, sender.full_name
