@@ -35,6 +35,7 @@ from conversations import (
     results,
     routes,
     settings,
+    team,
     workspace,
 )
 from conversations.screens import Reply, Screen
@@ -47,8 +48,11 @@ async def on_start(visit: Visit, update: Update, context: BotContext) -> Reply:
     """/start, with or without a deep-link payload."""
     payload = context.args[0] if context.args else None
     if payload and payload.startswith(officers.INVITE_PREFIX):
-        return await officers.redeem_invite(visit, payload[len(officers.INVITE_PREFIX) :])
+        invited = await officers.redeem_invite(visit, payload[len(officers.INVITE_PREFIX) :])
+        await remember_officer_name(visit, update)
+        return invited
     if await officers.is_officer(visit):
+        await remember_officer_name(visit, update)
         # An officer's menu cannot be set before they first write to the bot.
         await visit.services.refresh_menu(visit.chat_id)
     if visit.resident is not None and visit.resident.unreachable:
@@ -109,6 +113,13 @@ def leaving(logic: Logic) -> Logic:
 OfficerLogic = Callable[[Visit, str | None], Awaitable[Reply]]
 
 
+async def remember_officer_name(visit: Visit, update: Update) -> None:
+    """An officer's name as Telegram gives it, for the workspace's Team and Audit pages (a resident's never)."""
+    user = update.effective_user
+    if user is not None:
+        await team.remember_name(visit.services, user.id, user.first_name, user.last_name, user.username)
+
+
 def officer_only(
     logic: OfficerLogic, *, admin: bool = False
 ) -> Callable[[Visit, Update, BotContext], Awaitable[Reply]]:
@@ -118,6 +129,7 @@ def officer_only(
         allowed = await (officers.is_admin(visit) if admin else officers.is_officer(visit))
         if not allowed:
             return await help.unknown_command(visit)
+        await remember_officer_name(visit, update)
         await pending.leave(visit)
         argument = " ".join(context.args) if context.args else None
         return await logic(visit, argument)
@@ -313,6 +325,7 @@ async def on_group_message(update: Update, context: BotContext) -> None:
     if message.chat.id == services.officers_chat_id:
         sender = update.effective_user
         if message.reply_to_message is not None and message.text and sender is not None:
+            await team.remember_name(services, sender.id, sender.first_name, sender.last_name, sender.username)
             replied_to = message.reply_to_message.message_id
             note = await contact.officer_replied(
                 services, message.chat.id, replied_to, message.text, sender.id, sender.full_name

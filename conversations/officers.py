@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
+from conversations import team
 from conversations.i18n import Translator, escape
 from conversations.screens import Reply, Screen
 from conversations.services import Visit
-
-INVITE_PREFIX = "inv_"
-INVITE_LIFETIME = timedelta(hours=24)
+from conversations.team import INVITE_PREFIX as INVITE_PREFIX
 
 
 async def is_officer(visit: Visit) -> bool:
@@ -74,32 +71,30 @@ async def officer_help(visit: Visit) -> Reply:
 
 
 async def list_officers(visit: Visit) -> Reply:
-    t, services = visit.t, visit.services
+    """/officers: the team by name, as the workspace's Team page lists it, with each user id for
+    /removeofficer."""
+    t = visit.t
     lines = ["<b>" + t._("Officers") + "</b>"]
-    lines += [f"{admin} — " + t._("admin (set in HAVEYOURSAY_ADMINS)") for admin in sorted(services.admins)]
-    for user_id, role in await services.db.officers.all():
-        lines.append(f"{user_id} — " + (t._("admin") if role == "admin" else t._("officer")))
+    for member in await team.members(visit.services):
+        who = f"{escape(member.name.label)} · {member.user_id}" if member.name else str(member.user_id)
+        if member.configured:
+            role = t._("admin (set in HAVEYOURSAY_ADMINS)")
+        else:
+            role = t._("admin") if member.role == "admin" else t._("officer")
+        lines.append(f"{who} — {role}")
     return Reply((Screen("\n".join(lines)),))
 
 
 async def invite(visit: Visit) -> Reply:
     """A one-time link that makes whoever opens it an officer; it expires after a day."""
-    services = visit.services
-    code = secrets.token_urlsafe(12).replace("-", "x").replace("_", "y")
-    now = visit.now()
-    await services.db.officers.create_invite(code, visit.chat_id, now, now + INVITE_LIFETIME)
-    await services.db.officers.audit(visit.chat_id, "invite", "created a one-time officer invite", now)
-    link = f"https://t.me/{services.bot_username}?start={INVITE_PREFIX}{code}"
+    link = await team.make_invite(visit.services, visit.chat_id, visit.now())
     text = visit.t._("Send this link to the new officer. It works once, within 24 hours: %(link)s", link=link)
     return Reply((Screen(text),))
 
 
 async def redeem_invite(visit: Visit, code: str) -> Reply:
     """Someone opened an invite link."""
-    services = visit.services
-    now = visit.now()
-    inviter = await services.db.officers.use_invite(code, visit.chat_id, now)
-    if inviter is None:
+    if not await team.redeem_invite(visit.services, visit.chat_id, code, visit.now()):
         return Reply(
             (
                 Screen(
@@ -109,46 +104,40 @@ async def redeem_invite(visit: Visit, code: str) -> Reply:
                 ),
             )
         )
-    async with services.db.transaction():
-        if await services.role_of(visit.chat_id) is None:  # an admin is not made a mere officer
-            await services.db.officers.add(visit.chat_id, "officer", inviter, now)
-        await services.db.officers.audit(inviter, "add officer", f"{visit.chat_id} by invite link", now)
-    await services.refresh_menu(visit.chat_id)
     return Reply((Screen(visit.t._("You are now an officer. Send /officer to see what you can do.")),))
-
-
-# Telegram ids have at most 52 significant bits; SQLite's integers stop at 2^63 (OverflowError beyond).
-MAX_USER_ID = 2**53
 
 
 def _user_id(argument: str | None) -> int | None:
     if argument is None or not argument.strip().lstrip("-").isdigit() or len(argument.strip()) > 20:
         return None
-    return int(argument.strip())  # `_not_a_person` refuses what no Telegram user (or SQLite) could have
+    return int(argument.strip())  # `team.refusal_for_id` refuses what no Telegram user (or SQLite) could have
 
 
-# Telegram user ids are positive and have at most 52 significant bits; groups and channels have
-# negative ids. Anything else cannot be a person who could use the bot.
-MAX_USER_ID = 2**52
-
-
-def _not_a_person(t: Translator, user_id: int) -> Reply | None:
-    """Why this id cannot be a Telegram user's, or None when it can."""
-    if user_id < 0:
-        text = t._("%(user)s is the id of a group or channel, not of a person. Officers are people.", user=str(user_id))
-    elif user_id == 0 or user_id >= MAX_USER_ID:
+def _refused(t: Translator, refusal: team.Refusal, user_id: int) -> Reply:
+    """What the chat says when a change to the team was not made."""
+    user = str(user_id)
+    if refusal is team.Refusal.GROUP:
+        text = t._("%(user)s is the id of a group or channel, not of a person. Officers are people.", user=user)
+    elif refusal is team.Refusal.NOT_A_USER_ID:
         text = t._(
-            "%(user)s cannot be a Telegram user id. They can find theirs by sending /myid to this bot.",
-            user=str(user_id),
+            "%(user)s cannot be a Telegram user id. They can find theirs by sending /myid to this bot.", user=user
         )
+    elif refusal is team.Refusal.YOURSELF:
+        text = t._("You cannot remove yourself. Ask another admin.")
+    elif refusal is team.Refusal.CONFIGURED_ADMIN:
+        text = t._("%(user)s is an admin set in HAVEYOURSAY_ADMINS; change that setting to remove them.", user=user)
+    elif refusal is team.Refusal.ALREADY_ADMIN:
+        text = t._("%(user)s is already an admin.", user=user)
+    elif refusal is team.Refusal.ALREADY_OFFICER:
+        text = t._("%(user)s is already an officer.", user=user)
     else:
-        return None
+        text = t._("%(user)s is not an officer.", user=user)
     return Reply((Screen(text),))
 
 
 async def add_officer(visit: Visit, argument: str | None) -> Reply:
     """/addofficer ID."""
-    t, services = visit.t, visit.services
+    t = visit.t
     user_id = _user_id(argument)
     if user_id is None:
         return Reply(
@@ -161,65 +150,38 @@ async def add_officer(visit: Visit, argument: str | None) -> Reply:
                 ),
             )
         )
-    refused = _not_a_person(t, user_id)
+    refused = await team.add_officer(visit.services, visit.chat_id, user_id, visit.now())
     if refused is not None:
-        return refused
-    role = await services.role_of(user_id)
-    if role == "admin":
-        return Reply((Screen(t._("%(user)s is already an admin.", user=str(user_id))),))
-    if role == "officer":
-        return Reply((Screen(t._("%(user)s is already an officer.", user=str(user_id))),))
-    now = visit.now()
-    async with services.db.transaction():
-        await services.db.officers.add(user_id, "officer", visit.chat_id, now)
-        await services.db.officers.audit(visit.chat_id, "add officer", str(user_id), now)
-    await services.refresh_menu(user_id)
+        return _refused(t, refused, user_id)
     return Reply((Screen(t._("%(user)s is now an officer.", user=str(user_id))),))
 
 
 async def remove_officer(visit: Visit, argument: str | None) -> Reply:
     """/removeofficer ID; an admin cannot remove themselves."""
-    t, services = visit.t, visit.services
+    t = visit.t
     user_id = _user_id(argument)
     if user_id is None:
         return Reply((Screen(t._("Please give the Telegram user id of the officer, e.g. /removeofficer 123456789.")),))
-    refused = _not_a_person(t, user_id)
+    refused = await team.remove_officer(visit.services, visit.chat_id, user_id, visit.now())
     if refused is not None:
-        return refused
-    if user_id == visit.chat_id:
-        return Reply((Screen(t._("You cannot remove yourself. Ask another admin.")),))
-    if user_id in services.admins:
-        return Reply(
-            (
-                Screen(
-                    t._(
-                        "%(user)s is an admin set in HAVEYOURSAY_ADMINS; change that setting to remove them.",
-                        user=str(user_id),
-                    )
-                ),
-            )
-        )
-    now = visit.now()
-    async with services.db.transaction():
-        removed = await services.db.officers.remove(user_id)
-        if removed:
-            await services.db.officers.audit(visit.chat_id, "remove officer", str(user_id), now)
-    if not removed:
-        return Reply((Screen(t._("%(user)s is not an officer.", user=str(user_id))),))
-    await services.refresh_menu(user_id)
+        return _refused(t, refused, user_id)
     return Reply((Screen(t._("%(user)s is no longer an officer.", user=str(user_id))),))
 
 
 async def audit_log(visit: Visit) -> Reply:
-    """/audit: the latest officer actions, newest first."""
+    """/audit: the latest officer actions, newest first (the first entries of the workspace's Audit page)."""
     t = visit.t
-    entries = await visit.services.db.officers.audit_entries(20)
-    if not entries:
+    page = await team.audit_page(visit.services, team.AuditFilter(), size=20)
+    if not page.rows:
         return Reply((Screen(t._("No officer actions have been recorded yet.")),))
     lines = ["<b>" + t._("Recent officer actions") + "</b>"]
-    for entry in entries:
-        actor = t._("command line") if entry.actor_id == 0 else str(entry.actor_id)
-        lines.append(f"{entry.at[:16].replace('T', ' ')} · {actor} · {entry.action} · {escape(entry.detail)}")
+    for row in page.rows:
+        if row.by_command_line:
+            actor = t._("command line")
+        else:
+            actor = escape(row.actor.label) if row.actor else str(row.actor_id)
+        at = row.at.isoformat(timespec="minutes")[:16].replace("T", " ")
+        lines.append(f"{at} · {actor} · {row.action} · {escape(row.detail)}")
     return Reply((Screen("\n".join(lines)),))
 
 

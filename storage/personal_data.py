@@ -28,6 +28,7 @@ PERSONAL_BY_CHAT = {
     "contact_messages": "chat_id",
     "drafts": "user_id",
     "officers": "user_id",
+    "officer_names": "user_id",
     "update_inbox": "chat_id",
     "handled_updates": "chat_id",
     "web_signin_links": "officer_id",

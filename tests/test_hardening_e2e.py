@@ -188,9 +188,9 @@ def test_typed_answers_are_cleaned_at_the_door_and_exports_hold_no_formula_and_a
     audit = admin.say("/audit", expect="Recent officer actions").text.splitlines()[1:]
     exports = [line.split(" · ", 1)[1] for line in audit if " · export · " in line]
     user = os.environ.get("USER") or ""
-    assert exports[:2] == [
-        f"{admin.chat_id} · export · gp-opening-hours as Excel, 2 responses",
-        f"{admin.chat_id} · export · gp-opening-hours as CSV, 2 responses",
+    assert exports[:2] == [  # the officer by the name Telegram gives
+        f"{admin.user.first_name} · export · gp-opening-hours as Excel, 2 responses",
+        f"{admin.user.first_name} · export · gp-opening-hours as CSV, 2 responses",
     ], audit
     assert exports[2].startswith("command line · export · gp-opening-hours as Excel, 2 responses, by OS user ")
     assert exports[3].startswith("command line · export · gp-opening-hours as CSV, 2 responses, by OS user ")
