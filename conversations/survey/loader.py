@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path as FilePath
 from typing import Any
 
+from conversations.i18n import Translator
 from conversations.screens import MAX_MESSAGE_LENGTH
 from conversations.survey.model import (
     YES_NO_VALUES,
@@ -88,6 +89,9 @@ class Problem:
     # Where in the consultation's data, e.g. ("survey", 2, "choices", 0, "text", "cy"): the
     # workspace shows the problem beside that field.
     path: tuple[str | int, ...] = ()
+
+    def describe(self, t: Translator) -> str:  # temporary: the translatable messages replace this at merge
+        return self.message
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
