@@ -35,6 +35,8 @@ LONG_TEXT_FIELDS = frozenset({"summary", "can_influence", "cannot_influence", "d
 CHOICE_TYPES = frozenset({QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE})
 RANGE_TYPES = frozenset({QuestionType.SCALE, QuestionType.NUMBER})
 DEFAULT_SCALE = (1, 5)
+# The workspace's own pages under /consultations/: no consultation can be called so.
+RESERVED_IDS = frozenset({"new", "upload"})
 
 
 class FormFields(Protocol):
@@ -70,7 +72,7 @@ def id_refusal(consultation_id: str, taken: Collection[str]) -> str | None:
     """Why an id cannot be used: "invalid" (the loader's rule), "taken", or None when it can."""
     if not CONSULTATION_ID.match(consultation_id):
         return "invalid"
-    if consultation_id in taken:
+    if consultation_id in taken or consultation_id in RESERVED_IDS:
         return "taken"
     return None
 

@@ -60,7 +60,12 @@ def test_an_officer_creates_a_consultation_with_every_type_of_question(
     expect(group(page, "Title").get_by_label(WELSH)).to_be_visible()
     expect(group(page, "Title")).to_contain_text("Not translated yet")
     fill(page, "Title", "Library opening hours", "Oriau agor llyfrgelloedd")
-    fill(page, "Summary", "We want to know when you use the library.", "Rydym am wybod pryd rydych yn defnyddio'r llyfrgell.")
+    fill(
+        page,
+        "Summary",
+        "We want to know when you use the library.",
+        "Rydym am wybod pryd rydych yn defnyddio'r llyfrgell.",
+    )
     fill(page, "Organisation", "Swale Council")
     fill(page, "What people can influence", "Which evenings the libraries open late.")
     fill(page, "What people cannot influence", "The library budget.")
@@ -87,7 +92,9 @@ def test_an_officer_creates_a_consultation_with_every_type_of_question(
     # One question of every type.
     page.get_by_role("link", name="Go to the questions").click()
     accessible(page)
-    add_question(page, "One choice", "How often do you visit the library?", "Pa mor aml ydych chi'n ymweld â'r llyfrgell?")
+    add_question(
+        page, "One choice", "How often do you visit the library?", "Pa mor aml ydych chi'n ymweld â'r llyfrgell?"
+    )
     fill(page, "Choice 1", "Every week", "Bob wythnos")
     fill(page, "Choice 2", "Every month", "Bob mis")
     page.get_by_role("button", name="Add a choice").click()
@@ -97,6 +104,10 @@ def test_an_officer_creates_a_consultation_with_every_type_of_question(
     screenshot(page, "editor-question")
     accessible(page)
     fill(page, "Choice 3", "Hardly ever", "Prin byth")
+    group(page, "Choice 3").get_by_label(WELSH).press("Enter")  # Enter saves; it moves or removes nothing
+    expect(page.get_by_role("status")).to_contain_text("Saved")
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(group(page, "Choice 3").get_by_label(ENGLISH)).to_have_value("Hardly ever")
     page.get_by_role("button", name="Move up choice 3").click()
     save(page)
     expect(page.get_by_role("alert")).to_have_count(0)
@@ -120,7 +131,12 @@ def test_an_officer_creates_a_consultation_with_every_type_of_question(
     save(page)
 
     # Shown only after an answer to question 1: pick the question, save, then tick the answer.
-    add_question(page, "Yes or no", "Would you use the library in the evening?", "Fyddech chi'n defnyddio'r llyfrgell gyda'r nos?")
+    add_question(
+        page,
+        "Yes or no",
+        "Would you use the library in the evening?",
+        "Fyddech chi'n defnyddio'r llyfrgell gyda'r nos?",
+    )
     page.get_by_label("Earlier question").select_option(label="Question 1: How often do you visit the library?")
     save(page)
     expect(page.locator("#f-survey-4-show_if-in").locator("..")).to_contain_text("must be a non-empty list")
@@ -128,7 +144,9 @@ def test_an_officer_creates_a_consultation_with_every_type_of_question(
     save(page)
     expect(page.get_by_role("alert")).to_have_count(0)
 
-    add_question(page, "Text", "What would make the library better for you?", "Beth fyddai'n gwneud y llyfrgell yn well?")
+    add_question(
+        page, "Text", "What would make the library better for you?", "Beth fyddai'n gwneud y llyfrgell yn well?"
+    )
     page.get_by_label("Longest answer, in characters").fill("500")
     page.get_by_label("Optional: residents can skip this question").check()
     save(page)
@@ -166,7 +184,13 @@ def test_an_officer_creates_a_consultation_with_every_type_of_question(
     assert len(stored) == 1
     data = json.loads(stored[0][0])
     assert [q["type"] for q in data["survey"]] == [
-        "single_choice", "multiple_choice", "scale", "number", "yes_no", "text", "area"
+        "single_choice",
+        "multiple_choice",
+        "scale",
+        "number",
+        "yes_no",
+        "text",
+        "area",
     ]
     assert data["survey"][4]["show_if"] == {"question": data["survey"][0]["id"], "in": ["c1"]}
     assert data["survey"][0]["choices"][1]["text"] == {"en": "Hardly ever", "cy": "Prin byth"}

@@ -235,13 +235,13 @@ async def question_list(request: Request) -> Response:
         show_if = question.get("show_if") if isinstance(question.get("show_if"), dict) else None
         depends_on, answers = None, ""
         if show_if is not None:
-            target = next(
+            source = next(
                 (i for i, q in enumerate(survey) if isinstance(q, dict) and q.get("id") == show_if.get("question")),
                 None,
             )
-            if target is not None:
-                depends_on = target + 1
-                names = dict(_condition_options(request, survey[target], form_rules.default_language_of(data)))
+            if source is not None:
+                depends_on = source + 1
+                names = dict(_condition_options(request, survey[source], form_rules.default_language_of(data)))
                 answers = ", ".join(names.get(str(v), str(v)) for v in show_if.get("in") or [])
         rows.append(
             {
@@ -353,8 +353,7 @@ def _condition_options(request: Request, target: dict[str, Any], default: str) -
         found = target.get("labels")
         labels: dict[Any, Any] = found if isinstance(found, dict) else {}
         return [
-            (str(v), f"{v} {_text(labels.get(str(v), labels.get(v)), t.language, default)}".strip())
-            for v in values
+            (str(v), f"{v} {_text(labels.get(str(v), labels.get(v)), t.language, default)}".strip()) for v in values
         ]
     return [(str(v), str(v)) for v in values]
 
