@@ -544,7 +544,7 @@ def question_fields(data: Mapping[str, Any], index: int, languages: Sequence[str
         for point in label_points(question):
             fields.add((*base, "labels", point))
             fields.update((*base, "labels", point, language) for language in languages)
-    if show_if_sources(data, index):
+    if show_if_sources(data, index) or "show_if" in question:
         fields.update({(*base, "show_if"), (*base, "show_if", "question"), (*base, "show_if", "in")})
     return fields
 

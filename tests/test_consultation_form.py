@@ -10,14 +10,19 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
+from markupsafe import escape
 from starlette.datastructures import FormData
 
+from bot.web.app import workspace_app
+from bot.web.pages import field_id
 from conversations import authoring
 from conversations import consultation_form as rules
 from conversations.services import Services
 from conversations.survey.loader import load_consultation_file
 from conversations.survey.model import QuestionType
+from conversations.workspace import signin_link
 from tests.offline import GP_HOURS, offline_services
 
 LONDON = ZoneInfo("Europe/London")
@@ -293,3 +298,48 @@ def test_a_question_is_named_by_its_id_in_addresses_unless_that_is_ambiguous() -
     assert rules.question_key(data, 3) == "4"
     assert rules.question_index(data, "4") == 3
     assert rules.question_index(data, "nothing") is None
+
+
+# -- the pages, served in this test's event loop (every field with a problem is on its page) --------------
+
+
+async def test_every_page_of_a_consultation_with_every_type_shows_each_problem_beside_its_field(tmp_path: Path) -> None:
+    async with offline_services(tmp_path / "pages.db", NOW, GP_HOURS, admins=frozenset({OFFICER})) as services:
+        data = gp_hours()
+        data["title"]["ar"] = "ساعات العمل"
+        data["closes"] = "2026-10-01T00:00:00+00:00"
+        data["survey"][0]["choices"][2]["text"] = {"cy": "Yn hirach yn ôl"}
+        data["survey"][2]["labels"]["9"] = {"en": "Off the scale"}
+        data["survey"][3]["show_if"] = {"question": "online", "in": ["yes"]}  # a later question: not allowed
+        data["survey"][6]["type"] = "dropdown"
+        data["survey"][5]["max"] = "lots"
+        await rules.save(services, data, OFFICER, NOW)
+        app = workspace_app(services, "123:token", "http://workspace.test")
+        token = (await signin_link(services, OFFICER, NOW)).rsplit("/", 1)[1]
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://workspace.test"
+        ) as client:
+            signed = await client.post(f"/signin/{token}")
+            assert signed.status_code == 303
+            problems = authoring.check(services, data).problems
+            assert len(problems) >= 6
+            pages = {"/consultations/gp-opening-hours/edit", "/consultations/gp-opening-hours/questions"}
+            pages |= {f"/consultations/gp-opening-hours/questions/{q['id']}" for q in data["survey"]}
+            notes = rules.place_problems(
+                problems, "gp-opening-hours", data, ["en", "ar", "cy"], lambda p: p.message, areas=True, topics=True
+            )
+            html = {}
+            for page in pages:
+                response = await client.get(page)
+                assert response.status_code == 200, page
+                html[page] = response.text
+            for note in notes:
+                beside = f'id="{field_id(note.field)}"'
+                assert beside in html[note.page], (note, beside)
+                assert escape(note.message) in html[note.page]
+            assert 'lang="ar" dir="rtl"' in html["/consultations/gp-opening-hours/edit"]
+            # The condition on a later question stays picked, to be changed, not dropped unseen.
+            why_hard = html["/consultations/gp-opening-hours/questions/why_hard"]
+            assert '<option value="online" selected>' in why_hard
+            assert (await client.get("/consultations/nothing/edit")).status_code == 404
+            assert (await client.get("/consultations/gp-opening-hours/questions/nothing")).status_code == 404

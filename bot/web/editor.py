@@ -301,11 +301,18 @@ async def edit_question(request: Request) -> Response:
     t = officer_of(request).t
     default = form_rules.default_language_of(data)
     survey = form_rules.survey_list(data)
-    sources = [
-        (survey[i]["id"], i + 1, _text(survey[i].get("text"), t.language, default))
+    sources: list[tuple[str, int | None, str]] = [
+        (str(survey[i]["id"]), i + 1, _text(survey[i].get("text"), t.language, default))
         for i in form_rules.show_if_sources(data, index)
     ]
     show_if = question.get("show_if") if isinstance(question.get("show_if"), dict) else {}
+    current = show_if.get("question")
+    if current is not None and str(current) not in {source[0] for source in sources}:
+        # A condition on a question that is no longer earlier (or no longer exists) stays picked
+        # until the officer changes it: saving other fields must not drop it unseen.
+        at = next((i for i, q in enumerate(survey) if isinstance(q, dict) and q.get("id") == current), None)
+        text = _text(survey[at].get("text"), t.language, default) if at is not None else ""
+        sources.append((str(current), at + 1 if at is not None else None, text or str(current)))
     target = next(
         (survey[i] for i in form_rules.show_if_sources(data, index) if survey[i]["id"] == show_if.get("question")), None
     )
