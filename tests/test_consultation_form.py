@@ -4,6 +4,7 @@ and each problem of the checks placed beside its field, on a real SQLite file wh
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -341,5 +342,25 @@ async def test_every_page_of_a_consultation_with_every_type_shows_each_problem_b
             # The condition on a later question stays picked, to be changed, not dropped unseen.
             why_hard = html["/consultations/gp-opening-hours/questions/why_hard"]
             assert '<option value="online" selected>' in why_hard
+            new_page = (await client.get("/consultations/new")).text
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', new_page)
+            assert csrf is not None
+            taken = await client.post(
+                "/consultations/new",
+                data={
+                    "csrf_token": csrf.group(1),
+                    "title": "<b>GP</b>",
+                    "id": "gp-opening-hours",
+                    "default_language": "en",
+                },
+            )
+            assert taken.status_code == 400
+            assert "Another consultation already uses this short id" in taken.text
+            assert 'value="&lt;b&gt;GP&lt;/b&gt;"' in taken.text
+            made = await client.post(
+                "/consultations/new",
+                data={"csrf_token": csrf.group(1), "title": "Ysbytai", "id": "", "default_language": "cy"},
+            )
+            assert made.headers["location"] == "/consultations/ysbytai/edit"
             assert (await client.get("/consultations/nothing/edit")).status_code == 404
             assert (await client.get("/consultations/gp-opening-hours/questions/nothing")).status_code == 404
