@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.web import consultations, preview, public, signin
+from bot.web import results as results_pages
 from bot.web.pages import HERE, go_to, officer_page
 from bot.web.security import SecurityHeaders
 from conversations.services import Services
@@ -32,6 +33,7 @@ def routes() -> list[BaseRoute]:
         *consultations.routes(),
         *public.routes(),
         *preview.routes(),
+        *results_pages.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 
