@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.web.pages import now_of, officer_of, officer_page, render, services_of
 from conversations import results
+from conversations.i18n import Translator
 from conversations.survey.model import QuestionType
 
 PER_PAGE = 50
@@ -127,9 +128,14 @@ async def reach_page(request: Request) -> Response:
     if consultation_id is not None and await services.consultations.current(consultation_id) is None:
         return _not_found(request)
     report = await results.reach_report(services, officer.t, consultation_id)
-    return render(
-        request, "reach.html", officer.t, r=report, percent=lambda rate: officer.t.number(round(100 * rate, 1)) + "%"
-    )
+    return render(request, "reach.html", officer.t, r=report, percent=lambda rate: share(officer.t, rate))
+
+
+def share(t: Translator, rate: float) -> str:
+    """A share as a percentage that still says something when small: 6 of 64,000 is 0.009%, not 0%."""
+    value = 100 * rate
+    digits = 1 if value >= 1 or value == 0 else 2 if value >= 0.1 else 3
+    return t.number(round(value, digits)) + "%"
 
 
 def routes() -> list[BaseRoute]:
