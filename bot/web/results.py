@@ -72,10 +72,10 @@ async def written_answers(request: Request) -> Response:
     officer, services = officer_of(request), services_of(request)
     consultation_id, question_id = request.path_params["id"], request.path_params["question"]
     report = await results.results_report(services, officer.t, consultation_id, now_of(request), comments=0)
-    question = next(
-        (q for q in report.questions if q.id == question_id and q.type is QuestionType.TEXT) if report else (), None
-    )
-    if report is None or question is None:
+    if report is None:
+        return _not_found(request)
+    question = next((q for q in report.questions if q.id == question_id and q.type is QuestionType.TEXT), None)
+    if question is None:
         return _not_found(request)
     search = request.query_params.get("q", "")[:MAX_SEARCH].strip()
     wanted = request.query_params.get("page", "1")
