@@ -132,6 +132,9 @@ def test_an_officer_reads_results_searches_answers_downloads_and_sees_whom_we_mi
     expect(page.get_by_role("row", name=re.compile("^Sittingbourne"))).not_to_contain_text("Under-heard")
     screenshot(page, "reach")
     assert serious_accessibility_problems(page) == []
+    page.set_viewport_size({"width": 375, "height": 800})
+    screenshot(page, "reach-phone")
+    page.set_viewport_size({"width": 1280, "height": 800})
     page.get_by_role("link", name="Who took part in any consultation").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Who took part: All consultations")
     expect(page.get_by_role("row", name=re.compile("^Sheerness and Sheppey"))).to_contain_text("5")
