@@ -735,7 +735,7 @@ async def chart_for(
     if loaded is None:
         return None
     c = loaded.model
-    tally = await services.db.results.tally(consultation_id)
+    tally = await services.db.results.tally(consultation_id, question_id)
     return chart_png(t, c, tally, services.deployment.areas, chart_title(t, c, tally, now), only=question_id)
 
 
