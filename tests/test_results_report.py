@@ -163,3 +163,15 @@ async def _officer_visit(services: Services) -> Visit:
     from conversations.services import begin_visit
 
     return await begin_visit(services, OFFICER, "en")
+
+
+async def test_did_we_get_this_right_ratings_come_with_their_comments(services: Services) -> None:
+    db = services.db
+    for i, (rating, comment) in enumerate((("yes", None), ("partly", "Evenings too, please"), ("no", "<i>No</i>"))):
+        await db.outcomes.rate(f"f{i}", CID, rating, NOW)
+        if comment:
+            await db.outcomes.comment(f"f{i}", comment)
+    report = await results.results_report(services, english(services), CID, NOW)
+    assert report is not None
+    assert report.feedback == {"yes": 1, "partly": 1, "no": 1}
+    assert set(report.comments) == {"Evenings too, please", "<i>No</i>"}  # as written: the page escapes them
