@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.web import consultations, editor, files, posters, preview, public, signin, team
+from bot.web import results as results_pages
 from bot.web.pages import HERE, go_to, officer_page
 from bot.web.security import SecurityHeaders
 from conversations.services import Services
@@ -36,6 +37,7 @@ def routes() -> list[BaseRoute]:
         *team.routes(),
         *editor.routes(),
         # Last: /consultations/{id} would otherwise take /consultations/new and /consultations/upload.
+        *results_pages.routes(),
         *consultations.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
