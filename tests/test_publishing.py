@@ -135,7 +135,7 @@ async def test_problems_block_publishing_and_nothing_is_stored(services: Service
     await services.db.workspace.save_draft(data, OFFICER, NOW)
     result = await publishing.publish_draft(services, "broken", OFFICER, NOW)
     assert isinstance(result, PublishPlan)
-    assert [p.path for p in result.errors][0][:3] == ("survey", 0, "type")
+    assert next(p.path for p in result.errors)[:3] == ("survey", 0, "type")
     assert result.outcome is None
     assert await services.db.consultations.get("broken") is None
     assert await services.db.workspace.draft("broken") is not None
@@ -164,7 +164,7 @@ async def test_closing_early_tells_only_the_people_mid_survey_in_their_language(
     assert told == 1
     assert [chat for chat, _ in await services.db.deliveries.reached_by(f"closed-early:{GP}:")] == [1]
     text = await services.db.connection.execute_fetchall("SELECT text, state FROM deliveries WHERE chat_id = 1")
-    assert "Oriau agor meddygfeydd teulu" in str(list(text)[0][0]), "in Welsh, with the Welsh title"
+    assert "Oriau agor meddygfeydd teulu" in str(next(iter(text))[0]), "in Welsh, with the Welsh title"
     assert await services.db.deliveries.reached_by(f"reminder:{GP}:") == [], "the reminder is withdrawn"
     assert await services.consultations.open_now(NOW) == []
     loaded = await services.consultations.current(GP)

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.web import consultations, signin
+from bot.web import consultations, publishing, signin
 from bot.web.pages import HERE, go_to, officer_page
 from bot.web.security import SecurityHeaders
 from conversations.services import Services
@@ -30,6 +30,7 @@ def routes() -> list[BaseRoute]:
         Route("/signout", signin.signout, methods=["POST"]),
         Route("/language", signin.choose_language, methods=["POST"]),
         *consultations.routes(),
+        *publishing.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 
