@@ -250,9 +250,7 @@ async def close_early(services: Services, consultation_id: str, officer_id: int,
             )
         )
     queued = await db.deliveries.enqueue(deliveries, now)
-    await db.officers.audit(
-        officer_id, "close early", f"{consultation_id}: {len(recipients)} people mid-survey told", now
-    )
+    await db.officers.audit(officer_id, "close early", f"{consultation_id}: {len(recipients)} mid-survey told", now)
     if queued:
         services.wake_delivery()
     return len(recipients)

@@ -169,7 +169,7 @@ async def test_closing_early_tells_only_the_people_mid_survey_in_their_language(
     assert await services.consultations.open_now(NOW) == []
     loaded = await services.consultations.current(GP)
     assert loaded is not None and loaded.version == 1 and loaded.model.closes == NOW
-    assert (await audit(services))[0] == (OFFICER, "close early", f"{GP}: 1 people mid-survey told")
+    assert (await audit(services))[0] == (OFFICER, "close early", f"{GP}: 1 mid-survey told")
     assert await publishing.close_early(services, GP, OFFICER, NOW) is None, "closed already"
 
 
