@@ -17,7 +17,13 @@ from conversations.authoring import check
 from conversations.i18n import Translator, escape
 from conversations.screens import Screen
 from conversations.services import Services
-from conversations.survey.loader import LoadResult, Problem, consultation_from_data, consultation_to_data
+from conversations.survey.loader import (
+    CONSULTATION_TEXT_FIELDS,
+    LoadResult,
+    Problem,
+    consultation_from_data,
+    consultation_to_data,
+)
 from conversations.survey.model import Consultation, pick_text
 from storage import Database
 from storage.consultations import ImportOutcome
@@ -139,15 +145,26 @@ async def plan_publishing(
 
 
 def coverage(definition: dict[str, Any]) -> list[LanguageCoverage]:
-    """Each language the consultation's texts are written in, its own language first, with the texts missing."""
-    try:
-        texts = consultation_from_data(definition).all_texts()
-    except ValueError:
-        return []
+    """Each language the consultation's texts are written in, its own language first, with the texts
+    missing in it (read from the data as it is: a draft with problems has languages too)."""
+    texts = _text_maps(definition)
     default = str(definition.get("default_language") or "en")
     found = {code for text in texts for code in text}
     ordered = [default, *sorted(found - {default})]
     return [LanguageCoverage(code, sum(1 for text in texts if not text.get(code)), len(texts)) for code in ordered]
+
+
+def _text_maps(definition: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every text a resident reads (as `Consultation.all_texts`), from a consultation's data."""
+    found = [definition.get(name) for name in CONSULTATION_TEXT_FIELDS]
+    for question in definition.get("survey") or []:
+        if not isinstance(question, dict):
+            continue
+        found.append(question.get("text"))
+        found += [choice.get("text") for choice in question.get("choices") or [] if isinstance(choice, dict)]
+        labels = question.get("labels")
+        found += list(labels.values()) if isinstance(labels, dict) else []
+    return [text for text in found if isinstance(text, dict)]
 
 
 async def opening_notices(services: Services, c: Consultation, now: datetime) -> OpeningNotices:

@@ -82,6 +82,7 @@ def test_an_officer_publishes_a_draft_residents_answer_and_the_officer_closes_it
     expect(page.get_by_role("heading", name="This consultation cannot be published yet")).to_be_visible()
     problem = page.get_by_role("link", name=re.compile("unknown question type 'slider'"))
     expect(problem).to_have_attribute("href", "/consultations/broken/edit#f-survey-0-type")
+    expect(page.get_by_role("definition").filter(has_text="Welsh")).to_contain_text("texts missing")
     expect(page.get_by_role("button", name=re.compile("Continue|Publish|Schedule"))).to_have_count(0)
     assert serious_accessibility_problems(page) == []
     screenshot(page, "publish-problems")
@@ -100,13 +101,15 @@ def test_an_officer_publishes_a_draft_residents_answer_and_the_officer_closes_it
 
     # The confirmation: who is told and when (both residents asked for news of every consultation).
     expect(page.get_by_role("heading", level=1)).to_have_text("Publish the consultation")
-    expect(page.locator(".confirmation-count")).to_contain_text("An opening notice will go to 2 residents on")
+    expect(page.locator(".confirmation-count")).to_have_text(
+        "An opening notice will go to 2 residents as soon as it is published."
+    )
     assert serious_accessibility_problems(page) == []
     screenshot(page, "publish-confirm")
     page.get_by_role("button", name="Publish", exact=True).click()
 
     expect(page.get_by_role("status")).to_contain_text("Published.")
-    expect(page.get_by_role("status")).to_contain_text("Opening notices will go to 2 residents on")
+    expect(page.get_by_role("status")).to_contain_text("Opening notices are going to 2 residents now.")
     expect(page.get_by_role("heading", level=1)).to_have_text("Bus routes")
     screenshot(page, "published")
     page.reload()

@@ -168,7 +168,7 @@ async def publish(request: Request) -> Response:
     confirmed = str((await read_form(request)).get("confirm", "")) == "yes"
     if not confirmed:
         title = authoring.text_in(plan.definition, "title", officer.t.language) or consultation_id
-        return render(request, "publish_confirm.html", officer.t, plan=plan, title=title, when_choice=when)
+        return render(request, "publish_confirm.html", officer.t, plan=plan, title=title, when_choice=when, now=now)
     result = await publishing.publish_draft(services, consultation_id, officer.id, now, opens, closes)
     if not isinstance(result, publishing.Published):  # changed meanwhile (by another officer)
         return go_to(f"/consultations/{consultation_id}/publish")
