@@ -67,7 +67,7 @@ def test_an_officer_publishes_a_draft_residents_answer_and_the_officer_closes_it
 ) -> None:
     broken = draft("broken", "Broken survey")
     broken["survey"][0]["type"] = "slider"
-    save_drafts(officer_bot, draft("bus-routes", "Bus routes"), broken)
+    save_drafts(officer_bot, draft("bus-routes", "Bus routes"), draft("later-buses", "Later buses"), broken)
     officer_bot.start()
     assert officer_bot.query("SELECT value FROM meta WHERE key = 'deployment'") == [
         ("Swale Health and Care Partnership",)
@@ -86,6 +86,28 @@ def test_an_officer_publishes_a_draft_residents_answer_and_the_officer_closes_it
     expect(page.get_by_role("button", name=re.compile("Continue|Publish|Schedule"))).to_have_count(0)
     assert serious_accessibility_problems(page) == []
     screenshot(page, "publish-problems")
+
+    # Scheduling, on a phone: an opening time in the past is refused beside the field; a future one schedules it.
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(workspace(officer_bot, "/consultations/later-buses/publish"))
+    page.get_by_label("Schedule", exact=True).check()
+    page.get_by_label("Opens (if scheduled)").fill("2020-01-01T09:00")
+    page.get_by_role("button", name="Continue").click()
+    refused = page.get_by_role("link", name="The opening time must be in the future, or choose to publish now")
+    expect(refused).to_have_attribute("href", "#opens")
+    assert serious_accessibility_problems(page) == []
+    screenshot(page, "publish-schedule-error-375")
+    page.get_by_label("Opens (if scheduled)").fill("2099-06-01T10:00")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Schedule the consultation")
+    expect(page.locator(".confirmation-count")).to_have_text(
+        "An opening notice will go to 2 residents on 1 Jun 2099, 10:00:00."
+    )
+    screenshot(page, "publish-schedule-confirm-375")
+    page.get_by_role("button", name="Schedule", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Scheduled: it opens on 1 Jun 2099, 10:00:00.")
+    expect(page.locator(".summary-list")).to_contain_text("Scheduled")
+    page.set_viewport_size({"width": 1280, "height": 720})
 
     # Check your answers: languages with what is missing, and when it opens (now: its date has passed).
     page.goto(workspace(officer_bot, "/consultations/bus-routes/publish"))
@@ -120,7 +142,8 @@ def test_an_officer_publishes_a_draft_residents_answer_and_the_officer_closes_it
     resident.fake.wait_for_message(
         resident.chat_id, predicate=lambda m: "A new consultation is open: Bus routes" in m.text, timeout=15
     )
-    resident.say("/consultations", expect="Bus routes")
+    listing = resident.say("/consultations", expect="Bus routes")
+    assert "Later buses" not in listing.text, "scheduled: residents do not see it yet"
     resident.tap("Bus routes", expect="Take part")
     resident.tap("Take part", expect="Question 1 of 2")
     resident.tap("Yes", expect="Question 2 of 2")
@@ -150,6 +173,7 @@ def test_an_officer_publishes_a_draft_residents_answer_and_the_officer_closes_it
     assert officer_bot.query(
         "SELECT action, detail FROM audit_log WHERE actor_id = ? AND action <> 'workspace' ORDER BY id", admin.chat_id
     ) == [
+        ("publish", "later-buses: added"),
         ("publish", "bus-routes: added"),
         ("close early", "bus-routes: 1 mid-survey told"),
     ]
