@@ -9,7 +9,7 @@ and the workspace's confirmation asks the repository the same question before an
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from conversations import notices
@@ -103,11 +103,22 @@ def with_dates(definition: dict[str, Any], opens: datetime | None, closes: datet
     return changed
 
 
-def date_problems(c: Consultation, now: datetime) -> list[Problem]:
-    """What the workspace adds to the checks: a consultation published from it closes in the future."""
-    if c.closes <= now:
+def date_problems(c: Consultation, published: dict[str, Any] | None, now: datetime) -> list[Problem]:
+    """What the workspace adds to the checks: a closing time it sets is in the future (a closed
+    consultation keeps its own, so its wording can still be corrected)."""
+    kept = published is not None and definition_date(published, "closes") == c.closes
+    if c.closes <= now and not kept:
         return [Problem("", None, "closes", "closes must be in the future", path=("closes",))]
     return []
+
+
+def definition_date(definition: dict[str, Any], key: str) -> datetime | None:
+    """`opens` or `closes` of a consultation's data (UTC when it names no zone); None if not a date."""
+    try:
+        moment = datetime.fromisoformat(str(definition.get(key)))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def plan_publishing(
@@ -124,7 +135,8 @@ async def plan_publishing(
     definition = with_dates(draft.definition, opens, closes)
     result = check(services, definition)
     if result.consultation is not None:
-        extra = date_problems(result.consultation, now)
+        published = await services.db.consultations.get(consultation_id)
+        extra = date_problems(result.consultation, published.definition if published else None, now)
         if extra:
             result = LoadResult(None, None, result.problems + extra)
     c = result.consultation

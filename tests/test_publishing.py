@@ -185,3 +185,15 @@ async def test_closing_early_closes_it_for_those_answering_an_earlier_version_to
     assert await publishing.close_early(services, GP, OFFICER, NOW) == 1
     old = await services.consultations.at_version(GP, 1)
     assert old is not None and old.model.closes == NOW and not old.model.is_open_at(NOW)
+
+
+async def test_a_closed_consultation_keeps_its_closing_time_when_its_wording_is_corrected(services: Services) -> None:
+    later = NOW + timedelta(days=100)  # after the GP consultation closed
+    data = gp_data()
+    data["title"]["en"] = "GP opening hours (corrected)"
+    await services.db.workspace.save_draft(data, OFFICER, NOW)
+    plan = await publishing.plan_publishing(services, GP, later)
+    assert plan is not None and plan.errors == [] and plan.outcome is not None
+    assert plan.outcome.action == "updated" and plan.notices == OpeningNotices(0, None)
+    moved = await publishing.plan_publishing(services, GP, later, closes=later - timedelta(days=1))
+    assert moved is not None and [p.path for p in moved.errors] == [("closes",)]

@@ -60,14 +60,6 @@ def _parse_local(text: str, zone: ZoneInfo) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def _draft_date(definition: dict[str, Any], key: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(str(definition.get(key) or ""))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _dates(
     when: When, t: Translator, zone: ZoneInfo, now: datetime
 ) -> tuple[datetime | None, datetime | None, list[FormError]]:
@@ -93,7 +85,7 @@ async def _when_of(request: Request) -> When:
 
 def _default_when(definition: dict[str, Any], zone: ZoneInfo, now: datetime) -> When:
     """As the draft says: now if its opening time has passed, else scheduled at its dates."""
-    opens, closes = _draft_date(definition, "opens"), _draft_date(definition, "closes")
+    opens, closes = publishing.definition_date(definition, "opens"), publishing.definition_date(definition, "closes")
     return When(opens is None or opens <= now, local_input(opens, zone), local_input(closes, zone))
 
 
