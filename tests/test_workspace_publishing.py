@@ -98,6 +98,10 @@ def test_an_officer_publishes_a_draft_residents_answer_and_the_officer_closes_it
     assert serious_accessibility_problems(page) == []
     screenshot(page, "publish-schedule-error-375")
     page.get_by_label("Opens (if scheduled)").fill("2099-06-01T10:00")
+    page.get_by_label("Closes").fill("2099-05-01T10:00")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("link", name=re.compile("must be after opens"))).to_have_attribute("href", "#closes")
+    page.get_by_label("Closes").fill("2099-12-31T23:00")
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Schedule the consultation")
     expect(page.locator(".confirmation-count")).to_have_text(

@@ -15,6 +15,7 @@ from bot.web.pages import field_id, go_to, now_of, officer_of, officer_page, rea
 from conversations import authoring, publishing
 from conversations.i18n import Translator
 from conversations.services import Services
+from conversations.survey.loader import Problem
 from conversations.survey.model import pick_text
 
 # What the consultation page says once, after Publish or Close early (kept in memory: a page reload later
@@ -105,10 +106,22 @@ def _labels(services: Services, t: Translator, definition: dict[str, Any]) -> di
     return {"areas": areas, "topics": topics}
 
 
+DATE_FIELDS = ("opens", "closes")
+
+
+def _blocking(plan: publishing.PublishPlan) -> list[Problem]:
+    """The problems to fix in the editor: all but those of the dates, which are set on this page."""
+    return [p for p in plan.errors if not (p.path and p.path[0] in DATE_FIELDS)]
+
+
 async def _page(
     request: Request, plan: publishing.PublishPlan, when: When, errors: list[FormError], status_code: int = 200
 ) -> Response:
     officer, services = officer_of(request), services_of(request)
+    for problem in plan.errors:  # a closing time before the opening time, or past: beside its field here
+        field = str(problem.path[0]) if problem.path else ""
+        if field in DATE_FIELDS and field not in {e.field_id for e in errors}:
+            errors = [*errors, FormError(field, problem.message)]
     detail = await authoring.consultation_detail(services, plan.id, now_of(request))
     return render(
         request,
@@ -120,6 +133,7 @@ async def _page(
         title=authoring.text_in(plan.definition, "title", officer.t.language) or plan.id,
         when_choice=when,
         errors=errors,
+        blocking=_blocking(plan),
         field_id=field_id,
         timezone=services.deployment.timezone,
         names=_labels(services, officer.t, plan.definition),
