@@ -141,6 +141,9 @@ def test_an_officer_publishes_a_draft_residents_answer_and_the_officer_closes_it
     page.reload()
     expect(page.get_by_role("status")).to_have_count(0)  # said once
     assert officer_bot.query("SELECT COUNT(*) FROM consultation_drafts WHERE id = 'bus-routes'") == [(0,)]
+    page.goto(workspace(officer_bot, "/consultations/bus-routes/publish"))  # published: no changes left
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nothing to publish")
+    assert serious_accessibility_problems(page) == []
 
     # The residents hear of it, see it in /consultations, and answer.
     resident.fake.wait_for_message(
@@ -169,6 +172,10 @@ def test_an_officer_publishes_a_draft_residents_answer_and_the_officer_closes_it
     expect(page.get_by_role("status")).to_contain_text("1 person who had started was sent a message.")
     expect(page.locator(".summary-list")).to_contain_text("Closed")
     screenshot(page, "closed-early")
+    page.goto(workspace(officer_bot, "/consultations/bus-routes/close"))
+    expect(page.get_by_text("This consultation is not open, so there is nothing to close.")).to_be_visible()
+    expect(page.get_by_role("button", name="Close early")).to_have_count(0)
+    assert serious_accessibility_problems(page) == []
 
     told = latecomer.fake.wait_for_message(latecomer.chat_id, predicate=lambda m: "closed early" in m.text, timeout=15)
     assert "Bus routes" in told.text and "thank you for the time you gave it" in told.text
