@@ -169,7 +169,9 @@ def test_an_officer_publishes_a_draft_residents_answer_and_the_officer_closes_it
     assert serious_accessibility_problems(page) == []
     screenshot(page, "close-early")
     page.get_by_role("button", name="Close early").click()
-    expect(page.get_by_role("status")).to_contain_text("1 person who had started will get a short message saying that it has closed.")
+    expect(page.get_by_role("status")).to_contain_text(
+        "1 person who had started will get a short message saying that it has closed."
+    )
     expect(page.locator(".summary-list")).to_contain_text("Closed")
     screenshot(page, "closed-early")
     page.goto(workspace(officer_bot, "/consultations/bus-routes/close"))
