@@ -28,7 +28,7 @@ from conversations.deployment import Deployment
 from conversations.i18n import Catalogs, Translator
 from conversations.screens import Reply, Screen
 from conversations.services import ChatMoved, Services
-from storage import open_database
+from storage import Database, open_database
 from storage.updates import UpdateRepository
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,8 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
         # 1,000 that happens a tenth as often, and a page answers rewrote many times is copied
         # once: +3-7% updates/s (A/B in one process, bench/README.md).
         db = await stack.enter_async_context(open_database(settings.database, checkpoint_pages=10_000))
+        log.info("Using the database %s", settings.database.resolve())
+        await _belong_to(db, deployment)
         catalogs = Catalogs.load(settings.default_language, deployment.timezone)
         services = Services(
             db=db,
@@ -137,6 +139,13 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
         log.info("Have Your Say is running as @%s with %d languages", services.bot_username, len(catalogs.languages))
 
     return post_init
+
+
+async def _belong_to(db: Database, deployment: Deployment) -> None:
+    """Record the deployment this database belongs to: `import` and `export` refuse another's."""
+    before = await db.belong_to(deployment.identity)
+    if before is not None and before != deployment.identity:
+        log.warning("This database belonged to the deployment %r; it now belongs to %r", before, deployment.identity)
 
 
 async def _serve_workspace(services: Services, settings: Settings, stack: AsyncExitStack) -> None:

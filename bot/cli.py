@@ -1,4 +1,4 @@
-"""The `haveyoursay` command line: run, check, import, preview."""
+"""The `haveyoursay` command line: run, init, check, import, preview, export, translations."""
 
 from __future__ import annotations
 
@@ -8,15 +8,18 @@ import getpass
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.settings import Settings, SettingsError, load_settings
 from bot.single_instance import AlreadyRunning, InstanceLock
+from conversations import publishing
 from conversations.deployment import Deployment, DeploymentError, load_deployment
 from conversations.survey.loader import LoadResult, load_consultation_file
-from storage import open_database
+from storage import Database, DatabaseRefused, open_database, open_existing_database
+from storage.database import check_existing_database
 from storage.private_files import make_private
 
 
@@ -30,9 +33,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, DeploymentError) as error:
         print(f"haveyoursay: {error}", file=sys.stderr)
         return 2
+    try:
+        return _command(parser, args, settings, deployment)
+    except DatabaseRefused as error:
+        print(f"haveyoursay: {error}", file=sys.stderr)
+        return 1
+
+
+def _command(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, settings: Settings, deployment: Deployment
+) -> int:
     command = args.command
     if command == "run":
         return _run(settings, deployment)
+    if command == "init":
+        return asyncio.run(_init(settings, deployment))
     if command == "check":
         return _check(args.files, deployment)
     if command == "import":
@@ -41,8 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.translations_cli import export_translations, import_translations
 
         if args.action == "export":
-            return asyncio.run(export_translations(settings, args.id, args.lang, args.output))
-        return asyncio.run(import_translations(settings, args.file, args.into))
+            return asyncio.run(export_translations(settings, deployment, args.id, args.lang, args.output))
+        return asyncio.run(import_translations(settings, deployment, args.file, args.into))
     if command == "export":
         return asyncio.run(_export(settings, deployment, args.id, args.format, args.output))
     if command == "preview":
@@ -57,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="haveyoursay", description="Have Your Say: consultations in Telegram.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot (needs TELEGRAM_BOT_TOKEN)")
+    sub.add_parser("init", help="make the database for this deployment (the bot's first run does it too)")
     check = sub.add_parser("check", help="validate consultation files")
     check.add_argument("files", nargs="+", type=Path)
     importing = sub.add_parser("import", help="add or update consultations from files")
@@ -200,6 +216,29 @@ def _check(files: Sequence[Path], deployment: Deployment) -> int:
     return 1 if failed else 0
 
 
+@asynccontextmanager
+async def command_database(settings: Settings, deployment: Deployment) -> AsyncIterator[Database]:
+    """The bot's database, for a command: said which, and refused (DatabaseRefused) if it does not
+    exist, is not a Have Your Say database, or belongs to another deployment, rather than made anew."""
+    print(f"Using the database {settings.database.resolve()}", file=sys.stderr)
+    async with open_existing_database(settings.database, deployment.identity) as db:
+        yield db
+
+
+async def _init(settings: Settings, deployment: Deployment) -> int:
+    """Make the database for this deployment, or say that it is there already."""
+    path = settings.database
+    print(f"Using the database {path.resolve()}", file=sys.stderr)
+    if path.exists() and path.stat().st_size > 0:
+        check_existing_database(path, deployment.identity)
+        print(f"{path}: already set up; nothing to do")
+        return 0
+    async with open_database(path) as db:
+        await db.belong_to(deployment.identity)
+    print(f"{path}: a new database for {deployment.identity or 'this deployment'}")
+    return 0
+
+
 async def _import(files: Sequence[Path], settings: Settings, deployment: Deployment) -> int:
     results = validate_files(files, deployment)
     if any(r.errors or r.consultation is None for r in results):
@@ -209,16 +248,13 @@ async def _import(files: Sequence[Path], settings: Settings, deployment: Deploym
         print("Nothing was imported: fix the problems above first.")
         return 1
     now = datetime.now(UTC)
-    async with open_database(settings.database) as db:
+    async with command_database(settings, deployment) as db:
         for path, result in zip(files, results, strict=True):
             c, data = result.consultation, result.data
             assert c is not None and data is not None
-            outcome = await db.consultations.save(data, c.structure(), c.opens, c.closes, now)
-            described = _describe(outcome.action, outcome.version, outcome.responses_on_old_version)
-            if outcome.action != "unchanged":
-                # Publishing is an officer action: the audit log names the command line (actor 0).
-                await db.officers.audit(0, "publish", f"{c.id}: {described}", now)
-            print(f"{path}: {c.id}: {described}")
+            # Publishing is an officer action: the audit log names the command line (actor 0).
+            outcome = await publishing.store(db, c, data, publishing.COMMAND_LINE, now)
+            print(f"{path}: {c.id}: {publishing.describe(outcome)}")
     return 0
 
 
@@ -232,7 +268,7 @@ async def _export(
     # Headers and values in words, in the consultation's default language, as in the bot's /export.
     catalogs, areas = Catalogs.load(settings.default_language, deployment.timezone), deployment.areas
     target = output or Path(f"{consultation_id}.{file_format}")
-    async with open_database(settings.database) as db:
+    async with command_database(settings, deployment) as db:
         if await db.consultations.get(consultation_id) is None:
             print(f"haveyoursay: no consultation {consultation_id!r} has been imported", file=sys.stderr)
             return 1
@@ -258,19 +294,6 @@ def _os_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no login name and no entry in the password database
         return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
-
-
-def _describe(action: str, version: int, kept: int) -> str:
-    if action == "added":
-        return "added"
-    if action == "unchanged":
-        return "unchanged"
-    if action == "updated":
-        return "updated"
-    return (
-        f"the questions changed, so this is version {version}; the {kept} responses already given "
-        f"stay tied to version {version - 1} and the questions they answered"
-    )
 
 
 if __name__ == "__main__":

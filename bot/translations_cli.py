@@ -10,7 +10,10 @@ from typing import Any
 from babel.messages.pofile import read_po, write_po
 from ruamel.yaml import YAML
 
+from bot.cli import command_database
 from bot.settings import Settings
+from conversations import publishing
+from conversations.deployment import Deployment
 from conversations.survey.loader import consultation_from_data, load_consultation_text
 from conversations.survey.translations import (
     ImportReport,
@@ -19,12 +22,13 @@ from conversations.survey.translations import (
     export_catalog,
     text_places,
 )
-from storage import open_database
 
 
-async def export_translations(settings: Settings, consultation_id: str, language: str, output: Path) -> int:
+async def export_translations(
+    settings: Settings, deployment: Deployment, consultation_id: str, language: str, output: Path
+) -> int:
     """Write a `.po` file of one consultation's texts for translation into `language`."""
-    async with open_database(settings.database) as db:
+    async with command_database(settings, deployment) as db:
         stored = await db.consultations.get(consultation_id)
     if stored is None:
         print(f"haveyoursay: no consultation {consultation_id!r} has been imported")
@@ -37,7 +41,7 @@ async def export_translations(settings: Settings, consultation_id: str, language
     return 0
 
 
-async def import_translations(settings: Settings, po_file: Path, into: Path | None) -> int:
+async def import_translations(settings: Settings, deployment: Deployment, po_file: Path, into: Path | None) -> int:
     """Put a translator's `.po` file back into the stored consultation (and its YAML file, with --into)."""
     with po_file.open("rb") as handle:
         catalog = read_po(handle)
@@ -45,14 +49,14 @@ async def import_translations(settings: Settings, po_file: Path, into: Path | No
     if consultation_id is None or catalog.locale is None:
         print(f"{po_file}: not a file made by 'haveyoursay translations export' (no consultation id or language)")
         return 1
-    async with open_database(settings.database) as db:
+    async with command_database(settings, deployment) as db:
         stored = await db.consultations.get(consultation_id)
         if stored is None:
             print(f"{po_file}: no consultation {consultation_id!r} has been imported")
             return 1
         updated, report = apply_catalog(stored.definition, catalog)
         model = consultation_from_data(updated)
-        await db.consultations.save(updated, model.structure(), model.opens, model.closes, datetime.now(UTC))
+        await publishing.store(db, model, updated, publishing.COMMAND_LINE, datetime.now(UTC))
     if into is not None:
         _update_yaml_file(into, updated)
     _print_report(po_file, consultation_id, str(catalog.locale), report)

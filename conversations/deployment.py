@@ -39,6 +39,13 @@ class Deployment:
     lawful_basis: Texts = field(default_factory=dict)
     contact: Texts = field(default_factory=dict)
     reminder_hours: int = 48
+    id: str = ""  # optional in the file: a short name for this deployment, e.g. swale-hcp
+
+    @property
+    def identity(self) -> str:
+        """What a database records as the deployment it belongs to: the file's `id`, else the
+        organisation's name in the first language the file gives it ("" when it gives neither)."""
+        return self.id or next(iter(self.organisation.values()), "")
 
     def organisation_name(self, language: str) -> str | None:
         """The organisation's name in this language; None when the deployment does not give one."""
@@ -107,6 +114,7 @@ def _deployment(data: dict[str, Any], name: str, default_language: str) -> Deplo
         lawful_basis=_texts(data, "lawful_basis", name),
         contact=_texts(data, "contact", name),
         reminder_hours=_optional_int(data.get("reminder_hours"), "reminder_hours", name) or 48,
+        id=str(data.get("id") or "").strip(),
     )
 
 

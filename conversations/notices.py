@@ -83,6 +83,11 @@ def audience_of(c: Consultation) -> Audience:
     return Audience(areas=c.areas, topics=c.topics)
 
 
+async def opening_audience(services: Services, c: Consultation) -> list[tuple[int, str]]:
+    """(chat id, language) of each resident an opening notice of `c` goes to."""
+    return await services.db.residents.audience(audience_of(c), wants="notices")
+
+
 async def queue_opening_notices(services: Services, now: datetime) -> int:
     """Tell matching residents about each consultation that has opened and was not announced yet."""
     queued = 0
@@ -92,7 +97,7 @@ async def queue_opening_notices(services: Services, now: datetime) -> int:
         if loaded is None:
             continue
         c = loaded.model
-        recipients = await db.residents.audience(audience_of(c), wants="notices")
+        recipients = await opening_audience(services, c)
         deliveries = [
             _delivery(
                 services,

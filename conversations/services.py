@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from conversations.deployment import Deployment
@@ -86,7 +86,14 @@ class ConsultationCache:
         found = await self._revision(consultation_id)
         if found is None:
             return None
-        return await self._load(consultation_id, version, found[1])
+        loaded = await self._load(consultation_id, version, found[1])
+        current = await self._load(consultation_id, found[0], found[1]) if version != found[0] else None
+        if loaded is None or current is None:
+            return loaded
+        # Its dates are the consultation's, not a version's: closed early (or given longer), it is
+        # so for those answering an earlier version too.
+        model = replace(loaded.model, opens=current.model.opens, closes=current.model.closes)
+        return LoadedConsultation(version, loaded.revision, model)
 
     async def _load(self, consultation_id: str, version: int, revision: int) -> LoadedConsultation | None:
         cached = self._by_version.get((consultation_id, version))

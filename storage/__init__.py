@@ -3,6 +3,6 @@
 Imports neither telegram, bot/ nor conversations/ (tests/test_floors.py).
 """
 
-from storage.database import Database, open_database
+from storage.database import Database, DatabaseRefused, open_database, open_existing_database
 
-__all__ = ["Database", "open_database"]
+__all__ = ["Database", "DatabaseRefused", "open_database", "open_existing_database"]

@@ -12,7 +12,7 @@ import aiosqlite
 from storage.clock import from_text, to_text
 from storage.transactions import transaction
 
-__all__ = ["ConsultationRepository", "ImportOutcome", "Overview", "StoredConsultation"]
+__all__ = ["ConsultationRepository", "ImportOutcome", "Overview", "StoredConsultation", "save_action"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,22 @@ class ImportOutcome:
     responses_on_old_version: int = 0
 
 
+def save_action(
+    old_definition: str | None, old_structure: str | None, definition: str, structure: str, answered: int
+) -> str:
+    """What saving a consultation does, the one rule for `import`, the workspace and its confirmations.
+
+    'added' (new), 'unchanged', 'updated' (the current version in place: wording and dates), or
+    'new_version': what answers mean (questions, types, choices) changed once anyone has answered,
+    so earlier answers keep the survey they answered.
+    """
+    if old_definition is None:
+        return "added"
+    if old_definition == definition:
+        return "unchanged"
+    return "new_version" if old_structure != structure and answered else "updated"
+
+
 class ConsultationRepository:
     """Stores consultation definitions (as JSON) and finds the open ones."""
 
@@ -62,17 +78,27 @@ class ConsultationRepository:
         answered, so earlier answers keep the survey they answered.
         """
         consultation_id = str(definition["id"])
-        definition_json = json.dumps(definition, sort_keys=True, ensure_ascii=False)
-        structure_json = json.dumps(structure)
+        definition_json, structure_json = _as_json(definition, structure)
         async with transaction(self._db):
             outcome = await self._save_in_transaction(
                 consultation_id, definition_json, structure_json, to_text(opens), to_text(closes), to_text(now)
             )
         return outcome
 
-    async def _save_in_transaction(
-        self, cid: str, definition: str, structure: str, opens: str, closes: str, now: str
-    ) -> ImportOutcome:
+    async def plan(self, definition: dict[str, Any], structure: list[Any]) -> ImportOutcome:
+        """What `save` would do with this definition now, without saving it (for a confirmation)."""
+        current = await self._current(str(definition["id"]))
+        new_definition, new_structure = _as_json(definition, structure)
+        if current is None:
+            return ImportOutcome(str(definition["id"]), "added", 1)
+        version, old_definition, old_structure = current
+        answered = await self._response_count(str(definition["id"]), version)
+        action = save_action(old_definition, old_structure, new_definition, new_structure, answered)
+        if action == "new_version":
+            return ImportOutcome(str(definition["id"]), action, version + 1, answered)
+        return ImportOutcome(str(definition["id"]), action, version)
+
+    async def _current(self, cid: str) -> tuple[int, str, str] | None:
         found = list(
             await self._db.execute_fetchall(
                 "SELECT c.current_version, v.definition, v.structure FROM consultations c"
@@ -81,8 +107,13 @@ class ConsultationRepository:
                 (cid,),
             )
         )
-        row = found[0] if found else None
-        if row is None:
+        return (int(found[0][0]), str(found[0][1]), str(found[0][2])) if found else None
+
+    async def _save_in_transaction(
+        self, cid: str, definition: str, structure: str, opens: str, closes: str, now: str
+    ) -> ImportOutcome:
+        current = await self._current(cid)
+        if current is None:
             await self._db.execute(
                 "INSERT INTO consultations(id, current_version, revision, opens, closes, updated_at)"
                 " VALUES (?, 1, 1, ?, ?, ?)",
@@ -90,21 +121,20 @@ class ConsultationRepository:
             )
             await self._insert_version(cid, 1, definition, structure, now)
             return ImportOutcome(cid, "added", 1)
-        version, old_definition, old_structure = int(row[0]), str(row[1]), str(row[2])
-        if old_definition == definition:
-            return ImportOutcome(cid, "unchanged", version)
+        version, old_definition, old_structure = current
         answered = await self._response_count(cid, version)
-        if old_structure != structure and answered:
+        action = save_action(old_definition, old_structure, definition, structure, answered)
+        if action == "unchanged":
+            return ImportOutcome(cid, action, version)
+        if action == "new_version":
             version += 1
             await self._insert_version(cid, version, definition, structure, now)
-            action = "new_version"
         else:
             await self._db.execute(
                 "UPDATE consultation_versions SET definition = ?, structure = ?"
                 " WHERE consultation_id = ? AND version = ?",
                 (definition, structure, cid, version),
             )
-            action = "updated"
         await self._db.execute(
             "UPDATE consultations SET current_version = ?, revision = revision + 1, opens = ?, closes = ?,"
             " updated_at = ? WHERE id = ?",
@@ -170,6 +200,15 @@ class ConsultationRepository:
         )
         return [str(row[0]) for row in rows]
 
+    async def opening_notice_at(self, consultation_id: str) -> datetime | None:
+        """When the opening notice of a consultation was queued; None if not yet (or never published)."""
+        found = list(
+            await self._db.execute_fetchall(
+                "SELECT opening_notice_at FROM consultations WHERE id = ?", (consultation_id,)
+            )
+        )
+        return from_text(str(found[0][0])) if found and found[0][0] else None
+
     async def mark_announced(self, consultation_id: str, now: datetime) -> None:
         await self._db.execute(
             "UPDATE consultations SET opening_notice_at = ? WHERE id = ?", (to_text(now), consultation_id)
@@ -209,3 +248,8 @@ class ConsultationRepository:
             )
             for row in rows
         ]
+
+
+def _as_json(definition: dict[str, Any], structure: list[Any]) -> tuple[str, str]:
+    """A definition and its structure as stored (and compared)."""
+    return json.dumps(definition, sort_keys=True, ensure_ascii=False), json.dumps(structure)

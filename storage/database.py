@@ -7,8 +7,9 @@ several stand or fall together in a unit of work that no other task's statement 
 from __future__ import annotations
 
 import secrets
+import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -32,9 +33,21 @@ from storage.retention import RetentionRepository
 from storage.transactions import Connection, connect, transaction
 from storage.workspace import WorkspaceRepository
 
-__all__ = ["Database", "apply_migrations", "open_database"]
+__all__ = [
+    "Database",
+    "DatabaseRefused",
+    "apply_migrations",
+    "check_existing_database",
+    "open_database",
+    "open_existing_database",
+]
 
 BUSY_TIMEOUT_MS = 5000
+DEPLOYMENT_KEY = "deployment"
+
+
+class DatabaseRefused(Exception):
+    """A command will not use this database file; the message says why and what to do."""
 
 
 @dataclass
@@ -57,6 +70,19 @@ class Database:
     retention: RetentionRepository
     equality: EqualityRepository
     workspace: WorkspaceRepository
+
+    async def deployment(self) -> str | None:
+        """The deployment this database belongs to (recorded by `haveyoursay run`); None if not recorded."""
+        return await _deployment_of(self.connection)
+
+    async def belong_to(self, deployment: str) -> str | None:
+        """Record the deployment this database belongs to; returns the one recorded before, if any."""
+        before = await self.deployment()
+        await self.connection.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (DEPLOYMENT_KEY, deployment),
+        )
+        return before
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
@@ -111,6 +137,58 @@ async def open_database(path: str | Path, *, checkpoint_pages: int | None = None
         )
     finally:
         await connection.close()
+
+
+def check_existing_database(path: str | Path, deployment: str) -> None:
+    """Refuse (DatabaseRefused) a database file that does not exist, is not a Have Your Say database,
+    or belongs to another deployment than `deployment` (see `Database.belong_to`).
+
+    The command-line tools work on the bot's database: opening a wrong path would otherwise make a
+    new empty database that the running bot never sees.
+    """
+    file = Path(path)
+    where = str(file.resolve())
+    if not file.is_file():
+        raise DatabaseRefused(
+            f"there is no database at {where}. Set HAVEYOURSAY_DB to the database the bot uses "
+            "(the one `haveyoursay run` opens), or make a new one for this deployment with `haveyoursay init`."
+        )
+    try:
+        with closing(sqlite3.connect(file)) as connection:
+            version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+            recorded = _recorded_deployment(connection) if version else None
+    except sqlite3.Error as error:
+        raise DatabaseRefused(f"{where} is not a Have Your Say database ({error})") from error
+    if version == 0:
+        raise DatabaseRefused(
+            f"{where} is not a Have Your Say database (it has no tables). Set HAVEYOURSAY_DB to the database "
+            "the bot uses, or make a new one for this deployment with `haveyoursay init`."
+        )
+    if recorded is not None and recorded != deployment:
+        raise DatabaseRefused(
+            f"the database {where} belongs to the deployment {recorded!r}, not to {deployment!r} "
+            "(the deployment file, HAVEYOURSAY_CONFIG). Use the database and the deployment file the bot runs with."
+        )
+
+
+def _recorded_deployment(connection: sqlite3.Connection) -> str | None:
+    row = connection.execute("SELECT value FROM meta WHERE key = ?", (DEPLOYMENT_KEY,)).fetchone()
+    return str(row[0]) if row else None
+
+
+async def _deployment_of(connection: aiosqlite.Connection) -> str | None:
+    async with connection.execute("SELECT value FROM meta WHERE key = ?", (DEPLOYMENT_KEY,)) as cursor:
+        row = await cursor.fetchone()
+    return str(row[0]) if row else None
+
+
+@asynccontextmanager
+async def open_existing_database(path: str | Path, deployment: str) -> AsyncIterator[Database]:
+    """Open the database at `path` for a command-line tool: only an existing Have Your Say database of
+    this deployment (`check_existing_database`); never a new one."""
+    check_existing_database(path, deployment)
+    async with open_database(path) as db:
+        yield db
 
 
 def _make_files_private(path: str | Path) -> None:

@@ -188,6 +188,19 @@ class DeliveryRepository:
         )
         return cursor.rowcount
 
+    async def expire_waiting(self, dedupe_prefixes: Collection[str], now: datetime) -> int:
+        """Messages not sent yet whose key starts with one of these become 'expired' (a consultation
+        closed early: its opening notices and reminders would speak of it as open)."""
+        expired = 0
+        for prefix in dedupe_prefixes:
+            cursor = await self._db.execute(
+                "UPDATE deliveries SET state = 'expired', finished_at = ?, last_error = 'closed early'"
+                " WHERE state = 'waiting' AND substr(dedupe_key, 1, length(?)) = ?",
+                (to_text(now), prefix, prefix),
+            )
+            expired += cursor.rowcount
+        return expired
+
     async def counts(self, broadcast_id: int) -> dict[str, int]:
         """How many deliveries of a broadcast are in each state."""
         rows = await self._db.execute_fetchall(

@@ -68,6 +68,9 @@ class BotProcess:
         )
 
     def import_consultations(self, *files: Path) -> None:
+        if not self.database.exists():  # a new deployment, as its operator sets it up
+            made = self.command("init")
+            assert made.returncode == 0, made.stdout + made.stderr
         result = self.command("import", *map(str, files))
         assert result.returncode == 0, result.stdout + result.stderr
 

@@ -64,12 +64,16 @@ def test_check_names_an_id_used_by_two_files(tmp_path: Path, capsys: pytest.Capt
 
 def test_import_adds_then_reports_unchanged(operator_environment: Path, capsys: pytest.CaptureFixture[str]) -> None:
     example = str(EXAMPLES / "gp-opening-hours.yaml")
+    assert main(["init"]) == 0
+    capsys.readouterr()
     assert main(["import", example]) == 0
     assert main(["import", example]) == 0
-    assert capsys.readouterr().out.splitlines() == [
+    printed = capsys.readouterr()
+    assert printed.out.splitlines() == [
         f"{example}: gp-opening-hours: added",
         f"{example}: gp-opening-hours: unchanged",
     ]
+    assert printed.err.splitlines() == [f"Using the database {operator_environment.resolve()}"] * 2
     with sqlite3.connect(operator_environment) as connection:
         assert connection.execute("SELECT id, current_version FROM consultations").fetchall() == [
             ("gp-opening-hours", 1)
@@ -119,3 +123,75 @@ def test_preview_in_welsh_uses_the_welsh_texts(
     out = capsys.readouterr().out
     assert "Pryd wnaethoch chi gysylltu â'ch meddygfa ddiwethaf?" in out
     assert "[1] Yn ystod yr wythnos ddiwethaf" in out
+
+
+def other_deployment(folder: Path) -> Path:
+    """Another organisation's deployment file (another council on the same server)."""
+    text = DEPLOYMENT.read_text(encoding="utf-8").replace("Swale Health and Care Partnership", "Medway Council")
+    return write(folder, "medway.yaml", text)
+
+
+def test_import_refuses_a_database_that_does_not_exist_and_makes_none(
+    operator_environment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", str(EXAMPLES / "gp-opening-hours.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert f"Using the database {operator_environment.resolve()}" in err
+    assert f"there is no database at {operator_environment.resolve()}" in err
+    assert "HAVEYOURSAY_DB" in err
+    assert not operator_environment.exists(), "no new empty database"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["export", "gp-opening-hours"], ["translations", "export", "gp-opening-hours", "--lang", "pl", "-o", "pl.po"]],
+)
+def test_export_and_translations_refuse_a_database_that_does_not_exist(
+    operator_environment: Path, command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(command) == 1
+    assert "there is no database at" in capsys.readouterr().err
+    assert not operator_environment.exists()
+
+
+def test_import_refuses_a_file_that_is_not_a_have_your_say_database(
+    operator_environment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with sqlite3.connect(operator_environment) as connection:
+        connection.execute("CREATE TABLE something_else (x)")
+    connection.close()
+    assert main(["import", str(EXAMPLES / "gp-opening-hours.yaml")]) == 1
+    assert "is not a Have Your Say database (it has no tables)" in capsys.readouterr().err
+    with sqlite3.connect(operator_environment) as connection:
+        tables = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    connection.close()
+    assert tables == [("something_else",)], "left as it was"
+
+
+def test_import_refuses_the_database_of_another_deployment(
+    operator_environment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init"]) == 0  # the database of the test deployment (Swale)
+    monkeypatch.setenv("HAVEYOURSAY_CONFIG", str(other_deployment(tmp_path)))
+    capsys.readouterr()
+    assert main(["import", str(EXAMPLES / "gp-opening-hours.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert "belongs to the deployment 'Swale Health and Care Partnership', not to 'Medway Council'" in err
+    with sqlite3.connect(operator_environment) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM consultations").fetchone() == (0,)
+    connection.close()
+    assert main(["init"]) == 1, "nor does init take it over"
+
+
+def test_a_deployment_file_may_name_its_deployment(
+    operator_environment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    named = write(tmp_path, "named.yaml", "id: swale-hcp\n" + DEPLOYMENT.read_text(encoding="utf-8"))
+    monkeypatch.setenv("HAVEYOURSAY_CONFIG", str(named))
+    assert main(["init"]) == 0
+    assert main(["init"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"{operator_environment}: already set up; nothing to do"
+    with sqlite3.connect(operator_environment) as connection:
+        assert connection.execute("SELECT value FROM meta WHERE key = 'deployment'").fetchone() == ("swale-hcp",)
+    connection.close()
+    assert main(["import", str(EXAMPLES / "gp-opening-hours.yaml")]) == 0

@@ -22,6 +22,7 @@ def imported(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.delenv("HAVEYOURSAY_CONFIG", raising=False)
     copy = tmp_path / EXAMPLE.name
     shutil.copy(EXAMPLE, copy)
+    assert main(["init"]) == 0
     assert main(["import", str(copy)]) == 0
     return copy
 

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.web import consultations, editor, files, posters, preview, public, signin, team
+from bot.web import consultations, editor, files, posters, preview, public, publishing, signin, team
 from bot.web import results as results_pages
 from bot.web.pages import HERE, go_to, officer_page
 from bot.web.security import SecurityHeaders
@@ -36,8 +36,9 @@ def routes() -> list[BaseRoute]:
         *posters.routes(),
         *team.routes(),
         *editor.routes(),
-        # Last: /consultations/{id} would otherwise take /consultations/new and /consultations/upload.
         *results_pages.routes(),
+        *publishing.routes(),
+        # Last: /consultations/{id} would otherwise take /consultations/new and /consultations/upload.
         *consultations.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from bot.web import publishing
 from bot.web.pages import now_of, officer_of, officer_page, render, services_of
 from conversations import authoring
 
@@ -25,7 +26,8 @@ async def consultation_page(request: Request) -> Response:
     if detail is None:
         return render(request, "error.html", officer.t, status_code=404, problem="not_found")
     title = authoring.text_in(detail.definition, "title", officer.t.language) or detail.id
-    return render(request, "consultation.html", officer.t, c=detail, title=title)
+    notice = publishing.take_notice(request, detail.id)  # once, after Publish or Close early
+    return render(request, "consultation.html", officer.t, c=detail, title=title, notice=notice)
 
 
 def routes() -> list[BaseRoute]:
