@@ -15,9 +15,9 @@ from typing import Any
 
 from conversations import callbacks, drafts, officers
 from conversations.i18n import Translator, escape
-from conversations.notices import audience_of, screen_to_delivery_buttons
+from conversations.notices import audience_of
 from conversations.routes import ButtonRoute, TextRoute, Typed
-from conversations.screens import MAX_MESSAGE_LENGTH, Button, Reply, Screen, rows, shorten
+from conversations.screens import MAX_MESSAGE_LENGTH, Button, Reply, Screen, buttons_to_data, rows, shorten
 from conversations.services import Services, Visit
 from conversations.survey.model import Consultation, pick_text
 from storage.deliveries import PRIORITY_NOTICE, NewDelivery
@@ -350,7 +350,7 @@ async def publish(visit: Visit, draft: OutcomeDraft) -> Reply:
                 kind="outcome",
                 priority=PRIORITY_NOTICE,
                 text=screen.text,
-                buttons=screen_to_delivery_buttons(screen),
+                buttons=buttons_to_data(screen.buttons),
                 dedupe_key=outcome_key(kind, c.id, chat) + suffix,
             )
             for chat, language in recipients.everyone
