@@ -144,9 +144,12 @@ async def _open_inbox(application: BotApplication, services: Services) -> None:
     if isinstance(processor, PerChatUpdateProcessor):
 
         async def handled(update: Update) -> None:
-            await updates.handled(update.update_id, services.clock())
+            chat = update.effective_chat
+            updates.handled_soon(update.update_id, chat.id if chat else None, services.clock())
 
         processor.after = handled
+        processor.before = updates.settled
+    application.bot_data["updates"] = updates
     queue = application.update_queue
     door = application.bot_data["door"]
     if isinstance(queue, InboxQueue) and isinstance(application.bot, ForgivingBot):
@@ -191,6 +194,9 @@ async def _stopping(application: BotApplication) -> None:
     if isinstance(worker, DeliveryWorker) and isinstance(task, asyncio.Task):
         worker.stop()
         await task
+    updates = application.bot_data.get("updates")
+    if isinstance(updates, UpdateRepository):
+        await updates.flush()  # the last updates' "handled" records, before the database closes
     stack = application.bot_data.get("exit_stack")
     if isinstance(stack, AsyncExitStack):
         await stack.aclose()

@@ -208,7 +208,6 @@ class DeliveryWorker:
 
         `retry_for`: through an outage (5xx, timeouts, no connection), a message is tried again
         until this long after it was queued; `backoff_seconds` are the pauses between tries."""
-        outbox.quiet_endpoint_warnings()
         self.bot = bot
         self.db = db
         self.rate = rate_per_second

@@ -7,11 +7,10 @@ notice to a resident writing too fast, and a reply in a group. Buttons become Bo
 `button_json` alone; how Telegram's refusals are read (`failure`) is decided here too, for the
 callers that act on them. `tests/test_outbox.py` fails the build on a Bot API call made elsewhere.
 
-Messages go as plain Bot API JSON through `Bot.do_api_request`, not python-telegram-bot's
-objects: building those (and parsing the Message that comes back) took more time than
-everything else the bot does for a survey answer, and a fifth of the delivery worker's time
-at 300 messages a second (bench/README.md). Files go through the library's methods, which
-do the upload.
+Messages go as plain Bot API JSON (`_call`), not python-telegram-bot's objects: building those
+(and parsing the Message that comes back) took more time than everything else the bot does for
+a survey answer, and a fifth of the delivery worker's time at 300 messages a second
+(bench/README.md). Files go through the library's methods, which do the upload.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from typing import Any
 from telegram import Bot, InputFile
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
+from telegram.warnings import PTBDeprecationWarning
 
 from conversations.i18n import Translator
 from conversations.menu import menu_labels
@@ -38,15 +37,14 @@ HTML = ParseMode.HTML.value
 MAX_NOTICE = 200  # characters Telegram shows on a tapped button
 
 
-def quiet_endpoint_warnings() -> None:
-    """do_api_request("sendMessage") is on purpose (above); the library would otherwise suggest its own method.
+async def _call(bot: Bot, endpoint: str, parameters: dict[str, Any]) -> Any:
+    """One Bot API call with plain JSON parameters; Telegram's answer as it sent it.
 
-    Run at import, and again by the delivery worker as it starts (a test's warning filters are
-    reset after each test)."""
-    warnings.filterwarnings("ignore", r"Please use 'Bot\.\w+' instead", PTBUserWarning)
-
-
-quiet_endpoint_warnings()
+    `Bot._post` is what `Bot.do_api_request` calls once it has warned, through Python's
+    `warnings`, that the library has a method of its own for the endpoint: 58 against 72-78 us
+    a call (bench/README.md). Errors are python-telegram-bot's, as from any of its methods.
+    """
+    return await bot._post(endpoint, parameters)
 
 
 # -- encoding ---------------------------------------------------------------------------------
@@ -87,7 +85,7 @@ def message_json(chat_id: int, screen: Screen, t: Translator | None = None) -> d
 
 async def send(bot: Bot, chat_id: int, screen: Screen, t: Translator | None = None) -> dict[str, Any]:
     """Send one screen; the message Telegram made, as it sent it. `t`: for the main menu's labels."""
-    sent = await bot.do_api_request("sendMessage", api_kwargs=message_json(chat_id, screen, t))
+    sent = await _call(bot, "sendMessage", message_json(chat_id, screen, t))
     return sent if isinstance(sent, dict) else {}
 
 
@@ -113,7 +111,7 @@ async def edit(bot: Bot, chat_id: int, message_id: int, screen: Screen) -> None:
     if markup is not None:
         message["reply_markup"] = markup
     try:
-        await bot.do_api_request("editMessageText", api_kwargs=message)
+        await _call(bot, "editMessageText", message)
     except BadRequest as error:
         if "not modified" not in str(error).lower():
             raise
@@ -122,7 +120,7 @@ async def edit(bot: Bot, chat_id: int, message_id: int, screen: Screen) -> None:
 async def clear_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
     """A message keeps its text and loses its inline buttons."""
     try:
-        await bot.do_api_request("editMessageReplyMarkup", api_kwargs={"chat_id": chat_id, "message_id": message_id})
+        await _call(bot, "editMessageReplyMarkup", {"chat_id": chat_id, "message_id": message_id})
     except BadRequest as error:
         if "not modified" not in str(error).lower():
             raise
@@ -136,7 +134,11 @@ async def answer_tap(bot: Bot, query_id: str, notice: str | None = None, alert: 
     """
     notice = notice[:MAX_NOTICE] if notice else None
     try:
-        await bot.answer_callback_query(query_id, text=notice, show_alert=alert if notice else None)
+        await _call(
+            bot,
+            "answerCallbackQuery",
+            {"callback_query_id": query_id, "text": notice, "show_alert": alert if notice else None},
+        )
     except BadRequest as error:
         if "query is too old" not in str(error).lower() and "query id is invalid" not in str(error).lower():
             raise
@@ -163,7 +165,7 @@ async def reply(bot: Bot, chat_id: int, text: str, reply_to: int, thread_id: int
     }
     if thread_id is not None:
         message["message_thread_id"] = thread_id
-    await bot.do_api_request("sendMessage", api_kwargs=message)
+    await _call(bot, "sendMessage", message)
 
 
 # -- Telegram's refusals ----------------------------------------------------------------------
