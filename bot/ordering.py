@@ -3,7 +3,8 @@
 python-telegram-bot's concurrent mode would let two updates from the same chat interleave
 (a tap and the next tap, a message and the next message). This processor keeps a lock per
 chat, so each resident's updates are applied in the order Telegram sent them, while
-other residents' updates use the time one resident's update waits for the database.
+other residents' updates use the time one resident's update waits for the database. An
+update runs only once its chat's previous one is recorded handled (`before`; bot/inbox.py).
 """
 
 from __future__ import annotations
