@@ -78,6 +78,8 @@ class UpdateRepository:
         self._marks: _Write | None = None  # handled, nobody waiting: goes with the next trip
         self._marks_due: asyncio.TimerHandle | None = None
         self._unsettled: dict[int, _Write] = {}  # chat -> the write recording its last update handled
+        self._taken: set[_Write] = set()  # "handled" records on their way
+        self._timed: asyncio.Task[None] | None = None  # the trip `HANDLED_WITHIN` started, if any
 
     async def receive(self, update_id: int, chat_id: int | None, data: str, now: datetime) -> None:
         """Keep an update until it is handled (a second copy of one already kept is ignored).
@@ -137,26 +139,35 @@ class UpdateRepository:
         """Commit the "handled" records waiting for a trip, now (before a chat's next update; at shutdown)."""
         taken = self._take_marks()
         if taken:
-            with contextlib.suppress(Exception):  # logged by `_marks_done`
-                await self._committed(taken[0])
+            await self._commit_marks(taken[0])
+        if self._taken:  # others on their way (the timer's trip): the database must not close first
+            await asyncio.wait([marks.done for marks in self._taken])
 
     def _take_marks(self) -> list[_Write]:
         marks, self._marks = self._marks, None
         if self._marks_due is not None:
             self._marks_due.cancel()
             self._marks_due = None
-        return [marks] if marks is not None else []
+        if marks is None:
+            return []
+        self._taken.add(marks)
+        return [marks]
 
     def _marks_timed_out(self) -> None:
         self._marks_due = None
         taken = self._take_marks()
         if taken:
             # A context of its own, as the writer's (below): never part of someone's unit of work.
-            asyncio.get_running_loop().create_task(
-                self._committed(taken[0]), name="handled updates", context=contextvars.Context()
+            self._timed = asyncio.get_running_loop().create_task(
+                self._commit_marks(taken[0]), name="handled updates", context=contextvars.Context()
             )
 
+    async def _commit_marks(self, marks: _Write) -> None:
+        with contextlib.suppress(Exception):  # nobody waits for it: `_marks_done` logs a failure
+            await self._committed(marks)
+
     def _marks_done(self, marks: _Write, _done: asyncio.Future[None]) -> None:
+        self._taken.discard(marks)
         for chat_id in marks.chats:
             if self._unsettled.get(chat_id) is marks:
                 del self._unsettled[chat_id]
