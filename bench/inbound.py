@@ -269,8 +269,8 @@ async def inbox_state(database: Path) -> str:
 
 async def _prepare(database: Path, preload: int) -> None:
     """The consultation, and `preload` residents with submitted responses already in the database."""
+    from conversations.pseudonyms import response_id_for
     from conversations.survey.loader import load_consultation_file
-    from storage.responses import response_id_for
 
     text = EXAMPLE.read_text(encoding="utf-8").replace("opens: 2026-11-01T09:00:00Z", "opens: 2020-01-01T00:00:00Z")
     text = text.replace("closes: 2027-01-31T23:59:00Z", "closes: 2099-01-01T00:00:00Z")

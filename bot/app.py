@@ -10,24 +10,23 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, Update
-from telegram.constants import ParseMode
-from telegram.error import ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import routing
+from bot import outbox, routing
 from bot.delivery import DeliveryWorker
 from bot.guards import Door
 from bot.inbox import REMEMBER_HANDLED, InboxQueue, open_inbox
 from bot.ordering import PerChatUpdateProcessor
 from bot.reading import ForgivingBot
 from bot.settings import Settings
-from bot.telegram_io import BotApplication, BotContext, deliver, inline_keyboard, visit_for
+from bot.telegram_io import BotApplication, BotContext, deliver, visit_for
 from conversations import broadcasting, help, notices, officers, retention
 from conversations.deployment import Deployment
 from conversations.i18n import Catalogs, Translator
 from conversations.screens import Reply, Screen
-from conversations.services import ChatMoved, Services
+from conversations.services import Services
 from storage import Database, open_database
 from storage.updates import UpdateRepository
 
@@ -170,9 +169,12 @@ async def _open_inbox(application: BotApplication, services: Services) -> None:
     if isinstance(processor, PerChatUpdateProcessor):
 
         async def handled(update: Update) -> None:
-            await updates.handled(update.update_id, services.clock())
+            chat = update.effective_chat
+            updates.handled_soon(update.update_id, chat.id if chat else None, services.clock())
 
         processor.after = handled
+        processor.before = updates.settled
+    application.bot_data["updates"] = updates
     queue = application.update_queue
     door = application.bot_data["door"]
     if isinstance(queue, InboxQueue) and isinstance(application.bot, ForgivingBot):
@@ -206,15 +208,7 @@ def _sender(application: BotApplication) -> Callable[[int, Screen], Awaitable[in
     """Send one message now (a reply in a conversation with the team), returning its id."""
 
     async def send_now(chat_id: int, screen: Screen) -> int:
-        try:
-            message = await application.bot.send_message(
-                chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=inline_keyboard(screen.buttons)
-            )
-        except Forbidden as error:
-            raise PermissionError(str(error)) from error
-        except ChatMigrated as error:
-            raise ChatMoved(error.new_chat_id) from error
-        return message.message_id
+        return await outbox.send_now(application.bot, chat_id, screen)
 
     return send_now
 
@@ -225,6 +219,9 @@ async def _stopping(application: BotApplication) -> None:
     if isinstance(worker, DeliveryWorker) and isinstance(task, asyncio.Task):
         worker.stop()
         await task
+    updates = application.bot_data.get("updates")
+    if isinstance(updates, UpdateRepository):
+        await updates.flush()  # the last updates' "handled" records, before the database closes
     stack = application.bot_data.get("exit_stack")
     if isinstance(stack, AsyncExitStack):
         await stack.aclose()
@@ -278,12 +275,13 @@ async def _publish_officer_menus(services: Services) -> None:
 async def _on_error(update: object, context: BotContext) -> None:
     """Log the failure (never the resident's text) and tell the resident kindly."""
     error = context.error
-    if isinstance(error, Forbidden):
+    refused = outbox.failure(error) if isinstance(error, Exception) else None
+    if refused is not None and refused.kind is outbox.Failed.UNREACHABLE:
         log.info("A resident has blocked the bot; nothing sent")
         return
-    if isinstance(error, RetryAfter):
+    if refused is not None and refused.kind is outbox.Failed.FLOOD_WAIT:
         # Expected under a flood: one line, and no apology (which would draw another 429).
-        log.warning("Telegram asked us to slow down (RetryAfter, %s s); a reply was not sent", error.retry_after)
+        log.warning("Telegram asked us to slow down (RetryAfter, %g s); a reply was not sent", refused.retry_after)
         return
     log.error("Error while handling an update: %s", type(error).__name__, exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None and update.effective_chat.type == "private":

@@ -3,11 +3,12 @@
 One worker per bot. It keeps under a configured overall rate and at most one message a
 second to any chat (twenty a minute to a group), counted the way a strict sliding window
 on Telegram's side would count them (see `Pacer`), and follows Telegram's answers as its
-documentation says: 429 pauses everything for `retry_after`; 403 makes the resident
-unreachable; 400 fails the message. A 5xx, a timeout or a lost connection is an outage, not a
-refusal: the message stays waiting and is tried again with growing pauses until it is sent, for
-up to `retry_for` (hours) after it was queued, or until it expires (a consultation's notices and
-reminders expire at its close). Only then does it fail.
+documentation says (each read by `bot.outbox.failure`; messages go out through bot/outbox.py):
+429 pauses everything for `retry_after`; 403 makes the resident unreachable; 400 fails the
+message. A 5xx, a timeout or a lost connection is an outage, not a refusal: the message stays
+waiting and is tried again with growing pauses until it is sent, for up to `retry_for` (hours)
+after it was queued, or until it expires (a consultation's notices and reminders expire at its
+close). Only then does it fail.
 
 Each delivery is claimed ('sending', committed) before its request goes out, so a crash
 leaves a trace: after a restart it is sent again and ends as 'uncertain'. Figures and the
@@ -18,22 +19,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import math
 import time
-import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from telegram import Bot
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
+from bot import outbox
+from bot.outbox import Failed, Failure
+from conversations.screens import Screen, buttons_from_data
 from storage import Database
 from storage.clock import from_text
 from storage.deliveries import Delivery
@@ -210,9 +208,6 @@ class DeliveryWorker:
 
         `retry_for`: through an outage (5xx, timeouts, no connection), a message is tried again
         until this long after it was queued; `backoff_seconds` are the pauses between tries."""
-        # The worker calls do_api_request("sendMessage") on purpose (see _message), which
-        # python-telegram-bot would otherwise question with a warning.
-        warnings.filterwarnings("ignore", r"Please use 'Bot\.sendMessage' instead", PTBUserWarning)
         self.bot = bot
         self.db = db
         self.rate = rate_per_second
@@ -398,20 +393,18 @@ class DeliveryWorker:
             self._pacer.withdrawn(delivery.chat_id)
         return claimed
 
-    async def _request(self, delivery: Delivery) -> Exception | None:
+    async def _request(self, delivery: Delivery) -> Failure | None:
         """Send one message; return what went wrong, or None."""
         began = time.monotonic()
         try:
-            await self.bot.do_api_request("sendMessage", api_kwargs=_message(delivery))
-        except RetryAfter as error:
-            # Paused at once, before anything else is started, not after the database write.
-            self._pacer.finished(delivery.chat_id, time.monotonic(), delivered=False)
-            self._pacer.pause(time.monotonic() + _seconds(error))
-            return error
+            await outbox.send(self.bot, delivery.chat_id, Screen(delivery.text, buttons_from_data(delivery.buttons)))
         except Exception as error:  # every failure ends as a recorded state, never as a crash
-            maybe_delivered = isinstance(error, TimedOut) and not _never_sent(error)
-            self._pacer.finished(delivery.chat_id, time.monotonic(), delivered=maybe_delivered)
-            return error
+            failed = outbox.failure(error)
+            self._pacer.finished(delivery.chat_id, time.monotonic(), delivered=failed.maybe_delivered)
+            if failed.kind is Failed.FLOOD_WAIT:
+                # Paused at once, before anything else is started, not after the database write.
+                self._pacer.pause(time.monotonic() + failed.retry_after)
+            return failed
         except BaseException:  # cancelled mid-request: Telegram may have the message
             self._pacer.finished(delivery.chat_id, time.monotonic())
             raise
@@ -419,49 +412,41 @@ class DeliveryWorker:
         self._pacer.finished(delivery.chat_id, now, took=now - began)
         return None
 
-    async def _record(self, delivery: Delivery, error: Exception | None) -> None:
-        # TimedOut and BadRequest are NetworkErrors in python-telegram-bot: the order matters.
-        if error is None:
+    async def _record(self, delivery: Delivery, failed: Failure | None) -> None:
+        if failed is None:
             await self.db.deliveries.settle(delivery.id, "sent", self.clock())
             self.stats.sent += 1
-        elif isinstance(error, RetryAfter):
-            await self._flood_wait(delivery, error)
-        elif isinstance(error, Forbidden):
-            await self._unreachable(delivery, error)
-        elif isinstance(error, ChatMigrated):
-            await self._fail(delivery, f"the group moved to {error.new_chat_id}")
-        elif isinstance(error, TimedOut):
-            await self._retry_or_fail(delivery, error, maybe_delivered=not _never_sent(error))
-        elif isinstance(error, BadRequest):
-            await self._fail(delivery, error.message)
-        elif isinstance(error, NetworkError):
-            await self._retry_or_fail(delivery, error, maybe_delivered=False)
-        elif isinstance(error, TelegramError):
-            await self._fail(delivery, error.message)
-        else:
-            log.error("Delivery %d could not be sent", delivery.id, exc_info=error)
-            await self._fail(delivery, f"{type(error).__name__}: {error}")
+        elif failed.kind is Failed.FLOOD_WAIT:
+            await self._flood_wait(delivery, failed)
+        elif failed.kind is Failed.UNREACHABLE:
+            await self._unreachable(delivery, failed)
+        elif failed.kind in (Failed.TIMED_OUT, Failed.OUTAGE):
+            await self._retry_or_fail(delivery, failed)
+        else:  # refused, moved, or a fault of ours
+            if failed.kind is Failed.BROKEN:
+                log.error("Delivery %d could not be sent", delivery.id, exc_info=failed.error)
+            await self._fail(delivery, failed.reason)
 
-    async def _flood_wait(self, delivery: Delivery, error: RetryAfter) -> None:
+    async def _flood_wait(self, delivery: Delivery, failed: Failure) -> None:
         self.stats.rate_limited += 1
-        log.warning("Telegram asked us to wait %s s; all sending paused", _seconds(error))
+        log.warning("Telegram asked us to wait %s s; all sending paused", failed.retry_after)
         await self.db.deliveries.retry_later(
             delivery.id, self.clock(), "flood wait", count_attempt=False, maybe_delivered=False
         )
         self._news = True  # back in the queue, and it may outrank what the current round holds
 
-    async def _unreachable(self, delivery: Delivery, error: Forbidden) -> None:
+    async def _unreachable(self, delivery: Delivery, failed: Failure) -> None:
         now = self.clock()
-        await self.db.deliveries.settle(delivery.id, "unreachable", now, error.message)
+        await self.db.deliveries.settle(delivery.id, "unreachable", now, failed.reason)
         await self.db.residents.mark_unreachable(delivery.chat_id, now)
-        await self.db.deliveries.give_up_on_chat(delivery.chat_id, now, error.message)
+        await self.db.deliveries.give_up_on_chat(delivery.chat_id, now, failed.reason)
         self.stats.unreachable += 1
 
     async def _fail(self, delivery: Delivery, reason: str) -> None:
         await self.db.deliveries.settle(delivery.id, "failed", self.clock(), reason)
         self.stats.failed += 1
 
-    async def _retry_or_fail(self, delivery: Delivery, error: TelegramError, *, maybe_delivered: bool) -> None:
+    async def _retry_or_fail(self, delivery: Delivery, failed: Failure) -> None:
         """An outage: wait and try again, until `retry_for` after the message was queued.
 
         While it waits the delivery is 'waiting' (with the error noted), and is reported so.
@@ -470,11 +455,11 @@ class DeliveryWorker:
         now = self.clock()
         queued = from_text(delivery.created_at) if delivery.created_at else now
         if not self._backoff or now >= queued + self._retry_for:
-            await self._fail(delivery, f"gave up after {attempts} attempts: {error.message}")
+            await self._fail(delivery, f"gave up after {attempts} attempts: {failed.reason}")
             return
         backoff = timedelta(seconds=self._backoff[min(attempts, len(self._backoff)) - 1])
         await self.db.deliveries.retry_later(
-            delivery.id, now + backoff, error.message, count_attempt=True, maybe_delivered=maybe_delivered
+            delivery.id, now + backoff, failed.reason, count_attempt=True, maybe_delivered=failed.maybe_delivered
         )
         self.stats.retried += 1
 
@@ -511,35 +496,3 @@ def _is_group(chat_id: int) -> bool:
 
 def _expired(delivery: Delivery, now: datetime) -> bool:
     return delivery.expires_at is not None and from_text(delivery.expires_at) <= now
-
-
-def _seconds(error: RetryAfter) -> float:
-    # python-telegram-bot 22.2+ warns that the int will become a timedelta; both are handled here.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        retry_after = error.retry_after
-    return float(retry_after) if isinstance(retry_after, int | float) else retry_after.total_seconds()
-
-
-def _never_sent(error: TimedOut) -> bool:
-    """python-telegram-bot's pool timeout: no connection was free, so the request never left."""
-    return error.message.startswith("Pool timeout")
-
-
-def _message(delivery: Delivery) -> dict[str, Any]:
-    """sendMessage's parameters as the Bot API takes them.
-
-    Plain JSON, as bot/telegram_io.py sends screens: python-telegram-bot's keyboard objects and
-    the Message it parses from every answer cost a fifth of the worker's time at 300 a second.
-    """
-    message: dict[str, Any] = {"chat_id": delivery.chat_id, "text": delivery.text, "parse_mode": ParseMode.HTML.value}
-    if delivery.buttons:
-        rows = [[_button(b) for b in row] for row in delivery.buttons]
-        message["reply_markup"] = json.dumps({"inline_keyboard": rows}, ensure_ascii=False)
-    return message
-
-
-def _button(button: dict[str, str]) -> dict[str, str]:
-    if button.get("url"):
-        return {"text": button["label"], "url": button["url"]}
-    return {"text": button["label"], "callback_data": button.get("data", "")}

@@ -2,15 +2,17 @@
 
 python-telegram-bot confirms updates to Telegram (the next getUpdates, or the webhook's 200)
 as soon as they are queued, before they are handled: a crash then lost them. Here the queue
-writes each update to `update_inbox` before it is queued, so before it is confirmed; the
-update processor (bot/ordering.py) deletes it once handled, noting the chat's last handled
-update. At start-up what is left is handled again, and the replay guard is told what was
+writes each update to `update_inbox` before it is queued, so before it is confirmed; once the
+update processor (bot/ordering.py) has handled it, it is deleted, and the chat's last handled
+update noted. At start-up what is left is handled again, and the replay guard is told what was
 handled before, so that Telegram's re-delivery or a replayed webhook request changes nothing.
 
-Each write is committed before whoever asked for it goes on (the update is queued, the chat's
-next update runs), but writes asked for at once share a trip to SQLite and a commit
-(storage/updates.py): a getUpdates batch is stored in one (`keep_batch`, before get_updates
-returns it), and so are webhook requests and finished updates that arrive together.
+Each write is committed before what depends on it goes on: an update before it is queued; an
+update's "handled" record before the chat's next update runs (`UpdateRepository.settled`).
+Writes asked for at once share a trip to SQLite and a commit (storage/updates.py): a getUpdates
+batch is stored in one (`keep_batch`, before get_updates returns it), and so are webhook
+requests arriving together; a "handled" record, which nobody waits for, goes with the next
+trip (usually the next update's arrival) or on its own within 20 ms, and at shutdown.
 
 An update handled again after a crash may have been partly applied. The conversations make
 that harmless where it matters: a typed survey answer carries the message it came from, so it

@@ -3,7 +3,8 @@
 python-telegram-bot's concurrent mode would let two updates from the same chat interleave
 (a tap and the next tap, a message and the next message). This processor keeps a lock per
 chat, so each resident's updates are applied in the order Telegram sent them, while
-other residents' updates use the time one resident's update waits for the database.
+other residents' updates use the time one resident's update waits for the database. An
+update runs only once its chat's previous one is recorded handled (`before`; bot/inbox.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._waiting: dict[int, int] = {}
         # Called once an update is handled (bot/inbox.py lets go of its stored copy).
         self.after: Callable[[Update], Awaitable[None]] | None = None
+        # Awaited before an update of a chat runs: the chat's previous update is known handled
+        # (its record may go with a later trip: storage/updates.py, `handled_soon`).
+        self.before: Callable[[int], Awaitable[None]] | None = None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
@@ -40,6 +44,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._waiting[chat_id] = self._waiting.get(chat_id, 0) + 1
         try:
             async with lock:
+                if self.before is not None:
+                    await self.before(chat_id)
                 await coroutine
                 await self._handled(update)
         finally:

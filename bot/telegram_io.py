@@ -1,40 +1,23 @@
-"""The edge where Telegram objects become plain values and screens become messages."""
+"""The edge where Telegram objects become plain values, and a handler's reply is shown (through bot/outbox.py)."""
 
 from __future__ import annotations
 
-import json
 import logging
-import warnings
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, cast
 
-from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputFile,
-    MaybeInaccessibleMessage,
-    Message,
-    Update,
-    WebAppInfo,
-)
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram import Message, Update
 from telegram.ext import Application, CallbackContext, ExtBot
-from telegram.warnings import PTBUserWarning
 
+from bot import outbox
 from bot.guards import Door, Verdict
 from conversations.broadcasting import DRAFT as BROADCAST_DRAFT
-from conversations.menu import menu_labels
 from conversations.outcomes import DRAFT as OUTCOME_DRAFT
-from conversations.screens import Attachment, Button, Reply, Rows, Screen
+from conversations.screens import Reply, Screen
 from conversations.services import Services, Visit, begin_visit
 from conversations.typed_text import accepted_text
 
 log = logging.getLogger(__name__)
-# Screens go out through Bot.do_api_request with plain JSON (see `_markup_json`); the library
-# suggests its own methods for known endpoints, which is the point we measured against.
-warnings.filterwarnings("ignore", r"Please use 'Bot\.\w+' instead", PTBUserWarning)
-MAX_NOTICE = 200
 OFFICER_DRAFTS = frozenset({BROADCAST_DRAFT, OUTCOME_DRAFT})
 
 
@@ -62,134 +45,33 @@ async def visit_for(update: Update, context: BotContext) -> Visit:
         query_id = query.id
 
         async def acknowledge() -> None:
-            await answer_query(context, query_id)
+            await outbox.answer_tap(context.bot, query_id)
 
         visit.acknowledge = acknowledge
     return visit
-
-
-async def answer_query(context: BotContext, query_id: str, notice: str | None = None, alert: bool = False) -> None:
-    """Stop a tapped button's spinner (with a notice, if any).
-
-    A tap handled again after a crash was answered before the crash, and Telegram refuses a
-    second answer ("query is too old"): the rest of the reply still goes out.
-    """
-    try:
-        await context.bot.answer_callback_query(query_id, text=notice, show_alert=alert if notice else None)
-    except BadRequest as error:
-        if "query is too old" not in str(error).lower() and "query id is invalid" not in str(error).lower():
-            raise
-        log.info("A tap was answered already (handled again after a restart, or too late)")
-
-
-def inline_keyboard(buttons: Rows) -> InlineKeyboardMarkup | None:
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    b.label, callback_data=b.data, url=b.url, web_app=WebAppInfo(b.web_app) if b.web_app else None
-                )
-                for b in row
-            ]
-            for row in buttons
-        ]
-    )
-
-
-def _markup_json(screen: Screen, visit: Visit | None) -> str | None:
-    """The reply markup as the Bot API takes it, built as plain JSON.
-
-    Screens are sent with `Bot.do_api_request` and plain JSON rather than python-telegram-bot's
-    objects: building those objects (and parsing the Message that comes back) took more time
-    than everything else the bot does for a survey answer (bench/README.md).
-    """
-    if screen.buttons:
-        rows = [[_button_json(b) for b in row] for row in screen.buttons]
-        return json.dumps({"inline_keyboard": rows}, ensure_ascii=False)
-    if screen.menu and visit is not None:
-        labels = menu_labels(visit.t)
-        keyboard = [[{"text": labels.consultations}], [{"text": labels.language}, {"text": labels.help}]]
-        return json.dumps({"keyboard": keyboard, "resize_keyboard": True, "is_persistent": True}, ensure_ascii=False)
-    return None
-
-
-def _button_json(button: Button) -> dict[str, Any]:
-    if button.web_app:
-        return {"text": button.label, "web_app": {"url": button.web_app}}
-    if button.url:
-        return {"text": button.label, "url": button.url}
-    return {"text": button.label, "callback_data": button.data or ""}
-
-
-async def send_screen(context: BotContext, chat_id: int, screen: Screen, visit: Visit) -> None:
-    kwargs: dict[str, Any] = {"chat_id": chat_id, "text": screen.text, "parse_mode": ParseMode.HTML.value}
-    markup = _markup_json(screen, visit)
-    if markup is not None:
-        kwargs["reply_markup"] = markup
-    await context.bot.do_api_request("sendMessage", api_kwargs=kwargs)
-
-
-async def edit_screen(context: BotContext, message: MaybeInaccessibleMessage, screen: Screen) -> None:
-    kwargs: dict[str, Any] = {
-        "chat_id": message.chat.id,
-        "message_id": message.message_id,
-        "text": screen.text,
-        "parse_mode": ParseMode.HTML.value,
-    }
-    markup = _markup_json(screen, None)
-    if markup is not None:
-        kwargs["reply_markup"] = markup
-    try:
-        await context.bot.do_api_request("editMessageText", api_kwargs=kwargs)
-    except BadRequest as error:
-        # A second tap that changes nothing: the message already shows this screen.
-        if "not modified" not in str(error).lower():
-            raise
-
-
-async def clear_buttons(context: BotContext, message: MaybeInaccessibleMessage) -> None:
-    try:
-        await context.bot.do_api_request(
-            "editMessageReplyMarkup", api_kwargs={"chat_id": message.chat.id, "message_id": message.message_id}
-        )
-    except BadRequest as error:
-        if "not modified" not in str(error).lower():
-            raise
 
 
 async def deliver(update: Update, context: BotContext, visit: Visit, reply: Reply) -> None:
     """Show a reply: answer the tapped button, edit or clear its message, send the rest."""
     query = update.callback_query
     screens = list(reply.screens)
+    bot = context.bot
     if query is not None:
-        notice = reply.notice[:MAX_NOTICE] if reply.notice else None
         if visit.acknowledged:
-            if notice:
+            if reply.notice:
                 log.warning("A notice for a tap already answered was not shown")
         else:
-            await answer_query(context, query.id, notice, reply.alert)
+            await outbox.answer_tap(bot, query.id, reply.notice, reply.alert)
         message = query.message if isinstance(query.message, Message) else None
         if reply.edit and screens and message is not None and not screens[0].menu:
-            await edit_screen(context, message, screens.pop(0))
+            await outbox.edit(bot, message.chat.id, message.message_id, screens.pop(0))
         elif (reply.clear_buttons or reply.edit) and message is not None:
             # A screen with the main menu cannot replace a message: keep the old text, drop its buttons.
-            await clear_buttons(context, message)
+            await outbox.clear_buttons(bot, message.chat.id, message.message_id)
     for screen in screens:
-        await send_screen(context, visit.chat_id, screen, visit)
+        await outbox.send(bot, visit.chat_id, screen, visit.t)
     for attachment in reply.attachments:
-        await send_attachment(context, visit.chat_id, attachment)
-
-
-async def send_attachment(context: BotContext, chat_id: int, attachment: Attachment) -> None:
-    """A file (a resident's data, an export) or a picture (a chart)."""
-    file = InputFile(attachment.content, filename=attachment.filename)
-    caption = attachment.caption or None
-    if attachment.picture:
-        await context.bot.send_photo(chat_id, file, caption=caption, parse_mode=ParseMode.HTML)
-    else:
-        await context.bot.send_document(chat_id, file, caption=caption, parse_mode=ParseMode.HTML)
+        await outbox.attach(bot, visit.chat_id, attachment)
 
 
 async def admitted(update: Update, context: BotContext) -> bool:
@@ -214,11 +96,11 @@ async def admitted(update: Update, context: BotContext) -> bool:
         # a flood: their drafting is not limited (what they send to residents is, by the queue).
         return True
     if query is not None:
-        await query.answer()
+        await outbox.answer_tap(context.bot, query.id)
     if verdict is Verdict.SLOW_DOWN and chat is not None:
         visit = await visit_for(update, context)
         slow = visit.t._("You are sending messages very quickly. Please wait a minute, then try again.")
-        await context.bot.send_message(chat.id, slow, parse_mode=ParseMode.HTML)
+        await outbox.send(context.bot, chat.id, Screen(slow))
     return False
 
 
@@ -239,7 +121,7 @@ async def without_a_chat(update: Update, context: BotContext) -> None:
         return
     catalogs = context.services.catalogs
     t = catalogs.translator(catalogs.resolve(None, query.from_user.language_code))
-    await query.answer(t._("That button is out of date."))
+    await outbox.answer_tap(context.bot, query.id, t._("That button is out of date."))
 
 
 async def reply_in_group(update: Update, context: BotContext, text: str) -> None:
@@ -253,7 +135,9 @@ async def reply_in_group(update: Update, context: BotContext, text: str) -> None
         log.info("A group has had its replies for this minute; the bot is quiet there for a while")
     if verdict is not Verdict.ALLOW:
         return
-    await message.reply_text(text, parse_mode=ParseMode.HTML)
+    # As python-telegram-bot's reply_text did: quoting the message, in its forum topic if it has one.
+    thread = message.message_thread_id if message.is_topic_message else None
+    await outbox.reply(context.bot, message.chat.id, text, message.message_id, thread)
 
 
 Logic = Callable[[Visit, Update, BotContext], Awaitable[Reply]]

@@ -8,8 +8,6 @@ resident, and a resident can withdraw them on their own with /aboutme.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -101,11 +99,6 @@ QUESTIONS = (
 )
 
 
-def equality_id(key: bytes, chat_id: int) -> str:
-    """A keyed hash of the resident alone: apart from response ids, so the two cannot be joined."""
-    return hmac.new(key, f"equality:{chat_id}".encode(), hashlib.sha256).hexdigest()[:32]
-
-
 def invitation(t: Translator, consultation_id: str) -> Screen:
     """After a survey: the optional "About you" questions, with why they are asked and how they are kept."""
     text = "\n\n".join(
@@ -146,7 +139,7 @@ def question_screen(t: Translator, consultation_id: str, question: MonitoringQue
 
 async def _next_question(visit: Visit, consultation_id: str) -> tuple[int, MonitoringQuestion] | None:
     db = visit.services.db
-    done = await db.equality.answered(equality_id(db.pseudonym_key, visit.chat_id), consultation_id)
+    done = await db.equality.answered(visit.pseudonyms.equality, consultation_id)
     for number, question in enumerate(QUESTIONS, start=1):
         if question.key not in done:
             return number, question
@@ -177,7 +170,7 @@ async def tapped(visit: Visit, verb: str | None, consultation_id: str | None, va
         if current is None or question is None or verb != str(current[0]) or value not in allowed:
             return Reply(notice=t._("That button is out of date."))
         await db.equality.record(
-            equality_id(db.pseudonym_key, visit.chat_id), consultation_id, question.key, value, visit.now()
+            visit.pseudonyms.equality, consultation_id, question.key, value, visit.now()
         )
         current = await _next_question(visit, consultation_id)
     if current is None:
@@ -189,7 +182,7 @@ async def tapped(visit: Visit, verb: str | None, consultation_id: str | None, va
 async def mine(visit: Visit) -> Reply:
     """/aboutme: the resident's own "About you" answers, and a button to withdraw them."""
     t, db = visit.t, visit.services.db
-    given = await db.equality.of(equality_id(db.pseudonym_key, visit.chat_id))
+    given = await db.equality.of(visit.pseudonyms.equality)
     if not given:
         return Reply((Screen(t._("You have not answered any “About you” questions.")),))
     labels = {q.key: (q.text(t), dict([*q.choices(t), (PREFER_NOT, t._("Prefer not to say"))])) for q in QUESTIONS}
@@ -203,7 +196,7 @@ async def mine(visit: Visit) -> Reply:
 
 async def withdraw(visit: Visit) -> Reply:
     db = visit.services.db
-    removed = await db.equality.withdraw(equality_id(db.pseudonym_key, visit.chat_id))
+    removed = await db.equality.withdraw(visit.pseudonyms.equality)
     return Reply(
         (
             Screen(

@@ -13,7 +13,7 @@ from conversations.survey.areas import Area
 from conversations.survey.engine import Accepted, Rejected, ReviewStep, SurveyEngine, SurveyState
 from conversations.survey.model import QuestionType
 from conversations.survey.render import SurveyView
-from storage.responses import StoredResponse, response_id_for
+from storage.responses import StoredResponse
 
 # The onboarding step of someone who came by a link or QR code: their area and interests are
 # asked after they have taken part, not before they see what they came for.
@@ -81,7 +81,7 @@ class SurveySession:
 
 async def _session(visit: Visit, consultation_id: str, stored: StoredResponse | None) -> SurveySession | None:
     services = visit.services
-    response_id = response_id_for(services.db.pseudonym_key, visit.chat_id, consultation_id)
+    response_id = visit.pseudonyms.response(consultation_id)
     if stored is None:
         stored = await services.db.responses.get(response_id)
     if stored is not None:
@@ -105,7 +105,7 @@ async def active_session(visit: Visit) -> SurveySession | None:
         return None
     services = visit.services
     consultation_id = visit.resident.active_consultation_id
-    stored = await services.db.responses.get(response_id_for(services.db.pseudonym_key, visit.chat_id, consultation_id))
+    stored = await services.db.responses.get(visit.pseudonyms.response(consultation_id))
     if stored is None or stored.submitted:
         return None
     return await _session(visit, consultation_id, stored)

@@ -15,9 +15,8 @@ from zoneinfo import ZoneInfo
 
 from conversations import callbacks, drafts, officers
 from conversations.i18n import Translator, escape
-from conversations.notices import screen_to_delivery_buttons
 from conversations.routes import ButtonRoute, TextRoute, Typed
-from conversations.screens import MAX_MESSAGE_LENGTH, Button, Reply, Screen, rows, shorten
+from conversations.screens import MAX_MESSAGE_LENGTH, Button, Reply, Screen, buttons_to_data, rows, shorten
 from conversations.services import Services, Visit
 from storage.broadcasts import Broadcast
 from storage.deliveries import PRIORITY_BROADCAST, PRIORITY_REPLY, NewDelivery
@@ -543,7 +542,7 @@ def _delivery(
         kind="broadcast",
         priority=PRIORITY_BROADCAST,
         text=screen.text,
-        buttons=screen_to_delivery_buttons(screen),
+        buttons=buttons_to_data(screen.buttons),
         broadcast_id=broadcast_id,
         civil_only=civil,
         not_before=at,

@@ -10,7 +10,6 @@ from conversations.routes import ButtonRoute, out_of_date
 from conversations.screens import Button, Reply, Screen, shorten
 from conversations.services import Visit
 from conversations.survey.model import Consultation, pick_text
-from storage.responses import response_id_for
 
 SUMMARY_LENGTH = 160  # about two lines on a phone
 LIST_LABEL_LENGTH = 40
@@ -124,7 +123,7 @@ async def _after_closing(visit: Visit, c: Consultation, buttons: list[tuple[Butt
     t, services = visit.t, visit.services
     lines = []
     if visit.resident is not None:
-        stored = await services.db.responses.get(response_id_for(services.db.pseudonym_key, visit.chat_id, c.id))
+        stored = await services.db.responses.get(visit.pseudonyms.response(c.id))
         took_part = stored is not None and stored.submitted
         lines.append(
             t._("You took part in this consultation. Thank you!")
@@ -145,7 +144,7 @@ async def _take_part_button(visit: Visit, c: Consultation, source: str | None = 
     label = t._("Take part")
     if visit.resident is not None:
         services = visit.services
-        stored = await services.db.responses.get(response_id_for(services.db.pseudonym_key, visit.chat_id, c.id))
+        stored = await services.db.responses.get(visit.pseudonyms.response(c.id))
         if stored is not None and stored.submitted:
             return None
         if stored is not None:

@@ -15,26 +15,13 @@ from datetime import datetime, timedelta
 
 from conversations import callbacks
 from conversations.i18n import Translator, escape
-from conversations.screens import Button, Screen, shorten
+from conversations.screens import Button, Screen, buttons_to_data, shorten
 from conversations.services import Services
 from conversations.survey.model import Consultation, pick_text
 from storage.deliveries import PRIORITY_NOTICE, PRIORITY_REMINDER, NewDelivery
 from storage.residents import Audience
 
 SUMMARY_LENGTH = 200
-
-
-def screen_to_delivery_buttons(screen: Screen) -> list[list[dict[str, str]]]:
-    """A screen's buttons as the delivery queue stores them."""
-    rows = []
-    for row in screen.buttons:
-        rows.append(
-            [
-                {"label": b.label, **({"data": b.data} if b.data else {}), **({"url": b.url} if b.url else {})}
-                for b in row
-            ]
-        )
-    return rows
 
 
 def _text(t: Translator, c: Consultation, field_name: str) -> str:
@@ -191,7 +178,7 @@ def _delivery(
         kind=kind,
         priority=priority,
         text=screen.text,
-        buttons=screen_to_delivery_buttons(screen),
+        buttons=buttons_to_data(screen.buttons),
         dedupe_key=dedupe,
         civil_only=civil,
         expires_at=expires,

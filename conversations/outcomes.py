@@ -8,8 +8,6 @@ Both go through the delivery queue, in each resident's language, once each.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -17,9 +15,9 @@ from typing import Any
 
 from conversations import callbacks, drafts, officers
 from conversations.i18n import Translator, escape
-from conversations.notices import audience_of, screen_to_delivery_buttons
+from conversations.notices import audience_of
 from conversations.routes import ButtonRoute, TextRoute, Typed
-from conversations.screens import MAX_MESSAGE_LENGTH, Button, Reply, Screen, rows, shorten
+from conversations.screens import MAX_MESSAGE_LENGTH, Button, Reply, Screen, buttons_to_data, rows, shorten
 from conversations.services import Services, Visit
 from conversations.survey.model import Consultation, pick_text
 from storage.deliveries import PRIORITY_NOTICE, NewDelivery
@@ -352,7 +350,7 @@ async def publish(visit: Visit, draft: OutcomeDraft) -> Reply:
                 kind="outcome",
                 priority=PRIORITY_NOTICE,
                 text=screen.text,
-                buttons=screen_to_delivery_buttons(screen),
+                buttons=buttons_to_data(screen.buttons),
                 dedupe_key=outcome_key(kind, c.id, chat) + suffix,
             )
             for chat, language in recipients.everyone
@@ -441,11 +439,6 @@ def _body(texts: dict[str, str], language: str, default_language: str) -> str:
 # -- residents -----------------------------------------------------------------
 
 
-def feedback_id(key: bytes, chat_id: int, consultation_id: str) -> str:
-    """One reply per resident and consultation, without storing who they are."""
-    return hmac.new(key, f"feedback:{chat_id}:{consultation_id}".encode(), hashlib.sha256).hexdigest()[:32]
-
-
 async def rate(visit: Visit, consultation_id: str | None, rating: str | None) -> Reply:
     """A resident tapped Yes, Partly or No; then they may add a comment."""
     t, db = visit.t, visit.services.db
@@ -458,7 +451,7 @@ async def rate(visit: Visit, consultation_id: str | None, rating: str | None) ->
     if not await db.outcomes.was_sent(consultation_id, outcome_key(TOLD_US, consultation_id, visit.chat_id)):
         return Reply(notice=t._("That button is out of date."))
     await db.outcomes.rate(
-        feedback_id(db.pseudonym_key, visit.chat_id, consultation_id), consultation_id, rating, visit.now()
+        visit.pseudonyms.feedback(consultation_id), consultation_id, rating, visit.now()
     )
     await drafts.save(db, visit.chat_id, FEEDBACK_DRAFT, FeedbackDraft(consultation_id), visit.now())
     ask = t._("Thank you. Would you like to add a comment? Type it and send it, or tap No thanks.")
@@ -473,7 +466,7 @@ async def comment(visit: Visit, text: str) -> Reply:
     db = visit.services.db
     draft = await drafts.load(db, visit.chat_id, FEEDBACK_DRAFT, FeedbackDraft.from_data)
     if draft is not None:
-        await db.outcomes.comment(feedback_id(db.pseudonym_key, visit.chat_id, draft.consultation_id), text[:2000])
+        await db.outcomes.comment(visit.pseudonyms.feedback(draft.consultation_id), text[:2000])
     await db.drafts.drop(visit.chat_id, FEEDBACK_DRAFT)
     return Reply((Screen(visit.t._("Thank you for telling us.")),))
 

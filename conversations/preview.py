@@ -24,9 +24,8 @@ from typing import Any
 from conversations import about_you, browsing, callbacks
 from conversations.authoring import State, check, consultation_detail, text_in
 from conversations.i18n import Translator
-from conversations.notices import screen_to_delivery_buttons
 from conversations.routes import ButtonRoute
-from conversations.screens import MAX_MESSAGE_LENGTH, Button, Reply, Screen
+from conversations.screens import MAX_MESSAGE_LENGTH, Button, Reply, Screen, buttons_to_data
 from conversations.services import Services, Visit
 from conversations.survey.areas import Area
 from conversations.survey.engine import Accepted, Rejected, Result, ReviewStep, SurveyEngine, SurveyState
@@ -383,8 +382,7 @@ async def send_to_officer(
     else:
         screens = marked([s.screen for s in found.screens], officer_t)
     deliveries = [
-        NewDelivery(officer_id, "preview", PRIORITY_REPLY, s.text, buttons=screen_to_delivery_buttons(s))
-        for s in screens
+        NewDelivery(officer_id, "preview", PRIORITY_REPLY, s.text, buttons=buttons_to_data(s.buttons)) for s in screens
     ]
     what = "the card" if found.real_card else f"{len(deliveries)} preview messages"
     async with services.db.transaction():

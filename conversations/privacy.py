@@ -11,14 +11,11 @@ import json
 from dataclasses import dataclass
 
 from conversations import callbacks
-from conversations.about_you import equality_id
 from conversations.i18n import escape
-from conversations.outcomes import feedback_id
 from conversations.routes import ButtonRoute
 from conversations.screens import Attachment, Button, Reply, Screen
 from conversations.services import Visit
 from storage.personal_data import erase, everything_about
-from storage.responses import response_id_for
 
 PREFIX = "del"
 
@@ -35,10 +32,8 @@ async def _ids(visit: Visit) -> tuple[dict[str, str], dict[str, str]]:
     """The resident's response and feedback ids for every consultation (recomputed, never stored with them)."""
     db = visit.services.db
     consultation_ids = await db.consultations.all_ids()
-    responses = {cid: response_id_for(db.pseudonym_key, visit.chat_id, cid) for cid in consultation_ids}
     named = {*consultation_ids, *await db.outcomes.consultations_with_feedback()}
-    feedback = {cid: feedback_id(db.pseudonym_key, visit.chat_id, cid) for cid in named}
-    return responses, feedback
+    return visit.pseudonyms.everywhere(consultation_ids, named)
 
 
 async def my_data_reply(visit: Visit) -> Reply:
@@ -52,7 +47,7 @@ async def my_data(visit: Visit) -> tuple[Reply, DataFile]:
     t, db = visit.t, visit.services.db
     responses, feedback = await _ids(visit)
     found = await everything_about(
-        db.connection, visit.chat_id, responses, feedback, equality_id(db.pseudonym_key, visit.chat_id)
+        db.connection, visit.chat_id, responses, feedback, visit.pseudonyms.equality
     )
     content = json.dumps(found, ensure_ascii=False, indent=2, default=str).encode()
     resident = (found.get("residents") or [{}])[0]
@@ -127,7 +122,7 @@ async def confirm_delete(visit: Visit, verb: str | None) -> Reply:
         visit.chat_id,
         responses,
         feedback,
-        equality_id(db.pseudonym_key, visit.chat_id),
+        visit.pseudonyms.equality,
         visit.services.erasure,
         visit.now(),
     )

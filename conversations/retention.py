@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from conversations.about_you import equality_id
-from conversations.outcomes import feedback_id
+from conversations.pseudonyms import Pseudonyms
 from conversations.screens import Screen
 from conversations.services import Services
 from storage.deliveries import PRIORITY_NOTICE, NewDelivery
 from storage.personal_data import erase
-from storage.responses import response_id_for
 
 
 def inactivity_notice(services: Services, language: str) -> Screen:
@@ -51,10 +49,8 @@ async def apply_retention(services: Services, now: datetime) -> dict[str, int]:
     consultation_ids = await db.consultations.all_ids()
     named = {*consultation_ids, *await db.outcomes.consultations_with_feedback()}
     for chat in await db.retention.told_and_still_away(now - services.removal_grace):
-        responses = {cid: response_id_for(db.pseudonym_key, chat, cid) for cid in consultation_ids}
-        feedback = {cid: feedback_id(db.pseudonym_key, chat, cid) for cid in named}
-        await erase(
-            db.connection, chat, responses, feedback, equality_id(db.pseudonym_key, chat), services.erasure, now
-        )
+        ids = Pseudonyms(db.pseudonym_key, chat)
+        responses, feedback = ids.everywhere(consultation_ids, named)
+        await erase(db.connection, chat, responses, feedback, ids.equality, services.erasure, now)
         removed += 1
     return {"responses purged": purged, "residents told": len(away), "residents removed": removed}

@@ -10,7 +10,7 @@ MAX_CALLBACK_BYTES = 64
 
 @dataclass(frozen=True)
 class Button:
-    """An inline button: a label and either callback data or a link."""
+    """An inline button: a label and one of callback data, a link, or a Mini App's address (`web_app`)."""
 
     label: str
     data: str | None = None
@@ -23,6 +23,28 @@ class Button:
 
 
 Rows = tuple[tuple[Button, ...], ...]
+
+
+def buttons_to_data(buttons: Rows) -> list[list[dict[str, str]]]:
+    """Buttons as the delivery queue stores them (JSON): {"label", and "data", "url" or "web_app"}."""
+    return [[_button_data(b) for b in row] for row in buttons]
+
+
+def buttons_from_data(stored: list[list[dict[str, str]]]) -> Rows:
+    """Buttons as `buttons_to_data` stored them."""
+    return tuple(
+        tuple(Button(b["label"], b.get("data") or None, b.get("url") or None, b.get("web_app") or None) for b in row)
+        for row in stored
+    )
+
+
+def _button_data(button: Button) -> dict[str, str]:
+    found = {"label": button.label}
+    for name in ("data", "url", "web_app"):
+        value = getattr(button, name)
+        if value:
+            found[name] = value
+    return found
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -9,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from conversations.deployment import Deployment
 from conversations.i18n import Catalogs, Translator
+from conversations.pseudonyms import Pseudonyms
 from conversations.screens import Screen
 from conversations.survey.loader import consultation_from_data
 from conversations.survey.model import Consultation
@@ -188,6 +190,11 @@ class Visit:
     @property
     def language(self) -> str:
         return self.t.language
+
+    @functools.cached_property
+    def pseudonyms(self) -> Pseudonyms:
+        """The resident's response, feedback and equality ids, each computed once for this update."""
+        return Pseudonyms(self.services.db.pseudonym_key, self.chat_id)
 
     def now(self) -> datetime:
         return self.services.clock()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import hmac
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -14,18 +12,7 @@ import aiosqlite
 
 from storage.clock import to_text
 
-__all__ = ["ResponseRepository", "SourceReach", "StoredResponse", "response_id_for"]
-
-
-@functools.lru_cache(maxsize=16_384)
-def response_id_for(key: bytes, chat_id: int, consultation_id: str) -> str:
-    """The pseudonymous id of one resident's response to one consultation (a keyed hash).
-
-    Remembered for the residents answering now: a survey answer needs it several times, and
-    each HMAC through OpenSSL costs more than the rest of reading the response from memory.
-    """
-    message = f"{chat_id}:{consultation_id}".encode()
-    return hmac.digest(key, message, "sha256").hex()[:32]
+__all__ = ["ResponseRepository", "SourceReach", "StoredResponse"]
 
 
 def answer_rows(answers: dict[str, Any]) -> list[tuple[str, str | None, int]]:

@@ -13,10 +13,10 @@ import pytest
 
 from bot import routing
 from conversations import answering, browsing, callbacks, onboarding
+from conversations.pseudonyms import response_id_for
 from conversations.screens import Reply, Screen
 from conversations.services import Services, Visit, begin_visit
 from storage.residents import Audience
-from storage.responses import response_id_for
 from tests.offline import Clock, offline_services
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -319,11 +319,11 @@ class TimingOutBot(Bot):
         super().__init__(token, base_url=base_url)
         self._error: TimedOut | None = error
 
-    async def do_api_request(self, *args: Any, **kwargs: Any) -> Any:
-        if self._error is not None:
+    async def _post(self, endpoint: str, *args: Any, **kwargs: Any) -> Any:
+        if endpoint == "sendMessage" and self._error is not None:
             error, self._error = self._error, None
             raise error
-        return await super().do_api_request(*args, **kwargs)
+        return await super()._post(endpoint, *args, **kwargs)
 
 
 @pytest.mark.parametrize(

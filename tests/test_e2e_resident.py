@@ -237,6 +237,7 @@ def test_in_a_group_the_bot_only_points_to_a_private_chat(bot: BotProcess, fake:
     fake.send_text(member, "/start", chat_id=group)
     reply = fake.wait_for_message(group, since=mark)
     assert reply.text == "I only work in private chats. Please send me a private message: @HaveYourSayTestBot"
+    assert reply.reply_to_message_id is not None  # it answers the message, as a reply in a busy group should
     assert bot.query("SELECT COUNT(*) FROM residents") == [(0,)]
     assert bot.query("SELECT COUNT(*) FROM responses") == [(0,)]
 

@@ -103,3 +103,80 @@ async def test_inside_a_unit_of_work_the_write_joins_it(db: Database, tmp_path: 
     async with db.transaction():
         await asyncio.wait_for(updates.receive(61, 7, "{}", NOW), 5)
     assert on_disk(tmp_path / "inbox.db", "SELECT update_id FROM update_inbox") == [(61,)]
+
+
+# -- "handled" records nobody waits for (UpdateRepository.handled_soon) ---------------------------
+
+
+async def test_a_handled_record_goes_with_the_next_update_kept_in_one_trip(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    updates = UpdateRepository(db.connection)
+    await updates.receive(1, 7, "{}", NOW)
+    counting = CountingTrips(db, monkeypatch)
+    updates.handled_soon(1, 7, NOW)
+    assert counting.trips == [], "nobody waits for it: no trip of its own yet"
+    await updates.receive(2, 7, "{}", NOW)  # the resident's next update arrives
+    assert counting.trips == [3], "one trip: the new update kept, the last one remembered and let go"
+    assert on_disk(tmp_path / "inbox.db", "SELECT update_id FROM update_inbox") == [(2,)]
+    assert on_disk(tmp_path / "inbox.db", "SELECT chat_id, update_id FROM handled_updates") == [(7, 1)]
+    await updates.settled(7)  # already recorded: nothing more to wait for
+    assert counting.trips == [3]
+
+
+async def test_a_chats_next_update_waits_until_its_last_is_recorded_handled(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    updates = UpdateRepository(db.connection)
+    await updates.receive(1, 7, "{}", NOW)
+    await updates.receive(2, 7, "{}", NOW)  # already kept when update 1 is handled
+    counting = CountingTrips(db, monkeypatch)
+    updates.handled_soon(1, 7, NOW)
+    await updates.settled(8)  # another chat's update: nothing of its own to wait for
+    assert counting.trips == []
+    await updates.settled(7)
+    assert counting.trips == [2]
+    assert on_disk(tmp_path / "inbox.db", "SELECT chat_id, update_id FROM handled_updates") == [(7, 1)]
+
+
+async def test_with_nothing_to_share_a_trip_the_handled_record_goes_on_its_own(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("storage.updates.HANDLED_WITHIN", 0)
+    updates = UpdateRepository(db.connection)
+    await updates.receive(1, 7, "{}", NOW)
+    counting = CountingTrips(db, monkeypatch)
+    updates.handled_soon(1, 7, NOW)
+    for _ in range(3):
+        await asyncio.sleep(0)  # the loop's turn: the timer has started the trip
+    assert counting.trips == [2]
+    await updates.settled(7)  # waits for that trip, adds none
+    assert counting.trips == [2]
+    assert on_disk(tmp_path / "inbox.db", "SELECT chat_id, update_id FROM handled_updates") == [(7, 1)]
+
+
+async def test_at_shutdown_the_waiting_records_are_committed(db: Database, tmp_path: Path) -> None:
+    updates = UpdateRepository(db.connection)
+    await updates.receive_many([(1, 7, "{}"), (2, 8, "{}"), (3, None, "{}")], NOW)
+    updates.handled_soon(1, 7, NOW)
+    updates.handled_soon(2, 8, NOW)
+    updates.handled_soon(3, None, NOW)
+    await updates.flush()
+    assert on_disk(tmp_path / "inbox.db", "SELECT COUNT(*) FROM update_inbox") == [(0,)]
+    assert on_disk(tmp_path / "inbox.db", "SELECT chat_id, update_id FROM handled_updates ORDER BY chat_id") == [
+        (7, 1),
+        (8, 2),
+    ]
+
+
+async def test_a_handled_record_that_fails_is_logged_and_fails_nobody_else(
+    db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    updates = UpdateRepository(db.connection)
+    await updates.receive(1, 7, "{}", NOW)
+    updates.handled_soon(object(), 7, NOW)  # type: ignore[arg-type]  # SQLite cannot store it
+    await updates.receive(2, 8, "{}", NOW)  # shares the trip, and is kept all the same
+    await updates.settled(7)
+    await asyncio.sleep(0)  # the loop's turn: the failure's callback logs it
+    assert on_disk(tmp_path / "inbox.db", "SELECT update_id FROM update_inbox ORDER BY update_id") == [(1,), (2,)]
+    assert "Could not record 1 update(s) as handled" in caplog.text

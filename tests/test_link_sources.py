@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from conversations import answering, callbacks, deep_links, onboarding, privacy
+from conversations.pseudonyms import response_id_for
 from conversations.services import begin_visit
-from storage.responses import SourceReach, response_id_for
+from storage.responses import SourceReach
 from tests.e2e_support import EXAMPLES, BotProcess, Resident
 from tests.offline import GP_HOURS, offline_services
 from tests.test_e2e_resident import onboard, open_for_years

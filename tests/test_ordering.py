@@ -45,3 +45,30 @@ async def test_one_residents_updates_wait_for_each_other_and_others_do_not() -> 
     await asyncio.gather(first, second)
     assert order[3:] == ["A1 done", "A2 started", "A2 done"], "the same resident's next update waited"
     assert processor._locks == {}, "no lock is kept for a chat with nothing waiting"
+
+
+async def test_a_chats_update_runs_only_once_the_last_one_is_recorded_handled() -> None:
+    processor = PerChatUpdateProcessor(8)
+    order: list[str] = []
+    recorded = asyncio.Event()
+
+    async def handle(name: str) -> None:
+        order.append(name)
+
+    async def after(update: Update) -> None:
+        order.append(f"handled {update.update_id}")  # noted; recorded later (storage/updates.py)
+
+    async def before(chat_id: int) -> None:
+        order.append(f"waiting for chat {chat_id}")
+        await recorded.wait()
+        order.append(f"chat {chat_id} settled")
+
+    processor.after, processor.before = after, before
+    first = asyncio.create_task(processor.process_update(update_from(1, 1), handle("A1")))
+    second = asyncio.create_task(processor.process_update(update_from(1, 2), handle("A2")))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert order == ["waiting for chat 1"], "even the first waits for what came before it"
+    recorded.set()
+    await asyncio.gather(first, second)
+    assert order[1:] == ["chat 1 settled", "A1", "handled 1", "waiting for chat 1", "chat 1 settled", "A2", "handled 2"]

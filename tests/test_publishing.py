@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from conversations import publishing
+from conversations.pseudonyms import response_id_for
 from conversations.publishing import OpeningNotices, Published, PublishPlan
 from conversations.services import Services
 from conversations.survey.loader import load_consultation_file
 from storage.deliveries import NewDelivery
-from storage.responses import response_id_for
 from tests.offline import GP_HOURS, offline_services
 
 OFFICER = 555_000_042

@@ -16,8 +16,8 @@ from openpyxl import load_workbook
 from bot.cli import main
 from conversations import outcomes, results
 from conversations.export import rows_of, write_csv, write_xlsx
+from conversations.pseudonyms import response_id_for
 from conversations.services import Services, Visit, begin_visit
-from storage.responses import response_id_for
 from tests.offline import Clock, offline_services
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from conversations import results
 from conversations.deployment import load_deployment
 from conversations.i18n import Translator
+from conversations.pseudonyms import response_id_for
 from conversations.services import Services, Visit
 from conversations.small_numbers import Shown
 from conversations.survey.model import QuestionType
-from storage.responses import response_id_for
 from tests.test_results import BASE, FULL, NOW, OFFICER, ROOT, known_data_set, respond, services
 
 __all__ = ["services"]  # the fixture, shared with tests/test_results.py

@@ -10,11 +10,11 @@ import pytest
 
 from conversations.deployment import load_deployment
 from conversations.i18n import Catalogs
+from conversations.pseudonyms import response_id_for
 from conversations.retention import apply_retention
 from conversations.services import Services
 from conversations.survey.loader import load_consultation_file
 from storage import open_database
-from storage.responses import response_id_for
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "gp-opening-hours.yaml"
 DEPLOYMENT = Path(__file__).resolve().parent / "data" / "deployment.yaml"

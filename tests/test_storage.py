@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from conversations.pseudonyms import response_id_for
 from conversations.survey.loader import load_consultation_file
 from storage import Database, open_database
-from storage.responses import response_id_for
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "gp-opening-hours.yaml"
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

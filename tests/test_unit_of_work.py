@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from conversations.pseudonyms import response_id_for
 from storage import Database, open_database
-from storage.responses import response_id_for
 from tests.test_storage import example_definition
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from conversations.pseudonyms import response_id_for
 from storage import open_database
-from storage.responses import response_id_for
 from tests.browser import screenshot, serious_accessibility_problems, sign_in, workspace
 from tests.e2e_support import EXAMPLES, BotProcess, Resident
 
