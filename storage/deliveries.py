@@ -195,6 +195,15 @@ class DeliveryRepository:
         )
         return {str(r[0]): int(r[1]) for r in rows}
 
+    async def failure_reasons(self, broadcast_id: int) -> dict[str, int]:
+        """Why deliveries of a broadcast failed or expired: the last error of each, counted."""
+        rows = await self._db.execute_fetchall(
+            "SELECT COALESCE(last_error, state), COUNT(*) FROM deliveries"
+            " WHERE broadcast_id = ? AND state IN ('failed', 'expired') GROUP BY 1 ORDER BY 2 DESC",
+            (broadcast_id,),
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
+
     async def waiting_until(self, broadcast_id: int) -> datetime | None:
         """When the first waiting delivery of a broadcast may go (later than now for a scheduled one)."""
         found = list(
