@@ -506,7 +506,7 @@ async def send(visit: Visit, *, now_anyway: bool = False) -> Reply:
     at = now if now_anyway else going_at(visit, draft, now)
     db = services.db
     async with db.transaction():
-        broadcast_id, count = await queue(services, visit.chat_id, draft, now, at, civil=not now_anyway)
+        _broadcast_id, count = await queue(services, visit.chat_id, draft, now, at, civil=not now_anyway)
         await db.drafts.drop(visit.chat_id, DRAFT)
     services.wake_delivery()
     if at > now:
@@ -544,7 +544,9 @@ async def queue(
         ),
         now,
     )
-    await db.officers.audit(officer_id, "broadcast", f"#{broadcast_id} to {len(recipients)} residents ({described})", now)
+    await db.officers.audit(
+        officer_id, "broadcast", f"#{broadcast_id} to {len(recipients)} residents ({described})", now
+    )
     outside = not civil and not services.deployment.in_civil_hours(at)
     if at > now:
         urgent = ", urgent: outside civil hours" if outside else ""
@@ -671,7 +673,9 @@ def _progress_line(visit: Visit, found: Progress) -> str:
     )
     line = head + "\n" + status_line(t, found.counts)
     if found.waiting_until is not None:
-        line += "\n" + t._("It will go on %(when)s.", when=_when(t, found.waiting_until, visit.services.deployment.timezone))
+        line += "\n" + t._(
+            "It will go on %(when)s.", when=_when(t, found.waiting_until, visit.services.deployment.timezone)
+        )
     return line
 
 

@@ -51,6 +51,7 @@ def test_an_officer_broadcasts_in_two_languages_to_one_area_and_those_who_did_no
     sian = join(fake, "Sian", "en-GB", postcode="ME10 3EF")  # Sittingbourne, English
     piotr = join(fake, "Piotr", "pl", postcode="ME9 7XX")  # Sittingbourne, Polish: no version, so English
     tom = join(fake, "Tom", "en", postcode="ME10 2CD")  # Sittingbourne, but taking part already
+    tom.tap("GP opening hours", expect="Take part")
     tom.tap("Take part", expect="Question 1 of")
     ann = join(fake, "Ann", "en", postcode="ME12 1AA")  # Sheerness
 

@@ -133,9 +133,7 @@ def _languages(services: Services) -> list[str]:
     return [default, *(code for code in services.catalogs.languages if code != default)]
 
 
-async def _form(
-    request: Request, values: dict[str, Any], errors: list[FieldError], status_code: int = 200
-) -> Response:
+async def _form(request: Request, values: dict[str, Any], errors: list[FieldError], status_code: int = 200) -> Response:
     officer, services = officer_of(request), services_of(request)
     t = officer.t
     return render(
