@@ -611,13 +611,15 @@ async def _save(visit: Visit, draft: BroadcastDraft) -> None:
 
 
 @dataclass(frozen=True)
-class Progress:
-    """Where one broadcast is: the chat's /broadcasts and the workspace's Broadcasts page show this."""
+class Counted:
+    """How many messages of one sending are in each state, and why some failed."""
 
-    broadcast: Broadcast
     counts: dict[str, int]  # deliveries by state
     failures: dict[str, int]  # why deliveries failed or expired, counted
-    waiting_until: datetime | None  # when the first waiting delivery may go, if later than now
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
 
     @property
     def sent(self) -> int:
@@ -636,6 +638,14 @@ class Progress:
         return self.counts.get("unreachable", 0)
 
 
+@dataclass(frozen=True)
+class Progress(Counted):
+    """Where one broadcast is: the chat's /broadcasts and the workspace's Broadcasts page show this."""
+
+    broadcast: Broadcast
+    waiting_until: datetime | None  # when the first waiting delivery may go, if later than now
+
+
 async def progress_report(services: Services, now: datetime, limit: int = 10) -> list[Progress]:
     """The most recent broadcasts, newest first, each with its progress or final report."""
     db = services.db
@@ -644,12 +654,38 @@ async def progress_report(services: Services, now: datetime, limit: int = 10) ->
         waiting_until = await db.deliveries.waiting_until(broadcast.id)
         found.append(
             Progress(
-                broadcast,
-                await db.deliveries.counts(broadcast.id),
-                await db.deliveries.failure_reasons(broadcast.id),
-                waiting_until if waiting_until is not None and waiting_until > now else None,
+                counts=await db.deliveries.counts(broadcast.id),
+                failures=await db.deliveries.failure_reasons(broadcast.id),
+                broadcast=broadcast,
+                waiting_until=waiting_until if waiting_until is not None and waiting_until > now else None,
             )
         )
+    return found
+
+
+@dataclass(frozen=True)
+class NoticeProgress(Counted):
+    """The messages the bot sends by itself about one consultation, as a broadcast's report: its
+    opening notices ("opened"), reminders ("reminder", "closing") or outcomes ("outcome")."""
+
+    what: str
+    consultation_id: str
+    title: str
+
+
+async def notice_report(services: Services, language: str) -> list[NoticeProgress]:
+    """The same report as a broadcast's for each consultation's opening notices, reminders and outcomes."""
+    grouped: dict[tuple[str, str], tuple[dict[str, int], dict[str, int]]] = {}
+    for kind, what, consultation_id, state, error, n in await services.db.deliveries.notice_counts():
+        counts, failures = grouped.setdefault(("outcome" if kind == "outcome" else what, consultation_id), ({}, {}))
+        counts[state] = counts.get(state, 0) + n
+        if error is not None:
+            failures[error] = failures.get(error, 0) + n
+    found = []
+    for (what, consultation_id), (counts, failures) in grouped.items():
+        loaded = await services.consultations.current(consultation_id)
+        title = loaded.model.text("title", language) if loaded else consultation_id
+        found.append(NoticeProgress(counts, failures, what, consultation_id, title))
     return found
 
 

@@ -12,6 +12,7 @@ import pytest
 from conversations import broadcasting
 from conversations.broadcasting import BroadcastDraft, Step
 from conversations.services import Services
+from storage.deliveries import PRIORITY_NOTICE, NewDelivery
 from storage.residents import Audience
 from tests.offline import GP_HOURS, offline_services
 
@@ -127,3 +128,37 @@ async def test_the_progress_report_counts_each_state_and_says_why_deliveries_fai
     assert (found.sent, found.waiting, found.failed, found.unreachable) == (1, 1, 1, 1)
     assert found.failures == {"Bad Request: chat not found": 1}
     assert found.waiting_until == later, "scheduled: when it will go"
+
+
+async def test_opening_notices_reminders_and_outcomes_have_the_same_report(services: Services) -> None:
+    db = services.db
+
+    def message(chat_id: int, kind: str, key: str) -> NewDelivery:
+        return NewDelivery(chat_id, kind, PRIORITY_NOTICE, "text", dedupe_key=key)
+
+    await db.deliveries.enqueue(
+        [
+            message(1, "notice", f"opened:{GP}:1"),
+            message(2, "notice", f"opened:{GP}:2"),
+            message(3, "notice", f"opened:{GP}:3"),
+            message(1, "reminder", f"reminder:{GP}:1"),
+            message(1, "outcome", f"did:{GP}:1"),
+            message(1, "outcome", f"did:{GP}:1:2"),  # a correction
+            message(2, "outcome", f"told:{GP}:2"),
+        ],
+        NOW,
+    )
+    ids = [int(r[0]) for r in await db.connection.execute_fetchall("SELECT id FROM deliveries ORDER BY id")]
+    await db.deliveries.settle(ids[0], "sent", NOW)
+    await db.deliveries.settle(ids[1], "failed", NOW, "Bad Request: chat not found")
+    await db.deliveries.settle(ids[2], "unreachable", NOW, "bot was blocked by the user")
+    await db.deliveries.settle(ids[4], "sent", NOW)
+
+    found = {(x.what, x.consultation_id): x for x in await broadcasting.notice_report(services, "cy")}
+    assert sorted(found) == [("opened", GP), ("outcome", GP), ("reminder", GP)]
+    opened = found["opened", GP]
+    assert (opened.total, opened.sent, opened.waiting, opened.failed, opened.unreachable) == (3, 1, 0, 1, 1)
+    assert opened.failures == {"Bad Request: chat not found": 1}
+    assert opened.title == "Oriau agor meddygfeydd teulu", "in the officer's language"
+    outcome = found["outcome", GP]
+    assert (outcome.total, outcome.sent, outcome.waiting) == (3, 1, 2)

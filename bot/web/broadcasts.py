@@ -53,6 +53,7 @@ async def list_page(request: Request) -> Response:
         "broadcasts.html",
         officer.t,
         found=found,
+        notices=await broadcasting.notice_report(services, officer.t.language),
         sent=int(sent) if sent.isdigit() and len(sent) < 12 else None,
         created=from_text,
         excerpt=lambda texts: next(iter(texts.values()), "") if texts else "",
