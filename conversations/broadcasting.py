@@ -85,6 +85,8 @@ class BroadcastDraft:
                 topics=tuple(audience.get("topics") or ()),
                 language=audience.get("language") or None,
                 participants_of=audience.get("participants_of") or None,
+                not_taking_part_in=audience.get("not_taking_part_in") or None,
+                areas_and_topics=bool(audience.get("areas_and_topics")),
             ),
             send_at=send_at,
         )
@@ -101,7 +103,26 @@ def audience_data(audience: Audience) -> dict[str, Any]:
         data["language"] = audience.language
     if audience.participants_of:
         data["participants_of"] = audience.participants_of
+    if audience.not_taking_part_in:
+        data["not_taking_part_in"] = audience.not_taking_part_in
+    if audience.areas_and_topics and audience.areas and audience.topics:
+        data["areas_and_topics"] = True
     return data
+
+
+async def recipients_of(services: Services, audience: Audience) -> list[tuple[int, str]]:
+    """(chat id, language) of everyone a broadcast to this audience reaches: the count the chat's
+    preview and the workspace show, and exactly whom `queue` writes a delivery for."""
+    return await services.db.residents.audience(audience, wants="notices")
+
+
+def refusal_of_time(services: Services, at: datetime, now: datetime, *, urgent: bool) -> str | None:
+    """Why a broadcast cannot go at `at`: "past", "outside civil hours" (unless urgent), or None."""
+    if at < now - timedelta(minutes=1):
+        return "past"
+    if not urgent and not services.deployment.in_civil_hours(at):
+        return "outside civil hours"
+    return None
 
 
 def _data(verb: str, argument: str | None = None) -> str:
@@ -335,14 +356,14 @@ async def preview(visit: Visit, draft: BroadcastDraft) -> tuple[Screen, ...]:
     """Each version of the notice residents will receive, labelled with who gets it; then the exact
     number of recipients and Send / Cancel."""
     t, services = visit.t, visit.services
-    recipients = await services.db.residents.audience(draft.audience, wants="notices")
+    recipients = await recipients_of(services, draft.audience)
     default = services.catalogs.default_language
     count = t.n_("This notice will go to %(n)d resident.", "This notice will go to %(n)d residents.", len(recipients))
     by_language: dict[str, int] = {}
     for _chat, language in recipients:
         by_language[language] = by_language.get(language, 0) + 1
     shown: list[Screen] = []
-    for screen, languages, n in _versions(services, draft, by_language or {default: 0}):
+    for screen, languages, n in versions(services, draft, by_language or {default: 0}):
         label = _version_label(visit, languages, n)
         if len(label) + len(screen.text) + 2 <= MAX_MESSAGE_LENGTH:
             shown.append(Screen(label + "\n\n" + screen.text, screen.buttons))
@@ -366,7 +387,7 @@ async def preview(visit: Visit, draft: BroadcastDraft) -> tuple[Screen, ...]:
     return (*shown, confirm)
 
 
-def _versions(
+def versions(
     services: Services, draft: BroadcastDraft, by_language: dict[str, int]
 ) -> list[tuple[Screen, list[str], int]]:
     """The distinct messages the audience will receive, each with the languages that get it and how many."""
@@ -480,50 +501,58 @@ async def send(visit: Visit, *, now_anyway: bool = False) -> Reply:
     draft = await draft_of(visit)
     if draft is None or draft.step is not Step.CONFIRM:
         return Reply(notice=t._("That button is out of date."))
-    recipients = await services.db.residents.audience(draft.audience, wants="notices")
     now = visit.now()
     at = now if now_anyway else going_at(visit, draft, now)
     db = services.db
-    described = await _describe(services, draft)
     async with db.transaction():
-        broadcast_id = await db.broadcasts.create(
-            visit.chat_id,
-            dict(draft.texts),
-            draft.consultation_id,
-            audience_data(draft.audience),
-            len(recipients),
-            now,
-        )
-        await db.deliveries.enqueue(
-            (
-                _delivery(services, draft, broadcast_id, chat_id, language, at, civil=not now_anyway)
-                for chat_id, language in recipients
-            ),
-            now,
-        )
-        await db.officers.audit(
-            visit.chat_id, "broadcast", f"#{broadcast_id} to {len(recipients)} residents ({described})", now
-        )
-        if now_anyway and not services.deployment.in_civil_hours(now):
-            await db.officers.audit(visit.chat_id, "send now anyway", f"#{broadcast_id}, outside civil hours", now)
-        elif at > now:
-            await db.officers.audit(visit.chat_id, "broadcast scheduled", f"#{broadcast_id} at {at.isoformat()}", now)
+        _broadcast_id, count = await queue(services, visit.chat_id, draft, now, at, civil=not now_anyway)
         await db.drafts.drop(visit.chat_id, DRAFT)
     services.wake_delivery()
     if at > now:
         text = t.n_(
             "It will go to %(n)d resident on %(when)s. Send /broadcasts to follow it.",
             "It will go to %(n)d residents on %(when)s. Send /broadcasts to follow it.",
-            len(recipients),
+            count,
             when=_when(t, at, services.deployment.timezone),
         )
     else:
         text = t.n_(
             "Sending to %(n)d resident. Send /broadcasts to follow it.",
             "Sending to %(n)d residents. Send /broadcasts to follow it.",
-            len(recipients),
+            count,
         )
     return Reply((Screen(text),), edit=True)
+
+
+async def queue(
+    services: Services, officer_id: int, draft: BroadcastDraft, now: datetime, at: datetime, *, civil: bool
+) -> tuple[int, int]:
+    """Record a broadcast and queue one delivery per recipient, in their language, to go at `at`
+    (and only within civil hours when `civil`); audited with the officer. Returns its id and how
+    many it goes to. The chat and the workspace both send through here, inside a transaction."""
+    db = services.db
+    recipients = await recipients_of(services, draft.audience)
+    described = await describe(services, draft.audience)
+    broadcast_id = await db.broadcasts.create(
+        officer_id, dict(draft.texts), draft.consultation_id, audience_data(draft.audience), len(recipients), now
+    )
+    await db.deliveries.enqueue(
+        (
+            _delivery(services, draft, broadcast_id, chat_id, language, at, civil=civil)
+            for chat_id, language in recipients
+        ),
+        now,
+    )
+    await db.officers.audit(
+        officer_id, "broadcast", f"#{broadcast_id} to {len(recipients)} residents ({described})", now
+    )
+    outside = not civil and not services.deployment.in_civil_hours(at)
+    if at > now:
+        urgent = ", urgent: outside civil hours" if outside else ""
+        await db.officers.audit(officer_id, "broadcast scheduled", f"#{broadcast_id} at {at.isoformat()}{urgent}", now)
+    elif outside:
+        await db.officers.audit(officer_id, "send now anyway", f"#{broadcast_id}, outside civil hours", now)
+    return broadcast_id, len(recipients)
 
 
 def _delivery(
@@ -549,10 +578,9 @@ def _delivery(
     )
 
 
-async def _describe(services: Services, draft: BroadcastDraft) -> str:
+async def describe(services: Services, audience: Audience) -> str:
     """Who a broadcast went to, in words, for the audit log (in the deployment's default language)."""
     deployment, language = services.deployment, services.catalogs.default_language
-    audience = draft.audience
     parts = []
     if audience.areas:
         areas = [deployment.area(key) for key in audience.areas]
@@ -570,6 +598,10 @@ async def _describe(services: Services, draft: BroadcastDraft) -> str:
         loaded = await services.consultations.current(audience.participants_of)
         title = loaded.model.text("title", language) if loaded else audience.participants_of
         parts.append("took part in: " + title)
+    if audience.not_taking_part_in:
+        loaded = await services.consultations.current(audience.not_taking_part_in)
+        title = loaded.model.text("title", language) if loaded else audience.not_taking_part_in
+        parts.append("did not take part in: " + title)
     return "; ".join(parts) or "everyone"
 
 
@@ -577,29 +609,108 @@ async def _save(visit: Visit, draft: BroadcastDraft) -> None:
     await drafts.save(visit.services.db, visit.chat_id, DRAFT, draft, visit.now())
 
 
+@dataclass(frozen=True)
+class Counted:
+    """How many messages of one sending are in each state, and why some failed."""
+
+    counts: dict[str, int]  # deliveries by state
+    failures: dict[str, int]  # why deliveries failed or expired, counted
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def sent(self) -> int:
+        return self.counts.get("sent", 0) + self.counts.get("uncertain", 0)
+
+    @property
+    def waiting(self) -> int:
+        return self.counts.get("waiting", 0) + self.counts.get("sending", 0)
+
+    @property
+    def failed(self) -> int:
+        return self.counts.get("failed", 0) + self.counts.get("expired", 0)
+
+    @property
+    def unreachable(self) -> int:
+        return self.counts.get("unreachable", 0)
+
+
+@dataclass(frozen=True)
+class Progress(Counted):
+    """Where one broadcast is: the chat's /broadcasts and the workspace's Broadcasts page show this."""
+
+    broadcast: Broadcast
+    waiting_until: datetime | None  # when the first waiting delivery may go, if later than now
+
+
+async def progress_report(services: Services, now: datetime, limit: int = 10) -> list[Progress]:
+    """The most recent broadcasts, newest first, each with its progress or final report."""
+    db = services.db
+    found = []
+    for broadcast in await db.broadcasts.recent(limit):
+        waiting_until = await db.deliveries.waiting_until(broadcast.id)
+        found.append(
+            Progress(
+                counts=await db.deliveries.counts(broadcast.id),
+                failures=await db.deliveries.failure_reasons(broadcast.id),
+                broadcast=broadcast,
+                waiting_until=waiting_until if waiting_until is not None and waiting_until > now else None,
+            )
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class NoticeProgress(Counted):
+    """The messages the bot sends by itself about one consultation, as a broadcast's report: its
+    opening notices ("opened"), reminders ("reminder", "closing") or outcomes ("outcome")."""
+
+    what: str
+    consultation_id: str
+    title: str
+
+
+async def notice_report(services: Services, language: str) -> list[NoticeProgress]:
+    """The same report as a broadcast's for each consultation's opening notices, reminders and outcomes."""
+    grouped: dict[tuple[str, str], tuple[dict[str, int], dict[str, int]]] = {}
+    for kind, what, consultation_id, state, error, n in await services.db.deliveries.notice_counts():
+        counts, failures = grouped.setdefault(("outcome" if kind == "outcome" else what, consultation_id), ({}, {}))
+        counts[state] = counts.get(state, 0) + n
+        if error is not None:
+            failures[error] = failures.get(error, 0) + n
+    found = []
+    for (what, consultation_id), (counts, failures) in grouped.items():
+        loaded = await services.consultations.current(consultation_id)
+        title = loaded.model.text("title", language) if loaded else consultation_id
+        found.append(NoticeProgress(counts, failures, what, consultation_id, title))
+    return found
+
+
 async def progress(visit: Visit) -> Reply:
     """/broadcasts: each recent broadcast's progress, or its final report."""
-    t, db = visit.t, visit.services.db
-    recent = await db.broadcasts.recent(10)
+    t = visit.t
+    recent = await progress_report(visit.services, visit.now())
     if not recent:
         return Reply((Screen(t._("No notices have been sent yet. Send /broadcast to write one.")),))
     parts = ["<b>" + t._("Recent notices") + "</b>"]
-    for broadcast in recent:
-        parts.append(await _progress_line(visit, broadcast))
+    for found in recent:
+        parts.append(_progress_line(visit, found))
     return Reply((Screen("\n\n".join(parts)),))
 
 
-async def _progress_line(visit: Visit, broadcast: Broadcast) -> str:
-    t = visit.t
-    counts = await visit.services.db.deliveries.counts(broadcast.id)
+def _progress_line(visit: Visit, found: Progress) -> str:
+    t, broadcast = visit.t, found.broadcast
     first_text = next(iter(broadcast.texts.values()), "")
     head = f"<b>#{broadcast.id}</b> · {escape(broadcast.created_at[:16].replace('T', ' '))} · " + escape(
         shorten(first_text, 60)
     )
-    line = head + "\n" + status_line(t, counts)
-    waiting_until = await visit.services.db.deliveries.waiting_until(broadcast.id)
-    if waiting_until is not None and waiting_until > visit.now():
-        line += "\n" + t._("It will go on %(when)s.", when=_when(t, waiting_until, visit.services.deployment.timezone))
+    line = head + "\n" + status_line(t, found.counts)
+    if found.waiting_until is not None:
+        line += "\n" + t._(
+            "It will go on %(when)s.", when=_when(t, found.waiting_until, visit.services.deployment.timezone)
+        )
     return line
 
 

@@ -208,6 +208,31 @@ class DeliveryRepository:
         )
         return {str(r[0]): int(r[1]) for r in rows}
 
+    async def failure_reasons(self, broadcast_id: int) -> dict[str, int]:
+        """Why deliveries of a broadcast failed or expired: the last error of each, counted."""
+        rows = await self._db.execute_fetchall(
+            "SELECT COALESCE(last_error, state), COUNT(*) FROM deliveries"
+            " WHERE broadcast_id = ? AND state IN ('failed', 'expired') GROUP BY 1 ORDER BY 2 DESC",
+            (broadcast_id,),
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    async def notice_counts(self) -> list[tuple[str, str, str, str, str | None, int]]:
+        """Opening notices, reminders and outcomes, counted: (kind, what, consultation id, state, last error, n).
+
+        Their dedupe keys are `what:consultation id:chat id[:version]` ("opened", "reminder",
+        "closing", or the outcome's kind).
+        """
+        rows = await self._db.execute_fetchall(
+            "SELECT kind, substr(k, 1, instr(k, ':') - 1), substr(r, 1, instr(r, ':') - 1), state, last_error, COUNT(*)"
+            " FROM (SELECT kind, dedupe_key AS k, substr(dedupe_key, instr(dedupe_key, ':') + 1) AS r, state,"
+            " CASE WHEN state IN ('failed', 'expired') THEN COALESCE(last_error, state) END AS last_error"
+            " FROM deliveries WHERE broadcast_id IS NULL AND kind IN ('notice', 'reminder', 'closing', 'outcome')"
+            " AND dedupe_key IS NOT NULL)"
+            " GROUP BY 1, 2, 3, 4, 5 ORDER BY 3, 1, 2",
+        )
+        return [(str(r[0]), str(r[1]), str(r[2]), str(r[3]), r[4], int(r[5])) for r in rows]
+
     async def waiting_until(self, broadcast_id: int) -> datetime | None:
         """When the first waiting delivery of a broadcast may go (later than now for a scheduled one)."""
         found = list(

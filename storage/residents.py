@@ -34,7 +34,12 @@ _COLUMNS = (
 
 @dataclass(frozen=True)
 class Audience:
-    """Who a notice is for: everyone (no filters), or those matching any of the given filters."""
+    """Who a notice is for: everyone (no filters), or those matching every filter given.
+
+    Areas and topics are alternatives (a consultation's notice goes to residents of its areas and
+    to the subscribers of its topics) unless `areas_and_topics` is set: then a resident must be in
+    one of the areas and follow one of the topics (a broadcast's combined filters).
+    """
 
     areas: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
@@ -42,6 +47,7 @@ class Audience:
     participants_of: str | None = None
     unfinished_of: str | None = None  # started this consultation's survey and not submitted
     not_taking_part_in: str | None = None  # neither started nor submitted it
+    areas_and_topics: bool = False
 
 
 class ResidentRepository:
@@ -202,7 +208,7 @@ class ResidentRepository:
             )
             params += audience.topics
         if alternatives:
-            where.append("(" + " OR ".join(alternatives) + ")")
+            where.append("(" + (" AND " if audience.areas_and_topics else " OR ").join(alternatives) + ")")
         if audience.language:
             where.append("r.language = ?")
             params.append(audience.language)
