@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.web import consultations, files, posters, preview, public, signin, team
+from bot.web import consultations, files, outcome, posters, preview, public, signin, team
 from bot.web.pages import HERE, go_to, officer_page
 from bot.web.security import SecurityHeaders
 from conversations.services import Services
@@ -33,6 +33,7 @@ def routes() -> list[BaseRoute]:
         *public.routes(),
         *preview.routes(),
         *posters.routes(),
+        *outcome.routes(),
         # Last: /consultations/{id} would otherwise take /consultations/new and /consultations/upload.
         *team.routes(),
         *consultations.routes(),
