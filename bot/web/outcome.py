@@ -93,7 +93,7 @@ async def _consultation(request: Request) -> Consultation | None:
 
 async def _section(services: Services, t: Translator, c: Consultation, kind: str) -> Section:
     versions = await services.db.outcomes.versions(c.id, kind)
-    names = {}
+    names: dict[int, str] = {}
     for version in versions:
         if version.published_by is not None and version.published_by not in names:
             found = await team.name_of(services, version.published_by)
@@ -219,7 +219,11 @@ async def _check_page(
             with_feedback=True,
             correction=correction,
         )
-        previews.append({"language": lang, "screen": screen, "missing": lang.code not in written})
+        text_now = outcomes.outcome_text(written, lang.code, c.default_language)
+        unchanged = correction and text_now == outcomes.outcome_text(section.published, lang.code, c.default_language)
+        previews.append(
+            {"language": lang, "screen": screen, "missing": lang.code not in written, "unchanged": unchanged}
+        )
     recipients = await outcomes.pending_recipients(services, c.id, section.kind, texts)
     count = len(recipients.everyone)
     return render(
