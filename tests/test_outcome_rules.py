@@ -113,7 +113,10 @@ async def test_the_page_and_the_chat_publish_and_correct_alike(tmp_path: Path) -
         versions = await services.db.outcomes.versions("gp-opening-hours", outcomes.TOLD_US)
     assert by_page == by_chat
     assert len(by_chat["deliveries"]) == 5 and len(by_chat["versions"]) == 2
-    assert [(v.version, v.published_by, v.texts["en"]) for v in versions] == [(1, OFFICER, TOLD), (2, OFFICER, CORRECTED)]
+    assert [(v.version, v.published_by, v.texts["en"]) for v in versions] == [
+        (1, OFFICER, TOLD),
+        (2, OFFICER, CORRECTED),
+    ]
 
 
 async def test_the_page_writes_the_consultations_own_language_first_and_needs_it(tmp_path: Path) -> None:
