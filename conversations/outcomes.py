@@ -160,7 +160,8 @@ async def tapped(visit: Visit, verb: str | None, argument: str | None) -> Reply:
         return Reply((Screen(t._("Which do you want to publish?"), kinds),), edit=True)
     draft = await draft_of(visit)
     if verb == "kind" and argument in (TOLD_US, DECIDED) and draft is not None:
-        draft = replace(draft, kind=argument, step=Step.TEXT, language=visit.services.catalogs.default_language)
+        first = await fallback_language(visit.services, draft.consultation_id)
+        draft = replace(draft, kind=argument, step=Step.TEXT, language=first)
         latest = await db.outcomes.latest_version(draft.consultation_id, argument)
         if latest is not None:  # published already: what is sent now is a correction of it, every language kept
             published = await db.outcomes.get(draft.consultation_id)
@@ -179,7 +180,7 @@ async def tapped(visit: Visit, verb: str | None, argument: str | None) -> Reply:
 
 async def _ask_for_text(visit: Visit, draft: OutcomeDraft) -> Screen:
     t = visit.t
-    language = t.language_label(draft.language or visit.services.catalogs.default_language)
+    language = t.language_label(draft.language or await fallback_language(visit.services, draft.consultation_id))
     if draft.correcting:
         recipients = await visit.services.db.deliveries.reached_by(
             _dedupe_prefix(draft.chosen_kind, draft.consultation_id)
@@ -227,7 +228,7 @@ async def typed(visit: Visit, text: str) -> Reply:
                 ),
             )
         )
-    language = draft.language or services.catalogs.default_language
+    language = draft.language or await fallback_language(services, draft.consultation_id)
     draft = replace(draft, texts={**draft.texts, language: text}, step=Step.MORE)
     await _save(visit, draft)
     recipients = await _recipients(services, draft)
@@ -312,37 +313,93 @@ async def _recipients(services: Services, draft: OutcomeDraft) -> Recipients:
     """Who a draft outcome goes to; a correction goes to those who got the outcome and whose version changed."""
     if not draft.correcting:
         return await outcome_recipients(services, draft.consultation_id, draft.chosen_kind)
-    default = services.catalogs.default_language
-    reached = await services.db.deliveries.reached_by(_dedupe_prefix(draft.chosen_kind, draft.consultation_id))
+    return await _correction_recipients(services, draft.consultation_id, draft.chosen_kind, draft.texts, draft.original)
+
+
+async def _correction_recipients(
+    services: Services, consultation_id: str, kind: str, texts: dict[str, str], original: dict[str, str]
+) -> Recipients:
+    default = await fallback_language(services, consultation_id)
+    reached = await services.db.deliveries.reached_by(_dedupe_prefix(kind, consultation_id))
     changed = [
         (chat, language)
         for chat, language in reached
-        if _body(draft.texts, language, default) != _body(draft.original, language, default)
+        if _body(texts, language, default) != _body(original, language, default)
     ]
     return Recipients(changed, [], correction=True)
 
 
-async def publish(visit: Visit, draft: OutcomeDraft) -> Reply:
-    """Store the outcome and queue it to each recipient once, in their language."""
-    services, t = visit.services, visit.t
-    loaded = await services.consultations.current(draft.consultation_id)
+async def pending_recipients(services: Services, consultation_id: str, kind: str, texts: dict[str, str]) -> Recipients:
+    """Who publishing these texts now would reach: everyone it is for the first time; then, as a correction,
+    those who got it and whose language's text changes. The count the officer confirms, before `publish_outcome`."""
+    if await services.db.outcomes.latest_version(consultation_id, kind) is None:
+        return await outcome_recipients(services, consultation_id, kind)
+    original = (await services.db.outcomes.get(consultation_id)).get(kind, {})
+    return await _correction_recipients(services, consultation_id, kind, _written(texts), original)
+
+
+async def fallback_language(services: Services, consultation_id: str) -> str:
+    """The language whose outcome text goes to residents whose own language has none: the consultation's own."""
+    loaded = await services.consultations.current(consultation_id)
+    return loaded.model.default_language if loaded is not None else services.catalogs.default_language
+
+
+def _written(texts: dict[str, str]) -> dict[str, str]:
+    """The languages an outcome is written in (an empty box is a language left out)."""
+    return {code: text for code, text in texts.items() if text.strip()}
+
+
+class Outcome(StrEnum):
+    """What came of publishing an outcome text."""
+
+    PUBLISHED = "published"
+    CORRECTED = "corrected"  # sent again as a correction to those who got it
+    UNCHANGED = "unchanged"  # a correction that changes nothing: nothing was sent
+    MEANWHILE = "meanwhile"  # another officer published it since this one started: nothing was sent
+    GONE = "gone"  # no such consultation
+
+
+@dataclass(frozen=True)
+class Publishing:
+    outcome: Outcome
+    queued: int = 0
+
+
+async def publish_outcome(
+    services: Services,
+    consultation_id: str,
+    kind: str,
+    texts: dict[str, str],
+    officer_id: int,
+    now: datetime,
+    *,
+    correcting: int | None,
+) -> Publishing:
+    """Store one outcome text (per language) and queue it to each recipient once, in their language, audited.
+
+    `correcting` is the version the officer saw (None: never published). When it is published already,
+    what is sent is a correction, to those who got it and whose text changed. The chat's /outcome and
+    the workspace's outcome page both publish through here.
+    """
+    loaded = await services.consultations.current(consultation_id)
     if loaded is None:
-        return Reply(notice=t._("That button is out of date."))
+        return Publishing(Outcome.GONE)
     c = loaded.model
-    now = visit.now()
     db = services.db
-    kind = draft.chosen_kind
-    correction = bool(draft.correcting)
-    if correction and draft.texts == draft.original:
-        await db.drafts.drop(visit.chat_id, DRAFT)
-        return Reply((Screen(t._("Nothing was changed, so nothing was sent.")),), edit=True)
+    texts = _written(texts)
     async with db.transaction():
         latest = await db.outcomes.latest_version(c.id, kind)
-        if (latest[0] if latest else None) != draft.correcting:  # another officer published it meanwhile
-            await db.drafts.drop(visit.chat_id, DRAFT)
-            return Reply((Screen(t._("It was published meanwhile. Nothing was sent; please start again.")),), edit=True)
-        recipients = await _recipients(services, draft)
-        version = await db.outcomes.publish(c.id, kind, dict(draft.texts), now, visit.chat_id)
+        if (latest[0] if latest else None) != correcting:  # another officer published it meanwhile
+            return Publishing(Outcome.MEANWHILE)
+        correction = correcting is not None
+        original = (await db.outcomes.get(c.id)).get(kind, {}) if correction else {}
+        if correction and texts == original:
+            return Publishing(Outcome.UNCHANGED)
+        if correction:
+            recipients = await _correction_recipients(services, c.id, kind, texts, original)
+        else:
+            recipients = await outcome_recipients(services, c.id, kind)
+        version = await db.outcomes.publish(c.id, kind, dict(texts), now, officer_id)
         suffix = f":{version}" if version > 1 else ""  # each version reaches each person once
         deliveries = [
             NewDelivery(
@@ -359,8 +416,8 @@ async def publish(visit: Visit, draft: OutcomeDraft) -> Reply:
                     services.catalogs.translator(language),
                     c,
                     kind,
-                    draft.texts,
-                    services.catalogs.default_language,
+                    texts,
+                    c.default_language,
                     with_feedback=True,
                     correction=correction,
                 ),
@@ -369,18 +426,81 @@ async def publish(visit: Visit, draft: OutcomeDraft) -> Reply:
         queued = await db.deliveries.enqueue(deliveries, now)
         if correction:
             detail = f"{kind} for {c.id}, version {version} replacing {version - 1}, to {queued} people"
-            await db.officers.audit(visit.chat_id, "correct outcome", detail, now)
+            await db.officers.audit(officer_id, "correct outcome", detail, now)
         else:
-            await db.officers.audit(visit.chat_id, "publish outcome", f"{kind} for {c.id} to {queued} people", now)
-        await db.drafts.drop(visit.chat_id, DRAFT)
+            await db.officers.audit(officer_id, "publish outcome", f"{kind} for {c.id} to {queued} people", now)
     services.wake_delivery()
-    if correction:
-        done = t.n_(
-            "Correction published. Sending to %(n)d person.", "Correction published. Sending to %(n)d people.", queued
+    return Publishing(Outcome.CORRECTED if correction else Outcome.PUBLISHED, queued)
+
+
+async def publish(visit: Visit, draft: OutcomeDraft) -> Reply:
+    """/outcome's Publish: through `publish_outcome`, then tell the officer what came of it."""
+    t = visit.t
+    done = await publish_outcome(
+        visit.services,
+        draft.consultation_id,
+        draft.chosen_kind,
+        draft.texts,
+        visit.chat_id,
+        visit.now(),
+        correcting=draft.correcting,
+    )
+    if done.outcome is Outcome.GONE:
+        return Reply(notice=t._("That button is out of date."))
+    await visit.services.db.drafts.drop(visit.chat_id, DRAFT)
+    if done.outcome is Outcome.UNCHANGED:
+        said = t._("Nothing was changed, so nothing was sent.")
+    elif done.outcome is Outcome.MEANWHILE:
+        said = t._("It was published meanwhile. Nothing was sent; please start again.")
+    elif done.outcome is Outcome.CORRECTED:
+        said = t.n_(
+            "Correction published. Sending to %(n)d person.",
+            "Correction published. Sending to %(n)d people.",
+            done.queued,
         )
     else:
-        done = t.n_("Published. Sending to %(n)d person.", "Published. Sending to %(n)d people.", queued)
-    return Reply((Screen(done),), edit=True)
+        said = t.n_("Published. Sending to %(n)d person.", "Published. Sending to %(n)d people.", done.queued)
+    return Reply((Screen(said),), edit=True)
+
+
+KINDS = (TOLD_US, DECIDED)
+
+
+def outcome_languages(services: Services, c: Consultation, *written: dict[str, str]) -> list[str]:
+    """The languages an outcome is written in side by side: the consultation's own first, then the others
+    it is written in, then any other an outcome text already has."""
+    known = services.catalogs.languages
+    others = [code for code in known if code != c.default_language and (c.title.get(code) or "").strip()]
+    extra = [code for code in known for texts in written if code in texts and code not in others]
+    return list(dict.fromkeys([c.default_language, *others, *extra]))
+
+
+def text_problems(t: Translator, c: Consultation, texts: dict[str, str]) -> list[tuple[str, str]]:
+    """What stops these outcome texts being published: (language, message); [] when they can be."""
+    problems = []
+    if not texts.get(c.default_language, "").strip():
+        problems.append(
+            (
+                c.default_language,
+                t._(
+                    "Write the text in %(language)s. Residents whose language has no text get this one.",
+                    language=t.language_label(c.default_language),
+                ),
+            )
+        )
+    for code, text in texts.items():
+        if len(text) > MAX_TEXT:
+            problems.append(
+                (
+                    code,
+                    t._(
+                        "That is %(length)s characters; please keep it under %(max)s.",
+                        length=str(len(text)),
+                        max=str(MAX_TEXT),
+                    ),
+                )
+            )
+    return problems
 
 
 def outcome_key(kind: str, consultation_id: str, chat_id: int) -> str:
@@ -556,7 +676,7 @@ async def read(visit: Visit, consultation_id: str | None) -> Reply:
                 loaded.model,
                 kind,
                 published[kind],
-                services.catalogs.default_language,
+                loaded.model.default_language,
                 with_feedback=False,
                 corrected_on=corrected_on,
             )

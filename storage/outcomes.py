@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
 import aiosqlite
 
 from storage.clock import from_text, to_text
 
-__all__ = ["OutcomeRepository"]
+__all__ = ["OutcomeRepository", "OutcomeVersion"]
 
 KINDS = ("told_us", "decided")
+
+
+@dataclass(frozen=True)
+class OutcomeVersion:
+    """One published version of an outcome text: 1 is the original, each later one a correction."""
+
+    version: int
+    texts: dict[str, str]
+    published_at: datetime
+    published_by: int | None  # None for outcomes published before versions were kept
 
 
 class OutcomeRepository:
@@ -55,6 +66,18 @@ class OutcomeRepository:
         )
         return (int(found[0][0]), from_text(str(found[0][1]))) if found else None
 
+    async def versions(self, consultation_id: str, kind: str) -> list[OutcomeVersion]:
+        """Every published version of one outcome text, the original first."""
+        found = await self._db.execute_fetchall(
+            "SELECT version, texts, published_at, published_by FROM outcome_versions"
+            " WHERE consultation_id = ? AND kind = ? ORDER BY version",
+            (consultation_id, kind),
+        )
+        return [
+            OutcomeVersion(int(row[0]), json.loads(str(row[1])), from_text(str(row[2])), _int_or_none(row[3]))
+            for row in found
+        ]
+
     async def get(self, consultation_id: str) -> dict[str, dict[str, str]]:
         """{'told_us': {lang: text}, 'decided': {...}} with only what has been published."""
         found = list(
@@ -91,3 +114,7 @@ class OutcomeRepository:
 
     async def comment(self, feedback_id: str, text: str) -> None:
         await self._db.execute("UPDATE outcome_feedback SET comment = ? WHERE feedback_id = ?", (text, feedback_id))
+
+
+def _int_or_none(value: object) -> int | None:
+    return int(str(value)) if value is not None else None

@@ -9,7 +9,19 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.web import broadcasts, consultations, editor, files, posters, preview, public, publishing, signin, team
+from bot.web import (
+    broadcasts,
+    consultations,
+    editor,
+    files,
+    outcome,
+    posters,
+    preview,
+    public,
+    publishing,
+    signin,
+    team,
+)
 from bot.web import results as results_pages
 from bot.web.pages import HERE, go_to, officer_page
 from bot.web.security import SecurityHeaders
@@ -35,6 +47,7 @@ def routes() -> list[BaseRoute]:
         *preview.routes(),
         *posters.routes(),
         *broadcasts.routes(),
+        *outcome.routes(),
         *team.routes(),
         *editor.routes(),
         *results_pages.routes(),

@@ -28,7 +28,6 @@ async def we_asked_you_said_we_did(request: Request) -> Response:
     language = visitor_language(request)
     t = services.catalogs.translator(language)
     entries = await outcomes.public_record(services, now_of(request))
-    default = services.catalogs.default_language
     shown = [
         {
             "id": entry.consultation.id,
@@ -36,8 +35,8 @@ async def we_asked_you_said_we_did(request: Request) -> Response:
             "summary": entry.consultation.text("summary", language),
             "standing": entry.standing.value,
             "standing_text": outcomes.standing_text(t, entry),
-            "told_us": outcomes.outcome_text(entry.told_us, language, default),
-            "decided": outcomes.outcome_text(entry.decided, language, default),
+            "told_us": outcomes.outcome_text(entry.told_us, language, entry.consultation.default_language),
+            "decided": outcomes.outcome_text(entry.decided, language, entry.consultation.default_language),
             "decision_by": entry.consultation.text("decision_by", language),
         }
         for entry in entries
