@@ -126,6 +126,19 @@ async def time_results(path: Path) -> tuple[float, float]:
         found = await results.results(visit, "bench")
         total = time.perf_counter() - started
         assert found is not None and tally.submitted > 0
+        # The workspace's results page: the report, and the latest written answers shown on it.
+        started = time.perf_counter()
+        report = await results.results_report(services, visit.t, "bench", NOW)
+        await results.written_answers_page(services, "bench", "q9", "", 1, 3)
+        page = time.perf_counter() - started
+        assert report is not None
+        started = time.perf_counter()
+        matching, _answers = await results.written_answers_page(services, "bench", "q9", "weekdays", 2)
+        search = time.perf_counter() - started
+        print(
+            f"workspace results page: data {page * 1000:.0f} ms;"
+            f" a search of {matching} written answers {search * 1000:.0f} ms"
+        )
     return queries, total
 
 

@@ -13,14 +13,14 @@ import statistics
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from conversations import callbacks
 from conversations.i18n import Translator, escape
 from conversations.routes import ButtonRoute
 from conversations.screens import MAX_MESSAGE_LENGTH, Attachment, Button, Reply, Screen, rows, shorten
-from conversations.services import Visit
+from conversations.services import Services, Visit
 from conversations.small_numbers import SMALL, Shown, protect
 from conversations.survey.areas import Area
 from conversations.survey.model import Consultation, Question, QuestionType, pick_text
@@ -32,16 +32,6 @@ CHARTED = (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE, QuestionTyp
 
 def _data(verb: str, argument: str | None = None) -> str:
     return callbacks.encode(PREFIX, verb, argument)
-
-
-def small_counts(t: Translator, counts: list[int]) -> list[str]:
-    """One table's counts as officers may see them: "fewer than 5", and "not shown" where subtraction would tell."""
-    return [
-        t.number(count)
-        if how is Shown.EXACT
-        else (t._("fewer than %(n)d", n=SMALL) if how is Shown.FEWER else t._("not shown"))
-        for count, how in zip(counts, protect(counts), strict=True)
-    ]
 
 
 def percent(t: Translator, part: int, whole: int) -> str:
@@ -239,10 +229,16 @@ def chart_title(t: Translator, c: Consultation, tally: Tally, when: datetime) ->
 
 
 def chart_png(
-    t: Translator, c: Consultation, tally: Tally, areas: Sequence[Area] = (), title: str = ""
+    t: Translator,
+    c: Consultation,
+    tally: Tally,
+    areas: Sequence[Area] = (),
+    title: str = "",
+    only: str | None = None,
 ) -> bytes | None:
-    """A bar chart per choice, scale, yes/no and area question, sized to read on a phone, under `title`."""
-    charted = [q for q in c.survey if q.type in CHARTED or (q.type is QuestionType.AREA and areas)]
+    """A bar chart per choice, scale, yes/no and area question (or only the question `only`), sized to read
+    on a phone, under `title`."""
+    charted = [q for q in c.survey if is_charted(q, areas) and only in (None, q.id)]
     if not charted or not tally.submitted:
         return None
     import matplotlib
@@ -268,74 +264,52 @@ def chart_png(
     return buffer.getvalue()
 
 
-def _about_you_lines(t: Translator, counts: dict[str, dict[str, int]]) -> list[str]:
+def _about_you_lines(t: Translator, tables: Sequence[ReachTable]) -> list[str]:
     """Equality monitoring totals, each below 5 shown as "fewer than 5"."""
-    from conversations.about_you import PREFER_NOT, QUESTIONS
-
-    if not counts:
+    if not tables:
         return []
     lines = ["", "<b>" + t._("About you (equality monitoring)") + "</b>"]
-    for question in QUESTIONS:
-        given = counts.get(question.key)
-        if not given:
-            continue
-        labels = [*question.choices(t), (PREFER_NOT, t._("Prefer not to say"))]
-        shown = small_counts(t, [given.get(value, 0) for value, _label in labels])
-        parts = [f"{label}: {count}" for (_value, label), count in zip(labels, shown, strict=True)]
-        lines.append(f"{escape(question.text(t))}\n  " + escape(" · ".join(parts)))
+    for table in tables:
+        parts = [f"{row.label}: {shown_count(t, row.people)}" for row in table.rows]
+        lines.append(f"{escape(table.title)}\n  " + escape(" · ".join(parts)))
     return lines
 
 
 async def reach(visit: Visit, consultation_id: str | None) -> Reply:
     """Who took part against who could have, by area (population) and by language (registered residents)."""
-    t, services = visit.t, visit.services
-    deployment = services.deployment
-    db = services.db
-    by_area = await db.results.people_by("area_id", consultation_id)
-    by_language = await db.results.people_by("language", consultation_id)
-    registered = await db.results.residents_by_language()
-    scope = t._("All consultations")
-    if consultation_id:
-        loaded = await services.consultations.current(consultation_id)
-        scope = loaded.model.text("title", visit.language) if loaded else consultation_id
-    lines = ["<b>" + t._("Who took part: %(scope)s", scope=scope) + "</b>", "", "<b>" + t._("By area") + "</b>"]
-    rates: list[tuple[float, str]] = []
-    area_counts = [by_area.get(area.id, 0) for area in deployment.areas] + [by_area.get("", 0)]
-    area_shown = small_counts(t, area_counts)
-    for area, count, shown in zip(deployment.areas, area_counts, area_shown, strict=False):
-        name = area.display_name(visit.language, deployment.default_language)
-        if area.population:
-            rates.append((count / area.population, name))
+    t = visit.t
+    found = await reach_report(visit.services, t, consultation_id)
+    lines = ["<b>" + t._("Who took part: %(scope)s", scope=found.scope) + "</b>", "", "<b>" + t._("By area") + "</b>"]
+    for row in found.areas:
+        if not row.key:
+            lines.append(t._("Area not given: %(count)s", count=shown_count(t, row.people)))
+        elif row.base is not None:
             lines.append(
                 t._(
                     "%(area)s: %(count)s of %(population)s people",
-                    area=name,
-                    count=shown,
-                    population=t.number(area.population),
+                    area=row.label,
+                    count=shown_count(t, row.people),
+                    population=t.number(row.base.count),
                 )
             )
         else:
-            lines.append(t._("%(area)s: %(count)s", area=name, count=shown))
-    if area_counts[-1] or area_shown[-1] != t.number(0):
-        lines.append(t._("Area not given: %(count)s", count=area_shown[-1]))
+            lines.append(t._("%(area)s: %(count)s", area=row.label, count=shown_count(t, row.people)))
     lines += ["", "<b>" + t._("By language") + "</b>"]
-    languages = sorted(set(registered) | set(by_language))
-    took_part = small_counts(t, [by_language.get(language, 0) for language in languages])
-    using = small_counts(t, [registered.get(language, 0) for language in languages])
-    for language, part, residents in zip(languages, took_part, using, strict=True):
+    for row in found.languages:
+        assert row.base is not None
         lines.append(
             t._(
                 "%(language)s: %(count)s of %(registered)s residents using the bot",
-                language=t.language_label(language),
-                count=part,
-                registered=residents,
+                language=row.label,
+                count=shown_count(t, row.people),
+                registered=shown_count(t, row.base),
             )
         )
-    lines += _about_you_lines(t, await db.equality.counts(consultation_id))
-    lowest = [name for _rate, name in sorted(rates)[:2]]
-    if lowest and len(rates) > 2:
-        lines += ["", "⚠️ " + t._("Lowest participation: %(areas)s", areas=", ".join(lowest))]
-    if any(t._("not shown") in line for line in lines):  # a count hidden by secondary suppression: say why
+    lines += _about_you_lines(t, found.equality)
+    if found.under_heard:
+        names = ", ".join(row.label for row in found.under_heard)
+        lines += ["", "⚠️ " + t._("Lowest participation: %(areas)s", areas=names)]
+    if found.hidden:  # a count hidden by secondary suppression: say why
         lines += ["", t._("Some counts are not shown, so that a group of fewer than 5 cannot be worked out.")]
     return Reply((Screen("\n".join(lines)),))
 
@@ -415,10 +389,22 @@ def export_detail(consultation_id: str, file_format: str, count: int) -> str:
 
 
 async def export_file(visit: Visit, consultation_id: str, file_format: str) -> Reply:
-    """The export as a file in the officer's chat (written to disk first, as the command line does)."""
+    """The export as a file in the officer's chat."""
+    name, content, count = await export_download(
+        visit.services, visit.chat_id, consultation_id, file_format, visit.now()
+    )
+    caption = visit.t.n_("%(n)d response", "%(n)d responses", count)
+    return Reply(attachments=(Attachment(name, content, caption=caption),))
+
+
+async def export_download(
+    services: Services, officer_id: int, consultation_id: str, file_format: str, now: datetime
+) -> tuple[str, bytes, int]:
+    """One consultation's export (file name, content, responses), audited: the chat and the workspace
+    alike (written to disk first, as the command line does)."""
     from conversations.export import write_csv, write_xlsx
 
-    db, catalogs, areas = visit.services.db, visit.services.catalogs, visit.services.deployment.areas
+    db, catalogs, areas = services.db, services.catalogs, services.deployment.areas
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"{consultation_id}.{file_format}"
         if file_format == "xlsx":
@@ -428,9 +414,8 @@ async def export_file(visit: Visit, consultation_id: str, file_format: str) -> R
                 count = await write_csv(db, consultation_id, handle, catalogs, areas)
         content = path.read_bytes()
     # Personal data leaving the system: who, which consultation, which format, when.
-    await db.officers.audit(visit.chat_id, "export", export_detail(consultation_id, file_format, count), visit.now())
-    caption = visit.t.n_("%(n)d response", "%(n)d responses", count)
-    return Reply(attachments=(Attachment(path.name, content, caption=caption),))
+    await db.officers.audit(officer_id, "export", export_detail(consultation_id, file_format, count), now)
+    return path.name, content, count
 
 
 async def _tapped(visit: Visit, tapped_: callbacks.Callback) -> Reply:
@@ -438,3 +423,327 @@ async def _tapped(visit: Visit, tapped_: callbacks.Callback) -> Reply:
 
 
 BUTTONS = (ButtonRoute(PREFIX, _tapped, needs_resident=False, officers_only=True),)
+
+
+# Reach as data: the chat's /reach and the workspace's reach page both show this.
+
+UNDER_HEARD = 0.5
+"""A group is under-heard when the share of it that took part is under half the share of all groups together."""
+
+
+@dataclass(frozen=True)
+class Count:
+    """One count of a table, and how officers may see it (conversations.small_numbers)."""
+
+    count: int
+    shown: Shown = Shown.EXACT
+
+
+def shown_count(t: Translator, cell: Count) -> str:
+    """A count as the chat shows it: the number, "fewer than 5", or "not shown"."""
+    if cell.shown is Shown.EXACT:
+        return t.number(cell.count)
+    return t._("fewer than %(n)d", n=SMALL) if cell.shown is Shown.FEWER else t._("not shown")
+
+
+def small_counts(t: Translator, counts: list[int]) -> list[str]:
+    """One table's counts as officers may see them: "fewer than 5", and "not shown" where subtraction would tell."""
+    return [shown_count(t, cell) for cell in protected(counts)]
+
+
+def protected(counts: list[int]) -> list[Count]:
+    return [Count(count, how) for count, how in zip(counts, protect(counts), strict=True)]
+
+
+@dataclass(frozen=True)
+class ReachRow:
+    """One group: its people who took part, against its population (areas) or residents using the bot (languages)."""
+
+    key: str  # the area's id ("" for "area not given"), the language's code, or the equality answer
+    label: str
+    people: Count
+    base: Count | None = None
+    under_heard: bool = False
+
+    @property
+    def rate(self) -> float | None:
+        """The share of the group that took part, where both counts may be seen (a rate would tell a hidden one)."""
+        if self.base is None or not self.base.count:
+            return None
+        if self.people.shown is not Shown.EXACT or self.base.shown is not Shown.EXACT:
+            return None
+        return self.people.count / self.base.count
+
+
+@dataclass(frozen=True)
+class ReachTable:
+    """One "About you" question's answers among the people who took part."""
+
+    key: str
+    title: str
+    rows: tuple[ReachRow, ...]
+
+
+@dataclass(frozen=True)
+class Reach:
+    consultation_id: str | None
+    scope: str
+    people: int
+    areas: tuple[ReachRow, ...]
+    languages: tuple[ReachRow, ...]
+    equality: tuple[ReachTable, ...]
+
+    @property
+    def under_heard(self) -> list[ReachRow]:
+        return [row for row in (*self.areas, *self.languages) if row.under_heard]
+
+    @property
+    def hidden(self) -> bool:
+        cells = [row.people for row in (*self.areas, *self.languages)]
+        cells += [row.base for row in self.languages if row.base is not None]
+        cells += [row.people for table in self.equality for row in table.rows]
+        return any(cell.shown is Shown.HIDDEN for cell in cells)
+
+
+def is_under_heard(people: Count, base: Count | None, overall: float) -> bool:
+    """Whether a group took part at under half the rate of all groups together, as far as the counts shown
+    tell: a "fewer than 5" group counts as 4 and a "not shown" one is never marked, so the mark cannot give
+    a hidden count away."""
+    if base is None or base.shown is not Shown.EXACT or not base.count or overall <= 0:
+        return False
+    if people.shown is Shown.HIDDEN:
+        return False
+    most = people.count if people.shown is Shown.EXACT else SMALL - 1
+    return most / base.count < overall * UNDER_HEARD
+
+
+def _rated(rows: list[ReachRow]) -> tuple[ReachRow, ...]:
+    """The rows with their under-heard mark, against the rate of every group with a known size."""
+    sized = [row for row in rows if row.base is not None and row.base.count]
+    total_base = sum(row.base.count for row in sized if row.base is not None)
+    overall = sum(row.people.count for row in sized) / total_base if total_base else 0.0
+    return tuple(
+        ReachRow(row.key, row.label, row.people, row.base, is_under_heard(row.people, row.base, overall))
+        for row in rows
+    )
+
+
+async def reach_report(services: Services, t: Translator, consultation_id: str | None) -> Reach:
+    """Distinct people who took part (in one consultation, or any) by area, language and "About you" answer,
+    with every count as officers may see it, and the groups we under-heard."""
+    from conversations.about_you import PREFER_NOT, QUESTIONS
+
+    deployment, db = services.deployment, services.db
+    by_area = await db.results.people_by("area_id", consultation_id)
+    by_language = await db.results.people_by("language", consultation_id)
+    registered = await db.results.residents_by_language()
+    scope = t._("All consultations")
+    if consultation_id:
+        loaded = await services.consultations.current(consultation_id)
+        scope = loaded.model.text("title", t.language) if loaded else consultation_id
+    area_cells = protected([by_area.get(area.id, 0) for area in deployment.areas] + [by_area.get("", 0)])
+    areas = [
+        ReachRow(
+            area.id,
+            area.display_name(t.language, deployment.default_language),
+            cell,
+            Count(area.population) if area.population else None,
+        )
+        for area, cell in zip(deployment.areas, area_cells, strict=False)
+    ]
+    if area_cells[-1].count or area_cells[-1].shown is not Shown.EXACT:
+        areas.append(ReachRow("", "", area_cells[-1]))
+    codes = sorted(set(registered) | set(by_language))
+    took_part = protected([by_language.get(code, 0) for code in codes])
+    using = protected([registered.get(code, 0) for code in codes])
+    languages = [
+        ReachRow(code, t.language_label(code), part, residents)
+        for code, part, residents in zip(codes, took_part, using, strict=True)
+    ]
+    equality: list[ReachTable] = []
+    counts = await db.equality.counts(consultation_id)
+    for question in QUESTIONS:
+        given = counts.get(question.key)
+        if not given:
+            continue
+        labels = [*question.choices(t), (PREFER_NOT, t._("Prefer not to say"))]
+        cells = protected([given.get(value, 0) for value, _label in labels])
+        rows_ = tuple(ReachRow(value, label, cell) for (value, label), cell in zip(labels, cells, strict=True))
+        equality.append(ReachTable(question.key, question.text(t), rows_))
+    return Reach(
+        consultation_id,
+        scope,
+        sum(by_area.values()),
+        _rated(areas),
+        _rated(languages),
+        tuple(equality),
+    )
+
+
+# Results as data: the workspace's results page shows this, from the same tally and rules as /results.
+
+
+def is_charted(q: Question, areas: Sequence[Area] = ()) -> bool:
+    return q.type in CHARTED or (q.type is QuestionType.AREA and bool(areas))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One choice (or scale point, yes or no, area) and how many people gave it."""
+
+    label: str
+    count: int
+    percent: str  # of the people who answered the question
+
+
+@dataclass(frozen=True)
+class QuestionResults:
+    number: int
+    id: str
+    type: QuestionType
+    text: str
+    answered: int
+    answers: tuple[Answer, ...] = ()  # choice, scale, yes/no and area questions
+    median: str = ""  # number and scale questions
+    lowest: str = ""
+    highest: str = ""
+    charted: bool = False
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """Where unfinished responses stopped: the question, and how many stopped there."""
+
+    number: int
+    text: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    count: int
+
+
+@dataclass(frozen=True)
+class ResultsReport:
+    id: str
+    title: str
+    started: int
+    submitted: int
+    completed: str  # the share of started responses that were submitted
+    stopped: tuple[Stopped, ...]
+    questions: tuple[QuestionResults, ...]
+    feedback: dict[str, int]  # "Did we get this right?": yes / partly / no -> count
+    comments: tuple[str, ...]
+    days: tuple[Day, ...]  # submitted responses per day, in the deployment's time zone, gaps as 0
+    chart_title: str
+
+
+async def results_report(
+    services: Services, t: Translator, consultation_id: str, now: datetime, comments: int = 100
+) -> ResultsReport | None:
+    """Everything the results page shows about one consultation (the latest `comments` feedback comments)."""
+    loaded = await services.consultations.current(consultation_id)
+    if loaded is None:
+        return None
+    c, areas, db = loaded.model, services.deployment.areas, services.db
+    tally = await db.results.tally(consultation_id)
+    questions = tuple(_question_results(t, c, q, tally, areas) for q in c.survey)
+    stopped = tuple(
+        Stopped(_number_of(c, q), _text(t, c, q), tally.stopped_at[q.id])
+        for q in c.survey
+        if tally.stopped_at.get(q.id)
+    )
+    return ResultsReport(
+        id=consultation_id,
+        title=_text_of(t, c),
+        started=tally.started,
+        submitted=tally.submitted,
+        completed=percent(t, tally.submitted, tally.started),
+        stopped=stopped,
+        questions=questions,
+        feedback=tally.feedback,
+        comments=tuple(await db.results.comments(consultation_id, comments)),
+        days=_days(await db.results.submitted_by_hour(consultation_id), t.timezone),
+        chart_title=html.unescape(chart_title(t, c, tally, now)),
+    )
+
+
+def _text_of(t: Translator, c: Consultation) -> str:
+    return pick_text(c.title, t.language, c.default_language)[0]
+
+
+def _question_results(
+    t: Translator, c: Consultation, q: Question, tally: Tally, areas: Sequence[Area]
+) -> QuestionResults:
+    answered = tally.answered.get(q.id, 0)
+    counts = tally.values.get(q.id, {})
+    answers: tuple[Answer, ...] = ()
+    if q.type in CHARTED or q.type is QuestionType.AREA:
+        answers = tuple(
+            Answer(label, counts.get(value, 0), percent(t, counts.get(value, 0), answered))
+            for value, label in _labelled_values(t, c, q, areas)
+        )
+    median = lowest = highest = ""
+    if q.type in (QuestionType.NUMBER, QuestionType.SCALE):
+        numbers = _numbers(counts)
+        if numbers:
+            median, lowest, highest = (
+                t.number(statistics.median(numbers)),
+                t.number(numbers[0]),
+                t.number(numbers[-1]),
+            )
+    return QuestionResults(
+        number=_number_of(c, q),
+        id=q.id,
+        type=q.type,
+        text=_text(t, c, q),
+        answered=answered,
+        answers=answers,
+        median=median,
+        lowest=lowest,
+        highest=highest,
+        charted=is_charted(q, areas) and tally.submitted > 0,
+    )
+
+
+def _days(by_hour: dict[str, int], timezone: tzinfo) -> tuple[Day, ...]:
+    """Hourly counts (UTC) as days in the deployment's time zone, from the first to the last, with no gaps."""
+    per_day: dict[date, int] = {}
+    for hour, count in by_hour.items():
+        try:
+            moment = datetime.fromisoformat(hour + ":00:00+00:00")
+        except ValueError:
+            continue
+        local = moment.astimezone(timezone).date()
+        per_day[local] = per_day.get(local, 0) + count
+    if not per_day:
+        return ()
+    first, last = min(per_day), max(per_day)
+    return tuple(
+        Day(first + timedelta(days=i), per_day.get(first + timedelta(days=i), 0))
+        for i in range((last - first).days + 1)
+    )
+
+
+async def chart_for(
+    services: Services, t: Translator, consultation_id: str, question_id: str, now: datetime
+) -> bytes | None:
+    """The chat's chart for one question of a consultation, with its title and number of responses."""
+    loaded = await services.consultations.current(consultation_id)
+    if loaded is None:
+        return None
+    c = loaded.model
+    tally = await services.db.results.tally(consultation_id)
+    return chart_png(t, c, tally, services.deployment.areas, chart_title(t, c, tally, now), only=question_id)
+
+
+async def written_answers_page(
+    services: Services, consultation_id: str, question_id: str, search: str, page: int, per_page: int = 50
+) -> tuple[int, list[str]]:
+    """One page (from 1) of the answers to a free-text question that contain `search`, newest first,
+    and how many match."""
+    return await services.db.results.text_answers_page(
+        consultation_id, question_id, search.strip(), per_page, max(page - 1, 0) * per_page
+    )

@@ -135,3 +135,29 @@ class ResultRepository:
             while rows := await cur.fetchmany(batch):
                 for r in rows:
                     yield ExportRow(str(r[0]), str(r[1]), str(r[2]), r[3], json.loads(r[4]) if r[4] else {})
+
+    async def text_answers_page(
+        self, consultation_id: str, question_id: str, search: str = "", limit: int = 50, offset: int = 0
+    ) -> tuple[int, list[str]]:
+        """One page of what people wrote at a free-text question, newest first, with how many match `search`."""
+        where = "consultation_id = ? AND question_id = ? AND value IS NOT NULL"
+        params: list[object] = [consultation_id, question_id]
+        if search:
+            where += " AND value LIKE ? ESCAPE '\\'"
+            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params.append(f"%{escaped}%")
+        found = list(await self._db.execute_fetchall(f"SELECT COUNT(*) FROM answers WHERE {where}", params))
+        total = int(found[0][0]) if found else 0
+        async with self._db.execute(
+            f"SELECT value FROM answers WHERE {where} ORDER BY rowid DESC LIMIT ? OFFSET ?", (*params, limit, offset)
+        ) as cur:
+            return total, [str(r[0]) for r in await cur.fetchall()]
+
+    async def submitted_by_hour(self, consultation_id: str) -> dict[str, int]:
+        """Submitted responses per hour (UTC, "2026-12-01T12"): one scan of the consultation's index."""
+        async with self._db.execute(
+            "SELECT substr(submitted_at, 1, 13), COUNT(*) FROM responses WHERE consultation_id = ?"
+            " AND submitted_at IS NOT NULL GROUP BY 1",
+            (consultation_id,),
+        ) as cur:
+            return {str(r[0]): int(r[1]) for r in await cur.fetchall()}

@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.web import consultations, files, posters, preview, public, signin, team
+from bot.web import results as results_pages
 from bot.web.pages import HERE, go_to, officer_page
 from bot.web.security import SecurityHeaders
 from conversations.services import Services
@@ -33,6 +34,7 @@ def routes() -> list[BaseRoute]:
         *public.routes(),
         *preview.routes(),
         *posters.routes(),
+        *results_pages.routes(),
         # Last: /consultations/{id} would otherwise take /consultations/new and /consultations/upload.
         *team.routes(),
         *consultations.routes(),
