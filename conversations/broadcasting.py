@@ -604,16 +604,40 @@ async def _progress_line(visit: Visit, broadcast: Broadcast) -> str:
     return line
 
 
-def status_line(t: Translator, counts: dict[str, int]) -> str:
-    waiting = counts.get("waiting", 0) + counts.get("sending", 0)
-    line = t._(
-        "sent %(sent)d, waiting %(waiting)d, failed %(failed)d, unreachable %(unreachable)d",
+@dataclass(frozen=True)
+class Progress:
+    """A broadcast's deliveries as officers count them (the chat's /broadcasts and the workspace alike)."""
+
+    sent: int
+    waiting: int  # waiting or being sent
+    failed: int
+    unreachable: int
+
+    @property
+    def finished(self) -> bool:
+        return self.waiting == 0
+
+
+def progress_of(counts: dict[str, int]) -> Progress:
+    """Deliveries per state (`DeliveryRepository.counts`) grouped as officers read them."""
+    return Progress(
         sent=counts.get("sent", 0) + counts.get("uncertain", 0),
-        waiting=waiting,
+        waiting=counts.get("waiting", 0) + counts.get("sending", 0),
         failed=counts.get("failed", 0) + counts.get("expired", 0),
         unreachable=counts.get("unreachable", 0),
     )
-    return line + (" · " + t._("finished") if waiting == 0 else "")
+
+
+def status_line(t: Translator, counts: dict[str, int]) -> str:
+    found = progress_of(counts)
+    line = t._(
+        "sent %(sent)d, waiting %(waiting)d, failed %(failed)d, unreachable %(unreachable)d",
+        sent=found.sent,
+        waiting=found.waiting,
+        failed=found.failed,
+        unreachable=found.unreachable,
+    )
+    return line + (" · " + t._("finished") if found.finished else "")
 
 
 async def report_finished(services: Services) -> None:
