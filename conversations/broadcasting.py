@@ -636,6 +636,10 @@ class Counted:
     def unreachable(self) -> int:
         return self.counts.get("unreachable", 0)
 
+    @property
+    def finished(self) -> bool:
+        return self.waiting == 0
+
 
 @dataclass(frozen=True)
 class Progress(Counted):
@@ -714,16 +718,21 @@ def _progress_line(visit: Visit, found: Progress) -> str:
     return line
 
 
+def progress_of(counts: dict[str, int]) -> Counted:
+    """Deliveries per state (`DeliveryRepository.counts`) grouped as officers read them."""
+    return Counted(counts, {})
+
+
 def status_line(t: Translator, counts: dict[str, int]) -> str:
-    waiting = counts.get("waiting", 0) + counts.get("sending", 0)
+    found = progress_of(counts)
     line = t._(
         "sent %(sent)d, waiting %(waiting)d, failed %(failed)d, unreachable %(unreachable)d",
-        sent=counts.get("sent", 0) + counts.get("uncertain", 0),
-        waiting=waiting,
-        failed=counts.get("failed", 0) + counts.get("expired", 0),
-        unreachable=counts.get("unreachable", 0),
+        sent=found.sent,
+        waiting=found.waiting,
+        failed=found.failed,
+        unreachable=found.unreachable,
     )
-    return line + (" · " + t._("finished") if waiting == 0 else "")
+    return line + (" · " + t._("finished") if found.finished else "")
 
 
 async def report_finished(services: Services) -> None:

@@ -62,6 +62,14 @@ class BroadcastRepository:
         rows = await self._db.execute_fetchall(f"SELECT {_COLUMNS} FROM broadcasts ORDER BY id DESC LIMIT ?", (limit,))
         return [_broadcast(r) for r in rows]
 
+    async def in_progress(self) -> list[Broadcast]:
+        """Broadcasts with a delivery still waiting or being sent, oldest first."""
+        rows = await self._db.execute_fetchall(
+            f"SELECT {_COLUMNS} FROM broadcasts b WHERE EXISTS (SELECT 1 FROM deliveries d"
+            " WHERE d.broadcast_id = b.id AND d.state IN ('waiting', 'sending')) ORDER BY id"
+        )
+        return [_broadcast(r) for r in rows]
+
     async def finished_unreported(self) -> list[Broadcast]:
         """Broadcasts whose every delivery has ended and whose officer has not had the final report.
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage.clock import to_text
+from storage.clock import from_text, to_text
 
 __all__ = ["ContactRepository"]
 
@@ -55,6 +55,16 @@ class ContactRepository:
             "UPDATE contact_threads SET state = ?, answered_at = ? WHERE id = ?",
             (state, to_text(now) if now is not None else None, thread_id),
         )
+
+    async def waiting(self) -> tuple[int, datetime | None]:
+        """Threads whose resident waits for a reply, and when the oldest of them began (no text, no id)."""
+        found = list(
+            await self._db.execute_fetchall(
+                "SELECT COUNT(*), MIN(created_at) FROM contact_threads WHERE state = 'open'"
+            )
+        )
+        count, oldest = found[0] if found else (0, None)
+        return int(count), from_text(oldest) if oldest else None
 
     async def current_chat(self, chat_id: int | None) -> int | None:
         """The officers' chat as it is now: the configured id, followed through every recorded upgrade."""

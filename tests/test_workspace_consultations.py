@@ -14,6 +14,7 @@ def test_the_list_shows_each_consultation_with_its_state_and_responses(
     officer_bot.import_consultations(EXAMPLES / "gp-opening-hours.yaml")
     officer_bot.start()
     sign_in(page, admin)
+    page.get_by_role("link", name="Consultations", exact=True).click()
     row = page.get_by_role("row").filter(has_text="GP opening hours")
     expect(row).to_contain_text("Open")
     expect(row.get_by_role("cell").last).to_have_text("0")

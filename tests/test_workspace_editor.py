@@ -48,6 +48,7 @@ def test_an_officer_creates_a_consultation_with_every_type_of_question(
 ) -> None:
     officer_bot.start()
     sign_in(page, admin)
+    page.get_by_role("link", name="Consultations", exact=True).click()
     page.get_by_role("link", name="Create a consultation").click()
     accessible(page)
     page.get_by_label("Title").fill("Library opening hours")

@@ -51,6 +51,7 @@ def test_an_officer_uploads_a_yaml_and_an_xlsform_and_downloads_both(
     officer_bot.import_consultations(GP)
     officer_bot.start()
     sign_in(page, admin)
+    page.get_by_role("link", name="Consultations", exact=True).click()
     page.get_by_role("link", name="Upload a consultation file").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Upload a consultation file")
     page.get_by_text("What an XLSForm may hold").click()

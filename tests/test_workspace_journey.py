@@ -24,6 +24,7 @@ def test_an_officer_uploads_previews_and_publishes_and_a_resident_answers_in_the
     assert "There are no open consultations" in resident.say("/consultations").text
 
     sign_in(page, admin)
+    page.get_by_role("link", name="Consultations", exact=True).click()
     page.get_by_role("link", name="Upload a consultation file").click()
     page.get_by_label("File to upload").set_input_files(
         {"name": HOME_CARE.name, "mimeType": "application/yaml", "buffer": HOME_CARE.read_bytes()}

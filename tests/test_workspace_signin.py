@@ -20,8 +20,8 @@ def test_an_officer_signs_in_from_the_chat_and_the_link_works_once(
     # Opening the link (as a link preview does) signs nobody in: the button does.
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to the workspace")
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Consultations")
-    screenshot(page, "consultations-empty")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    screenshot(page, "dashboard-empty")
     assert serious_accessibility_problems(page) == []
     cookie = next(c for c in page.context.cookies() if c["name"] == "hys_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
@@ -47,7 +47,7 @@ def test_a_removed_officers_next_request_is_refused(
     officer_bot.start()
     admin.say(f"/addofficer {officer.chat_id}", expect=str(officer.chat_id))
     sign_in(page, officer)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Consultations")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
     admin.say(f"/removeofficer {officer.chat_id}", expect=str(officer.chat_id))
     page.reload()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in from the chat")

@@ -36,7 +36,7 @@ def test_an_admin_sees_the_team_by_name_and_removes_an_officer_who_is_signed_in(
     other = browser.new_context(locale="en-GB", timezone_id="Europe/London")
     priyas = other.new_page()
     sign_in(priyas, priya)
-    expect(priyas.get_by_role("heading", level=1)).to_have_text("Consultations")
+    expect(priyas.get_by_role("heading", level=1)).to_have_text("Dashboard")
     expect(priyas.get_by_role("link", name="Team")).to_have_count(0)
     priyas.goto(workspace(officer_bot, "/team"))
     expect(priyas.get_by_text("Only admins can open this page.")).to_be_visible()

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.web import (
     broadcasts,
     consultations,
+    dashboard,
     editor,
     files,
     outcome,
@@ -23,19 +22,14 @@ from bot.web import (
     team,
 )
 from bot.web import results as results_pages
-from bot.web.pages import HERE, go_to, officer_page
+from bot.web.pages import HERE
 from bot.web.security import SecurityHeaders
 from conversations.services import Services
 
 
-@officer_page
-async def home(request: Request) -> Response:
-    return go_to("/consultations")
-
-
 def routes() -> list[BaseRoute]:
     return [
-        Route("/", home),
+        *dashboard.routes(),
         Route("/signin/{token}", signin.signin_page, methods=["GET"]),
         Route("/signin/{token}", signin.signin, methods=["POST"]),
         Route("/miniapp", signin.miniapp, methods=["GET"]),
