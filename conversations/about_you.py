@@ -169,9 +169,7 @@ async def tapped(visit: Visit, verb: str | None, consultation_id: str | None, va
         allowed = [v for v, _ in question.choices(t)] + [PREFER_NOT] if question else []
         if current is None or question is None or verb != str(current[0]) or value not in allowed:
             return Reply(notice=t._("That button is out of date."))
-        await db.equality.record(
-            visit.pseudonyms.equality, consultation_id, question.key, value, visit.now()
-        )
+        await db.equality.record(visit.pseudonyms.equality, consultation_id, question.key, value, visit.now())
         current = await _next_question(visit, consultation_id)
     if current is None:
         return Reply((Screen(t._("Thank you. You can withdraw these answers at any time with /aboutme.")),), edit=True)

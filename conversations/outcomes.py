@@ -570,9 +570,7 @@ async def rate(visit: Visit, consultation_id: str | None, rating: str | None) ->
     # Only from someone "What you told us" was sent to: a forged button stores nothing.
     if not await db.outcomes.was_sent(consultation_id, outcome_key(TOLD_US, consultation_id, visit.chat_id)):
         return Reply(notice=t._("That button is out of date."))
-    await db.outcomes.rate(
-        visit.pseudonyms.feedback(consultation_id), consultation_id, rating, visit.now()
-    )
+    await db.outcomes.rate(visit.pseudonyms.feedback(consultation_id), consultation_id, rating, visit.now())
     await drafts.save(db, visit.chat_id, FEEDBACK_DRAFT, FeedbackDraft(consultation_id), visit.now())
     ask = t._("Thank you. Would you like to add a comment? Type it and send it, or tap No thanks.")
     return Reply(

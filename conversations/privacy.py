@@ -46,9 +46,7 @@ async def my_data(visit: Visit) -> tuple[Reply, DataFile]:
     """Everything stored about the resident, as a JSON file, with a readable summary."""
     t, db = visit.t, visit.services.db
     responses, feedback = await _ids(visit)
-    found = await everything_about(
-        db.connection, visit.chat_id, responses, feedback, visit.pseudonyms.equality
-    )
+    found = await everything_about(db.connection, visit.chat_id, responses, feedback, visit.pseudonyms.equality)
     content = json.dumps(found, ensure_ascii=False, indent=2, default=str).encode()
     resident = (found.get("residents") or [{}])[0]
     submitted = [await _title(visit, row["consultation_id"]) for row in found["responses"] if row.get("submitted_at")]

@@ -249,7 +249,7 @@ def test_counts_are_written_as_the_reader_writes_numbers_and_ids_keep_their_orde
     polish, arabic = catalogs.translator("pl"), catalogs.translator("ar")
     too_long = next(p for p in every_problem() if "Telegram allows" in p.template)
     assert "more than the 4,096 Telegram allows" in too_long.message
-    assert f"more than the {polish.number(4096)} Telegram allows" in too_long.describe(polish)
+    assert polish.number(4096) in too_long.describe(polish) and "4,096" not in too_long.describe(polish)
     assert polish.number(4096) != "4,096"
     unknown = next(p for p in every_problem() if "is not an earlier question" in p.template)
     assert f"{FSI}'nobody'{PDI}" in unknown.describe(arabic)

@@ -11,9 +11,9 @@ import pytest
 from conversations import dashboard, results
 from conversations.authoring import State
 from conversations.deployment import load_deployment
+from conversations.pseudonyms import response_id_for
 from conversations.services import Services
 from storage.deliveries import PRIORITY_BROADCAST, NewDelivery
-from conversations.pseudonyms import response_id_for
 from tests.offline import GP_HOURS, offline_services
 
 ROOT = Path(__file__).resolve().parent.parent
