@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-
 from conversations.i18n import Catalogs, Translator
 from conversations.spreadsheet import CsvRows, XlsxRows
 from conversations.survey.areas import Area
@@ -182,6 +180,8 @@ async def write_xlsx(
     db: Database, consultation_id: str, path: Path, catalogs: Catalogs | None = None, areas: Sequence[Area] = ()
 ) -> int:
     """Write an Excel workbook in write-only mode, which streams rows to disk; times are real dates."""
+    from openpyxl import Workbook  # here, not at start-up: it loads numpy
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("responses")
     sheet.freeze_panes = "A3"

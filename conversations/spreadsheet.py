@@ -12,11 +12,11 @@ import csv
 import re
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell as XlsxCell
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+if TYPE_CHECKING:  # openpyxl (and the numpy it loads) is imported when a spreadsheet is written, not at start-up
+    from openpyxl.cell.cell import Cell as XlsxCell
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 __all__ = ["CsvRows", "XlsxRows", "safe_cell"]
 
@@ -57,11 +57,15 @@ class XlsxRows:
     def _cell(self, value: Cell) -> Cell | XlsxCell:
         value = safe_cell(value)
         if isinstance(value, datetime):  # a real date in Excel, shown as one
+            from openpyxl.cell import WriteOnlyCell
+
             dated = WriteOnlyCell(self._sheet, value)
             dated.number_format = self._date_format
             return dated
         if not isinstance(value, str):
             return value
+        from openpyxl.cell import WriteOnlyCell
+
         cell = WriteOnlyCell(self._sheet, value)
         cell.data_type = "s"  # whatever the text looks like
         return cell

@@ -22,7 +22,6 @@ from datetime import date, datetime, tzinfo
 from typing import Any, BinaryIO
 
 from babel import Locale, UnknownLocaleError
-from openpyxl import Workbook, load_workbook
 
 from conversations.spreadsheet import FORMULA_STARTS, XlsxRows
 from conversations.survey.loader import CONSULTATION_TEXT_FIELDS, SPEC_VERSION
@@ -152,6 +151,8 @@ def read_xlsform(
     `yes_no_words(language)` gives the bot's own words for yes and no, so that a yes/no list
     saying something else is noted (the chat always uses its own words)."""
     try:
+        from openpyxl import load_workbook  # here, not at start-up: it loads numpy
+
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as error:  # not a zip, a damaged one, bad XML: whatever the parser raises
         raise NotAnXlsForm("not_a_workbook") from error
@@ -713,6 +714,8 @@ def write_xlsform(definition: Mapping[str, Any], out: BinaryIO, yes_no_words: Ca
     default = str(definition.get("default_language") or "en")
     languages = _languages(definition, default)
     labels = [f"label::{language_label(code)}" for code in languages]
+    from openpyxl import Workbook  # here, not at start-up: it loads numpy
+
     workbook = Workbook(write_only=True)
     survey = XlsxRows(workbook.create_sheet("survey"))
     choices = XlsxRows(workbook.create_sheet("choices"))
