@@ -24,13 +24,20 @@ class DraftRepository:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
         self._open: dict[int, set[str]] | None = None
+        self._generation = 0  # units of work ended so far
 
     async def _index(self) -> dict[int, set[str]]:
-        if self._open is None:
-            self._open = {}
-            for user_id, kind in await self._db.execute_fetchall("SELECT user_id, kind FROM drafts"):
-                self._open.setdefault(int(user_id), set()).add(str(kind))
-        return self._open
+        if self._open is not None:
+            return self._open
+        generation = self._generation
+        index: dict[int, set[str]] = {}
+        for user_id, kind in await self._db.execute_fetchall("SELECT user_id, kind FROM drafts"):
+            index.setdefault(int(user_id), set()).add(str(kind))
+        # A unit of work that ended while this was read may have changed drafts after it: this
+        # answer stands for this call, and the next reads again.
+        if generation == self._generation:
+            self._open = index
+        return index
 
     async def get(self, user_id: int, kind: str) -> dict[str, Any] | None:
         if kind not in (await self._index()).get(user_id, ()):
@@ -56,6 +63,7 @@ class DraftRepository:
     def forget_all(self) -> None:
         """Read the index again next time (when a unit of work ends: it may have changed any draft)."""
         self._open = None
+        self._generation += 1
 
     async def drop(self, user_id: int, kind: str) -> None:
         index = await self._index()

@@ -58,12 +58,15 @@ class ResidentRepository:
         # Every update starts by reading its resident; the bot process is the only one that
         # changes residents, and every change below keeps the copy to the row the write returned
         # (or forgets it), so it stays true without a second round trip.
+        # Counts the units of work that ended: a row read while one ended may predate its commit.
+        self._generation = 0
         self._remembered: OrderedDict[int, Resident | None] = OrderedDict()
         self._limit = remembered
 
     def forget_all(self) -> None:
         """Drop every remembered copy (when a unit of work ends: it may have changed any row)."""
         self._remembered.clear()
+        self._generation += 1
 
     def forget(self, chat_id: int) -> None:
         """Drop the remembered copy (after a change, or an erasure done directly in SQL)."""
@@ -74,8 +77,10 @@ class ResidentRepository:
         if chat_id in self._remembered:
             self._remembered.move_to_end(chat_id)
             return self._remembered[chat_id]
+        generation = self._generation
         found = await self._read(chat_id)
-        self._remember(chat_id, found)
+        if generation == self._generation:  # no unit of work ended while it was read: still true
+            self._remember(chat_id, found)
         return found
 
     def _remember(self, chat_id: int, resident: Resident | None) -> None:

@@ -60,12 +60,15 @@ class ResponseRepository:
         self._db = connection
         # A survey answer reads its response, then writes it: the write keeps this copy current,
         # so the read costs no round trip. Only the bot process writes responses.
+        # Counts the units of work that ended: a row read while one ended may predate its commit.
+        self._generation = 0
         self._remembered: OrderedDict[str, StoredResponse | None] = OrderedDict()
         self._limit = remembered
 
     def forget_all(self) -> None:
         """Drop every remembered copy (when a unit of work ends: it may have changed any row)."""
         self._remembered.clear()
+        self._generation += 1
 
     def _remember(self, response_id: str, response: StoredResponse | None) -> None:
         self._remembered[response_id] = response
@@ -78,8 +81,10 @@ class ResponseRepository:
         if response_id in self._remembered:
             self._remembered.move_to_end(response_id)
             return self._remembered[response_id]
+        generation = self._generation
         found = await self._read(response_id)
-        self._remember(response_id, found)
+        if generation == self._generation:  # no unit of work ended while it was read: still true
+            self._remember(response_id, found)
         return found
 
     async def _read(self, response_id: str) -> StoredResponse | None:

@@ -110,3 +110,45 @@ async def test_a_unit_opened_inside_another_joins_it(db: Database, tmp_path: Pat
                 await db.residents.set_language(5, "pl")
             raise OfficersStepFailed
     assert on_disk(tmp_path / "one-writer.db", "SELECT COUNT(*) FROM residents") == [(0,)]
+
+
+async def test_a_unit_of_work_that_ends_while_the_draft_index_is_read_breaks_nothing(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seen under load: a unit ended while a handler read which drafts a person has open, and the
+    handler failed ('NoneType' has no attribute 'get') instead of answering."""
+    await db.drafts.put(42, "contact", {"text": "The bus stop"}, NOW)
+    db.drafts.forget_all()
+    read = db.connection.execute_fetchall
+
+    async def while_a_unit_ends(*args: object) -> object:
+        rows = await read(*args)  # type: ignore[arg-type]
+        db.drafts.forget_all()  # another task's unit of work ends meanwhile
+        return rows
+
+    monkeypatch.setattr(db.connection, "execute_fetchall", while_a_unit_ends)
+    assert await db.drafts.kinds(42) == {"contact"}
+    monkeypatch.undo()
+    assert await db.drafts.kinds(42) == {"contact"}
+
+
+async def test_a_row_read_while_a_unit_of_work_ends_is_read_again_next_time(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unit may have changed the row after it was read: remembering the old copy would hide it."""
+    await db.residents.acknowledge(7, "en", NOW, None)
+    db.residents.forget_all()
+    read = db.residents._read
+
+    async def while_a_unit_changes_it(chat_id: int) -> object:
+        row = await read(chat_id)
+        await db.connection.execute("UPDATE residents SET language = 'cy' WHERE chat_id = ?", (chat_id,))
+        db.residents.forget_all()  # that unit of work ends
+        return row
+
+    monkeypatch.setattr(db.residents, "_read", while_a_unit_changes_it)
+    first = await db.residents.get(7)
+    assert first is not None and first.language == "en"
+    monkeypatch.undo()
+    again = await db.residents.get(7)
+    assert again is not None and again.language == "cy"
