@@ -51,12 +51,18 @@ def text_in(definition: dict[str, Any], field: str, language: str) -> str:
     """A consultation text in `language`, else in the consultation's own language, else any."""
     value = definition.get(field)
     if isinstance(value, dict):
-        default = str(definition.get("default_language") or "en")
-        for code in (language, default, *value):
-            if value.get(code):
-                return str(value[code])
-        return ""
+        return pick(value, language, str(definition.get("default_language") or "en"))
     return str(value or "")
+
+
+def pick(texts: Any, language: str, default: str) -> str:
+    """One text of a draft's {language: text}: in `language`, else `default`, else any; "" if none."""
+    if not isinstance(texts, dict):
+        return ""
+    for code in (language, default, *texts):
+        if texts.get(code):
+            return str(texts[code])
+    return ""
 
 
 async def consultation_overview(services: Services, now: datetime, language: str) -> list[ConsultationRow]:

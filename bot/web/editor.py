@@ -248,7 +248,7 @@ async def question_list(request: Request) -> Response:
                 "index": index,
                 "number": index + 1,
                 "key": form_rules.question_key(data, index),
-                "text": _text(question.get("text"), t.language, form_rules.default_language_of(data)),
+                "text": authoring.pick(question.get("text"), t.language, form_rules.default_language_of(data)),
                 "type": str(question.get("type", "")),
                 "optional": question.get("optional") is True,
                 "depends_on": depends_on,
@@ -265,15 +265,6 @@ async def question_list(request: Request) -> Response:
         rows=rows,
         question_types=[kind.value for kind in QuestionType],
     )
-
-
-def _text(texts: Any, language: str, default: str) -> str:
-    if not isinstance(texts, dict):
-        return ""
-    for code in (language, default, *texts):
-        if texts.get(code):
-            return str(texts[code])
-    return ""
 
 
 @officer_page
@@ -302,7 +293,7 @@ async def edit_question(request: Request) -> Response:
     default = form_rules.default_language_of(data)
     survey = form_rules.survey_list(data)
     sources: list[tuple[str, int | None, str]] = [
-        (str(survey[i]["id"]), i + 1, _text(survey[i].get("text"), t.language, default))
+        (str(survey[i]["id"]), i + 1, authoring.pick(survey[i].get("text"), t.language, default))
         for i in form_rules.show_if_sources(data, index)
     ]
     show_if = question.get("show_if") if isinstance(question.get("show_if"), dict) else {}
@@ -311,7 +302,7 @@ async def edit_question(request: Request) -> Response:
         # A condition on a question that is no longer earlier (or no longer exists) stays picked
         # until the officer changes it: saving other fields must not drop it unseen.
         at = next((i for i, q in enumerate(survey) if isinstance(q, dict) and q.get("id") == current), None)
-        text = _text(survey[at].get("text"), t.language, default) if at is not None else ""
+        text = authoring.pick(survey[at].get("text"), t.language, default) if at is not None else ""
         sources.append((str(current), at + 1 if at is not None else None, text or str(current)))
     target = next(
         (survey[i] for i in form_rules.show_if_sources(data, index) if survey[i]["id"] == show_if.get("question")), None
@@ -351,7 +342,7 @@ def _condition_options(request: Request, target: dict[str, Any], default: str) -
     values = form_rules.show_if_options(target, [area.id for area in deployment.areas])
     if kind in form_rules.CHOICE_TYPES:
         texts = {str(c.get("id")): c.get("text") for c in target.get("choices") or [] if isinstance(c, dict)}
-        return [(str(v), _text(texts.get(str(v)), t.language, default) or str(v)) for v in values]
+        return [(str(v), authoring.pick(texts.get(str(v)), t.language, default) or str(v)) for v in values]
     if kind is QuestionType.YES_NO:
         return [("yes", t._("Yes")), ("no", t._("No"))]
     if kind is QuestionType.AREA:
@@ -360,7 +351,8 @@ def _condition_options(request: Request, target: dict[str, Any], default: str) -
         found = target.get("labels")
         labels: dict[Any, Any] = found if isinstance(found, dict) else {}
         return [
-            (str(v), f"{v} {_text(labels.get(str(v), labels.get(v)), t.language, default)}".strip()) for v in values
+            (str(v), f"{v} {authoring.pick(labels.get(str(v), labels.get(v)), t.language, default)}".strip())
+            for v in values
         ]
     return [(str(v), str(v)) for v in values]
 
@@ -383,7 +375,7 @@ async def remove_question(request: Request) -> Response:
         return go_to(_with_languages(f"{_base(cid)}/questions", data, languages, saved="1"))
     t = officer_of(request).t
     question = form_rules.survey_list(data)[index]
-    text = _text(question.get("text"), t.language, form_rules.default_language_of(data))
+    text = authoring.pick(question.get("text"), t.language, form_rules.default_language_of(data))
     return _page(
         request,
         "question_remove.html",
