@@ -267,16 +267,23 @@ async def question_list(request: Request) -> Response:
     )
 
 
+async def _question_of(request: Request) -> tuple[dict[str, Any], int] | None:
+    """The working copy and the place of the question the address names; None if either is gone."""
+    data = await form_rules.working_copy(services_of(request), request.path_params["id"])
+    if data is None:
+        return None
+    index = form_rules.question_index(data, request.path_params["qid"])
+    return None if index is None else (data, index)
+
+
 @officer_page
 async def edit_question(request: Request) -> Response:
     services = services_of(request)
     cid = request.path_params["id"]
-    data = await form_rules.working_copy(services, cid)
-    if data is None:
+    found = await _question_of(request)
+    if found is None:
         return _not_found(request)
-    index = form_rules.question_index(data, request.path_params["qid"])
-    if index is None:
-        return _not_found(request)
+    data, index = found
     if request.method == "POST":
         form = await read_form(request)
         languages = form_rules.languages_of(data, [str(code) for code in form.getlist("language")])
@@ -362,12 +369,10 @@ async def remove_question(request: Request) -> Response:
     """Removing a question asks first, and says which questions depended on it."""
     services = services_of(request)
     cid = request.path_params["id"]
-    data = await form_rules.working_copy(services, cid)
-    if data is None:
+    found = await _question_of(request)
+    if found is None:
         return _not_found(request)
-    index = form_rules.question_index(data, request.path_params["qid"])
-    if index is None:
-        return _not_found(request)
+    data, index = found
     languages = _languages(request, data)
     if request.method == "POST":
         data = form_rules.remove_question(data, index)
