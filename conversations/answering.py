@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from conversations import about_you, browsing, callbacks, deep_links
+from conversations import about_you, browsing, callbacks, deep_links, taps
 from conversations.routes import ButtonRoute, TextRoute, Typed, out_of_date
 from conversations.screens import Button, Reply, Screen
 from conversations.services import LoadedConsultation, Visit
@@ -309,6 +309,7 @@ async def _take_part_tapped(visit: Visit, tapped: callbacks.Callback) -> Reply:
     consultation_id = tapped.arg(0)
     if not consultation_id:
         return out_of_date(visit)
+    await taps.record(visit, consultation_id, tapped.arg(2))
     return await take_part(visit, consultation_id, tapped.arg(1))
 
 

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from conversations import callbacks, drafts, officers
+from conversations import callbacks, drafts, officers, taps
 from conversations.i18n import Translator, escape
 from conversations.routes import ButtonRoute, TextRoute, Typed
 from conversations.screens import MAX_MESSAGE_LENGTH, Button, Reply, Screen, buttons_to_data, rows, shorten
@@ -338,17 +338,19 @@ def _pick_many(visit: Visit, draft: BroadcastDraft, lead: str = "") -> Screen:
     return Screen(text, (*rows(*buttons, per_row=2), (Button(t._("Done"), _data("chosen")),), (_cancel(t),)))
 
 
-def notice_screen(services: Services, draft: BroadcastDraft, language: str) -> Screen:
+def notice_screen(services: Services, draft: BroadcastDraft, language: str, broadcast_id: int | None = None) -> Screen:
     """The notice exactly as a resident with this language receives it.
 
     The officer's text in the resident's language, or the default language's when there is no
-    version in theirs; the bot's own words (the button) always in the resident's language.
+    version in theirs; the bot's own words (the button) always in the resident's language. The
+    button of a broadcast sent (`broadcast_id`) says which it came with, so its taps are counted.
     """
     text = draft.texts.get(language) or draft.texts[services.catalogs.default_language]
     buttons: tuple[tuple[Button, ...], ...] = ()
     if draft.consultation_id:
         t = services.catalogs.translator(language)
-        buttons = ((Button(t._("Take part"), callbacks.encode(callbacks.TAKE_PART, draft.consultation_id)),),)
+        came_with = taps.broadcast_button(broadcast_id) if broadcast_id is not None else None
+        buttons = ((Button(t._("Take part"), callbacks.take_part(draft.consultation_id, message=came_with)),),)
     return Screen(escape(text), buttons)
 
 
@@ -565,7 +567,7 @@ def _delivery(
     *,
     civil: bool,
 ) -> NewDelivery:
-    screen = notice_screen(services, draft, language)
+    screen = notice_screen(services, draft, language, broadcast_id)
     return NewDelivery(
         chat_id=chat_id,
         kind="broadcast",
@@ -647,13 +649,16 @@ class Progress(Counted):
 
     broadcast: Broadcast
     waiting_until: datetime | None  # when the first waiting delivery may go, if later than now
+    take_part_taps: int | None = None  # residents who tapped its "Take part" button; None: it has none
 
 
 async def progress_report(services: Services, now: datetime, limit: int = 10) -> list[Progress]:
     """The most recent broadcasts, newest first, each with its progress or final report."""
     db = services.db
     found = []
-    for broadcast in await db.broadcasts.recent(limit):
+    recent = await db.broadcasts.recent(limit)
+    tapped = await taps.broadcast_taps(services, (b.id for b in recent if b.consultation_id))
+    for broadcast in recent:
         waiting_until = await db.deliveries.waiting_until(broadcast.id)
         found.append(
             Progress(
@@ -661,6 +666,7 @@ async def progress_report(services: Services, now: datetime, limit: int = 10) ->
                 failures=await db.deliveries.failure_reasons(broadcast.id),
                 broadcast=broadcast,
                 waiting_until=waiting_until if waiting_until is not None and waiting_until > now else None,
+                take_part_taps=tapped.get(broadcast.id),
             )
         )
     return found
@@ -674,6 +680,7 @@ class NoticeProgress(Counted):
     what: str
     consultation_id: str
     title: str
+    take_part_taps: int | None = None  # residents who tapped its "Take part" button; None: it has none (outcomes)
 
 
 async def notice_report(services: Services, language: str) -> list[NoticeProgress]:
@@ -685,10 +692,13 @@ async def notice_report(services: Services, language: str) -> list[NoticeProgres
         if error is not None:
             failures[error] = failures.get(error, 0) + n
     found = []
+    tapped = await taps.notice_taps(services, grouped)
     for (what, consultation_id), (counts, failures) in grouped.items():
         loaded = await services.consultations.current(consultation_id)
         title = loaded.model.text("title", language) if loaded else consultation_id
-        found.append(NoticeProgress(counts, failures, what, consultation_id, title))
+        found.append(
+            NoticeProgress(counts, failures, what, consultation_id, title, tapped.get((what, consultation_id)))
+        )
     return found
 
 
@@ -711,6 +721,10 @@ def _progress_line(visit: Visit, found: Progress) -> str:
         shorten(first_text, 60)
     )
     line = head + "\n" + status_line(t, found.counts)
+    if found.take_part_taps is not None:
+        line += " · " + t.n_(
+            "%(n)d resident tapped Take part", "%(n)d residents tapped Take part", found.take_part_taps
+        )
     if found.waiting_until is not None:
         line += "\n" + t._(
             "It will go on %(when)s.", when=_when(t, found.waiting_until, visit.services.deployment.timezone)

@@ -16,7 +16,9 @@ SEPARATOR = ":"
 # conversation shows and another answers live here, where both can import them without a cycle.
 ONBOARD_AREA = "oa"  # oa:<area id or ->  (onboarding; conversations/pending.py keeps the area question by it)
 ONBOARD_LATER = "ol"  # ol:<yes|no>  (shown by answering after a first survey from a link; onboarding answers)
-TAKE_PART = "take"  # take:<consultation id>[:<link's source>]  (shown by browsing and in notices; answering answers)
+# take:<consultation id>[:<link's source>[:<message>]]  (shown by browsing and in notices; answering answers;
+# the message it came with, conversations/taps.py, counts the tap)
+TAKE_PART = "take"
 SURVEY = "s"  # s:<token>:<verb>[:<argument>]  (drawn by survey/render.py; answering answers)
 
 NONE = "-"
@@ -52,3 +54,13 @@ def decode(data: str | None) -> Callback | None:
         return None
     kind, *args = data.split(SEPARATOR)
     return Callback(kind, tuple(args))
+
+
+def take_part(consultation_id: str, source: str | None = None, message: str | None = None) -> str:
+    """A "Take part" button's data: the consultation, the link's source and the message it came with, if any.
+
+    Older buttons carry fewer parts (`take:<id>`, `take:<id>:<source>`), and are read the same way."""
+    args = [consultation_id, source, message]
+    while args[-1] is None:
+        args.pop()
+    return encode(TAKE_PART, *args)

@@ -22,6 +22,13 @@ from storage.deliveries import PRIORITY_NOTICE, PRIORITY_REMINDER, NewDelivery
 from storage.residents import Audience
 
 SUMMARY_LENGTH = 200
+# What each notice is, in its delivery's key and in its "Take part" button (conversations/taps.py).
+OPENED, REMINDER, CLOSING = "opened", "reminder", "closing"
+
+
+def notice_key(what: str, consultation_id: str, chat_id: int) -> str:
+    """The delivery of one notice about one consultation to one resident: queued once."""
+    return f"{what}:{consultation_id}:{chat_id}"
 
 
 def _text(t: Translator, c: Consultation, field_name: str) -> str:
@@ -40,7 +47,8 @@ def opening_notice(t: Translator, c: Consultation) -> Screen:
         escape(summary),
         t._("Closes on %(date)s", date=t.date(c.closes)),
     ]
-    return Screen("\n\n".join(parts), ((Button(t._("Take part"), callbacks.encode(callbacks.TAKE_PART, c.id)),),))
+    button = Button(t._("Take part"), callbacks.take_part(c.id, message=OPENED))
+    return Screen("\n\n".join(parts), ((button,),))
 
 
 def unfinished_reminder(t: Translator, c: Consultation) -> Screen:
@@ -52,7 +60,7 @@ def unfinished_reminder(t: Translator, c: Consultation) -> Screen:
             date=t.date_time(c.closes),
         ),
     ]
-    button = Button(t._("Continue where you left off"), callbacks.encode(callbacks.TAKE_PART, c.id))
+    button = Button(t._("Continue where you left off"), callbacks.take_part(c.id, message=REMINDER))
     return Screen("\n\n".join(parts), ((button,),))
 
 
@@ -62,7 +70,8 @@ def closing_soon(t: Translator, c: Consultation) -> Screen:
         "<b>" + _text(t, c, "title") + "</b>",
         t._("This consultation closes on %(date)s. There is still time to have your say.", date=t.date_time(c.closes)),
     ]
-    return Screen("\n\n".join(parts), ((Button(t._("Take part"), callbacks.encode(callbacks.TAKE_PART, c.id)),),))
+    button = Button(t._("Take part"), callbacks.take_part(c.id, message=CLOSING))
+    return Screen("\n\n".join(parts), ((button,),))
 
 
 def audience_of(c: Consultation) -> Audience:
@@ -94,7 +103,7 @@ async def queue_opening_notices(services: Services, now: datetime) -> int:
                 PRIORITY_NOTICE,
                 opening_notice,
                 c,
-                dedupe=f"opened:{c.id}:{chat_id}",
+                dedupe=notice_key(OPENED, c.id, chat_id),
                 expires=c.closes,
                 civil=True,
                 not_before=services.deployment.next_civil_time(now),
@@ -130,7 +139,7 @@ async def queue_reminders(services: Services, now: datetime, window: timedelta) 
                 PRIORITY_REMINDER,
                 unfinished_reminder,
                 c,
-                dedupe=f"reminder:{c.id}:{chat_id}",
+                dedupe=notice_key(REMINDER, c.id, chat_id),
                 expires=c.closes,
                 civil=True,
             )
@@ -147,7 +156,7 @@ async def queue_reminders(services: Services, now: datetime, window: timedelta) 
                     PRIORITY_REMINDER,
                     closing_soon,
                     c,
-                    dedupe=f"closing:{c.id}:{chat_id}",
+                    dedupe=notice_key(CLOSING, c.id, chat_id),
                     expires=c.closes,
                     civil=True,
                 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from conversations import callbacks
+from conversations import callbacks, taps
 from conversations.i18n import escape
 from conversations.routes import ButtonRoute
 from conversations.screens import Attachment, Button, Reply, Screen
@@ -46,7 +46,8 @@ async def my_data(visit: Visit) -> tuple[Reply, DataFile]:
     """Everything stored about the resident, as a JSON file, with a readable summary."""
     t, db = visit.t, visit.services.db
     responses, feedback = await _ids(visit)
-    found = await everything_about(db.connection, visit.chat_id, responses, feedback, visit.pseudonyms.equality)
+    tapped = await taps.tap_ids(visit.services, visit.pseudonyms)
+    found = await everything_about(db.connection, visit.chat_id, responses, feedback, visit.pseudonyms.equality, tapped)
     content = json.dumps(found, ensure_ascii=False, indent=2, default=str).encode()
     resident = (found.get("residents") or [{}])[0]
     submitted = [await _title(visit, row["consultation_id"]) for row in found["responses"] if row.get("submitted_at")]
@@ -123,6 +124,7 @@ async def confirm_delete(visit: Visit, verb: str | None) -> Reply:
         visit.pseudonyms.equality,
         visit.services.erasure,
         visit.now(),
+        await taps.tap_ids(visit.services, visit.pseudonyms),
     )
     return Reply(
         (Screen(t._("Done. Everything we held about you has been deleted. Thank you for taking part.")),), edit=True

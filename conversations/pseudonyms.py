@@ -4,7 +4,8 @@ Each is a keyed hash (HMAC-SHA-256 with the database's secret `pseudonym_key`, t
 digits) of the chat id and a prefix of its own, so ids of different kinds cannot be joined:
 - a response id per resident and consultation (`responses`, `answers`): "<chat>:<consultation>";
 - a feedback id per resident and consultation (`outcome_feedback`): "feedback:<chat>:<consultation>";
-- an equality id per resident (`equality_answers`): "equality:<chat>".
+- an equality id per resident (`equality_answers`): "equality:<chat>";
+- a tap id per resident and message with a "Take part" button (`take_part_taps`): "tap:<chat>:<message>".
 
 The values are stored, so they must never change (tests/test_pseudonyms.py pins them). Within
 one update a `Visit` computes each at most once (`Visit.pseudonyms`); across updates the digests
@@ -18,7 +19,7 @@ import functools
 import hmac
 from collections.abc import Iterable
 
-__all__ = ["Pseudonyms", "equality_id", "feedback_id", "response_id_for"]
+__all__ = ["Pseudonyms", "equality_id", "feedback_id", "response_id_for", "tap_id"]
 
 
 @functools.lru_cache(maxsize=16_384)
@@ -40,6 +41,11 @@ def feedback_id(key: bytes, chat_id: int, consultation_id: str) -> str:
 def equality_id(key: bytes, chat_id: int) -> str:
     """The resident alone: apart from response ids, so "About you" answers cannot be joined to a response."""
     return _keyed(key, f"equality:{chat_id}")
+
+
+def tap_id(key: bytes, chat_id: int, message: str) -> str:
+    """One "Take part" tap per resident and message (a broadcast, a notice), joined to nothing else."""
+    return _keyed(key, f"tap:{chat_id}:{message}")
 
 
 class Pseudonyms:
@@ -71,6 +77,10 @@ class Pseudonyms:
         if self._equality is None:
             self._equality = equality_id(self._key, self.chat_id)
         return self._equality
+
+    def taps(self, messages: Iterable[str]) -> list[str]:
+        """Tap ids for these messages (what /mydata, /delete and retention look for)."""
+        return [tap_id(self._key, self.chat_id, message) for message in messages]
 
     def everywhere(
         self, consultation_ids: Iterable[str], with_feedback: Iterable[str]

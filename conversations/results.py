@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 
-from conversations import callbacks
+from conversations import callbacks, link_sources
 from conversations.i18n import Translator, escape
 from conversations.routes import ButtonRoute
 from conversations.screens import MAX_MESSAGE_LENGTH, Attachment, Button, Reply, Screen, rows, shorten
@@ -73,6 +73,8 @@ async def results(visit: Visit, consultation_id: str) -> Results | None:
     tally = await visit.services.db.results.tally(consultation_id)
     comments = await visit.services.db.results.comments(consultation_id)
     blocks = _result_blocks(t, c, tally, comments, areas)
+    sources = link_sources.chat_block(t, await link_sources.by_source(visit.services, consultation_id))
+    blocks += [sources] if sources else []
     buttons = _export_buttons(t, consultation_id)
     if any(q.type is QuestionType.TEXT and tally.answered.get(q.id) for q in c.survey):
         buttons = ((Button(t._("Read the written answers"), _data("texts", consultation_id)),), *buttons)

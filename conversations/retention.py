@@ -48,9 +48,11 @@ async def apply_retention(services: Services, now: datetime) -> dict[str, int]:
     removed = 0
     consultation_ids = await db.consultations.all_ids()
     named = {*consultation_ids, *await db.outcomes.consultations_with_feedback()}
+    messages = await db.broadcasts.tapped_messages()
     for chat in await db.retention.told_and_still_away(now - services.removal_grace):
         ids = Pseudonyms(db.pseudonym_key, chat)
         responses, feedback = ids.everywhere(consultation_ids, named)
-        await erase(db.connection, chat, responses, feedback, ids.equality, services.erasure, now)
+        tapped = ids.taps(messages)
+        await erase(db.connection, chat, responses, feedback, ids.equality, services.erasure, now, tapped)
         removed += 1
     return {"responses purged": purged, "residents told": len(away), "residents removed": removed}

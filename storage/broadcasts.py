@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -89,6 +90,38 @@ class BroadcastRepository:
             "UPDATE broadcasts SET reported_at = ? WHERE id = ? AND reported_at IS NULL", (to_text(now), broadcast_id)
         )
         return cursor.rowcount > 0
+
+    # "Take part" taps (migration 0020): one row per resident and message, by a pseudonymous id.
+
+    async def record_tap(
+        self, message: str, tapper_id: str, chat_id: int, *, broadcast_id: int | None = None, key: str | None = None
+    ) -> bool:
+        """Count a resident's tap on a message's "Take part" button, once, and only if that message was
+        queued for them: the broadcast's delivery to `chat_id`, or the notice's under its dedupe `key`.
+        False when it was counted already or was never sent to them (a forged or foreign button)."""
+        cursor = await self._db.execute(
+            "INSERT INTO take_part_taps(message, tapper_id) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM deliveries"
+            " WHERE chat_id = ? AND (broadcast_id = ? OR dedupe_key = ?)) ON CONFLICT DO NOTHING",
+            (message, tapper_id, chat_id, broadcast_id, key),
+        )
+        return cursor.rowcount > 0
+
+    async def taps(self, messages: Collection[str]) -> dict[str, int]:
+        """Distinct residents who tapped "Take part", per message (messages nobody tapped are left out)."""
+        if not messages:
+            return {}
+        wanted = sorted(set(messages))
+        rows = await self._db.execute_fetchall(
+            f"SELECT message, COUNT(*) FROM take_part_taps WHERE message IN ({', '.join('?' * len(wanted))})"
+            " GROUP BY message",
+            wanted,
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    async def tapped_messages(self) -> list[str]:
+        """Every message anyone tapped, so erasure and /mydata can recompute a resident's tap ids."""
+        rows = await self._db.execute_fetchall("SELECT DISTINCT message FROM take_part_taps ORDER BY message")
+        return [str(r[0]) for r in rows]
 
 
 def _broadcast(row: Any) -> Broadcast:

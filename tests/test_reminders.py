@@ -242,7 +242,7 @@ async def test_the_reminder_is_in_the_residents_language_and_resumes_at_their_qu
     [reminder] = [q for q in await queued(services.db) if q.chat_id == STARTED]
     assert "<b>Amseroedd ymweliadau gofal cartref</b>" in reminder.text
     [[button]] = reminder.buttons
-    assert button == {"label": "Parhau o ble roeddech chi", "data": f"take:{CONSULTATION}"}
+    assert button == {"label": "Parhau o ble roeddech chi", "data": f"take:{CONSULTATION}:-:reminder"}
 
     tapped = callbacks.decode(button["data"])
     assert tapped is not None and tapped.kind == callbacks.TAKE_PART
@@ -257,7 +257,7 @@ async def test_closing_soon_invites_subscribers_to_take_part(services: Services)
     [closing] = [q for q in await queued(services.db) if q.chat_id == AREA_SUBSCRIBER]
     assert closing.text.startswith("<b>Home care visit times</b>")
     assert "closes on 26 Feb 2027, 12:00:00" in closing.text
-    assert closing.buttons == [[{"label": "Take part", "data": f"take:{CONSULTATION}"}]]
+    assert closing.buttons == [[{"label": "Take part", "data": f"take:{CONSULTATION}:-:closing"}]]
 
 
 async def test_reminders_are_civil_hours_only_and_expire_at_closing(services: Services) -> None:

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.web.pages import now_of, officer_of, officer_page, render, services_of
-from conversations import results
+from conversations import link_sources, results
 from conversations.i18n import Translator
 from conversations.survey.model import QuestionType
 
@@ -50,6 +50,7 @@ async def results_page(request: Request) -> Response:
         r=report,
         latest=latest,
         text_type=QuestionType.TEXT,
+        sources=await link_sources.by_source(services, consultation_id),
         day_label=lambda day: t.date(datetime.combine(day, time(12), tzinfo=t.timezone)),
     )
 
