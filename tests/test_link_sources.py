@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conversations import answering, callbacks, deep_links, onboarding, privacy
+from conversations import answering, callbacks, deep_links, link_sources, onboarding, privacy, results
 from conversations.pseudonyms import response_id_for
-from conversations.services import begin_visit
+from conversations.services import Visit, begin_visit
 from storage.responses import SourceReach
 from tests.e2e_support import EXAMPLES, BotProcess, Resident
 from tests.offline import GP_HOURS, offline_services
@@ -122,3 +122,41 @@ def test_a_known_resident_who_follows_a_posters_link_takes_its_source_along(
     resident.say("/start gp-opening-hours_library", expect="What you can influence")
     resident.tap("Take part", expect="Question 1 of 7")
     assert bot.query("SELECT source, submitted_at FROM responses") == [("library", None)]
+
+
+async def test_results_name_each_source_and_put_those_without_one_last(tmp_path: Path) -> None:
+    async with offline_services(tmp_path / "sources.db", NOW, GP_HOURS) as services:
+        db = services.db
+        officer = await begin_visit(services, 99, "en")
+        assert link_sources.chat_block(officer.t, await link_sources.by_source(services, "gp-opening-hours")) == ""
+
+        async def arrive(chat_id: int, source: str | None, submit: bool) -> None:
+            await db.residents.acknowledge(chat_id, "en", NOW, None)
+            await answering.take_part(await begin_visit(services, chat_id, "en"), "gp-opening-hours", source)
+            if submit:
+                rid = response_id_for(db.pseudonym_key, chat_id, "gp-opening-hours")
+                assert await db.responses.submit(rid, {"last_visit": "week"}, {}, NOW)
+
+        await arrive(1, None, submit=True)
+        await arrive(2, None, submit=True)
+        found = await link_sources.by_source(services, "gp-opening-hours")
+        assert found == (SourceReach(None, 2, 2),) and not link_sources.tagged(found)
+        text = await results_text(officer)
+        assert "Where people came from" not in text, "nothing to tell until a poster brings someone"
+
+        await arrive(3, "surgery", submit=True)
+        await arrive(4, "library", submit=False)
+        found = await link_sources.by_source(services, "gp-opening-hours")
+        assert found == (SourceReach("surgery", 1, 1), SourceReach("library", 1, 0), SourceReach(None, 2, 2))
+        text = await results_text(officer)
+        assert (
+            "<b>Where people came from</b>\nsurgery: 1 submitted of 1 started\nlibrary: 0 submitted of 1 started\n"
+            "No poster or tagged link: 2 submitted of 2 started"
+        ) in text
+
+
+async def results_text(officer: Visit) -> str:
+    """The chat's /results for the consultation, its messages together."""
+    found = await results.results(officer, "gp-opening-hours")
+    assert found is not None
+    return "\n".join(screen.text for screen in found.screens)
