@@ -78,9 +78,9 @@ class Pseudonyms:
             self._equality = equality_id(self._key, self.chat_id)
         return self._equality
 
-    def taps(self, messages: Iterable[str]) -> list[str]:
-        """Tap ids for these messages (what /mydata, /delete and retention look for)."""
-        return [tap_id(self._key, self.chat_id, message) for message in messages]
+    def taps(self, messages: Iterable[str]) -> dict[str, str]:
+        """Tap ids for these messages, by message (what /mydata, /delete and retention look for)."""
+        return {message: tap_id(self._key, self.chat_id, message) for message in messages}
 
     def everywhere(
         self, consultation_ids: Iterable[str], with_feedback: Iterable[str]

@@ -71,6 +71,7 @@ async def notice_taps(services: Services, notices: Iterable[tuple[str, str]]) ->
     return {(what, cid): counted.get(notice_message(what, cid), 0) for what, cid in wanted}
 
 
-async def tap_ids(services: Services, pseudonyms: Pseudonyms) -> list[str]:
-    """Every tap id the resident may have (for /mydata, /delete and retention): one per message anyone tapped."""
+async def tap_ids(services: Services, pseudonyms: Pseudonyms) -> dict[str, str]:
+    """Every tap id the resident may have, by message (for /mydata, /delete and retention): one per message
+    anyone tapped."""
     return pseudonyms.taps(await services.db.broadcasts.tapped_messages())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Collection
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -65,7 +65,7 @@ async def everything_about(
     response_ids: dict[str, str],
     feedback_ids: dict[str, str],
     equality_id: str,
-    tap_ids: Collection[str] = (),
+    tap_ids: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """All rows about one resident, table by table (response and feedback ids per consultation given)."""
     found: dict[str, Any] = {}
@@ -80,7 +80,7 @@ async def everything_about(
         db, f"SELECT * FROM outcome_feedback WHERE feedback_id IN ({', '.join('?' * len(feedback))})", feedback
     )
     found["equality_answers"] = await _rows(db, "SELECT * FROM equality_answers WHERE equality_id = ?", (equality_id,))
-    taps = list(tap_ids)
+    taps = list((tap_ids or {}).values())
     found["take_part_taps"] = await _rows(
         db, f"SELECT * FROM take_part_taps WHERE tapper_id IN ({', '.join('?' * len(taps))})", taps
     )
@@ -105,7 +105,7 @@ async def erase(
     equality_id: str,
     policy: ErasurePolicy,
     now: datetime,
-    tap_ids: Collection[str] = (),
+    tap_ids: Mapping[str, str] | None = None,
 ) -> None:
     """Erase a resident in one transaction, then make sure nothing of it stays in the file or the log.
 
@@ -127,13 +127,15 @@ async def erase(
                 )
             else:
                 await db.execute("DELETE FROM outcome_feedback WHERE feedback_id = ?", (feedback_id,))
-        for tapper_id in tap_ids:  # "Take part" taps: counted in reports, like feedback
-            if policy == "anonymise":
-                await db.execute(
-                    "UPDATE take_part_taps SET tapper_id = ? WHERE tapper_id = ?", (secrets.token_hex(16), tapper_id)
-                )
-            else:
-                await db.execute("DELETE FROM take_part_taps WHERE tapper_id = ?", (tapper_id,))
+        # "Take part" taps (message -> tap id), found by their primary key; counted in reports, like feedback.
+        taps = list((tap_ids or {}).items())
+        if policy == "anonymise":
+            await db.executemany(
+                "UPDATE take_part_taps SET tapper_id = ? WHERE message = ? AND tapper_id = ?",
+                [(secrets.token_hex(16), message, tapper_id) for message, tapper_id in taps],
+            )
+        else:
+            await db.executemany("DELETE FROM take_part_taps WHERE message = ? AND tapper_id = ?", taps)
         # Equality answers are never kept after erasure: they may not be used once a person objects.
         await db.execute("DELETE FROM equality_answers WHERE equality_id = ?", (equality_id,))
         for table, column in reversed(list(PERSONAL_BY_CHAT.items())):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ import pytest
 from conversations import answering, broadcasting, callbacks, notices, privacy, taps
 from conversations.broadcasting import BroadcastDraft, Step
 from conversations.pseudonyms import tap_id
+from conversations.retention import apply_retention
 from conversations.screens import Reply
 from conversations.services import Services, begin_visit
 from storage.deliveries import PRIORITY_NOTICE, NewDelivery
@@ -164,3 +165,16 @@ async def test_my_data_shows_the_taps_and_delete_erases_them(services: Services,
     assert tap_id(services.db.pseudonym_key, 2, f"broadcast:{broadcast_id}") in ids
     (found,) = await broadcasting.progress_report(services, NOW)
     assert found.take_part_taps == (2 if policy == "anonymise" else 1), "kept unlinked, as feedback is"
+
+
+async def test_a_resident_removed_for_inactivity_takes_their_taps_along(services: Services) -> None:
+    await residents(services, 1)
+    broadcast_id = await broadcast(services, GP)
+    await tap(services, 1, f"take:{GP}:-:b{broadcast_id}")
+    assert await services.db.broadcasts.taps([f"broadcast:{broadcast_id}"]) == {f"broadcast:{broadcast_id}": 1}
+    told_at = NOW + services.inactive_after + timedelta(days=1)
+    assert (await apply_retention(services, told_at))["residents told"] == 1
+    assert (await apply_retention(services, told_at + services.removal_grace + timedelta(days=1)))[
+        "residents removed"
+    ] == 1
+    assert await services.db.connection.execute_fetchall("SELECT * FROM take_part_taps") == []
