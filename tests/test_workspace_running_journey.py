@@ -110,6 +110,18 @@ def takes_part(resident: Resident, language: str, home: str, visits: str, minute
     resident.tap(t._("Submit"), expect=plain(t._("Thank you. We have received your answers.")))
 
 
+def looked_at(page: Page, name: str, *, phone: bool = True) -> None:
+    """A page as an officer sees it: no serious accessibility problem, kept as a picture on a laptop and on a
+    375-pixel phone (test-artifacts/journey-NAME.png and journey-NAME-phone.png), pictures loaded."""
+    page.wait_for_function("() => [...document.images].every(img => img.complete && img.naturalWidth > 0)")
+    assert serious_accessibility_problems(page) == []
+    screenshot(page, f"journey-{name}")
+    if phone:
+        page.set_viewport_size({"width": 375, "height": 800})
+        screenshot(page, f"journey-{name}-phone")
+        page.set_viewport_size({"width": 1280, "height": 800})
+
+
 def reading(text: str) -> Callable[[BotMessage], bool]:
     """A message that reads exactly `text`."""
     return lambda message: message.text == text
@@ -214,7 +226,12 @@ def test_an_officer_runs_a_consultation_from_results_and_reach_to_outreach_and_o
     def share(part: int, whole: int) -> str:
         return f"{int(100 * part / whole + 0.5)}%"
 
-    sign_in(page, admin)
+    sign_in(page, admin)  # the dashboard: responses each day, and whom we are not hearing from
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    expect(page.get_by_role("row", name=re.compile(f"^{TITLE}")).get_by_role("cell").last).to_have_text(str(submitted))
+    expect(page.locator(".dashboard-groups li")).to_have_count(1)
+    expect(page.locator(".dashboard-groups")).to_contain_text(f"Area: Faversham in {TITLE}")
+    looked_at(page, "dashboard")
     page.goto(workspace(officer_bot, f"/consultations/{CID}"))
     page.get_by_role("link", name="Results").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Results: {TITLE}")
@@ -273,11 +290,7 @@ def test_an_officer_runs_a_consultation_from_results_and_reach_to_outreach_and_o
         label: [str(areas.count(value)), share(areas.count(value), len(areas))]
         for value, (label, _welsh) in AREA_NAMES.items()
     }
-    screenshot(page, "journey-results")
-    assert serious_accessibility_problems(page) == []
-    page.set_viewport_size({"width": 375, "height": 800})
-    screenshot(page, "journey-results-phone")
-    page.set_viewport_size({"width": 1280, "height": 800})
+    looked_at(page, "results")
 
     # The reach page: distinct people, each counted once, with the small numbers protected.
     page.get_by_role("link", name="Who took part, and whom we did not reach").click()
@@ -332,11 +345,7 @@ def test_an_officer_runs_a_consultation_from_results_and_reach_to_outreach_and_o
     faversham = page.get_by_role("row", name=re.compile("^Faversham"))
     expect(faversham).to_contain_text("Under-heard")
     expect(page.locator(".row-under-heard")).to_have_count(1)  # the others: hidden or small, never marked
-    screenshot(page, "journey-reach")
-    assert serious_accessibility_problems(page) == []
-    page.set_viewport_size({"width": 375, "height": 800})
-    screenshot(page, "journey-reach-phone")
-    page.set_viewport_size({"width": 1280, "height": 800})
+    looked_at(page, "reach")
 
     # 3. From the reach page, a notice to the under-heard area: to its residents who have not taken part.
     faversham.get_by_role("button", name="Send a notice to them (Faversham)").click()
@@ -375,11 +384,7 @@ def test_an_officer_runs_a_consultation_from_results_and_reach_to_outreach_and_o
     report = page.get_by_role("row").filter(has_text="#1")
     assert cells(report)[2:] == ["2", "2", "0", "0", "0"]  # recipients, sent, waiting, failed, unreachable
     expect(report).to_contain_text("Finished")
-    screenshot(page, "journey-broadcasts")
     assert serious_accessibility_problems(page) == []
-    page.set_viewport_size({"width": 375, "height": 800})
-    screenshot(page, "journey-broadcasts-phone")
-    page.set_viewport_size({"width": 1280, "height": 800})
 
     # 4. (Inbox: answering a /contact message from the inbox goes here.)
 
@@ -392,8 +397,7 @@ def test_an_officer_runs_a_consultation_from_results_and_reach_to_outreach_and_o
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Outcome of {TITLE}")
     page.get_by_label("English (What you told us)").fill(TOLD)
     page.get_by_label("Welsh (Cymraeg) (What you told us)").fill(TOLD_CY)
-    screenshot(page, "journey-outcome")
-    assert serious_accessibility_problems(page) == []
+    looked_at(page, "outcome", phone=False)
     page.get_by_role("button", name="Preview “What you told us”").click()
     expect(page.get_by_text(f"It will go to the {people} people who took part.")).to_be_visible()
     expect(page.locator(".chat-text[lang=cy]")).to_contain_text(TOLD_CY)
@@ -425,14 +429,27 @@ def test_an_officer_runs_a_consultation_from_results_and_reach_to_outreach_and_o
         assert not [m for m in fake.messages(resident.chat_id) if TOLD in m.text or DID in m.text]
         assert not [m for m in fake.messages(resident.chat_id) if TOLD_CY in m.text or DID_CY in m.text]
 
-    # The dashboard, the team and the audit log, as they stand after all this.
-    for path, name in (("/", "dashboard"), ("/team", "team"), ("/audit", "audit")):
-        page.goto(workspace(officer_bot, path))
-        screenshot(page, f"journey-{name}")
-        assert serious_accessibility_problems(page) == []
-        page.set_viewport_size({"width": 375, "height": 800})
-        screenshot(page, f"journey-{name}-phone")
-        page.set_viewport_size({"width": 1280, "height": 800})
+    # The report of the outcomes sent; the team; the audit log of this consultation, each action by name.
+    page.goto(workspace(officer_bot, "/broadcasts"))
+    sent = page.locator(".notices-table tbody tr").filter(has_text="Outcome")
+    assert cells(sent)[1:] == [str(2 * people), str(2 * people), "0", "0", "0"]  # both texts to each of them
+    looked_at(page, "broadcasts")
+    page.goto(workspace(officer_bot, "/team"))
+    looked_at(page, "team")
+    page.goto(workspace(officer_bot, "/audit"))
+    page.get_by_label("Consultation").select_option(label=TITLE)
+    page.get_by_role("button", name="Show entries").click()
+    actions = page.locator("tbody tr td:nth-child(3)")
+    expect(actions).to_have_text(
+        [
+            "Published an outcome",
+            "Published an outcome",
+            "Closed a consultation early",
+            "Sent a notice",
+            "Published a consultation",
+        ]
+    )
+    looked_at(page, "audit")
 
     # The public page, without signing in: in English, then in Welsh.
     page.context.clear_cookies()
@@ -441,13 +458,13 @@ def test_an_officer_runs_a_consultation_from_results_and_reach_to_outreach_and_o
     expect(entry).to_contain_text(TOLD)
     expect(entry).to_contain_text(DID)
     expect(page.get_by_role("link", name="Sign out")).to_have_count(0)
-    screenshot(page, "journey-public")
-    assert serious_accessibility_problems(page) == []
+    looked_at(page, "public", phone=False)
     page.get_by_label("Language").select_option("cy")
     page.get_by_role("button", name="Change language").click()
     entry = page.locator("section").filter(has=page.get_by_role("heading", name=TITLE_CY))
     expect(entry).to_contain_text(TOLD_CY)
     expect(entry).to_contain_text(DID_CY)
+    assert serious_accessibility_problems(page) == []
     page.set_viewport_size({"width": 375, "height": 800})
     screenshot(page, "journey-public-welsh-phone")
     assert "Traceback" not in officer_bot.log()
