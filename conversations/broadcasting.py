@@ -672,7 +672,8 @@ async def progress_report(services: Services, now: datetime, limit: int = 10) ->
 @dataclass(frozen=True)
 class NoticeProgress(Counted):
     """The messages the bot sends by itself about one consultation, as a broadcast's report: its
-    opening notices ("opened"), reminders ("reminder", "closing") or outcomes ("outcome")."""
+    opening notices ("opened"), reminders ("reminder", "closing"), outcomes ("outcome") or the message
+    to people part-way through when it closed early ("closed-early")."""
 
     what: str
     consultation_id: str

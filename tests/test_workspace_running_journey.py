@@ -431,6 +431,8 @@ def test_an_officer_runs_a_consultation_from_results_and_reach_to_outreach_and_o
 
     # The report of the outcomes sent; the team; the audit log of this consultation, each action by name.
     page.goto(workspace(officer_bot, "/broadcasts"))
+    notices = page.locator(".notices-table tbody th")
+    expect(notices).to_have_text([f"Closed early: to people part-way through {TITLE}", f"Outcome {TITLE}"])
     sent = page.locator(".notices-table tbody tr").filter(has_text="Outcome")
     assert cells(sent)[1:] == [str(2 * people), str(2 * people), "0", "0", "0"]  # both texts to each of them
     looked_at(page, "broadcasts")
