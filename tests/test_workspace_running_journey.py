@@ -264,7 +264,7 @@ def test_an_officer_runs_a_consultation_from_results_and_reach_to_outreach_and_o
         label: [str(visits.count(value)), share(visits.count(value), len(visits))]
         for value, (label, _welsh) in VISITS.items()
     }
-    expect(question(1).get_by_role("img", name=re.compile("Bar chart of the answers to question 1"))).to_be_visible()
+    expect(question(1).get_by_role("img", name=re.compile("Bar chart of the answers to question 1"))).to_have_count(1)
     minutes = sorted(float(value) for value in answers_to("minutes"))
     figures = question(2).locator(".summary-list")
     expect(question(2)).to_contain_text(f"{len(minutes)} people answered")
@@ -412,13 +412,14 @@ def test_an_officer_runs_a_consultation_from_results_and_reach_to_outreach_and_o
     screenshot(page, "journey-outcome-published-phone")
     page.set_viewport_size({"width": 1280, "height": 800})
 
-    for resident, language in took_part.values():
+    told_them: dict[str, BotMessage] = {}
+    for name, (resident, language) in took_part.items():
         t, welsh = translator(language), language == "cy"
         title = TITLE_CY if welsh else TITLE
         told = plain(t._("What you told us: %(title)s", title=title))
         told += "\n\n" + (TOLD_CY if welsh else TOLD) + "\n\n" + plain(t._("Did we get this right?"))
-        got = fake.wait_for_message(resident.chat_id, predicate=reading(told))
-        assert got.labels == [t._("Yes"), t._("Partly"), t._("No")]
+        told_them[name] = fake.wait_for_message(resident.chat_id, predicate=reading(told))
+        assert told_them[name].labels == [t._("Yes"), t._("Partly"), t._("No")]
         did = plain(t._("What we did: %(title)s", title=title)) + "\n\n" + (DID_CY if welsh else DID)
         fake.wait_for_message(resident.chat_id, predicate=reading(did))
     fake.wait_until_idle()
@@ -427,6 +428,28 @@ def test_an_officer_runs_a_consultation_from_results_and_reach_to_outreach_and_o
     for resident in (sam, fay, ffion):
         assert not [m for m in fake.messages(resident.chat_id) if TOLD in m.text or DID in m.text]
         assert not [m for m in fake.messages(resident.chat_id) if TOLD_CY in m.text or DID_CY in m.text]
+
+    # Three of them say whether we got it right, two with a comment; the results page shows it as stored.
+    for name, rating, said in (("Amy", "Yes", ""), ("Gwen", "Partly", "Ac ar y Sul"), ("Dan", "No", "Open earlier")):
+        resident, language = took_part[name]
+        t = translator(language)
+        resident.tap(t._(rating), on=told_them[name], expect=t._("No thanks"))
+        if said:
+            resident.say(said, expect=t._("Thank you for telling us."))
+        else:
+            resident.tap_and_settle(t._("No thanks"))
+    ratings = dict(
+        officer_bot.query("SELECT rating, COUNT(*) FROM outcome_feedback WHERE consultation_id = ? GROUP BY 1", CID)
+    )
+    comments = officer_bot.query(
+        "SELECT comment FROM outcome_feedback WHERE consultation_id = ? AND comment IS NOT NULL ORDER BY at DESC", CID
+    )
+    assert ratings == {"yes": 1, "partly": 1, "no": 1} and sorted(comments) == [("Ac ar y Sul",), ("Open earlier",)]
+    page.goto(workspace(officer_bot, f"/consultations/{CID}/results"))
+    assert table_rows(page, "What people said about the outcome") == {
+        label: [str(ratings.get(rating, 0))] for rating, label in (("yes", "Yes"), ("partly", "Partly"), ("no", "No"))
+    }
+    expect(page.locator(".written-answers").last.get_by_role("listitem")).to_have_text([c for (c,) in comments])
 
     # The report of the outcomes sent; the team; the audit log of this consultation, each action by name.
     page.goto(workspace(officer_bot, "/broadcasts"))
