@@ -545,15 +545,18 @@ async def queue(
         ),
         now,
     )
+    # The consultation it is about, for the audit log's filter: its Take part button's, or the one its audience is.
+    about = draft.consultation_id or draft.audience.not_taking_part_in or draft.audience.participants_of
     await db.officers.audit(
-        officer_id, "broadcast", f"#{broadcast_id} to {len(recipients)} residents ({described})", now
+        officer_id, "broadcast", f"#{broadcast_id} to {len(recipients)} residents ({described})", now, about
     )
     outside = not civil and not services.deployment.in_civil_hours(at)
     if at > now:
         urgent = ", urgent: outside civil hours" if outside else ""
-        await db.officers.audit(officer_id, "broadcast scheduled", f"#{broadcast_id} at {at.isoformat()}{urgent}", now)
+        detail = f"#{broadcast_id} at {at.isoformat()}{urgent}"
+        await db.officers.audit(officer_id, "broadcast scheduled", detail, now, about)
     elif outside:
-        await db.officers.audit(officer_id, "send now anyway", f"#{broadcast_id}, outside civil hours", now)
+        await db.officers.audit(officer_id, "send now anyway", f"#{broadcast_id}, outside civil hours", now, about)
     return broadcast_id, len(recipients)
 
 
@@ -675,7 +678,8 @@ async def progress_report(services: Services, now: datetime, limit: int = 10) ->
 @dataclass(frozen=True)
 class NoticeProgress(Counted):
     """The messages the bot sends by itself about one consultation, as a broadcast's report: its
-    opening notices ("opened"), reminders ("reminder", "closing") or outcomes ("outcome")."""
+    opening notices ("opened"), reminders ("reminder", "closing"), outcomes ("outcome") or the message
+    to people part-way through when it closed early ("closed-early")."""
 
     what: str
     consultation_id: str

@@ -426,9 +426,9 @@ async def publish_outcome(
         queued = await db.deliveries.enqueue(deliveries, now)
         if correction:
             detail = f"{kind} for {c.id}, version {version} replacing {version - 1}, to {queued} people"
-            await db.officers.audit(officer_id, "correct outcome", detail, now)
+            await db.officers.audit(officer_id, "correct outcome", detail, now, c.id)
         else:
-            await db.officers.audit(officer_id, "publish outcome", f"{kind} for {c.id} to {queued} people", now)
+            await db.officers.audit(officer_id, "publish outcome", f"{kind} for {c.id} to {queued} people", now, c.id)
     services.wake_delivery()
     return Publishing(Outcome.CORRECTED if correction else Outcome.PUBLISHED, queued)
 

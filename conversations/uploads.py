@@ -201,7 +201,7 @@ async def download(
         write_xlsform(detail.definition, out, yes_no_words(services.catalogs))
         content = out.getvalue()
     filename = f"{_slug(consultation_id)}.{kind}"
-    await services.db.officers.audit(officer_id, "download", filename, now)
+    await services.db.officers.audit(officer_id, "download", filename, now, consultation_id)
     return Download(filename, MEDIA_TYPES[kind], content)
 
 
