@@ -16,6 +16,7 @@ from telegram import Bot
 
 from bot.app import scheduled_checks
 from bot.delivery import DeliveryWorker
+from bot.settings import SettingsError, load_settings
 from bot.workers import SenderLease, TickClaims
 from storage import Database, open_database
 from storage.coordination import LeaseRepository, TickRepository
@@ -228,3 +229,17 @@ async def test_with_one_worker_every_check_runs_every_time(tmp_path: Path) -> No
     async with offline_services(tmp_path / "one.db", START, GP_HOURS) as services:
         assert await scheduled_checks(services) == ["openings", "reminders", "retention"]
         assert await scheduled_checks(services) == ["openings", "reminders", "retention"]
+
+
+def test_several_workers_need_webhook_mode(tmp_path: Path) -> None:
+    webhook = {
+        "HAVEYOURSAY_WEBHOOK_URL": "https://bot.example.org/telegram",
+        "HAVEYOURSAY_WEBHOOK_SECRET": "s3cret",
+    }
+    no_file = tmp_path / "no.env"
+    assert not load_settings({}, no_file).several_workers
+    assert load_settings({**webhook, "HAVEYOURSAY_WORKERS": "several"}, no_file).several_workers
+    with pytest.raises(SettingsError, match="needs webhook mode"):
+        load_settings({"HAVEYOURSAY_WORKERS": "several"}, no_file)
+    with pytest.raises(SettingsError, match="must be one or several"):
+        load_settings({**webhook, "HAVEYOURSAY_WORKERS": "3"}, no_file)
