@@ -84,10 +84,15 @@ class UpdateReceiver:
             update = None
         if update is not None:
             queue = self.application.update_queue
-            if isinstance(queue, InboxQueue) and isinstance(data, dict):
-                await queue.put_received(update, data)  # stored as sent, not rebuilt (bot/inbox.py)
-            else:
-                await queue.put(update)
+            try:
+                if isinstance(queue, InboxQueue) and isinstance(data, dict):
+                    await queue.put_received(update, data)  # stored as sent, not rebuilt (bot/inbox.py)
+                else:
+                    await queue.put(update)
+            except Exception as error:  # not stored (the database did not answer): Telegram sends it again
+                log.warning("Could not store an update; Telegram will send it again: %s", type(error).__name__)
+                await answer(send, HTTPStatus.SERVICE_UNAVAILABLE)
+                return
         await answer(send, HTTPStatus.OK)
 
 

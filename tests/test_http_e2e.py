@@ -10,10 +10,12 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 
 from bot.http import Health
+from bot.webhook import UpdateReceiver
 from storage import open_database
 from tests.e2e_support import BotProcess, free_port, haveyoursay
 from tests.fake_telegram import FakeTelegram
@@ -99,3 +101,27 @@ async def test_a_worker_whose_database_does_not_answer_is_reported_unavailable(t
             down = await client.get("/health")
     assert (up.status_code, up.json()) == (200, {"status": "ok", "database": "ok"})
     assert (down.status_code, down.json()) == (503, {"status": "unavailable", "database": "no answer"})
+
+
+class _Queue:
+    def __init__(self, fails: bool) -> None:
+        self.fails = fails
+        self.items: list[object] = []
+
+    async def put(self, item: object) -> None:
+        if self.fails:
+            raise OSError("disk I/O error")
+        self.items.append(item)
+
+
+async def test_an_update_that_could_not_be_stored_is_not_acknowledged() -> None:
+    for fails, status in ((True, 503), (False, 200)):
+        queue = _Queue(fails)
+        application = SimpleNamespace(bot=None, update_queue=queue)
+        receiver = UpdateReceiver(application, SECRET)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(receiver), base_url="http://worker") as client:
+            headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            answer = await client.post("/telegram", json=start_update(7, 42), headers=headers)
+            assert (await client.post("/telegram", json=start_update(8, 42))).status_code == 403
+        assert answer.status_code == status, "Telegram sends it again until it gets a 200"
+        assert len(queue.items) == (0 if fails else 1)
