@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -23,14 +24,14 @@ from bot.ordering import PerChatUpdateProcessor
 from bot.reading import ForgivingBot
 from bot.settings import Settings
 from bot.telegram_io import BotApplication, BotContext, deliver, visit_for
-from bot.workers import REMEMBER_TICKS, SenderLease, TickClaims, worker_name
+from bot.workers import REMEMBER_TICKS, ChatClaims, SenderLease, TickClaims, worker_name
 from conversations import broadcasting, help, notices, officers, retention
 from conversations.deployment import Deployment
 from conversations.i18n import Catalogs, Translator
 from conversations.screens import Reply, Screen
 from conversations.services import Services
 from storage import Database, open_database
-from storage.coordination import LeaseRepository, TickRepository
+from storage.coordination import ChatInbox, LeaseRepository, TickRepository
 from storage.updates import UpdateRepository
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
         if settings.web_listen is not None:
             services.workspace_url = settings.web_url
         # Several workers on one database: one sends, each scheduled check runs once a tick (bot/workers.py).
-        ticks, lease = None, None
+        ticks, lease, name = None, None, None
         if settings.several_workers:
             name = worker_name()
             ticks = TickClaims(TickRepository(db.connection), name, settings.tick_seconds)
@@ -142,7 +143,7 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
         await _publish_commands(application, catalogs)
         services.refresh_menu = _menu_refresher(application, services)
         await _publish_officer_menus(services)
-        await _open_inbox(application, services)
+        await _open_inbox(application, services, name)
         # Once the inbox is open: a webhook request is stored before it is answered (bot/webhook.py).
         await serve_http(application, services, settings, stack)
         await scheduled_checks(services, ticks)
@@ -162,15 +163,21 @@ async def _belong_to(db: Database, deployment: Deployment) -> None:
         log.warning("This database belonged to the deployment %r; it now belongs to %r", before, deployment.identity)
 
 
-async def _open_inbox(application: BotApplication, services: Services) -> None:
-    """Updates are kept from arrival until handled; those a crash interrupted are handled now."""
+async def _open_inbox(application: BotApplication, services: Services, worker: str | None = None) -> None:
+    """Updates are kept from arrival until handled; those a crash interrupted are handled now.
+
+    `worker`: this worker's name, one of several: each chat's updates are applied by the worker
+    that claims the chat (bot/workers.py)."""
     updates = UpdateRepository(services.db.connection)
     processor = application.update_processor
+    claims = _chat_claims(application, services, updates, worker) if worker is not None else None
     if isinstance(processor, PerChatUpdateProcessor):
 
         async def handled(update: Update) -> None:
             chat = update.effective_chat
             updates.handled_soon(update.update_id, chat.id if chat else None, services.clock())
+            if claims is not None and chat is not None:
+                await claims.handled(chat.id, update.update_id)
 
         processor.after = handled
         processor.before = updates.settled
@@ -180,9 +187,33 @@ async def _open_inbox(application: BotApplication, services: Services) -> None:
     if isinstance(queue, InboxQueue) and isinstance(application.bot, ForgivingBot):
         queue.as_sent = application.bot.as_sent
     if isinstance(queue, InboxQueue) and isinstance(door, Door):
-        application.bot_data["replayed"] = await open_inbox(queue, updates, door, services.clock, application.bot)
+        application.bot_data["replayed"] = await open_inbox(
+            queue, updates, door, services.clock, application.bot, several_workers=claims is not None
+        )
+        if claims is not None:
+            queue.arrived = claims.arrived
+            application.bot_data["claims_task"] = asyncio.create_task(claims.keep_sweeping(), name="chat claims")
         if isinstance(application.bot, ForgivingBot):
             application.bot.keep_batches_with(queue.keep_batch)  # each getUpdates batch stored in one trip
+
+
+def _chat_claims(application: BotApplication, services: Services, updates: UpdateRepository, worker: str) -> ChatClaims:
+    queue = application.update_queue
+    door = application.bot_data["door"]
+
+    async def enqueue(data: str) -> None:
+        await asyncio.Queue.put(queue, Update.de_json(json.loads(data), application.bot))  # stored already
+
+    claims = ChatClaims(
+        LeaseRepository(services.db.connection),
+        ChatInbox(services.db.connection),
+        worker,
+        enqueue=enqueue,
+        settled=updates.settled,
+        remember=door.replays.remember if isinstance(door, Door) else lambda _chat, _update: None,
+    )
+    application.bot_data["claims"] = claims
+    return claims
 
 
 async def scheduled_checks(services: Services, ticks: TickClaims | None = None) -> list[str]:
@@ -232,6 +263,7 @@ async def _tick(context: BotContext) -> None:
     await UpdateRepository(services.db.connection).forget_before(now - REMEMBER_HANDLED)
     if ticks is not None:
         await ticks.forget_before(now - REMEMBER_TICKS)
+        await ChatInbox(services.db.connection).forget_expired_claims(now)
 
 
 def _sender(application: BotApplication) -> Callable[[int, Screen], Awaitable[int]]:
@@ -249,6 +281,10 @@ async def _stopping(application: BotApplication) -> None:
     if isinstance(worker, DeliveryWorker) and isinstance(task, asyncio.Task):
         worker.stop()
         await task
+    claims, sweeping = application.bot_data.get("claims"), application.bot_data.get("claims_task")
+    if isinstance(claims, ChatClaims) and isinstance(sweeping, asyncio.Task):
+        claims.stop()
+        await sweeping
     updates = application.bot_data.get("updates")
     if isinstance(updates, UpdateRepository):
         await updates.flush()  # the last updates' "handled" records, before the database closes

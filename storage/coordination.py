@@ -12,7 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import aiosqlite
 
-__all__ = ["LeaseRepository", "TickRepository", "stamp"]
+from storage.clock import to_text
+
+__all__ = ["ChatInbox", "LeaseRepository", "TickRepository", "stamp"]
 
 _CLAIM_LEASE = (
     "INSERT INTO leases(name, holder, expires_at) VALUES (?, ?, ?)"
@@ -71,4 +73,38 @@ class TickRepository:
 
     async def forget_before(self, moment: datetime) -> int:
         cursor = await self._db.execute("DELETE FROM ticks WHERE tick < ?", (stamp(moment),))
+        return cursor.rowcount
+
+
+class ChatInbox:
+    """The stored updates of one chat, for the worker that claims the chat (several workers)."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def unhandled_of(self, chat_id: int) -> list[tuple[int, str]]:
+        """The chat's updates received and not yet handled, in update_id order: (update id, JSON)."""
+        rows = await self._db.execute_fetchall(
+            "SELECT update_id, data FROM update_inbox WHERE chat_id = ? ORDER BY update_id", (chat_id,)
+        )
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    async def last_handled_of(self, chat_id: int) -> int | None:
+        """The last update handled in the chat (by any worker), if remembered."""
+        rows = list(
+            await self._db.execute_fetchall("SELECT update_id FROM handled_updates WHERE chat_id = ?", (chat_id,))
+        )
+        return int(rows[0][0]) if rows else None
+
+    async def chats_waiting(self, received_before: datetime) -> list[int]:
+        """Chats with an update stored before `received_before` and not handled yet (a sweep for orphans)."""
+        rows = await self._db.execute_fetchall(
+            "SELECT DISTINCT chat_id FROM update_inbox WHERE chat_id IS NOT NULL AND received_at < ? ORDER BY chat_id",
+            (to_text(received_before),),
+        )
+        return [int(r[0]) for r in rows]
+
+    async def forget_expired_claims(self, now: datetime) -> int:
+        """Chat claims of workers that died holding them (nobody has claimed the chat since)."""
+        cursor = await self._db.execute("DELETE FROM leases WHERE name LIKE 'chat:%' AND expires_at < ?", (stamp(now),))
         return cursor.rowcount

@@ -4,6 +4,7 @@ processes): one sender at a time by a lease, and each scheduled check once a tic
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -16,11 +17,13 @@ from telegram import Bot
 
 from bot.app import scheduled_checks
 from bot.delivery import DeliveryWorker
+from bot.guards import ReplayGuard
 from bot.settings import SettingsError, load_settings
-from bot.workers import SenderLease, TickClaims
+from bot.workers import ChatClaims, SenderLease, TickClaims
 from storage import Database, open_database
-from storage.coordination import LeaseRepository, TickRepository
+from storage.coordination import ChatInbox, LeaseRepository, TickRepository
 from storage.deliveries import PRIORITY_NOTICE, NewDelivery
+from storage.updates import UpdateRepository
 from tests.fake_telegram import FakeTelegram, FakeUser
 from tests.offline import GP_HOURS, offline_services
 
@@ -243,3 +246,84 @@ def test_several_workers_need_webhook_mode(tmp_path: Path) -> None:
         load_settings({"HAVEYOURSAY_WORKERS": "several"}, no_file)
     with pytest.raises(SettingsError, match="must be one or several"):
         load_settings({**webhook, "HAVEYOURSAY_WORKERS": "3"}, no_file)
+
+
+@dataclass
+class Receiver:
+    """One worker's side of the chat claims: what it stores, claims and queues (its queue: `applied`)."""
+
+    name: str
+    db: Database
+    time: FakeTime
+    applied: list[int] = field(default_factory=list)
+    handled_here: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.updates = UpdateRepository(self.db.connection)
+        self.replays = ReplayGuard()
+        self.claims = ChatClaims(
+            LeaseRepository(self.db.connection),
+            ChatInbox(self.db.connection),
+            self.name,
+            enqueue=self._enqueue,
+            settled=self.updates.settled,
+            remember=self.replays.remember,
+            clock=self.time.clock,
+        )
+
+    async def _enqueue(self, data: str) -> None:
+        self.applied.append(int(json.loads(data)["update_id"]))
+
+    async def receive(self, update_id: int, chat_id: int) -> None:
+        """Stored, then its chat claimed (as InboxQueue.put_received does with several workers)."""
+        data = json.dumps({"update_id": update_id, "chat": chat_id})
+        await self.updates.receive(update_id, chat_id, data, self.time.wall)
+        await self.claims.arrived(chat_id)
+
+    async def handle(self, chat_id: int) -> None:
+        """Apply what is queued here now (the replay guard first), recorded handled as the bot does."""
+        batch, self.applied = self.applied, []
+        for update_id in batch:
+            if self.replays.is_new(chat_id, update_id):
+                self.handled_here.append(update_id)
+            self.updates.handled_soon(update_id, chat_id, self.time.wall)
+            await self.claims.handled(chat_id, update_id)
+
+
+async def test_one_chats_updates_are_applied_by_one_worker_in_order_whichever_received_them(
+    workers: Workers,
+) -> None:
+    a, b = Receiver("worker-a", workers.a, workers.time), Receiver("worker-b", workers.b, workers.time)
+    await a.receive(10, chat_id=5)
+    await b.receive(11, chat_id=5)  # while A holds the chat: left stored for A
+    await b.receive(20, chat_id=6)  # another resident's: B's
+    assert (a.applied, b.applied) == ([10], [20])
+
+    await a.handle(5)  # A lets the chat go, finds 11 that B stored, takes it
+    assert a.applied == [11] and b.applied == [20]
+    await a.handle(5)
+    await b.handle(6)
+    assert (a.handled_here, b.handled_here) == ([10, 11], [20])
+    assert not a.claims.holds(5) and not b.claims.holds(6)
+
+    # Next time the chat is B's, and B knows what A handled: a replay of 11 changes nothing.
+    await b.receive(11, chat_id=5)
+    await b.receive(12, chat_id=5)
+    await b.handle(5)
+    assert b.handled_here == [20, 12]
+    assert await ChatInbox(workers.a.connection).unhandled_of(5) == []
+
+
+async def test_a_chat_whose_worker_died_is_taken_by_another_once_its_claim_runs_out(workers: Workers) -> None:
+    dead, alive = Receiver("dead", workers.a, workers.time), Receiver("alive", workers.b, workers.time)
+    await dead.receive(30, chat_id=7)  # claimed and queued, never handled: the worker died
+    await alive.receive(31, chat_id=7)
+    assert alive.applied == []
+    workers.time.advance(5)
+    assert await alive.claims.sweep(workers.time.wall) == 0, "the dead worker's claim has not run out"
+
+    workers.time.advance(11)
+    assert await alive.claims.sweep(workers.time.wall) == 1
+    assert alive.applied == [30, 31], "both, in order"
+    await alive.handle(7)
+    assert alive.handled_here == [30, 31]
