@@ -1,4 +1,4 @@
-"""Several bot workers on one database: the one sender, and each scheduled check once a tick.
+"""Several bot workers on one database: one sender, each scheduled check once a tick, one resident at a time.
 
 In the several-workers mode (HAVEYOURSAY_WORKERS=several, webhook mode; docs/scaling.md) every
 worker receives updates, but only one sends the delivery queue, so that the bot as a whole keeps
@@ -15,6 +15,7 @@ first claims its (job, tick) in the database and runs only if its claim was the 
 One resident's updates are applied by one worker at a time, in update_id order, whichever
 workers received them: the worker that claims the chat in the database applies the chat's stored
 updates (`ChatClaims`).
+
 With one worker (the default) none of this is used: the process is the only sender and runs every tick.
 """
 
