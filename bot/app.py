@@ -211,6 +211,7 @@ def _chat_claims(application: BotApplication, services: Services, updates: Updat
         enqueue=enqueue,
         settled=updates.settled,
         remember=door.replays.remember if isinstance(door, Door) else lambda _chat, _update: None,
+        key=services.db.pseudonym_key,
     )
     application.bot_data["claims"] = claims
     return claims

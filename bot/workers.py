@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import logging
 import math
 import os
@@ -175,6 +177,7 @@ class ChatClaims:
     update is left stored for that worker. Once its last queued update of a chat is handled and
     recorded so, the claimant lets the chat go, then looks once more for updates of the chat that
     other workers stored meanwhile (their claims failed while it held the chat) and takes them.
+    A claim is named by a keyed hash of the chat id, not the id: the table holds nothing personal.
     A chat whose claimant died is taken by the next worker to receive one of its updates, or by
     the sweep (`keep_sweeping`) once the claim has run out.
     """
@@ -191,10 +194,13 @@ class ChatClaims:
         clock: Callable[[], datetime] = _utc_now,
         lasts: float = CHAT_CLAIM_LASTS,
         sweep_every: float = SWEEP_EVERY,
+        key: bytes = b"",
     ) -> None:
         """`enqueue`: put a stored update (its JSON) on this worker's queue; `settled`: wait until the
-        chat's handled updates are recorded; `remember`: tell the replay guard the chat's last handled update."""
+        chat's handled updates are recorded; `remember`: tell the replay guard the chat's last handled
+        update; `key`: the database's pseudonym key, so that a claim's name does not hold the chat id."""
         self.worker = worker
+        self._key = key
         self._leases = leases
         self._inbox = inbox
         self._enqueue = enqueue
@@ -256,7 +262,7 @@ class ChatClaims:
 
     async def _take(self, chat_id: int) -> None:
         """Claim the chat (or renew the claim) and queue its stored updates not queued yet, in order."""
-        if not await self._leases.claim(_chat_lease(chat_id), self.worker, self._clock(), self._lasts):
+        if not await self._leases.claim(self._lease_of(chat_id), self.worker, self._clock(), self._lasts):
             return  # another worker holds it, and takes what is stored
         if chat_id not in self._queued:
             last = await self._inbox.last_handled_of(chat_id)  # perhaps by another worker
@@ -272,7 +278,11 @@ class ChatClaims:
 
     async def _let_go(self, chat_id: int) -> None:
         self._queued.pop(chat_id, None)
-        await self._leases.release(_chat_lease(chat_id), self.worker)
+        await self._leases.release(self._lease_of(chat_id), self.worker)
+
+    def _lease_of(self, chat_id: int) -> str:
+        """The claim's name: `chat:` and a keyed hash of the chat id (nothing personal in the table)."""
+        return "chat:" + hmac.new(self._key, str(chat_id).encode(), hashlib.sha256).hexdigest()[:32]
 
     def _lock(self, chat_id: int) -> _ChatLock:
         return _ChatLock(self._locks, chat_id)
@@ -302,7 +312,3 @@ class _ChatLock:
         self._users[0] -= 1
         if not self._users[0]:
             self._locks.pop(self._chat_id, None)
-
-
-def _chat_lease(chat_id: int) -> str:
-    return f"chat:{chat_id}"
