@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -17,17 +18,20 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot import outbox, routing
 from bot.delivery import DeliveryWorker
 from bot.guards import Door
+from bot.http import serve_http
 from bot.inbox import REMEMBER_HANDLED, InboxQueue, open_inbox
 from bot.ordering import PerChatUpdateProcessor
 from bot.reading import ForgivingBot
 from bot.settings import Settings
 from bot.telegram_io import BotApplication, BotContext, deliver, visit_for
+from bot.workers import REMEMBER_TICKS, ChatClaims, SenderLease, TickClaims, worker_name
 from conversations import broadcasting, help, notices, officers, retention
 from conversations.deployment import Deployment
 from conversations.i18n import Catalogs, Translator
 from conversations.screens import Reply, Screen
 from conversations.services import Services
 from storage import Database, open_database
+from storage.coordination import ChatInbox, LeaseRepository, TickRepository
 from storage.updates import UpdateRepository
 
 log = logging.getLogger(__name__)
@@ -111,6 +115,16 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
         services.officers_chat_id = await db.contact.current_chat(deployment.officers_chat_id)
         application.bot_data["services"] = services
         application.bot_data["exit_stack"] = stack
+        if settings.web_listen is not None:
+            services.workspace_url = settings.web_url
+        # Several workers on one database: one sends, each scheduled check runs once a tick (bot/workers.py).
+        ticks, lease, name = None, None, None
+        if settings.several_workers:
+            name = worker_name()
+            ticks = TickClaims(TickRepository(db.connection), name, settings.tick_seconds)
+            lease = SenderLease(LeaseRepository(db.connection), name)
+            log.info("Running as one of several workers (%s)", name)
+        application.bot_data["ticks"] = ticks
         # The worker shares the one writer: a claim or a "sent" cannot land inside a handler's
         # unit of work (storage/transactions.py), and a resident it marks unreachable is known at once.
         worker = DeliveryWorker(
@@ -121,20 +135,22 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
             in_civil_hours=deployment.in_civil_hours,
             after_round=lambda: broadcasting.report_finished(services),
             retry_for=timedelta(hours=settings.delivery_retry_hours),
+            lease=lease,
         )
         services.wake_delivery = worker.wake
         application.bot_data["worker"] = worker
         application.bot_data["worker_task"] = asyncio.create_task(worker.run(), name="delivery worker")
-        await _serve_workspace(services, settings, stack)
         await _publish_commands(application, catalogs)
         services.refresh_menu = _menu_refresher(application, services)
         await _publish_officer_menus(services)
-        await _open_inbox(application, services)
-        await scheduled_checks(services)
+        await _open_inbox(application, services, name)
+        # Once the inbox is open: a webhook request is stored before it is answered (bot/webhook.py).
+        await serve_http(application, services, settings, stack)
+        await scheduled_checks(services, ticks)
         assert application.job_queue is not None
-        application.job_queue.run_repeating(
-            _tick, interval=settings.tick_seconds, first=settings.tick_seconds, name="scheduled checks"
-        )
+        # With several workers, every worker's timer fires just after each tick starts; one runs it.
+        first = settings.tick_seconds if ticks is None else ticks.until_next(services.clock()) + 1
+        application.job_queue.run_repeating(_tick, interval=settings.tick_seconds, first=first, name="scheduled checks")
         log.info("Have Your Say is running as @%s with %d languages", services.bot_username, len(catalogs.languages))
 
     return post_init
@@ -147,30 +163,21 @@ async def _belong_to(db: Database, deployment: Deployment) -> None:
         log.warning("This database belonged to the deployment %r; it now belongs to %r", before, deployment.identity)
 
 
-async def _serve_workspace(services: Services, settings: Settings, stack: AsyncExitStack) -> None:
-    """The officers' web workspace, in this process and event loop (unless HAVEYOURSAY_WEB=off)."""
-    if settings.web_listen is None:
-        return
-    from bot.web.app import workspace_app
-    from bot.web.server import WorkspaceServer
+async def _open_inbox(application: BotApplication, services: Services, worker: str | None = None) -> None:
+    """Updates are kept from arrival until handled; those a crash interrupted are handled now.
 
-    services.workspace_url = settings.web_url
-    app = workspace_app(services, settings.require_token(), settings.web_url)
-    server = WorkspaceServer(app, *settings.web_listen)
-    await server.start()
-    stack.push_async_callback(server.stop)  # stopped before the database closes
-    log.info("The workspace is at %s (send /workspace to the bot to sign in)", settings.web_url)
-
-
-async def _open_inbox(application: BotApplication, services: Services) -> None:
-    """Updates are kept from arrival until handled; those a crash interrupted are handled now."""
+    `worker`: this worker's name, one of several: each chat's updates are applied by the worker
+    that claims the chat (bot/workers.py)."""
     updates = UpdateRepository(services.db.connection)
     processor = application.update_processor
+    claims = _chat_claims(application, services, updates, worker) if worker is not None else None
     if isinstance(processor, PerChatUpdateProcessor):
 
         async def handled(update: Update) -> None:
             chat = update.effective_chat
             updates.handled_soon(update.update_id, chat.id if chat else None, services.clock())
+            if claims is not None and chat is not None:
+                await claims.handled(chat.id, update.update_id)
 
         processor.after = handled
         processor.before = updates.settled
@@ -180,28 +187,84 @@ async def _open_inbox(application: BotApplication, services: Services) -> None:
     if isinstance(queue, InboxQueue) and isinstance(application.bot, ForgivingBot):
         queue.as_sent = application.bot.as_sent
     if isinstance(queue, InboxQueue) and isinstance(door, Door):
-        application.bot_data["replayed"] = await open_inbox(queue, updates, door, services.clock, application.bot)
+        application.bot_data["replayed"] = await open_inbox(
+            queue, updates, door, services.clock, application.bot, several_workers=claims is not None
+        )
+        if claims is not None:
+            queue.arrived = claims.arrived
+            application.bot_data["claims_task"] = asyncio.create_task(claims.keep_sweeping(), name="chat claims")
         if isinstance(application.bot, ForgivingBot):
             application.bot.keep_batches_with(queue.keep_batch)  # each getUpdates batch stored in one trip
 
 
-async def scheduled_checks(services: Services) -> None:
-    """Computed from the database each time, so downtime or a restart neither loses nor repeats a notice."""
+def _chat_claims(application: BotApplication, services: Services, updates: UpdateRepository, worker: str) -> ChatClaims:
+    queue = application.update_queue
+    door = application.bot_data["door"]
+
+    async def enqueue(data: str) -> None:
+        await asyncio.Queue.put(queue, Update.de_json(json.loads(data), application.bot))  # stored already
+
+    claims = ChatClaims(
+        LeaseRepository(services.db.connection),
+        ChatInbox(services.db.connection),
+        worker,
+        enqueue=enqueue,
+        settled=updates.settled,
+        remember=door.replays.remember if isinstance(door, Door) else lambda _chat, _update: None,
+        key=services.db.pseudonym_key,
+    )
+    application.bot_data["claims"] = claims
+    return claims
+
+
+async def scheduled_checks(services: Services, ticks: TickClaims | None = None) -> list[str]:
+    """Computed from the database each time, so downtime or a restart neither loses nor repeats a notice.
+
+    With `ticks` (several workers), each check runs only if this worker is the first to claim
+    it for the current tick. Returns the checks run.
+    """
     now = services.clock()
-    queued = await notices.queue_opening_notices(services, now)
-    queued += await notices.queue_reminders(services, now, services.reminder_window)
-    done = await retention.apply_retention(services, now)
-    if any(done.values()):
-        log.info("Retention: %s", ", ".join(f"{count} {what}" for what, count in done.items()))
+    queued = 0
+    ran: list[str] = []
+
+    async def openings() -> None:
+        nonlocal queued
+        queued += await notices.queue_opening_notices(services, now)
+
+    async def reminders() -> None:
+        nonlocal queued
+        queued += await notices.queue_reminders(services, now, services.reminder_window)
+
+    async def apply_retention() -> None:
+        done = await retention.apply_retention(services, now)
+        if any(done.values()):
+            log.info("Retention: %s", ", ".join(f"{count} {what}" for what, count in done.items()))
+
+    for job, check in (("openings", openings), ("reminders", reminders), ("retention", apply_retention)):
+        if ticks is None:
+            await check()
+        elif not await ticks.run_once(job, now, check):
+            continue
+        ran.append(job)
     if queued:
         log.info("Queued %d notices and reminders", queued)
         services.wake_delivery()
+    return ran
 
 
 async def _tick(context: BotContext) -> None:
-    await scheduled_checks(context.services)
+    ticks = context.bot_data.get("ticks")
+    ticks = ticks if isinstance(ticks, TickClaims) else None
+    services = context.services
+    await scheduled_checks(services, ticks)
+    now = services.clock()
+    if ticks is not None and not await ticks.claim("forget", now):
+        return
     # Handled update ids are remembered only as long as Telegram could send one again.
-    await UpdateRepository(context.services.db.connection).forget_before(context.services.clock() - REMEMBER_HANDLED)
+    await UpdateRepository(services.db.connection).forget_before(now - REMEMBER_HANDLED)
+    if ticks is not None:
+        await ticks.forget_before(now - REMEMBER_TICKS)
+        await ChatInbox(services.db.connection).forget_expired_claims(now)
 
 
 def _sender(application: BotApplication) -> Callable[[int, Screen], Awaitable[int]]:
@@ -219,6 +282,10 @@ async def _stopping(application: BotApplication) -> None:
     if isinstance(worker, DeliveryWorker) and isinstance(task, asyncio.Task):
         worker.stop()
         await task
+    claims, sweeping = application.bot_data.get("claims"), application.bot_data.get("claims_task")
+    if isinstance(claims, ChatClaims) and isinstance(sweeping, asyncio.Task):
+        claims.stop()
+        await sweeping
     updates = application.bot_data.get("updates")
     if isinstance(updates, UpdateRepository):
         await updates.flush()  # the last updates' "handled" records, before the database closes

@@ -1,4 +1,4 @@
-"""The `haveyoursay` command line: run, init, check, import, preview, export, translations."""
+"""The `haveyoursay` command line: run, init, migrate, check, import, preview, export, translations."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import asyncio
 import getpass
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from conversations import publishing
 from conversations.deployment import Deployment, DeploymentError, load_deployment
 from conversations.survey.loader import LoadResult, load_consultation_file
 from storage import Database, DatabaseRefused, open_database, open_existing_database
-from storage.database import check_existing_database
+from storage.database import apply_migrations, check_existing_database
 from storage.private_files import make_private
 
 
@@ -48,6 +49,8 @@ def _command(
         return _run(settings, deployment)
     if command == "init":
         return asyncio.run(_init(settings, deployment))
+    if command == "migrate":
+        return asyncio.run(_migrate(settings, deployment))
     if command == "check":
         return _check(args.files, deployment)
     if command == "import":
@@ -73,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot (needs TELEGRAM_BOT_TOKEN)")
     sub.add_parser("init", help="make the database for this deployment (the bot's first run does it too)")
+    sub.add_parser(
+        "migrate", help="bring the database's schema up to date, then exit (before starting several workers)"
+    )
     check = sub.add_parser("check", help="validate consultation files")
     check.add_argument("files", nargs="+", type=Path)
     importing = sub.add_parser("import", help="add or update consultations from files")
@@ -237,6 +243,27 @@ async def _init(settings: Settings, deployment: Deployment) -> int:
         await db.belong_to(deployment.identity)
     print(f"{path}: a new database for {deployment.identity or 'this deployment'}")
     return 0
+
+
+async def _migrate(settings: Settings, deployment: Deployment) -> int:
+    """Apply the migrations the database lacks, and exit: `haveyoursay run` does it at start-up too,
+    but with several workers an operator migrates once, before starting them (docs/scaling.md)."""
+    path = settings.database
+    check_existing_database(path, deployment.identity)
+    before = _schema_version(path)
+    async with command_database(settings, deployment) as db:  # opening it applies what is missing
+        after = await apply_migrations(db.connection)
+    if after == before:
+        print(f"{path}: the schema is up to date (version {after}); nothing to do")
+    else:
+        print(f"{path}: the schema went from version {before} to {after}")
+    return 0
+
+
+def _schema_version(path: Path) -> int:
+    """The version of an SQLite database's schema (the last migration applied)."""
+    with closing(sqlite3.connect(path)) as connection:
+        return int(connection.execute("PRAGMA user_version").fetchone()[0])
 
 
 async def _import(files: Sequence[Path], settings: Settings, deployment: Deployment) -> int:

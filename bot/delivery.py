@@ -26,6 +26,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from telegram import Bot
 
@@ -35,6 +36,9 @@ from conversations.screens import Screen, buttons_from_data
 from storage import Database
 from storage.clock import from_text
 from storage.deliveries import Delivery
+
+if TYPE_CHECKING:
+    from bot.workers import SenderLease
 
 log = logging.getLogger(__name__)
 
@@ -202,12 +206,16 @@ class DeliveryWorker:
         max_in_flight: int = MAX_IN_FLIGHT,
         hold_first_window: bool = True,
         retry_for: timedelta = RETRY_FOR,
+        lease: SenderLease | None = None,
     ) -> None:
         """`hold_first_window`: send nothing in the first window after starting, because the process
         that ran before a restart may have sent its last messages a moment ago.
 
         `retry_for`: through an outage (5xx, timeouts, no connection), a message is tried again
-        until this long after it was queued; `backoff_seconds` are the pauses between tries."""
+        until this long after it was queued; `backoff_seconds` are the pauses between tries.
+
+        `lease`: with several workers, this one sends only while it holds the sender lease
+        (bot/workers.py); without, it is the bot's only sender."""
         self.bot = bot
         self.db = db
         self.rate = rate_per_second
@@ -226,6 +234,7 @@ class DeliveryWorker:
         self._changed = asyncio.Event()  # wake(), stop() or an answer: worth looking again
         self._stopping = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._lease = lease
 
     def wake(self) -> None:
         """New deliveries were queued: look now rather than at the next poll, and re-sort by priority."""
@@ -238,6 +247,9 @@ class DeliveryWorker:
 
     async def run(self) -> None:
         """Recover what a crash left in flight, then send until stopped."""
+        if self._lease is not None:
+            await self._run_as_sender(self._lease)
+            return
         await self._start_up()
         while not self._stopping.is_set():
             self._begin_looking()
@@ -246,6 +258,39 @@ class DeliveryWorker:
             if not started:
                 await self._idle()
         await self._drain()
+
+    async def _run_as_sender(self, lease: SenderLease) -> None:
+        """Several workers: send only while this worker holds the sender lease, and stop at once without it.
+
+        Each time it takes the lease it starts as after a restart (`_start_up`): what the previous
+        holder had in flight goes again and ends as 'uncertain', and the first window is held.
+        Its own sends in flight are drained before it may take the lease again, so what it
+        recovers was never its own.
+        """
+        lease.on_change = self._changed.set
+        keeper = asyncio.create_task(lease.keep(), name="sender lease")
+        try:
+            while not self._stopping.is_set():
+                if not lease.held():
+                    self._changed.clear()
+                    await self._changed.wait()  # the lease taken, or stop()
+                    continue
+                await self._start_up()
+                while not self._stopping.is_set() and lease.held():
+                    self._begin_looking()
+                    started = await self._round_safely()
+                    await self._after_round_safely()
+                    if not started:
+                        await self._idle()
+                await self._drain()
+        finally:
+            lease.stop()
+            await keeper
+            await self._drain()
+            await lease.release()
+
+    def _may_send(self) -> bool:
+        return self._lease is None or self._lease.held()
 
     async def run_until_empty(self) -> None:
         """Send everything that can be sent now, then return (for bench/broadcast.py and the tests).
@@ -298,15 +343,15 @@ class DeliveryWorker:
         handled = 0
         chats: set[int] = set()
         for delivery in due:
-            if self._news or self._stopping.is_set():
+            if self._news or self._stopping.is_set() or not self._may_send():
                 break  # newly queued deliveries may outrank the rest of this batch: fetch again
             if delivery.chat_id in chats:
                 continue  # one message per chat per round: the chat is busy now
             chats.add(delivery.chat_id)
             if _expired(delivery, self.clock()):
                 await self._expire(delivery)
-            elif not await self._wait_for_room() or self._news:
-                break  # stopping; or, after a wait, something that may outrank this delivery was queued
+            elif not await self._wait_for_room() or self._news or not self._may_send():
+                break  # stopping or no longer the sender; or, after a wait, something that may outrank it was queued
             else:
                 self._start(delivery)
             handled += 1
@@ -315,9 +360,9 @@ class DeliveryWorker:
     async def _wait_for_room(self) -> bool:
         """Wait until one more send fits the overall rate, a flood wait and the in-flight cap.
 
-        False when the worker is stopping.
+        False when the worker is stopping, or no longer the sender.
         """
-        while not self._stopping.is_set():
+        while not self._stopping.is_set() and self._may_send():
             self._changed.clear()
             wait = self._pacer.overall_wait(time.monotonic())
             if wait == 0:
@@ -337,6 +382,8 @@ class DeliveryWorker:
         except Exception:
             log.exception("Could not work out when to look again")
             timeout = IDLE_POLL_SECONDS
+        if self._lease is not None:
+            timeout = min(timeout, self._lease.remaining())  # to notice at once when the lease runs out
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), timeout)
 

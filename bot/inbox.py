@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -55,6 +55,8 @@ class InboxQueue(asyncio.Queue[object]):
         self.clock: Callable[[], datetime] | None = None
         self.as_sent: Callable[[int], dict[str, Any] | None] | None = None
         self._kept: set[int] = set()  # stored with their getUpdates batch, not queued yet
+        # Several workers: a stored update is queued by the worker that claims its chat (bot/workers.py).
+        self.arrived: Callable[[int], Awaitable[None]] | None = None
 
     async def put(self, item: object) -> None:
         await self.put_received(item, None)
@@ -65,6 +67,9 @@ class InboxQueue(asyncio.Queue[object]):
             self._kept.discard(item.update_id)  # stored with its batch (`keep_batch`)
         elif isinstance(item, Update):
             await self._store(item, sent)
+            if self.arrived is not None and item.effective_chat is not None:
+                await self.arrived(item.effective_chat.id)
+                return
         await super().put(item)
 
     async def keep_batch(self, updates: Sequence[Update]) -> None:
@@ -98,13 +103,24 @@ class InboxQueue(asyncio.Queue[object]):
 
 
 async def open_inbox(
-    queue: InboxQueue, updates: UpdateRepository, door: Door, clock: Callable[[], datetime], bot: Any
+    queue: InboxQueue,
+    updates: UpdateRepository,
+    door: Door,
+    clock: Callable[[], datetime],
+    bot: Any,
+    *,
+    several_workers: bool = False,
 ) -> set[int]:
-    """At start-up: remember what was handled, queue what was not; returns the ids queued again."""
+    """At start-up: remember what was handled, queue what was not; returns the ids queued again.
+
+    With several workers, what is stored is left to the workers' chat claims (bot/workers.py):
+    other workers may be applying it now."""
     await updates.forget_before(clock() - REMEMBER_HANDLED)
     for chat_id, update_id in (await updates.last_handled()).items():
         door.replays.remember(chat_id, update_id)
     queue.inbox, queue.clock = updates, clock
+    if several_workers:
+        return set()
     replayed: set[int] = set()
     for update_id, data in await updates.unhandled():
         update = Update.de_json(json.loads(data), bot)

@@ -38,6 +38,8 @@ class Settings:
     # The officers' workspace: where it listens (None: HAVEYOURSAY_WEB=off) and its public address.
     web_listen: tuple[str, int] | None = ("127.0.0.1", 8080)
     web_url: str = "http://127.0.0.1:8080"
+    # Several workers on one database behind a load balancer (HAVEYOURSAY_WORKERS=several; docs/scaling.md).
+    several_workers: bool = False
 
     def require_token(self) -> str:
         if not self.token:
@@ -70,6 +72,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         delivery_retry_hours=_positive_number(values, "HAVEYOURSAY_DELIVERY_RETRY_HOURS", 12.0),
         **_webhook(values),
         **_workspace(values),
+        several_workers=_several_workers(values),
     )
 
 
@@ -107,6 +110,19 @@ def _workspace(values: Mapping[str, str]) -> dict[str, Any]:
     if not url.startswith(("http://", "https://")):
         raise SettingsError(f"HAVEYOURSAY_WEB_URL: {url!r} must start with https:// (or http:// on this machine)")
     return {"web_listen": (host.strip("[]"), int(port)), "web_url": url}
+
+
+def _several_workers(values: Mapping[str, str]) -> bool:
+    """HAVEYOURSAY_WORKERS: one (the default) or several; several needs webhook mode."""
+    text = (values.get("HAVEYOURSAY_WORKERS") or "one").strip().lower()
+    if text not in ("one", "several"):
+        raise SettingsError(f"HAVEYOURSAY_WORKERS: {text!r} must be one or several")
+    if text == "several" and not values.get("HAVEYOURSAY_WEBHOOK_URL"):
+        raise SettingsError(
+            "HAVEYOURSAY_WORKERS=several needs webhook mode (HAVEYOURSAY_WEBHOOK_URL): "
+            "Telegram lets only one process at a time read updates by long polling"
+        )
+    return text == "several"
 
 
 def _erasure(text: str) -> str:

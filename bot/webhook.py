@@ -2,9 +2,9 @@
 
 python-telegram-bot's own webhook server reads the whole body (up to 100 MB) into memory
 before it looks at the secret header, so anyone who can reach the port can make the process
-grow by the size of what they send. This server is python-telegram-bot's documented
-alternative (an Application built with `updater(None)`, updates put on its queue), on the
-same tornado it would use, with the body streamed:
+grow by the size of what they send. Instead, an Application built with `updater(None)` (its
+documented alternative) gets its updates from `UpdateReceiver`, an ASGI app served by the
+process's one HTTP server with the workspace and /health (bot/http.py), the body streamed:
 
 - no `X-Telegram-Bot-Api-Secret-Token`, or the wrong one: 403, decided on the headers;
 - a `Content-Length` over MAX_BODY: 413 on the headers alone;
@@ -13,7 +13,7 @@ same tornado it would use, with the body streamed:
 A refused body is never kept. When it is larger than MAX_BODY (or of unknown length) the
 answer goes out at once and the connection is closed, so the rest is never read; a small
 one is read and thrown away first, so that an ordinary client sees the 403 rather than a
-reset connection.
+reset connection. An update is stored (bot/inbox.py) before Telegram is told 200.
 """
 
 from __future__ import annotations
@@ -24,11 +24,9 @@ import json
 import logging
 import signal
 from http import HTTPStatus
-from typing import Any
 
-import tornado.web
+from starlette.types import Receive, Scope, Send
 from telegram import Update
-from tornado.httpserver import HTTPServer
 
 from bot.inbox import InboxQueue
 from bot.settings import Settings
@@ -38,128 +36,131 @@ log = logging.getLogger(__name__)
 # A Telegram update is a few kilobytes (a message of 4,096 characters, a few entities).
 MAX_BODY = 1024 * 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_SECRET_HEADER = SECRET_HEADER.lower().encode()
 
 
-@tornado.web.stream_request_body
-class UpdateReceiver(tornado.web.RequestHandler):
-    """One POST from Telegram: an update, put on the application's queue."""
+class UpdateReceiver:
+    """ASGI: one POST from Telegram, an update put on the application's queue once stored."""
 
-    SUPPORTED_METHODS = ("POST",)
+    def __init__(self, application: BotApplication, secret: str) -> None:
+        self.application = application
+        self.secret = secret.encode()
 
-    def initialize(self, bot_application: BotApplication, secret: str) -> None:
-        self.bot_application = bot_application
-        self.secret = secret
-        self.body = bytearray()
-        self.refused = False
-        self.refusal: HTTPStatus | None = None
-
-    def prepare(self) -> None:
-        """Decided on the headers alone, before any of the body is read."""
-        length = self.request.headers.get("Content-Length")
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers", []))
+        length = headers.get(b"content-length")
         small = length is not None and length.isdigit() and int(length) <= MAX_BODY
-        sent = self.request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(sent.encode(), self.secret.encode()):
+        if not hmac.compare_digest(headers.get(_SECRET_HEADER, b""), self.secret):
             log.debug("Refused a request without the right secret header")
             if small:
-                self.refusal = HTTPStatus.FORBIDDEN  # answered once the little body has been drained
+                await _drain(receive)  # read and thrown away, so that the client reads the answer
+                await answer(send, HTTPStatus.FORBIDDEN)
             else:
-                self._refuse(HTTPStatus.FORBIDDEN)
-        elif length is not None and not small:
-            self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+                await answer(send, HTTPStatus.FORBIDDEN, close=True)
+            return
+        if scope.get("method") != "POST":
+            await answer(send, HTTPStatus.METHOD_NOT_ALLOWED, close=True)
+            return
+        if length is not None and not small:
+            await answer(send, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, close=True)
+            return
+        body = await _read(receive)
+        if body is None:
+            await answer(send, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, close=True)
+            return
+        await self._take(body, send)
 
-    def data_received(self, chunk: bytes) -> None:
-        if self.refused or self.refusal is not None:
-            return
-        if len(self.body) + len(chunk) > MAX_BODY:
-            self.body.clear()
-            self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-            return
-        self.body.extend(chunk)
-
-    async def post(self) -> None:
-        if self.refused:
-            return
-        if self.refusal is not None:
-            self._refuse(self.refusal)
-            return
+    async def _take(self, body: bytes, send: Send) -> None:
         try:
-            data = json.loads(self.body)
+            data = json.loads(body)
         except ValueError:
-            self._refuse(HTTPStatus.BAD_REQUEST)
+            await answer(send, HTTPStatus.BAD_REQUEST)
             return
         try:
-            update = Update.de_json(data, self.bot_application.bot)
+            update = Update.de_json(data, self.application.bot)
         except Exception as error:
             # Telegram would send it again and again on an error: one line, and it is dropped.
             log.warning("Dropped an update that could not be read: %s", type(error).__name__)
             update = None
         if update is not None:
-            queue = self.bot_application.update_queue
-            if isinstance(queue, InboxQueue) and isinstance(data, dict):
-                await queue.put_received(update, data)  # stored as sent, not rebuilt (bot/inbox.py)
-            else:
-                await queue.put(update)
-        self.set_status(HTTPStatus.OK)
-        self.finish()
-
-    def _refuse(self, status: HTTPStatus) -> None:
-        self.refused = True
-        self.set_status(status)
-        # Closing after the answer is how the rest of the body is left unread.
-        self.set_header("Connection", "close")
-        self.finish()
-
-    def on_connection_close(self) -> None:
-        self.body.clear()
+            queue = self.application.update_queue
+            try:
+                if isinstance(queue, InboxQueue) and isinstance(data, dict):
+                    await queue.put_received(update, data)  # stored as sent, not rebuilt (bot/inbox.py)
+                else:
+                    await queue.put(update)
+            except Exception as error:  # not stored (the database did not answer): Telegram sends it again
+                log.warning("Could not store an update; Telegram will send it again: %s", type(error).__name__)
+                await answer(send, HTTPStatus.SERVICE_UNAVAILABLE)
+                return
+        await answer(send, HTTPStatus.OK)
 
 
-@tornado.web.stream_request_body
-class NotHere(tornado.web.RequestHandler):
-    """Any other path: 404 on the headers (tornado's own 404 would read the whole body first)."""
+async def _read(receive: Receive) -> bytes | None:
+    """The body, counted as it arrives; None (and nothing kept) once it passes MAX_BODY or the client left."""
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunk = message.get("body", b"")
+        if len(body) + len(chunk) > MAX_BODY:
+            body.clear()
+            return None
+        body.extend(chunk)
+        if not message.get("more_body", False):
+            return bytes(body)
 
-    def prepare(self) -> None:
-        self.set_status(HTTPStatus.NOT_FOUND)
-        self.set_header("Connection", "close")
-        self.finish()
+
+async def _drain(receive: Receive) -> None:
+    """Read a small body to its end, keeping none of it."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
-class _Quiet(tornado.web.Application):
-    def log_request(self, handler: tornado.web.RequestHandler) -> None:
-        """No line per request: a flood of refused requests must not become a flood of log lines."""
+async def answer(send: Send, status: HTTPStatus, *, close: bool = False, body: bytes = b"") -> None:
+    """A plain answer; with `close`, the connection is closed after it, so the rest of a body stays unread."""
+    headers = [(b"content-length", str(len(body)).encode())]
+    if body:
+        headers.append((b"content-type", b"application/json"))
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": int(status), "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def webhook_path(settings: Settings) -> str:
+    """The path of HAVEYOURSAY_WEBHOOK_URL, where Telegram's requests come."""
+    from urllib.parse import urlsplit
+
+    assert settings.webhook_url is not None
+    return "/" + urlsplit(settings.webhook_url).path.strip("/")
 
 
 async def serve_webhook(application: BotApplication, settings: Settings, allowed_updates: list[str]) -> None:
-    """Run the bot in webhook mode until SIGINT or SIGTERM, as `Application.run_webhook` would."""
-    assert settings.webhook_url is not None and settings.webhook_secret is not None
-    from urllib.parse import urlsplit
+    """Run the bot in webhook mode until SIGINT or SIGTERM, as `Application.run_webhook` would.
 
-    path = "/" + urlsplit(settings.webhook_url).path.lstrip("/")
-    host, port = settings.webhook_listen
+    The HTTP server that receives the updates starts with the bot (bot/app.py, bot/http.py).
+    """
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, stop.set)
     await application.initialize()
-    server: HTTPServer | None = None
     try:
         if application.post_init is not None:
             await application.post_init(application)
         await application.bot.set_webhook(
             settings.webhook_url, secret_token=settings.webhook_secret, allowed_updates=allowed_updates
         )
-        receiver = {"bot_application": application, "secret": settings.webhook_secret}
-        routes: list[Any] = [(rf"{path}/?", UpdateReceiver, receiver), (r".*", NotHere)]
-        # Tornado's own size check would answer a second time on a connection we have already
-        # answered 413 and closed; the receiver above enforces MAX_BODY, so it stays out of the way.
-        server = HTTPServer(_Quiet(routes), max_body_size=2**62, body_timeout=60, idle_connection_timeout=120)
-        server.listen(port, address=host)
         await application.start()
-        log.info("Listening for Telegram's updates on %s:%s%s", host, port, path)
+        host, port = settings.webhook_listen
+        log.info("Listening for Telegram's updates on %s:%s%s", host, port, webhook_path(settings))
         await stop.wait()
     finally:
-        if server is not None:
-            server.stop()
-            await server.close_all_connections()
         if application.running:
             await application.stop()
         if application.post_stop is not None:

@@ -54,6 +54,8 @@ NOT_PERSONAL = {
     "outcomes": "outcome texts officers published",
     "outcome_versions": "every version of the outcome texts (officers' ids, not residents')",
     "consultation_drafts": "consultations being written in the workspace (the officer who saved last)",
+    "leases": "which worker sends, and which applies a chat's updates (named by a keyed hash, not the chat id)",
+    "ticks": "which worker ran a scheduled check",
 }
 
 ErasurePolicy = str  # "delete" or "anonymise"

@@ -195,3 +195,38 @@ def test_a_deployment_file_may_name_its_deployment(
         assert connection.execute("SELECT value FROM meta WHERE key = 'deployment'").fetchone() == ("swale-hcp",)
     connection.close()
     assert main(["import", str(EXAMPLES / "gp-opening-hours.yaml")]) == 0
+
+
+def test_migrate_brings_the_schema_up_to_date_and_exits(
+    operator_environment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init"]) == 0
+    with sqlite3.connect(operator_environment) as connection:
+        latest = int(connection.execute("PRAGMA user_version").fetchone()[0])
+        # As a database made before the last migration (0021, several workers) would be.
+        connection.execute("DROP TABLE leases")
+        connection.execute("DROP TABLE ticks")
+        connection.execute("PRAGMA user_version = 18")
+    connection.close()
+    capsys.readouterr()
+
+    assert main(["migrate"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"{operator_environment}: the schema went from version 18 to {latest}"
+    ]
+    with sqlite3.connect(operator_environment) as connection:
+        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    connection.close()
+    assert {"leases", "ticks"} <= tables
+    assert main(["migrate"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"{operator_environment}: the schema is up to date (version {latest}); nothing to do"
+    ]
+
+
+def test_migrate_refuses_a_database_that_does_not_exist_and_makes_none(
+    operator_environment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 1
+    assert "there is no database at" in capsys.readouterr().err
+    assert not operator_environment.exists()
