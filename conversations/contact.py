@@ -152,13 +152,11 @@ async def send_to_team(visit: Visit, text: str, message_id: int | None = None) -
     consultation_id = draft.consultation_id
     thread = await services.db.contact.open_thread(visit.chat_id, consultation_id, visit.now())
     try:
-        await _to_officers(services, visit.chat_id, thread, consultation_id, visit.language, text)
+        await _to_officers(services, visit.chat_id, thread, consultation_id, visit.language, text, message_id)
     except Exception:
         # Nothing reached the team: no thread is left behind, and the draft stays for a second try.
         await services.db.contact.discard_thread(thread)
         raise
-    if message_id is not None:
-        await services.db.contact.link(visit.chat_id, message_id, thread)
     await services.db.drafts.drop(visit.chat_id, DRAFT)
     return _sent(visit)
 
@@ -167,9 +165,9 @@ async def resident_replied(
     visit: Visit, thread_id: int, consultation_id: str | None, text: str, message_id: int | None = None
 ) -> Reply:
     """The resident replied to an answer from the team: it goes to the same thread."""
-    await _to_officers(visit.services, visit.chat_id, thread_id, consultation_id, visit.language, text[:MAX_MESSAGE])
-    if message_id is not None:
-        await visit.services.db.contact.link(visit.chat_id, message_id, thread_id)
+    await _to_officers(
+        visit.services, visit.chat_id, thread_id, consultation_id, visit.language, text[:MAX_MESSAGE], message_id
+    )
     return _sent(visit)
 
 
@@ -244,9 +242,19 @@ async def _held_message_goes(visit: Visit, *, to_team: bool) -> Reply:
 
 
 async def _to_officers(
-    services: Services, chat_id: int, thread: int, consultation_id: str | None, language: str, text: str
+    services: Services,
+    chat_id: int,
+    thread: int,
+    consultation_id: str | None,
+    language: str,
+    text: str,
+    resident_message_id: int | None = None,
 ) -> None:
-    """Pass a resident's message (from `chat_id`) to the officers' chat, and keep it with its thread."""
+    """Pass a resident's message (from `chat_id`) to the officers' chat, and keep it with its thread.
+
+    The resident's message (`resident_message_id`) is linked to the thread in the same unit as its
+    text is kept: handled again after a crash, it is found passed on and not kept twice.
+    """
     t = services.catalogs.translator(services.catalogs.default_language)
     about = t._("Something else")
     if consultation_id:
@@ -274,6 +282,8 @@ async def _to_officers(
         message_id = await services.send_now(officers_chat, Screen(body))
     async with services.db.transaction():
         await services.db.contact.link(officers_chat, message_id, thread)
+        if resident_message_id is not None:
+            await services.db.contact.link(chat_id, resident_message_id, thread)
         await services.db.contact.keep_text(thread, chat_id, text, services.clock())
         await services.db.contact.set_state(thread, "open")
 

@@ -95,8 +95,10 @@ def test_a_message_reaches_the_team_and_the_conversation_goes_both_ways(
     assert in_team_chat(fake, team, mark, "too long").text == (
         "Your message is too long. Please keep it under 3500 characters."
     )
+    mark = fake.mark(team)
     fake.send_text(officer, "Closed on bank holidays.", chat_id=team, reply_to=follow_up)
     fake.wait_for_message(amina.chat_id, predicate=lambda m: "Closed on bank holidays." in m.text)
+    in_team_chat(fake, team, mark, "Sent to the resident by Priya.")  # told once the reply is kept
     assert not [m for m in fake.messages(amina.chat_id) if "x" * 100 in m.text]
 
     # What was said is kept with the conversation (the workspace's inbox shows it), and nowhere else.
