@@ -8,16 +8,20 @@ numbered as the group sees them ("conversation #12").
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import get_args
 
 from conversations import contact, team
-from conversations.i18n import Translator
+from conversations.i18n import Translator, escape
+from conversations.screens import Screen
 from conversations.services import Services
 from storage.contact import ContactText, Shown, Thread
 from storage.officers import StaffName
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 SHOWN: tuple[Shown, ...] = get_args(Shown)
@@ -128,11 +132,25 @@ def _message(names: dict[int, StaffName], text: ContactText) -> Message:
 
 
 async def reply(services: Services, thread_id: int, text: str, officer_id: int) -> contact.NotSent | None:
-    """An officer's reply from the inbox: the group's rule, attributed and audited the same way."""
+    """An officer's reply from the inbox: the group's rule, attributed and audited the same way.
+
+    The officers' group is told too, with the reply, so that nobody there answers it a second time.
+    """
     name = await team.name_of(services, officer_id)
-    return await contact.reply_to_resident(
-        services, thread_id, text, officer_id, name.full_name if name is not None else str(officer_id)
-    )
+    officer_name = name.full_name if name is not None else str(officer_id)
+    not_sent = await contact.reply_to_resident(services, thread_id, text, officer_id, officer_name)
+    if not_sent is None and services.officers_chat_id is not None:
+        t = services.catalogs.translator(services.catalogs.default_language)
+        note = t._(
+            "Answered from the workspace by %(name)s (conversation #%(thread)s):",
+            name=officer_name,
+            thread=str(thread_id),
+        )
+        try:
+            await services.send_now(services.officers_chat_id, Screen(f"<b>{note}</b>\n\n{escape(text)}"))
+        except Exception as error:  # the resident has the reply; the group's copy is a courtesy
+            log.warning("Could not tell the officers' group about a reply from the workspace: %s", type(error).__name__)
+    return not_sent
 
 
 async def close(services: Services, thread_id: int, officer_id: int) -> bool:

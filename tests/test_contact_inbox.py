@@ -121,6 +121,10 @@ async def test_a_reply_from_the_inbox_takes_the_groups_path_and_close_leaves_the
         "<b>Reply from the engagement team</b>\n\nYes &lt;b&gt;every&lt;/b&gt; Saturday &amp; Sunday\n\n"
         "<i>You can reply to this message to answer them.</i>"
     ]
+    assert sent.to(OFFICERS_CHAT)[-1] == (
+        f"<b>Answered from the workspace by Priya Shah (conversation #{thread}):</b>\n\n"
+        "Yes &lt;b&gt;every&lt;/b&gt; Saturday &amp; Sunday"
+    )
     audit = await services.db.connection.execute_fetchall(
         "SELECT actor_id, action, detail, consultation_id FROM audit_log"
     )

@@ -80,6 +80,8 @@ def test_an_officer_answers_a_resident_from_the_inbox_and_sees_the_groups_reply(
         f"Reply from the engagement team\n\n{PAGE_REPLY}\n\nYou can reply to this message to answer them."
     )
     expect(page.get_by_text(PAGE_REPLY)).to_be_visible()
+    told = fake.wait_for_message(team, predicate=lambda m: "Answered from the workspace" in m.text)
+    assert told.text == f"Answered from the workspace by Olu (conversation #1):\n\n{PAGE_REPLY}"
     expect(page.locator(".inbox-message-team")).to_contain_text("Olu")
 
     # The resident answers the reply; an officer answers that in the group: both show on the page.
