@@ -5,9 +5,12 @@ consultation it concerns. An officer answers by replying to it there; the
 resident can reply to the answer in turn, with Telegram's Reply gesture or
 simply by typing: while the team's answer is the last thing they read, what
 they type goes to the team (or, in the middle of a survey, they are asked which
-it is). Only which message belongs to which thread is stored, never the text,
-except a typed message held while the resident says where it goes.
+it is). Each message is kept with its thread (the resident's and the team's, who wrote a reply
+and when) so that the workspace's inbox shows the conversation; it is the resident's data, in
+/mydata, erased by /delete and purged with old responses (conversations/retention.py). It never
+goes to the log.
 
+An officer replies from the group or from the inbox page; both go through `reply_to_resident`.
 Only officers and admins speak for the team: a reply from anyone else in the group is
 not sent. Each reply sent is in the audit log with the officer's id and name.
 """
@@ -17,10 +20,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from conversations import answering, callbacks, drafts
-from conversations.i18n import escape
+from conversations.i18n import Translator, escape
 from conversations.routes import ButtonRoute, TextRoute, Typed
 from conversations.screens import Button, Reply, Screen, rows, shorten
 from conversations.services import ChatMoved, Services, Visit
@@ -121,6 +125,12 @@ async def tapped(visit: Visit, verb: str | None, argument: str | None) -> Reply:
     if verb == "about":
         await drafts.save(visit.services.db, visit.chat_id, DRAFT, ContactDraft(argument), visit.now())
         text = t._("Please type your message and send it. A member of the team will reply here, in this chat.")
+        # Told when it is collected: the conversation is kept (the workspace's inbox shows it).
+        kept = t._(
+            "We keep your messages and the team's replies so that the team can follow the conversation. "
+            "To see them, send /mydata; to delete them, send /delete."
+        )
+        text = f"{text}\n\n<i>{kept}</i>"
         return Reply((Screen(text, ((Button(t._("Cancel"), _data("cancel")),),)),), edit=True)
     if verb in ("team", "answer"):
         return await _held_message_goes(visit, to_team=verb == "team")
@@ -142,13 +152,11 @@ async def send_to_team(visit: Visit, text: str, message_id: int | None = None) -
     consultation_id = draft.consultation_id
     thread = await services.db.contact.open_thread(visit.chat_id, consultation_id, visit.now())
     try:
-        await _to_officers(services, thread, consultation_id, visit.language, text)
+        await _to_officers(services, visit.chat_id, thread, consultation_id, visit.language, text, message_id)
     except Exception:
         # Nothing reached the team: no thread is left behind, and the draft stays for a second try.
         await services.db.contact.discard_thread(thread)
         raise
-    if message_id is not None:
-        await services.db.contact.link(visit.chat_id, message_id, thread)
     await services.db.drafts.drop(visit.chat_id, DRAFT)
     return _sent(visit)
 
@@ -157,9 +165,9 @@ async def resident_replied(
     visit: Visit, thread_id: int, consultation_id: str | None, text: str, message_id: int | None = None
 ) -> Reply:
     """The resident replied to an answer from the team: it goes to the same thread."""
-    await _to_officers(visit.services, thread_id, consultation_id, visit.language, text[:MAX_MESSAGE])
-    if message_id is not None:
-        await visit.services.db.contact.link(visit.chat_id, message_id, thread_id)
+    await _to_officers(
+        visit.services, visit.chat_id, thread_id, consultation_id, visit.language, text[:MAX_MESSAGE], message_id
+    )
     return _sent(visit)
 
 
@@ -227,13 +235,26 @@ async def _held_message_goes(visit: Visit, *, to_team: bool) -> Reply:
         answered = await answering.survey_text(session, text)
         return Reply(answered.screens, clear_buttons=True, notice=answered.notice)
     await drafts.save(db, visit.chat_id, REPLY, replace(held, text=None), visit.now())
-    await _to_officers(visit.services, held.thread, held.consultation_id, visit.language, text)
+    await _to_officers(visit.services, visit.chat_id, held.thread, held.consultation_id, visit.language, text)
     sent = Screen(t._("Thank you. Your message has been sent to the engagement team. They will reply here."))
     question = await answering.current_survey_screen(visit)
     return Reply((sent, question) if question is not None else (sent,), edit=True)
 
 
-async def _to_officers(services: Services, thread: int, consultation_id: str | None, language: str, text: str) -> None:
+async def _to_officers(
+    services: Services,
+    chat_id: int,
+    thread: int,
+    consultation_id: str | None,
+    language: str,
+    text: str,
+    resident_message_id: int | None = None,
+) -> None:
+    """Pass a resident's message (from `chat_id`) to the officers' chat, and keep it with its thread.
+
+    The resident's message (`resident_message_id`) is linked to the thread in the same unit as its
+    text is kept: handled again after a crash, it is found passed on and not kept twice.
+    """
     t = services.catalogs.translator(services.catalogs.default_language)
     about = t._("Something else")
     if consultation_id:
@@ -259,8 +280,12 @@ async def _to_officers(services: Services, thread: int, consultation_id: str | N
         officers_chat = moved.new_chat_id
         await officers_chat_moved(services, moved.new_chat_id)
         message_id = await services.send_now(officers_chat, Screen(body))
-    await services.db.contact.link(officers_chat, message_id, thread)
-    await services.db.contact.set_state(thread, "open")
+    async with services.db.transaction():
+        await services.db.contact.link(officers_chat, message_id, thread)
+        if resident_message_id is not None:
+            await services.db.contact.link(chat_id, resident_message_id, thread)
+        await services.db.contact.keep_text(thread, chat_id, text, services.clock())
+        await services.db.contact.set_state(thread, "open")
 
 
 async def officers_chat_moved(services: Services, new_chat_id: int) -> None:
@@ -286,6 +311,90 @@ async def officers_chat_moved(services: Services, new_chat_id: int) -> None:
             log.info("Could not tell admin %s that the officers' group moved: %s", admin, type(error).__name__)
 
 
+class NotSent(StrEnum):
+    """Why an officer's reply did not reach the resident."""
+
+    NOT_AN_OFFICER = "not an officer"
+    EMPTY = "empty"
+    TOO_LONG = "too long"
+    NO_CONVERSATION = "no conversation"
+    RESIDENT_GONE = "resident gone"  # they deleted their data
+    BLOCKED = "blocked"  # they blocked the bot
+
+
+async def reply_to_resident(
+    services: Services, thread_id: int, text: str, officer_id: int, officer_name: str
+) -> NotSent | None:
+    """An officer's reply, from the officers' chat or the workspace's inbox, goes to the resident.
+
+    Attributed to the engagement team (the resident is not told which officer), kept with the
+    thread and audited with the officer's id and name. None when it was sent.
+    """
+    if await services.role_of(officer_id) not in ("officer", "admin"):
+        return NotSent.NOT_AN_OFFICER
+    if not text.strip():
+        return NotSent.EMPTY
+    if len(text) > MAX_MESSAGE:
+        return NotSent.TOO_LONG
+    thread = await services.db.contact.thread(thread_id)
+    if thread is None:
+        return NotSent.NO_CONVERSATION
+    resident = await services.db.residents.get(thread.chat_id)
+    if resident is None:
+        return NotSent.RESIDENT_GONE
+    rt = services.catalogs.translator(resident.language)
+    body = (
+        "<b>"
+        + rt._("Reply from the engagement team")
+        + f"</b>\n\n{escape(text)}\n\n<i>"
+        + rt._("You can reply to this message to answer them.")
+        + "</i>"
+    )
+    # Before it is sent: the resident may answer it as soon as they read it.
+    await awaiting_reply(services, thread.chat_id, thread_id, thread.consultation_id)
+    try:
+        message_id = await services.send_now(thread.chat_id, Screen(body))
+    except PermissionError:
+        await services.db.drafts.drop(thread.chat_id, REPLY)
+        return NotSent.BLOCKED
+    now = services.clock()
+    async with services.db.transaction():
+        await services.db.contact.link(thread.chat_id, message_id, thread_id)
+        await services.db.contact.keep_text(thread_id, thread.chat_id, text, now, officer_id=officer_id)
+        await services.db.contact.set_state(thread_id, "answered", now)
+        await services.db.officers.audit(
+            officer_id, "contact reply", f"conversation #{thread_id}, by {officer_name}", now, thread.consultation_id
+        )
+    return None
+
+
+async def close_conversation(services: Services, thread_id: int, officer_id: int) -> bool:
+    """An officer closed a conversation in the inbox: it leaves the open list (audited).
+
+    False when it was already closed or is gone. The resident writing again opens it again.
+    """
+    now = services.clock()
+    async with services.db.transaction():
+        thread = await services.db.contact.thread(thread_id)
+        if thread is None or not await services.db.contact.close(thread_id, now):
+            return False
+        await services.db.officers.audit(
+            officer_id, "contact close", f"conversation #{thread_id}", now, thread.consultation_id
+        )
+    return True
+
+
+def _not_sent_note(t: Translator, not_sent: NotSent) -> str:
+    """What the officers' chat is told when a reply there was not sent."""
+    if not_sent is NotSent.NOT_AN_OFFICER:
+        return t._("Only officers can reply to residents. Nothing was sent.")
+    if not_sent is NotSent.TOO_LONG:
+        return t._("Your message is too long. Please keep it under %(max)s characters.", max=str(MAX_MESSAGE))
+    if not_sent is NotSent.BLOCKED:
+        return t._("The resident has blocked the bot; the reply was not sent.")
+    return t._("This resident has deleted their data; the reply was not sent.")
+
+
 async def officer_replied(
     services: Services, chat_id: int, officers_message_id: int, text: str, sender_id: int, sender_name: str
 ) -> str | None:
@@ -297,34 +406,10 @@ async def officer_replied(
     t = services.catalogs.translator(services.catalogs.default_language)
     if found is None:
         return None
-    if await services.role_of(sender_id) not in ("officer", "admin"):
-        return t._("Only officers can reply to residents. Nothing was sent.")
-    if len(text) > MAX_MESSAGE:
-        return t._("Your message is too long. Please keep it under %(max)s characters.", max=str(MAX_MESSAGE))
-    thread, resident_chat, _consultation = found
-    resident = await services.db.residents.get(resident_chat)
-    if resident is None:
-        return t._("This resident has deleted their data; the reply was not sent.")
-    rt = services.catalogs.translator(resident.language)
-    body = (
-        "<b>"
-        + rt._("Reply from the engagement team")
-        + f"</b>\n\n{escape(text)}\n\n<i>"
-        + rt._("You can reply to this message to answer them.")
-        + "</i>"
-    )
-    # Before it is sent: the resident may answer it as soon as they read it.
-    await awaiting_reply(services, resident_chat, thread, _consultation)
-    try:
-        message_id = await services.send_now(resident_chat, Screen(body))
-    except PermissionError:
-        await services.db.drafts.drop(resident_chat, REPLY)
-        return t._("The resident has blocked the bot; the reply was not sent.")
-    now = services.clock()
-    async with services.db.transaction():
-        await services.db.contact.link(resident_chat, message_id, thread)
-        await services.db.contact.set_state(thread, "answered", now)
-        await services.db.officers.audit(sender_id, "contact reply", f"conversation #{thread}, by {sender_name}", now)
+    thread = found[0]
+    not_sent = await reply_to_resident(services, thread, text, sender_id, sender_name)
+    if not_sent is not None:
+        return _not_sent_note(t, not_sent)
     return t._(
         "Sent to the resident by %(name)s. Conversation #%(thread)s is answered.", name=sender_name, thread=str(thread)
     )

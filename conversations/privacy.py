@@ -55,6 +55,7 @@ async def my_data(visit: Visit) -> tuple[Reply, DataFile]:
         await _title(visit, row["consultation_id"]) for row in found["responses"] if not row.get("submitted_at")
     ]
     pending = sum(1 for row in found["deliveries"] if row.get("state") in ("waiting", "sending"))
+    to_team = sum(1 for row in found["contact_texts"] if not row.get("from_team"))
     deployment = visit.services.deployment
     area = deployment.area(resident.get("area_id"))
     topics = [deployment.topic(row["topic_id"]) for row in found["resident_topics"]]
@@ -72,6 +73,11 @@ async def my_data(visit: Visit) -> tuple[Reply, DataFile]:
         t.n_("%(n)d survey in progress", "%(n)d surveys in progress", len(in_progress)),
         *(f"• {escape(title)}" for title in in_progress),
         t.n_("%(n)d message waiting to be sent to you", "%(n)d messages waiting to be sent to you", pending),
+        t.n_(
+            "%(n)d message from you to the engagement team, kept with their replies",
+            "%(n)d messages from you to the engagement team, kept with their replies",
+            to_team,
+        ),
         "",
         t._("The attached file has every detail. To delete it all, send /delete."),
     ]

@@ -1,4 +1,5 @@
-"""Storage limitation, run by the scheduler: old responses purged; long-inactive residents told, then removed."""
+"""Storage limitation, run by the scheduler: old responses and conversations with the team purged;
+long-inactive residents told, then removed."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ async def apply_retention(services: Services, now: datetime) -> dict[str, int]:
     """Purge what is past its time; returns counts of what was done (for the log)."""
     db = services.db
     purged = await db.retention.purge_responses_closed_before(now - services.response_retention)
+    # Conversations with the team are kept as long as responses, counted from their last message
+    # (a conversation need not be about a consultation, so a closing date cannot be the start).
+    conversations = await db.retention.purge_conversations_before(now - services.response_retention)
     away = await db.retention.inactive_without_notice(now - services.inactive_after)
     if away:
         notices = [
@@ -55,4 +59,9 @@ async def apply_retention(services: Services, now: datetime) -> dict[str, int]:
         tapped = ids.taps(messages)
         await erase(db.connection, chat, responses, feedback, ids.equality, services.erasure, now, tapped)
         removed += 1
-    return {"responses purged": purged, "residents told": len(away), "residents removed": removed}
+    return {
+        "responses purged": purged,
+        "conversations with the team purged": conversations,
+        "residents told": len(away),
+        "residents removed": removed,
+    }

@@ -27,6 +27,7 @@ PERSONAL_BY_CHAT = {
     "deliveries": "chat_id",
     "contact_threads": "chat_id",
     "contact_messages": "chat_id",
+    "contact_texts": "chat_id",
     "drafts": "user_id",
     "officers": "user_id",
     "officer_names": "user_id",
@@ -35,6 +36,9 @@ PERSONAL_BY_CHAT = {
     "web_signin_links": "officer_id",
     "web_sessions": "officer_id",
 }
+# Columns about someone else that a resident's copy of their data leaves out: which officer wrote a
+# reply from the team (the resident sees "the engagement team", as the reply itself says).
+NOT_SHOWN_TO_RESIDENT = {"contact_texts": ("officer_id",)}
 # Tables keyed by a keyed hash of the resident (and consultation), found by recomputing it.
 PERSONAL_BY_PSEUDONYM = {
     "responses": "response_id",
@@ -73,6 +77,9 @@ async def everything_about(
     found: dict[str, Any] = {}
     for table, column in PERSONAL_BY_CHAT.items():
         found[table] = await _rows(db, f"SELECT * FROM {table} WHERE {column} = ?", (chat_id,))
+        for row in found[table]:
+            for hidden in NOT_SHOWN_TO_RESIDENT.get(table, ()):
+                row.pop(hidden, None)
     ids = list(response_ids.values())
     marks = ", ".join("?" * len(ids))
     found["responses"] = await _rows(db, f"SELECT * FROM responses WHERE response_id IN ({marks})", ids)

@@ -1,4 +1,5 @@
-"""Storage limitation: responses kept a set time after a consultation closes; inactive residents removed."""
+"""Storage limitation: responses kept a set time after a consultation closes, conversations with the team
+a set time after their last message; inactive residents removed."""
 
 from __future__ import annotations
 
@@ -25,6 +26,24 @@ class RetentionRepository:
             cursor = await self._db.execute(f"DELETE FROM responses WHERE consultation_id IN ({closed})", (stamp,))
             await self._db.execute(f"DELETE FROM outcome_feedback WHERE consultation_id IN ({closed})", (stamp,))
             await self._db.execute(f"DELETE FROM participation WHERE consultation_id IN ({closed})", (stamp,))
+        if cursor.rowcount:
+            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return cursor.rowcount
+
+    async def purge_conversations_before(self, cutoff: datetime) -> int:
+        """Delete every conversation with the team (its messages and their text) whose last message,
+        either way, was before `cutoff`."""
+        # The latest of: the last message kept, the last answer (threads from before messages were
+        # kept), the thread's start.
+        last = (
+            "MAX(COALESCE((SELECT MAX(x.sent_at) FROM contact_texts x WHERE x.thread_id = t.id), ''),"
+            " COALESCE(t.answered_at, ''), t.created_at)"
+        )
+        async with transaction(self._db):
+            cursor = await self._db.execute(
+                f"DELETE FROM contact_threads WHERE id IN (SELECT t.id FROM contact_threads t WHERE {last} < ?)",
+                (to_text(cutoff),),
+            )
         if cursor.rowcount:
             await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return cursor.rowcount

@@ -95,13 +95,21 @@ def test_a_message_reaches_the_team_and_the_conversation_goes_both_ways(
     assert in_team_chat(fake, team, mark, "too long").text == (
         "Your message is too long. Please keep it under 3500 characters."
     )
+    mark = fake.mark(team)
     fake.send_text(officer, "Closed on bank holidays.", chat_id=team, reply_to=follow_up)
     fake.wait_for_message(amina.chat_id, predicate=lambda m: "Closed on bank holidays." in m.text)
+    in_team_chat(fake, team, mark, "Sent to the resident by Priya.")  # told once the reply is kept
     assert not [m for m in fake.messages(amina.chat_id) if "x" * 100 in m.text]
 
-    # Only which message belongs to which conversation is stored, never what was said.
+    # What was said is kept with the conversation (the workspace's inbox shows it), and nowhere else.
     assert contact_bot.query("SELECT chat_id, consultation_id FROM contact_threads") == [
         (amina.chat_id, "gp-opening-hours")
+    ]
+    assert contact_bot.query("SELECT chat_id, from_team, officer_id, text FROM contact_texts ORDER BY id") == [
+        (amina.chat_id, 0, None, QUESTION),
+        (amina.chat_id, 1, officer.id, "Yes, 9 to 12 <b>every</b> Saturday & Sunday"),
+        (amina.chat_id, 0, None, "Thank you! And on bank holidays?"),
+        (amina.chat_id, 1, officer.id, "Closed on bank holidays."),
     ]
     for table in ("contact_threads", "contact_messages", "drafts", "deliveries", "audit_log"):
         stored = repr(contact_bot.query(f"SELECT * FROM {table}"))

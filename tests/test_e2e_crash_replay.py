@@ -112,6 +112,7 @@ def test_a_message_to_the_team_in_flight_at_a_crash_is_passed_on_once_and_confir
         fake.wait_until_idle()
         assert [m.text.count("Saturday clinic") for m in fake.messages(team)] == [1], "passed on once"
         assert bot.query("SELECT COUNT(*) FROM contact_threads") == [(1,)]
+        assert bot.query("SELECT text FROM contact_texts") == [("Is the Saturday clinic open?",)], "kept once"
         # What the resident types next is not taken as another message to the team.
         assert "Sorry" not in resident.say("/help").text
     finally:

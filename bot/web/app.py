@@ -10,6 +10,7 @@ from starlette.staticfiles import StaticFiles
 from bot.web import (
     broadcasts,
     consultations,
+    contact_inbox,
     dashboard,
     editor,
     files,
@@ -43,6 +44,7 @@ def routes() -> list[BaseRoute]:
         *broadcasts.routes(),
         *outcome.routes(),
         *team.routes(),
+        *contact_inbox.routes(),
         *editor.routes(),
         *results_pages.routes(),
         *publishing.routes(),
