@@ -234,11 +234,9 @@ def chart_png(
     tally: Tally,
     areas: Sequence[Area] = (),
     title: str = "",
-    only: str | None = None,
 ) -> bytes | None:
-    """A bar chart per choice, scale, yes/no and area question (or only the question `only`), sized to read
-    on a phone, under `title`."""
-    charted = [q for q in c.survey if is_charted(q, areas) and only in (None, q.id)]
+    """A bar chart per choice, scale, yes/no and area question, sized to read on a phone, under `title`."""
+    charted = [q for q in c.survey if is_charted(q, areas)]
     if not charted or not tally.submitted:
         return None
     import matplotlib
@@ -727,16 +725,27 @@ def _days(by_hour: dict[str, int], timezone: tzinfo) -> tuple[Day, ...]:
     )
 
 
-async def chart_for(
-    services: Services, t: Translator, consultation_id: str, question_id: str, now: datetime
-) -> bytes | None:
-    """The chat's chart for one question of a consultation, with its title and number of responses."""
+@dataclass(frozen=True)
+class WrittenQuestion:
+    """A free-text question as the pages of its answers name it."""
+
+    consultation_id: str
+    number: int
+    id: str
+    text: str
+
+
+async def written_question(
+    services: Services, t: Translator, consultation_id: str, question_id: str
+) -> WrittenQuestion | None:
+    """A consultation's free-text question, by its id (None if there is none): nothing is counted, so a page
+    of its answers costs only that page."""
     loaded = await services.consultations.current(consultation_id)
     if loaded is None:
         return None
     c = loaded.model
-    tally = await services.db.results.tally(consultation_id, question_id)
-    return chart_png(t, c, tally, services.deployment.areas, chart_title(t, c, tally, now), only=question_id)
+    q = next((q for q in c.survey if q.id == question_id and q.type is QuestionType.TEXT), None)
+    return None if q is None else WrittenQuestion(consultation_id, _number_of(c, q), q.id, _text(t, c, q))
 
 
 async def written_answers_page(
