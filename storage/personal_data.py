@@ -52,6 +52,7 @@ NOT_PERSONAL = {
     "outcomes": "outcome texts officers published",
     "outcome_versions": "every version of the outcome texts (officers' ids, not residents')",
     "consultation_drafts": "consultations being written in the workspace (the officer who saved last)",
+    "answer_counts": "how often each answer was given (a written answer's text only while an answer holds it)",
 }
 
 ErasurePolicy = str  # "delete" or "anonymise"
