@@ -70,7 +70,7 @@ async def results(visit: Visit, consultation_id: str) -> Results | None:
         return None
     c = loaded.model
     t, areas = visit.t, visit.services.deployment.areas
-    tally = await visit.services.db.results.tally(consultation_id)
+    tally = await visit.services.db.results.tally(consultation_id, written_ids(c))
     comments = await visit.services.db.results.comments(consultation_id)
     blocks = _result_blocks(t, c, tally, comments, areas)
     buttons = _export_buttons(t, consultation_id)
@@ -185,6 +185,11 @@ def _labelled_values(t: Translator, c: Consultation, q: Question, areas: Sequenc
             for p in q.scale_points()
         ]
     return [(choice.id, pick_text(choice.text, t.language, c.default_language)[0]) for choice in q.choices]
+
+
+def written_ids(c: Consultation) -> list[str]:
+    """The free-text questions: results count who answered them, and leave what they wrote to its own page."""
+    return [q.id for q in c.survey if q.type is QuestionType.TEXT]
 
 
 def _text(t: Translator, c: Consultation, q: Question) -> str:
@@ -646,7 +651,7 @@ async def results_report(
     if loaded is None:
         return None
     c, areas, db = loaded.model, services.deployment.areas, services.db
-    tally = await db.results.tally(consultation_id)
+    tally = await db.results.tally(consultation_id, written_ids(c))
     questions = tuple(_question_results(t, c, q, tally, areas) for q in c.survey)
     stopped = tuple(
         Stopped(_number_of(c, q), _text(t, c, q), tally.stopped_at[q.id])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,10 +37,11 @@ class ResultRepository:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
 
-    async def tally(self, consultation_id: str) -> Tally:
-        """Everything /results shows, in a handful of indexed queries, none of which reads every answer."""
+    async def tally(self, consultation_id: str, written: Collection[str] = ()) -> Tally:
+        """Everything /results shows, in a handful of indexed queries, none of which reads every answer. For the
+        questions `written` (answered in free text) only how many answered is read, not each text."""
         started, submitted = await self._progress(consultation_id)
-        answered, values = await self._answer_counts(consultation_id)
+        answered, values = await self._answer_counts(consultation_id, written)
         return Tally(
             started=started,
             submitted=submitted,
@@ -70,19 +71,30 @@ class ResultRepository:
         async with self._db.execute(sql, (consultation_id,)) as cur:
             return {str(r[0]): int(r[1]) for r in await cur.fetchall()}
 
-    async def _answer_counts(self, consultation_id: str) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
-        """Who answered each question, and how often each value was given: read from the counts the
-        triggers of migration 0022 keep as answers are written and deleted (one row per question and
-        value), not counted from the answer rows."""
+    async def _answer_counts(
+        self, consultation_id: str, written: Collection[str]
+    ) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+        """Who answered each question, and how often each value was given (not for `written` questions): read
+        from the counts the triggers of migration 0022 keep as answers are written and deleted (one row per
+        question and value), not counted from the answer rows."""
         answered: dict[str, int] = {}
         values: dict[str, dict[str, int]] = {}
-        async with self._db.execute(
-            "SELECT question_id, value, given, answered FROM answer_counts WHERE consultation_id = ?",
-            (consultation_id,),
-        ) as cur:
-            for question, value, given, first in await cur.fetchall():
-                values.setdefault(str(question), {})[str(value)] = int(given)
-                answered[str(question)] = answered.get(str(question), 0) + int(first)
+        texts = tuple(written)
+        marks = ", ".join("?" * len(texts))
+        not_texts = f" AND question_id NOT IN ({marks})" if texts else ""
+        for question, value, given, first in await self._db.execute_fetchall(
+            f"SELECT question_id, value, given, answered FROM answer_counts WHERE consultation_id = ?{not_texts}",
+            (consultation_id, *texts),
+        ):
+            values.setdefault(str(question), {})[str(value)] = int(given)
+            answered[str(question)] = answered.get(str(question), 0) + int(first)
+        if texts:
+            for question, count in await self._db.execute_fetchall(
+                "SELECT question_id, SUM(answered) FROM answer_counts WHERE consultation_id = ?"
+                f" AND question_id IN ({marks}) GROUP BY question_id",
+                (consultation_id, *texts),
+            ):
+                answered[str(question)] = int(count)
         return answered, values
 
     async def comments(self, consultation_id: str, limit: int = 5) -> list[str]:

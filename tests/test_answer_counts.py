@@ -47,6 +47,10 @@ async def counted_from_rows(db: Database, consultation_id: str) -> tuple[dict[st
 async def assert_counts_are_the_rows(db: Database) -> None:
     tally = await db.results.tally(CID)
     assert (tally.answered, tally.values) == await counted_from_rows(db, CID)
+    # As results read it: how many wrote an answer, without reading what each wrote.
+    written = await db.results.tally(CID, ["why_hard"])
+    assert written.answered == tally.answered
+    assert written.values == {question: counts for question, counts in tally.values.items() if question != "why_hard"}
 
 
 async def stored_copies(db: Database, value: str) -> int:
