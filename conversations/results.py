@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import io
-import statistics
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -134,30 +133,47 @@ def _number_block(t: Translator, c: Consultation, q: Question, tally: Tally) -> 
     """A number question: how many answered, the median and the range."""
     answered = tally.answered.get(q.id, 0)
     lines = [f"<b>{_number_of(c, q)}. {escape(_text(t, c, q))}</b>"]
-    numbers = _numbers(tally.values.get(q.id, {}))
-    if numbers:
+    spread = _spread(tally.values.get(q.id, {}))
+    if spread:
+        median, lowest, highest = spread
         lines.append(
             t._(
                 "Median %(median)s · lowest %(lowest)s · highest %(highest)s",
-                median=t.number(statistics.median(numbers)),
-                lowest=t.number(numbers[0]),
-                highest=t.number(numbers[-1]),
+                median=t.number(median),
+                lowest=t.number(lowest),
+                highest=t.number(highest),
             )
         )
     lines.append("<i>" + t.n_("%(n)d person answered", "%(n)d people answered", answered) + "</i>")
     return "\n".join(lines)
 
 
-def _numbers(counts: dict[str, int]) -> list[float]:
-    """Every number given, in order (stored as text, one entry per value with its count)."""
-    found: list[float] = []
+def _spread(counts: dict[str, int]) -> tuple[float, float, float] | None:
+    """The median, lowest and highest of the numbers given (stored as text, one entry per value with how many
+    gave it), from the counts: no list of every answer. None when no number was given."""
+    given: list[tuple[float, int]] = []
     for value, count in counts.items():
         try:
             number = float(value)
         except ValueError:
             continue
-        found += [int(number) if number.is_integer() else number] * count
-    return sorted(found)
+        if count > 0:
+            given.append((int(number) if number.is_integer() else number, count))
+    if not given:
+        return None
+    given.sort()
+    total = sum(count for _number, count in given)
+
+    def at(position: int) -> float:  # the number at this place (from 0) of them all in order
+        for number, count in given:
+            if position < count:
+                return number
+            position -= count
+        raise AssertionError("position beyond the numbers given")
+
+    middle = total // 2
+    median = at(middle) if total % 2 else (at(middle - 1) + at(middle)) / 2  # as statistics.median does
+    return median, given[0][0], given[-1][0]
 
 
 def _text_block(t: Translator, c: Consultation, q: Question, tally: Tally) -> str:
@@ -690,13 +706,9 @@ def _question_results(
         )
     median = lowest = highest = ""
     if q.type in (QuestionType.NUMBER, QuestionType.SCALE):
-        numbers = _numbers(counts)
-        if numbers:
-            median, lowest, highest = (
-                t.number(statistics.median(numbers)),
-                t.number(numbers[0]),
-                t.number(numbers[-1]),
-            )
+        spread = _spread(counts)
+        if spread:
+            median, lowest, highest = (t.number(number) for number in spread)
     return QuestionResults(
         number=_number_of(c, q),
         id=q.id,

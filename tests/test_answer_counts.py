@@ -3,7 +3,9 @@ the answer rows themselves, whatever wrote or removed answers, and a written ans
 
 from __future__ import annotations
 
+import random
 import sqlite3
+import statistics
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conversations.pseudonyms import Pseudonyms
+from conversations.results import _spread
 from conversations.services import Services
 from storage import Database, open_database
 from storage.database import _migration_scripts
@@ -131,3 +134,16 @@ async def test_a_database_upgraded_counts_the_answers_it_already_held(tmp_path: 
             (CID,),
         )
         await assert_counts_are_the_rows(db)
+
+
+def test_the_median_from_counts_is_the_median_of_every_answer() -> None:
+    rng = random.Random(15)
+    for size in (1, 2, 3, 4, 7, 10, 101, 1000):
+        given = [rng.choice([0, 1, 2, 2.5, 7, 10, 15, 300]) for _ in range(size)]
+        counts: dict[str, int] = {}
+        for number in given:
+            counts[str(number)] = counts.get(str(number), 0) + 1
+        counts["not a number"] = 3
+        median, lowest, highest = _spread(counts) or (None, None, None)
+        assert (median, lowest, highest) == (statistics.median(given), min(given), max(given)), given
+    assert _spread({}) is None and _spread({"n/a": 2}) is None
