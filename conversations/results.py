@@ -12,7 +12,7 @@ import io
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
 from conversations import callbacks
@@ -23,6 +23,7 @@ from conversations.services import Services, Visit
 from conversations.small_numbers import SMALL, Shown, protect
 from conversations.survey.areas import Area
 from conversations.survey.model import Consultation, Question, QuestionType, pick_text
+from storage.clock import from_text, to_text
 from storage.results import Tally
 
 PREFIX = "r"
@@ -684,7 +685,7 @@ async def results_report(
         questions=questions,
         feedback=tally.feedback,
         comments=tuple(await db.results.comments(consultation_id, comments)),
-        days=_days(await db.results.submitted_by_hour(consultation_id), t.timezone),
+        days=await submitted_days(services, consultation_id, t.timezone),
         chart_title=html.unescape(chart_title(t, c, tally, now)),
     )
 
@@ -723,23 +724,32 @@ def _question_results(
     )
 
 
-def _days(by_hour: dict[str, int], timezone: tzinfo) -> tuple[Day, ...]:
-    """Hourly counts (UTC) as days in the deployment's time zone, from the first to the last, with no gaps."""
-    per_day: dict[date, int] = {}
-    for hour, count in by_hour.items():
-        try:
-            moment = datetime.fromisoformat(hour + ":00:00+00:00")
-        except ValueError:
-            continue
-        local = moment.astimezone(timezone).date()
-        per_day[local] = per_day.get(local, 0) + count
-    if not per_day:
-        return ()
-    first, last = min(per_day), max(per_day)
-    return tuple(
-        Day(first + timedelta(days=i), per_day.get(first + timedelta(days=i), 0))
-        for i in range((last - first).days + 1)
-    )
+async def submitted_days(
+    services: Services, consultation_id: str, timezone: tzinfo, first: date | None = None, last: date | None = None
+) -> tuple[Day, ...]:
+    """Submitted responses on each day in the deployment's time zone, from `first` to `last` (by default
+    from the first submission's day to the last one's), with no gaps: the results page and the dashboard."""
+    if first is None or last is None:
+        span = await services.db.results.submitted_span(consultation_id)
+        if span is None:
+            return ()
+        ends = sorted(_local_day(stored, timezone) for stored in span)  # a date alone may sort before a time
+        first, last = first or ends[0], last or ends[1]
+    dates = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+    def starts(day: date) -> str:
+        return to_text(datetime.combine(day, time(0), tzinfo=timezone))
+
+    bounds = [(day.isoformat(), starts(day), starts(day + timedelta(days=1))) for day in dates]
+    counts = await services.db.results.submitted_per_day(consultation_id, bounds)
+    return tuple(Day(day, count) for day, count in zip(dates, counts, strict=True))
+
+
+def _local_day(stored: str, timezone: tzinfo) -> date:
+    """The day of a stored timestamp in `timezone` (an anonymised response's stores only its date)."""
+    if len(stored) <= 10:
+        return date.fromisoformat(stored)
+    return from_text(stored).astimezone(timezone).date()
 
 
 @dataclass(frozen=True)

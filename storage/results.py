@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
 
 __all__ = ["ExportRow", "ResultRepository", "Tally"]
+
+DAYS_A_STATEMENT = 200  # 800 parameters: well within what SQLite and PostgreSQL take in one statement
 
 
 @dataclass(frozen=True)
@@ -164,11 +166,34 @@ class ResultRepository:
         ) as cur:
             return total, [str(r[0]) for r in await cur.fetchall()]
 
-    async def submitted_by_hour(self, consultation_id: str) -> dict[str, int]:
-        """Submitted responses per hour (UTC, "2026-12-01T12"): one scan of the consultation's index."""
-        async with self._db.execute(
-            "SELECT substr(submitted_at, 1, 13), COUNT(*) FROM responses WHERE consultation_id = ?"
-            " AND submitted_at IS NOT NULL GROUP BY 1",
-            (consultation_id,),
-        ) as cur:
-            return {str(r[0]): int(r[1]) for r in await cur.fetchall()}
+    async def submitted_span(self, consultation_id: str) -> tuple[str, str] | None:
+        """The stored timestamps of the first and the last submission (the two ends of the consultation's index)."""
+        submitted = "FROM responses WHERE consultation_id = ? AND submitted_at IS NOT NULL"
+        found = list(
+            await self._db.execute_fetchall(
+                f"SELECT (SELECT MIN(submitted_at) {submitted}), (SELECT MAX(submitted_at) {submitted})",
+                (consultation_id, consultation_id),
+            )
+        )
+        if not found or found[0][0] is None:
+            return None
+        return str(found[0][0]), str(found[0][1])
+
+    async def submitted_per_day(self, consultation_id: str, days: Sequence[tuple[str, str, str]]) -> list[int]:
+        """Submitted responses on each day, given as (its date, its first moment, the next day's first moment),
+        the moments as stored timestamps: a count of a range of the consultation's index each, a batch of days a
+        statement, so nothing is sorted or grouped. A response anonymised on erasure keeps only the date it
+        was submitted (no time): it counts on that date."""
+        counts: list[int] = []
+        for start in range(0, len(days), DAYS_A_STATEMENT):
+            batch = days[start : start + DAYS_A_STATEMENT]
+            found = await self._db.execute_fetchall(
+                f"WITH days(place, day, starts, ends) AS (VALUES {', '.join('(?, ?, ?, ?)' for _ in batch)})"
+                " SELECT place, (SELECT COUNT(*) FROM responses WHERE consultation_id = ?"
+                " AND submitted_at >= starts AND submitted_at < ends AND length(submitted_at) > 10)"
+                " + (SELECT COUNT(*) FROM responses WHERE consultation_id = ? AND submitted_at = day)"
+                " FROM days ORDER BY place",
+                (*(v for place, day in enumerate(batch) for v in (place, *day)), consultation_id, consultation_id),
+            )
+            counts += [int(r[1]) for r in found]
+        return counts

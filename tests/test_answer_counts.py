@@ -6,16 +6,20 @@ from __future__ import annotations
 import random
 import sqlite3
 import statistics
+from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from conversations import results
 from conversations.pseudonyms import Pseudonyms
 from conversations.results import _spread
 from conversations.services import Services
 from storage import Database, open_database
+from storage.clock import to_text
 from storage.database import _migration_scripts
 from storage.personal_data import erase
 from tests.offline import offline_services
@@ -147,3 +151,24 @@ def test_the_median_from_counts_is_the_median_of_every_answer() -> None:
         median, lowest, highest = _spread(counts) or (None, None, None)
         assert (median, lowest, highest) == (statistics.median(given), min(given), max(given)), given
     assert _spread({}) is None and _spread({"n/a": 2}) is None
+
+
+async def test_responses_per_day_count_each_submission_on_its_local_day(services: Services) -> None:
+    db, zone = services.db, ZoneInfo("Europe/London")  # summer time ends on 25 October 2026
+    moments = [datetime(2026, 10, 23, 22, 30, tzinfo=UTC) + timedelta(hours=7 * i) for i in range(30)]
+    stored = [to_text(moment) for moment in moments] + ["2026-10-27"]  # an anonymised one keeps its date only
+    await db.connection.executemany(
+        "INSERT INTO responses(response_id, consultation_id, version, language, state, answers, started_at,"
+        " updated_at, submitted_at) VALUES (?, ?, 1, 'en', '{}', '{}', ?, ?, ?)",
+        [(f"r{i}", CID, text, text, text) for i, text in enumerate(stored)],
+    )
+    expected = Counter(moment.astimezone(zone).date() for moment in moments) + Counter([date(2026, 10, 27)])
+    days = await results.submitted_days(services, CID, zone)
+    assert days[0].day == date(2026, 10, 23) and days[-1].day == max(expected)
+    assert {day.day: day.count for day in days if day.count} == expected
+    assert sum(day.count for day in days) == len(stored) and len(days) == (days[-1].day - days[0].day).days + 1
+    window = await results.submitted_days(services, CID, zone, date(2026, 10, 25), date(2026, 10, 26))
+    assert [(day.day, day.count) for day in window] == [
+        (d, expected[d]) for d in (date(2026, 10, 25), date(2026, 10, 26))
+    ]
+    assert await results.submitted_days(services, "nothing-yet", zone) == ()
