@@ -172,3 +172,30 @@ async def test_responses_per_day_count_each_submission_on_its_local_day(services
         (d, expected[d]) for d in (date(2026, 10, 25), date(2026, 10, 26))
     ]
     assert await results.submitted_days(services, "nothing-yet", zone) == ()
+
+
+async def test_five_thousand_written_answers_come_a_page_at_a_time_and_a_search_finds_one(services: Services) -> None:
+    db = services.db
+    written = [f"Answer number {n}: the phone rings out" for n in range(5000)]
+    written[1234] = "Nobody at the Zanzibar Road surgery answers before 9"
+    written[4321] = "100% of the time, the_line is busy"
+    await db.connection.executemany(
+        "INSERT INTO responses(response_id, consultation_id, version, language, state, answers, started_at,"
+        " updated_at, submitted_at) VALUES (?, ?, 1, 'en', '{}', '{}', ?, ?, ?)",
+        [(f"r{n}", CID, to_text(NOW), to_text(NOW), to_text(NOW)) for n in range(5000)],
+    )
+    await db.connection.executemany(
+        "INSERT INTO answers(response_id, consultation_id, question_id, value, first) VALUES (?, ?, 'why_hard', ?, 1)",
+        [(f"r{n}", CID, text) for n, text in enumerate(written)],
+    )
+    total, page = await results.written_answers_page(services, CID, "why_hard", "", 1, 50)
+    assert total == 5000 and page == written[::-1][:50]  # newest first, 50 at most
+    total, page = await results.written_answers_page(services, CID, "why_hard", "", 100, 50)
+    assert total == 5000 and page == written[::-1][4950:]
+    assert (await results.written_answers_page(services, CID, "why_hard", "", 101, 50))[1] == []
+    assert await results.written_answers_page(services, CID, "why_hard", "zanzibar road", 1, 50) == (1, [written[1234]])
+    assert await results.written_answers_page(services, CID, "why_hard", "100%", 1, 50) == (1, [written[4321]])
+    assert await results.written_answers_page(services, CID, "why_hard", "_line", 1, 50) == (1, [written[4321]])
+    total, page = await results.written_answers_page(services, CID, "why_hard", "PHONE", 3, 50)
+    assert total == 4998 and len(page) == 50
+    assert (await db.results.tally(CID, ["why_hard"])).answered["why_hard"] == 5000
