@@ -189,6 +189,9 @@ async def time_results(path: Path, runs: int) -> None:
                     assert text in got.text, (url, text)
                 return got.text
 
+            async def yardstick() -> None:  # the same work whatever the code: it shows the machine's speed
+                await db.connection.execute_fetchall("SELECT COUNT(*) FROM answers WHERE consultation_id = 'bench'")
+
             async def chat_counts() -> None:
                 assert (await db.results.tally("bench")).submitted > 0
 
@@ -217,6 +220,7 @@ async def time_results(path: Path, runs: int) -> None:
                 await page(f"{base}/q9/answers?q=phone", "answers contain")
 
             measured: dict[str, Callable[[], Awaitable[None]]] = {
+                "yardstick: SQLite counts every answer row (the same in any version)": yardstick,
                 "chat /results: counts (all queries)": chat_counts,
                 "chat /results: counts, text and chart": chat_results,
                 "workspace: results page (HTML)": results_page,
