@@ -78,6 +78,15 @@ async def test_counts_follow_submissions_erasure_deletion_and_retention(services
     assert tally.answered["why_hard"] == 5 and tally.values["why_hard"] == {"Phones, always": 4, PRIVATE: 1}
     assert tally.values["rating"] == {"2": 5, "5": 1} and "last_visit" in tally.answered
 
+    # Nothing changes an answer's value today; were anything to, the counts follow.
+    await db.connection.execute(
+        "UPDATE answers SET value = 'late' WHERE question_id = 'good_times' AND value = 'evening'"
+    )
+    await db.connection.execute("UPDATE answers SET value = NULL WHERE question_id = 'online' AND value = 'no'")
+    await assert_counts_are_the_rows(db)
+    assert (await db.results.tally(CID)).values["good_times"] == {"early": 6, "late": 2, "weekend": 2}
+    assert (await db.results.tally(CID)).values["online"] == {"yes": 5}
+
     # /delete: the answers go, and with them the only copy of what she wrote.
     ids = Pseudonyms(db.pseudonym_key, BASE + 10)
     responses, feedback = ids.everywhere([CID], {CID})
