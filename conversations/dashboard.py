@@ -127,13 +127,10 @@ def _group(consultation_id: str, title: str, kind: str, row: ReachRow) -> UnderH
 
 async def _last_days(services: Services, t: Translator, consultation_id: str, now: datetime) -> tuple[Day, ...]:
     """Submitted responses on each of the last DAYS_SHOWN days (the results page's days), gaps as 0."""
-    per_day = {
-        day.day: day.count
-        for day in results._days(await services.db.results.submitted_by_hour(consultation_id), t.timezone)
-    }
     today: date = now.astimezone(t.timezone).date()
-    first = today - timedelta(days=DAYS_SHOWN - 1)
-    return tuple(Day(first + timedelta(days=i), per_day.get(first + timedelta(days=i), 0)) for i in range(DAYS_SHOWN))
+    return await results.submitted_days(
+        services, consultation_id, t.timezone, today - timedelta(days=DAYS_SHOWN - 1), today
+    )
 
 
 async def _sending(services: Services, broadcast: Broadcast, now: datetime) -> Sending:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import html
 import io
-import statistics
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
 from conversations import callbacks, link_sources
@@ -24,6 +23,7 @@ from conversations.services import Services, Visit
 from conversations.small_numbers import SMALL, Shown, protect
 from conversations.survey.areas import Area
 from conversations.survey.model import Consultation, Question, QuestionType, pick_text
+from storage.clock import from_text, to_text
 from storage.results import Tally
 
 PREFIX = "r"
@@ -70,7 +70,7 @@ async def results(visit: Visit, consultation_id: str) -> Results | None:
         return None
     c = loaded.model
     t, areas = visit.t, visit.services.deployment.areas
-    tally = await visit.services.db.results.tally(consultation_id)
+    tally = await visit.services.db.results.tally(consultation_id, written_ids(c))
     comments = await visit.services.db.results.comments(consultation_id)
     blocks = _result_blocks(t, c, tally, comments, areas)
     sources = link_sources.chat_block(t, await link_sources.by_source(visit.services, consultation_id))
@@ -136,30 +136,47 @@ def _number_block(t: Translator, c: Consultation, q: Question, tally: Tally) -> 
     """A number question: how many answered, the median and the range."""
     answered = tally.answered.get(q.id, 0)
     lines = [f"<b>{_number_of(c, q)}. {escape(_text(t, c, q))}</b>"]
-    numbers = _numbers(tally.values.get(q.id, {}))
-    if numbers:
+    spread = _spread(tally.values.get(q.id, {}))
+    if spread:
+        median, lowest, highest = spread
         lines.append(
             t._(
                 "Median %(median)s · lowest %(lowest)s · highest %(highest)s",
-                median=t.number(statistics.median(numbers)),
-                lowest=t.number(numbers[0]),
-                highest=t.number(numbers[-1]),
+                median=t.number(median),
+                lowest=t.number(lowest),
+                highest=t.number(highest),
             )
         )
     lines.append("<i>" + t.n_("%(n)d person answered", "%(n)d people answered", answered) + "</i>")
     return "\n".join(lines)
 
 
-def _numbers(counts: dict[str, int]) -> list[float]:
-    """Every number given, in order (stored as text, one entry per value with its count)."""
-    found: list[float] = []
+def _spread(counts: dict[str, int]) -> tuple[float, float, float] | None:
+    """The median, lowest and highest of the numbers given (stored as text, one entry per value with how many
+    gave it), from the counts: no list of every answer. None when no number was given."""
+    given: list[tuple[float, int]] = []
     for value, count in counts.items():
         try:
             number = float(value)
         except ValueError:
             continue
-        found += [int(number) if number.is_integer() else number] * count
-    return sorted(found)
+        if count > 0:
+            given.append((int(number) if number.is_integer() else number, count))
+    if not given:
+        return None
+    given.sort()
+    total = sum(count for _number, count in given)
+
+    def at(position: int) -> float:  # the number at this place (from 0) of them all in order
+        for number, count in given:
+            if position < count:
+                return number
+            position -= count
+        raise AssertionError("position beyond the numbers given")
+
+    middle = total // 2
+    median = at(middle) if total % 2 else (at(middle - 1) + at(middle)) / 2  # as statistics.median does
+    return median, given[0][0], given[-1][0]
 
 
 def _text_block(t: Translator, c: Consultation, q: Question, tally: Tally) -> str:
@@ -187,6 +204,11 @@ def _labelled_values(t: Translator, c: Consultation, q: Question, areas: Sequenc
             for p in q.scale_points()
         ]
     return [(choice.id, pick_text(choice.text, t.language, c.default_language)[0]) for choice in q.choices]
+
+
+def written_ids(c: Consultation) -> list[str]:
+    """The free-text questions: results count who answered them, and leave what they wrote to its own page."""
+    return [q.id for q in c.survey if q.type is QuestionType.TEXT]
 
 
 def _text(t: Translator, c: Consultation, q: Question) -> str:
@@ -236,11 +258,9 @@ def chart_png(
     tally: Tally,
     areas: Sequence[Area] = (),
     title: str = "",
-    only: str | None = None,
 ) -> bytes | None:
-    """A bar chart per choice, scale, yes/no and area question (or only the question `only`), sized to read
-    on a phone, under `title`."""
-    charted = [q for q in c.survey if is_charted(q, areas) and only in (None, q.id)]
+    """A bar chart per choice, scale, yes/no and area question, sized to read on a phone, under `title`."""
+    charted = [q for q in c.survey if is_charted(q, areas)]
     if not charted or not tally.submitted:
         return None
     import matplotlib
@@ -650,7 +670,7 @@ async def results_report(
     if loaded is None:
         return None
     c, areas, db = loaded.model, services.deployment.areas, services.db
-    tally = await db.results.tally(consultation_id)
+    tally = await db.results.tally(consultation_id, written_ids(c))
     questions = tuple(_question_results(t, c, q, tally, areas) for q in c.survey)
     stopped = tuple(
         Stopped(_number_of(c, q), _text(t, c, q), tally.stopped_at[q.id])
@@ -667,7 +687,7 @@ async def results_report(
         questions=questions,
         feedback=tally.feedback,
         comments=tuple(await db.results.comments(consultation_id, comments)),
-        days=_days(await db.results.submitted_by_hour(consultation_id), t.timezone),
+        days=await submitted_days(services, consultation_id, t.timezone),
         chart_title=html.unescape(chart_title(t, c, tally, now)),
     )
 
@@ -689,13 +709,9 @@ def _question_results(
         )
     median = lowest = highest = ""
     if q.type in (QuestionType.NUMBER, QuestionType.SCALE):
-        numbers = _numbers(counts)
-        if numbers:
-            median, lowest, highest = (
-                t.number(statistics.median(numbers)),
-                t.number(numbers[0]),
-                t.number(numbers[-1]),
-            )
+        spread = _spread(counts)
+        if spread:
+            median, lowest, highest = (t.number(number) for number in spread)
     return QuestionResults(
         number=_number_of(c, q),
         id=q.id,
@@ -710,35 +726,55 @@ def _question_results(
     )
 
 
-def _days(by_hour: dict[str, int], timezone: tzinfo) -> tuple[Day, ...]:
-    """Hourly counts (UTC) as days in the deployment's time zone, from the first to the last, with no gaps."""
-    per_day: dict[date, int] = {}
-    for hour, count in by_hour.items():
-        try:
-            moment = datetime.fromisoformat(hour + ":00:00+00:00")
-        except ValueError:
-            continue
-        local = moment.astimezone(timezone).date()
-        per_day[local] = per_day.get(local, 0) + count
-    if not per_day:
-        return ()
-    first, last = min(per_day), max(per_day)
-    return tuple(
-        Day(first + timedelta(days=i), per_day.get(first + timedelta(days=i), 0))
-        for i in range((last - first).days + 1)
-    )
+async def submitted_days(
+    services: Services, consultation_id: str, timezone: tzinfo, first: date | None = None, last: date | None = None
+) -> tuple[Day, ...]:
+    """Submitted responses on each day in the deployment's time zone, from `first` to `last` (by default
+    from the first submission's day to the last one's), with no gaps: the results page and the dashboard."""
+    if first is None or last is None:
+        span = await services.db.results.submitted_span(consultation_id)
+        if span is None:
+            return ()
+        ends = sorted(_local_day(stored, timezone) for stored in span)  # a date alone may sort before a time
+        first, last = first or ends[0], last or ends[1]
+    dates = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+    def starts(day: date) -> str:
+        return to_text(datetime.combine(day, time(0), tzinfo=timezone))
+
+    bounds = [(day.isoformat(), starts(day), starts(day + timedelta(days=1))) for day in dates]
+    counts = await services.db.results.submitted_per_day(consultation_id, bounds)
+    return tuple(Day(day, count) for day, count in zip(dates, counts, strict=True))
 
 
-async def chart_for(
-    services: Services, t: Translator, consultation_id: str, question_id: str, now: datetime
-) -> bytes | None:
-    """The chat's chart for one question of a consultation, with its title and number of responses."""
+def _local_day(stored: str, timezone: tzinfo) -> date:
+    """The day of a stored timestamp in `timezone` (an anonymised response's stores only its date)."""
+    if len(stored) <= 10:
+        return date.fromisoformat(stored)
+    return from_text(stored).astimezone(timezone).date()
+
+
+@dataclass(frozen=True)
+class WrittenQuestion:
+    """A free-text question as the pages of its answers name it."""
+
+    consultation_id: str
+    number: int
+    id: str
+    text: str
+
+
+async def written_question(
+    services: Services, t: Translator, consultation_id: str, question_id: str
+) -> WrittenQuestion | None:
+    """A consultation's free-text question, by its id (None if there is none): nothing is counted, so a page
+    of its answers costs only that page."""
     loaded = await services.consultations.current(consultation_id)
     if loaded is None:
         return None
     c = loaded.model
-    tally = await services.db.results.tally(consultation_id, question_id)
-    return chart_png(t, c, tally, services.deployment.areas, chart_title(t, c, tally, now), only=question_id)
+    q = next((q for q in c.survey if q.id == question_id and q.type is QuestionType.TEXT), None)
+    return None if q is None else WrittenQuestion(consultation_id, _number_of(c, q), q.id, _text(t, c, q))
 
 
 async def written_answers_page(

@@ -60,6 +60,7 @@ NOT_PERSONAL = {
     "consultation_drafts": "consultations being written in the workspace (the officer who saved last)",
     "leases": "which worker sends, and which applies a chat's updates (named by a keyed hash, not the chat id)",
     "ticks": "which worker ran a scheduled check",
+    "answer_counts": "how often each answer was given (a written answer's text only while an answer holds it)",
 }
 
 ErasurePolicy = str  # "delete" or "anonymise"

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
 
 __all__ = ["ExportRow", "ResultRepository", "Tally"]
+
+DAYS_A_STATEMENT = 200  # 800 parameters: well within what SQLite and PostgreSQL take in one statement
 
 
 @dataclass(frozen=True)
@@ -37,11 +39,11 @@ class ResultRepository:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
 
-    async def tally(self, consultation_id: str, question_id: str | None = None) -> Tally:
-        """Everything /results shows, in a handful of indexed queries (the answers to one question only, if given:
-        a chart of one question reads only its part of the index)."""
+    async def tally(self, consultation_id: str, written: Collection[str] = ()) -> Tally:
+        """Everything /results shows, in a handful of indexed queries, none of which reads every answer. For the
+        questions `written` (answered in free text) only how many answered is read, not each text."""
         started, submitted = await self._progress(consultation_id)
-        answered, values = await self._answer_counts(consultation_id, question_id)
+        answered, values = await self._answer_counts(consultation_id, written)
         return Tally(
             started=started,
             submitted=submitted,
@@ -72,22 +74,29 @@ class ResultRepository:
             return {str(r[0]): int(r[1]) for r in await cur.fetchall()}
 
     async def _answer_counts(
-        self, consultation_id: str, question_id: str | None = None
+        self, consultation_id: str, written: Collection[str]
     ) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
-        """Who answered each question, and how often each value was given: one scan of a covering index."""
+        """Who answered each question, and how often each value was given (not for `written` questions): read
+        from the counts the triggers of migration 0022 keep as answers are written and deleted (one row per
+        question and value), not counted from the answer rows."""
         answered: dict[str, int] = {}
         values: dict[str, dict[str, int]] = {}
-        one = " AND question_id = ?" if question_id is not None else ""
-        async with self._db.execute(
-            "SELECT question_id, value, first, COUNT(*) FROM answers WHERE consultation_id = ?"
-            f"{one} AND value IS NOT NULL GROUP BY question_id, value, first",
-            (consultation_id,) if question_id is None else (consultation_id, question_id),
-        ) as cur:
-            for question, value, first, count in await cur.fetchall():
-                per_value = values.setdefault(str(question), {})
-                per_value[str(value)] = per_value.get(str(value), 0) + int(count)
-                if first:
-                    answered[str(question)] = answered.get(str(question), 0) + int(count)
+        texts = tuple(written)
+        marks = ", ".join("?" * len(texts))
+        not_texts = f" AND question_id NOT IN ({marks})" if texts else ""
+        for question, value, given, first in await self._db.execute_fetchall(
+            f"SELECT question_id, value, given, answered FROM answer_counts WHERE consultation_id = ?{not_texts}",
+            (consultation_id, *texts),
+        ):
+            values.setdefault(str(question), {})[str(value)] = int(given)
+            answered[str(question)] = answered.get(str(question), 0) + int(first)
+        if texts:
+            for question, count in await self._db.execute_fetchall(
+                "SELECT question_id, SUM(answered) FROM answer_counts WHERE consultation_id = ?"
+                f" AND question_id IN ({marks}) GROUP BY question_id",
+                (consultation_id, *texts),
+            ):
+                answered[str(question)] = int(count)
         return answered, values
 
     async def comments(self, consultation_id: str, limit: int = 5) -> list[str]:
@@ -157,11 +166,34 @@ class ResultRepository:
         ) as cur:
             return total, [str(r[0]) for r in await cur.fetchall()]
 
-    async def submitted_by_hour(self, consultation_id: str) -> dict[str, int]:
-        """Submitted responses per hour (UTC, "2026-12-01T12"): one scan of the consultation's index."""
-        async with self._db.execute(
-            "SELECT substr(submitted_at, 1, 13), COUNT(*) FROM responses WHERE consultation_id = ?"
-            " AND submitted_at IS NOT NULL GROUP BY 1",
-            (consultation_id,),
-        ) as cur:
-            return {str(r[0]): int(r[1]) for r in await cur.fetchall()}
+    async def submitted_span(self, consultation_id: str) -> tuple[str, str] | None:
+        """The stored timestamps of the first and the last submission (the two ends of the consultation's index)."""
+        submitted = "FROM responses WHERE consultation_id = ? AND submitted_at IS NOT NULL"
+        found = list(
+            await self._db.execute_fetchall(
+                f"SELECT (SELECT MIN(submitted_at) {submitted}), (SELECT MAX(submitted_at) {submitted})",
+                (consultation_id, consultation_id),
+            )
+        )
+        if not found or found[0][0] is None:
+            return None
+        return str(found[0][0]), str(found[0][1])
+
+    async def submitted_per_day(self, consultation_id: str, days: Sequence[tuple[str, str, str]]) -> list[int]:
+        """Submitted responses on each day, given as (its date, its first moment, the next day's first moment),
+        the moments as stored timestamps: a count of a range of the consultation's index each, a batch of days a
+        statement, so nothing is sorted or grouped. A response anonymised on erasure keeps only the date it
+        was submitted (no time): it counts on that date."""
+        counts: list[int] = []
+        for start in range(0, len(days), DAYS_A_STATEMENT):
+            batch = days[start : start + DAYS_A_STATEMENT]
+            found = await self._db.execute_fetchall(
+                f"WITH days(place, day, starts, ends) AS (VALUES {', '.join('(?, ?, ?, ?)' for _ in batch)})"
+                " SELECT place, (SELECT COUNT(*) FROM responses WHERE consultation_id = ?"
+                " AND submitted_at >= starts AND submitted_at < ends AND length(submitted_at) > 10)"
+                " + (SELECT COUNT(*) FROM responses WHERE consultation_id = ? AND submitted_at = day)"
+                " FROM days ORDER BY place",
+                (*(v for place, day in enumerate(batch) for v in (place, *day)), consultation_id, consultation_id),
+            )
+            counts += [int(r[1]) for r in found]
+        return counts

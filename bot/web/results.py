@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from bot.web.charts import chart_picture
 from bot.web.pages import now_of, officer_of, officer_page, render, services_of
 from conversations import link_sources, results
 from conversations.i18n import Translator
@@ -43,12 +44,18 @@ async def results_page(request: Request) -> Response:
         if q.type is QuestionType.TEXT and q.answered:
             latest[q.id] = (await results.written_answers_page(services, consultation_id, q.id, "", 1, LATEST))[1]
     t = officer.t
+    charts = {
+        q.id: chart_picture(q, report.chart_title, [t.number(a.count) for a in q.answers], t.is_rtl)
+        for q in report.questions
+        if q.charted
+    }
     return render(
         request,
         "results.html",
         t,
         r=report,
         latest=latest,
+        charts=charts,
         text_type=QuestionType.TEXT,
         sources=await link_sources.by_source(services, consultation_id),
         day_label=lambda day: t.date(datetime.combine(day, time(12), tzinfo=t.timezone)),
@@ -56,26 +63,11 @@ async def results_page(request: Request) -> Response:
 
 
 @officer_page
-async def chart(request: Request) -> Response:
-    """The chat's chart for one question, as a picture beside the same numbers in a table."""
-    officer, services = officer_of(request), services_of(request)
-    found = await results.chart_for(
-        services, officer.t, request.path_params["id"], request.path_params["question"], now_of(request)
-    )
-    if found is None:
-        return _not_found(request)
-    return Response(found, media_type="image/png", headers={"Cache-Control": "private, no-store"})
-
-
-@officer_page
 async def written_answers(request: Request) -> Response:
     """Every answer to one free-text question, a page at a time, searchable."""
     officer, services = officer_of(request), services_of(request)
     consultation_id, question_id = request.path_params["id"], request.path_params["question"]
-    report = await results.results_report(services, officer.t, consultation_id, now_of(request), comments=0)
-    if report is None:
-        return _not_found(request)
-    question = next((q for q in report.questions if q.id == question_id and q.type is QuestionType.TEXT), None)
+    question = await results.written_question(services, officer.t, consultation_id, question_id)
     if question is None:
         return _not_found(request)
     search = request.query_params.get("q", "")[:MAX_SEARCH].strip()
@@ -91,7 +83,6 @@ async def written_answers(request: Request) -> Response:
         request,
         "results_text.html",
         officer.t,
-        r=report,
         q=question,
         search=search,
         total=total,
@@ -142,7 +133,6 @@ def share(t: Translator, rate: float) -> str:
 def routes() -> list[BaseRoute]:
     return [
         Route("/consultations/{id:str}/results", results_page, methods=["GET"]),
-        Route("/consultations/{id:str}/results/{question:str}.png", chart, methods=["GET"]),
         Route("/consultations/{id:str}/results/{question:str}/answers", written_answers, methods=["GET"]),
         Route("/consultations/{id:str}/results.{format:str}", export, methods=["GET"]),
         Route("/consultations/{id:str}/reach", reach_page, methods=["GET"]),
