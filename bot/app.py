@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import outbox, routing
+from bot import heap, outbox, routing
 from bot.delivery import DeliveryWorker
 from bot.guards import Door
 from bot.inbox import REMEMBER_HANDLED, InboxQueue, open_inbox
@@ -135,6 +135,7 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
         application.job_queue.run_repeating(
             _tick, interval=settings.tick_seconds, first=settings.tick_seconds, name="scheduled checks"
         )
+        heap.settle()  # the start-up heap out of the garbage collector's way (bot/heap.py)
         log.info("Have Your Say is running as @%s with %d languages", services.bot_username, len(catalogs.languages))
 
     return post_init
