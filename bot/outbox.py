@@ -46,7 +46,7 @@ async def _call(bot: Bot, endpoint: str, parameters: dict[str, Any]) -> Any:
     """One Bot API call with plain JSON parameters; Telegram's answer as it sent it.
 
     The parameters go to the bot's request object as python-telegram-bot's `Bot._do_post` hands
-    them over (None left out, each value encoded by `RequestParameter`), without the layers
+    them over (None left out, each value a `RequestParameter`), without the layers
     above it, which have nothing to do for plain values: defaults to insert (`_insert_defaults`
     walks every parameter), a rate limiter (there is none) and the `do_api_request` warning.
     54-58 against 63-70 us a call (bench/README.md). Errors are python-telegram-bot's, as from
@@ -54,7 +54,8 @@ async def _call(bot: Bot, endpoint: str, parameters: dict[str, Any]) -> Any:
     """
     if isinstance(bot, ExtBot) and bot.rate_limiter is not None:
         return await bot._post(endpoint, parameters)
-    data = RequestData([RequestParameter.from_input(key, value) for key, value in parameters.items() if value is not None])
+    # Plain values (str, int, bool): `RequestParameter.from_input` would return each as it is.
+    data = RequestData([RequestParameter(key, value, None) for key, value in parameters.items() if value is not None])
     return await bot.request.post(f"{bot.base_url}/{endpoint}", data)
 
 
