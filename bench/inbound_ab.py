@@ -1,7 +1,7 @@
 """A/B in one process: the inbox's "handled" record and the outbox's call, as before and as now.
 
     python bench/inbound_ab.py [--residents 400] [--rounds 40] [--concurrent 0]
-                               [--configs awaited+library,deferred+post]
+                               [--configs awaited+library,deferred+post,deferred+lean]
 
 Like bench/inbound.py (whose applications and feeding it uses), but several configurations of
 our bot and the bare python-telegram-bot bot run in one event loop, fed in rotating rounds, so
@@ -10,7 +10,8 @@ that other work on the machine falls on all of them alike. A configuration is tw
   let go (as before 2026-11-26, "One at a time"); `deferred`: it goes with the next trip of
   the inbox's writes (`UpdateRepository.handled_soon`, as the bot runs now);
 - `library`: the outbox calls `Bot.do_api_request` (with its warning, filtered, as before);
-  `post`: `Bot._post`, as the outbox does now.
+  `post`: `Bot._post` (as from 2026-11-26, "One at a time"); `lean`: the bot's request object,
+  as the outbox does now (bot/outbox.py: `_call`).
 Each configuration has its own database; the ratio is to the bare bot, overall and the median
 of the rounds.
 
@@ -49,9 +50,16 @@ from telegram.warnings import PTBUserWarning  # noqa: E402
 
 from bot import outbox  # noqa: E402
 
-# What the outbox did before it called Bot._post.
+# What the outbox did before it called Bot._post, and before it called the request object.
 warnings.filterwarnings("ignore", r"Please use 'Bot\.\w+' instead", PTBUserWarning)
-POST = outbox._call
+LEAN = outbox._call
+
+
+async def via_post(bot: Any, endpoint: str, parameters: dict[str, Any]) -> Any:
+    return await bot._post(endpoint, parameters)
+
+
+CALLS = {"library": None, "post": via_post, "lean": LEAN}
 
 
 async def via_library(bot: Any, endpoint: str, parameters: dict[str, Any]) -> Any:
@@ -90,12 +98,12 @@ async def compare(residents: int, rounds: int, concurrent: int, configs: list[st
         for number in range(rounds):
             turn = number % len(names)
             for name in names[turn:] + names[:turn]:
-                outbox._call = via_library if name.endswith("library") else POST  # type: ignore[assignment]
+                outbox._call = CALLS[name.split("+")[1]] or via_library  # type: ignore[assignment]
                 await drivens[name].feed(share, concurrent)
         for driven in drivens.values():
             await driven.stop()
     finally:
-        outbox._call = POST  # type: ignore[assignment]
+        outbox._call = LEAN  # type: ignore[assignment]
         shutil.rmtree(folder)
     bare = drivens["bare"].figures()
     print(f"{'bare PTB bot':24} {bare['per_second']:.0f}/s, p99 {bare['p99_ms']:.2f} ms,", end=" ")
