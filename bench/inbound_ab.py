@@ -59,11 +59,11 @@ async def via_post(bot: Any, endpoint: str, parameters: dict[str, Any]) -> Any:
     return await bot._post(endpoint, parameters)
 
 
-CALLS = {"library": None, "post": via_post, "lean": LEAN}
-
-
 async def via_library(bot: Any, endpoint: str, parameters: dict[str, Any]) -> Any:
     return await bot.do_api_request(endpoint, api_kwargs=parameters)
+
+
+CALLS = {"library": via_library, "post": via_post, "lean": LEAN}
 
 
 def awaited_handled(application: Any) -> None:
@@ -98,7 +98,7 @@ async def compare(residents: int, rounds: int, concurrent: int, configs: list[st
         for number in range(rounds):
             turn = number % len(names)
             for name in names[turn:] + names[:turn]:
-                outbox._call = CALLS[name.split("+")[1]] or via_library  # type: ignore[assignment]
+                outbox._call = CALLS.get(name.partition("+")[2], LEAN)  # type: ignore[assignment]
                 await drivens[name].feed(share, concurrent)
         for driven in drivens.values():
             await driven.stop()
