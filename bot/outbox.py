@@ -46,11 +46,11 @@ async def _call(bot: Bot, endpoint: str, parameters: dict[str, Any]) -> Any:
     """One Bot API call with plain JSON parameters; Telegram's answer as it sent it.
 
     The parameters go to the bot's request object as python-telegram-bot's `Bot._do_post` hands
-    them over (None left out, each value a `RequestParameter`), without the layers
-    above it, which have nothing to do for plain values: defaults to insert (`_insert_defaults`
-    walks every parameter), a rate limiter (there is none) and the `do_api_request` warning.
-    54-58 against 63-70 us a call (bench/README.md). Errors are python-telegram-bot's, as from
-    any of its methods (`BaseRequest.post` raises them). With a rate limiter the library's path.
+    them over (None left out, each value a `RequestParameter`), without the layers above it,
+    which have nothing to do for plain values: defaults to insert (`_insert_defaults` walks every
+    parameter), a rate limiter (there is none) and the `do_api_request` warning. 40-48 against
+    68-77 us a call on a busy machine (bench/README.md). Errors are python-telegram-bot's, as from
+    any of its methods (`BaseRequest.post` raises them). With a rate limiter, the library's path.
     """
     if isinstance(bot, ExtBot) and bot.rate_limiter is not None:
         return await bot._post(endpoint, parameters)
