@@ -207,6 +207,10 @@ async def ours_application(folder: Path, preload: int, latency: float = 0.0) -> 
         default_language="en",
         config_path=DEPLOYMENT,
         tick_seconds=3600,
+        # No officers' workspace: it plays no part in updates, and two runs at once (bench/inbound_ab.py
+        # --trees) would both want its port.
+        web_listen=None,
+        web_url="",
     )
     request = InstantRequest(latency)
     return build_application(settings, load_deployment(DEPLOYMENT), request=request), request, database

@@ -1,7 +1,7 @@
 """A/B in one process: the inbox's "handled" record and the outbox's call, as before and as now.
 
     python bench/inbound_ab.py [--residents 400] [--rounds 40] [--concurrent 0]
-                               [--configs awaited+library,deferred+post]
+                               [--configs awaited+library,deferred+post,deferred+lean]
 
 Like bench/inbound.py (whose applications and feeding it uses), but several configurations of
 our bot and the bare python-telegram-bot bot run in one event loop, fed in rotating rounds, so
@@ -10,17 +10,30 @@ that other work on the machine falls on all of them alike. A configuration is tw
   let go (as before 2026-11-26, "One at a time"); `deferred`: it goes with the next trip of
   the inbox's writes (`UpdateRepository.handled_soon`, as the bot runs now);
 - `library`: the outbox calls `Bot.do_api_request` (with its warning, filtered, as before);
-  `post`: `Bot._post`, as the outbox does now.
+  `post`: `Bot._post` (as from 2026-11-26, "One at a time"); `lean`: the bot's request object,
+  as the outbox does now (bot/outbox.py: `_call`).
 Each configuration has its own database; the ratio is to the bare bot, overall and the median
 of the rounds.
+
+    python bench/inbound_ab.py --trees /tmp/base,. [--runs 3] -- --residents 1200 --rounds 30 --concurrent 16
+
+compares two checkouts instead (for changes no patch can switch, such as the garbage collector's
+settings): each tree's own bench/inbound.py runs at the same time as the other's, in a process of
+its own with that tree first on the path, `--runs` times; what follows `--` is passed to both.
+Each process measures its bot against a bare bot of its own, so what the machine's other work
+does to one tree's run it does to the other's in the same moments. Printed per run and as the
+median: ours / bare overall and by median round, p99 of ours and of the bare bot, CPU s / 1000.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import warnings
@@ -37,13 +50,20 @@ from telegram.warnings import PTBUserWarning  # noqa: E402
 
 from bot import outbox  # noqa: E402
 
-# What the outbox did before it called Bot._post.
+# What the outbox did before it called Bot._post, and before it called the request object.
 warnings.filterwarnings("ignore", r"Please use 'Bot\.\w+' instead", PTBUserWarning)
-POST = outbox._call
+LEAN = outbox._call
+
+
+async def via_post(bot: Any, endpoint: str, parameters: dict[str, Any]) -> Any:
+    return await bot._post(endpoint, parameters)
 
 
 async def via_library(bot: Any, endpoint: str, parameters: dict[str, Any]) -> Any:
     return await bot.do_api_request(endpoint, api_kwargs=parameters)
+
+
+CALLS = {"library": via_library, "post": via_post, "lean": LEAN}
 
 
 def awaited_handled(application: Any) -> None:
@@ -78,12 +98,12 @@ async def compare(residents: int, rounds: int, concurrent: int, configs: list[st
         for number in range(rounds):
             turn = number % len(names)
             for name in names[turn:] + names[:turn]:
-                outbox._call = via_library if name.endswith("library") else POST  # type: ignore[assignment]
+                outbox._call = CALLS.get(name.partition("+")[2], LEAN)  # type: ignore[assignment]
                 await drivens[name].feed(share, concurrent)
         for driven in drivens.values():
             await driven.stop()
     finally:
-        outbox._call = POST  # type: ignore[assignment]
+        outbox._call = LEAN  # type: ignore[assignment]
         shutil.rmtree(folder)
     bare = drivens["bare"].figures()
     print(f"{'bare PTB bot':24} {bare['per_second']:.0f}/s, p99 {bare['p99_ms']:.2f} ms,", end=" ")
@@ -100,13 +120,66 @@ async def compare(residents: int, rounds: int, concurrent: int, configs: list[st
         )
 
 
+FIGURES = {
+    "ratio": re.compile(r"ours / bare: ([\d.]+) overall; by round: lowest [\d.]+, median ([\d.]+)"),
+    "ours": re.compile(r"have your say .* p99 ([\d.]+) ms, ([\d.]+) CPU s per 1000"),
+    "bare": re.compile(r"bare PTB bot .* p99 ([\d.]+) ms, ([\d.]+) CPU s per 1000"),
+}
+
+
+def _figures(output: str) -> dict[str, float]:
+    found: dict[str, float] = {}
+    for name, pattern in FIGURES.items():
+        match = pattern.search(output)
+        if match is None:
+            raise SystemExit(f"no {name} figures in a run's output:\n{output}")
+        first, second = (float(group) for group in match.groups())
+        if name == "ratio":
+            found["overall"], found["median round"] = first, second
+        else:
+            found[f"{name} p99 ms"], found[f"{name} CPU s/1000"] = first, second
+    return found
+
+
+def compare_trees(trees: list[str], runs: int, bench_args: list[str]) -> None:
+    """Each tree's bench/inbound.py, all at once, `runs` times; the figures per run and their medians."""
+    results: dict[str, list[dict[str, float]]] = {tree: [] for tree in trees}
+    for number in range(1, runs + 1):
+        processes = {}
+        for tree in trees:
+            root = Path(tree).resolve()
+            environment = dict(os.environ, PYTHONPATH=str(root))
+            processes[tree] = subprocess.Popen(
+                [sys.executable, str(root / "bench" / "inbound.py"), *bench_args],
+                cwd=root,
+                env=environment,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        for tree, process in processes.items():
+            output, _ = process.communicate()
+            figures = _figures(output)
+            results[tree].append(figures)
+            print(f"run {number} {tree}: " + ", ".join(f"{k} {v:g}" for k, v in figures.items()), flush=True)
+    for tree, figures in results.items():
+        medians = {key: statistics.median(run[key] for run in figures) for key in figures[0]}
+        print(f"median of {runs} {tree}: " + ", ".join(f"{k} {v:g}" for k, v in medians.items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--residents", type=int, default=400)
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--concurrent", type=int, default=0)
     parser.add_argument("--configs", default="awaited+library,deferred+post")
+    parser.add_argument("--trees", help="two or more checkouts, comma-separated: their bench/inbound.py at once")
+    parser.add_argument("--runs", type=int, default=3, help="with --trees: how many times")
+    parser.add_argument("bench_args", nargs="*", help="with --trees: after --, passed to bench/inbound.py")
     args = parser.parse_args()
+    if args.trees:
+        compare_trees(args.trees.split(","), args.runs, args.bench_args)
+        return
     with asyncio.Runner(loop_factory=inbound.loop_factory("uvloop")) as runner:
         runner.run(compare(args.residents, args.rounds, args.concurrent, args.configs.split(",")))
 

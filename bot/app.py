@@ -15,7 +15,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import outbox, routing
+from bot import heap, outbox, routing
 from bot.delivery import DeliveryWorker
 from bot.guards import Door
 from bot.http import serve_http
@@ -151,6 +151,7 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
         # With several workers, every worker's timer fires just after each tick starts; one runs it.
         first = settings.tick_seconds if ticks is None else ticks.until_next(services.clock()) + 1
         application.job_queue.run_repeating(_tick, interval=settings.tick_seconds, first=first, name="scheduled checks")
+        heap.settle()  # the start-up heap out of the garbage collector's way (bot/heap.py)
         log.info("Have Your Say is running as @%s with %d languages", services.bot_username, len(catalogs.languages))
 
     return post_init

@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 # Telegram keeps an unconfirmed update about 24 hours; a handled one is remembered twice as long.
 REMEMBER_HANDLED = timedelta(hours=48)
+# Compact JSON, as json.dumps(..., separators=(",", ":")) writes it, without a new encoder a call.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
 class InboxQueue(asyncio.Queue[object]):
@@ -95,7 +97,7 @@ class InboxQueue(asyncio.Queue[object]):
         if sent is None and self.as_sent is not None:
             sent = self.as_sent(update.update_id)
         if sent is not None and sent.get("update_id") == update.update_id:
-            data = json.dumps(sent, separators=(",", ":"))
+            data = _COMPACT.encode(sent)
         else:
             data = update.to_json()
         chat = update.effective_chat

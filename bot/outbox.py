@@ -25,6 +25,9 @@ from typing import Any
 from telegram import Bot, InputFile
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import ExtBot
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
 from telegram.warnings import PTBDeprecationWarning
 
 from conversations.i18n import Translator
@@ -35,16 +38,25 @@ from conversations.services import ChatMoved
 log = logging.getLogger(__name__)
 HTML = ParseMode.HTML.value
 MAX_NOTICE = 200  # characters Telegram shows on a tapped button
+# json.dumps with any argument builds a new encoder each call; one made once writes the same.
+_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 async def _call(bot: Bot, endpoint: str, parameters: dict[str, Any]) -> Any:
     """One Bot API call with plain JSON parameters; Telegram's answer as it sent it.
 
-    `Bot._post` is what `Bot.do_api_request` calls once it has warned, through Python's
-    `warnings`, that the library has a method of its own for the endpoint: 58 against 72-78 us
-    a call (bench/README.md). Errors are python-telegram-bot's, as from any of its methods.
+    The parameters go to the bot's request object as python-telegram-bot's `Bot._do_post` hands
+    them over (None left out, each value a `RequestParameter`), without the layers above it,
+    which have nothing to do for plain values: defaults to insert (`_insert_defaults` walks every
+    parameter), a rate limiter (there is none) and the `do_api_request` warning. 40-48 against
+    68-77 us a call on a busy machine (bench/README.md). Errors are python-telegram-bot's, as from
+    any of its methods (`BaseRequest.post` raises them). With a rate limiter, the library's path.
     """
-    return await bot._post(endpoint, parameters)
+    if isinstance(bot, ExtBot) and bot.rate_limiter is not None:
+        return await bot._post(endpoint, parameters)
+    # Plain values (str, int, bool): `RequestParameter.from_input` would return each as it is.
+    data = RequestData([RequestParameter(key, value, None) for key, value in parameters.items() if value is not None])
+    return await bot.request.post(f"{bot.base_url}/{endpoint}", data)
 
 
 # -- encoding ---------------------------------------------------------------------------------
@@ -63,11 +75,11 @@ def markup_json(screen: Screen, t: Translator | None = None) -> str | None:
     """The reply markup: the screen's inline buttons, else the main menu keyboard (in `t`'s language)."""
     if screen.buttons:
         rows = [[button_json(b) for b in row] for row in screen.buttons]
-        return json.dumps({"inline_keyboard": rows}, ensure_ascii=False)
+        return _JSON.encode({"inline_keyboard": rows})
     if screen.menu and t is not None:
         labels = menu_labels(t)
         keyboard = [[{"text": labels.consultations}], [{"text": labels.language}, {"text": labels.help}]]
-        return json.dumps({"keyboard": keyboard, "resize_keyboard": True, "is_persistent": True}, ensure_ascii=False)
+        return _JSON.encode({"keyboard": keyboard, "resize_keyboard": True, "is_persistent": True})
     return None
 
 

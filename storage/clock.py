@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 def to_text(moment: datetime) -> str:
     """A stored timestamp for an aware datetime."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    return (moment if moment.tzinfo is UTC else moment.astimezone(UTC)).isoformat(timespec="seconds")
 
 
 def from_text(text: str) -> datetime:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from telegram import Bot
 from telegram.error import TimedOut
+from telegram.request import HTTPXRequest
 
 from bot.delivery import GROUP_LIMIT, GROUP_WINDOW_SECONDS, DeliveryWorker, Pacer
 from storage import Database, open_database
@@ -312,18 +313,26 @@ async def test_after_a_crash_deliveries_in_flight_are_sent_again_as_uncertain(se
     assert setup.received(lost) == ["to Lost"] and setup.received(untouched) == ["to Untouched"]
 
 
+class TimingOutRequest(HTTPXRequest):
+    """Times out on the first send, where a real timeout arises: in the request layer (bot/outbox.py
+    calls the request object, not the bot's methods)."""
+
+    def __init__(self, error: TimedOut) -> None:
+        super().__init__()
+        self._error: TimedOut | None = error
+
+    async def post(self, url: str, *args: Any, **kwargs: Any) -> Any:
+        if url.endswith("/sendMessage") and self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        return await super().post(url, *args, **kwargs)
+
+
 class TimingOutBot(Bot):
     """Times out on the first send, with a timeout that the request may or may not have survived."""
 
     def __init__(self, token: str, base_url: str, error: TimedOut) -> None:
-        super().__init__(token, base_url=base_url)
-        self._error: TimedOut | None = error
-
-    async def _post(self, endpoint: str, *args: Any, **kwargs: Any) -> Any:
-        if endpoint == "sendMessage" and self._error is not None:
-            error, self._error = self._error, None
-            raise error
-        return await super()._post(endpoint, *args, **kwargs)
+        super().__init__(token, base_url=base_url, request=TimingOutRequest(error))
 
 
 @pytest.mark.parametrize(

@@ -30,9 +30,20 @@ YES_NO_WORDS: Mapping[str, Sequence[str]] = {"yes": ("Yes",), "no": ("No",)}
 """What a resident may type for the Yes and No buttons; the bot passes its own labels, translated."""
 
 
+_TOKEN_BYTES = 3
+_random_bytes: list[bytes] = []  # drawn from the system's generator a batch at a time
+
+
 def new_token() -> str:
-    """A short random token that marks which step a button belongs to."""
-    return secrets.token_hex(3)
+    """A short random token that marks which step a button belongs to.
+
+    The bytes come from `secrets` as before, 1,536 at once: a call to the system's generator is
+    a system call, and tokens are drawn on nearly every tap.
+    """
+    if not _random_bytes:
+        batch = secrets.token_bytes(_TOKEN_BYTES * 512)
+        _random_bytes.extend(batch[i : i + _TOKEN_BYTES] for i in range(0, len(batch), _TOKEN_BYTES))
+    return _random_bytes.pop().hex()
 
 
 @dataclass(frozen=True)
