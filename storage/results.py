@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
+from storage.sql import Connection
 
 __all__ = ["ExportRow", "ResultRepository", "Tally"]
 
@@ -34,7 +34,7 @@ class ExportRow:
 
 
 class ResultRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def tally(self, consultation_id: str, question_id: str | None = None) -> Tally:
@@ -147,7 +147,9 @@ class ResultRepository:
         where = "consultation_id = ? AND question_id = ? AND value IS NOT NULL"
         params: list[object] = [consultation_id, question_id]
         if search:
-            where += " AND value LIKE ? ESCAPE '\\'"
+            # Case-insensitive, as SQLite's LIKE is (PostgreSQL's ILIKE is, beyond ASCII too).
+            like = "ILIKE" if self._db.dialect == "postgresql" else "LIKE"
+            where += f" AND value {like} ? ESCAPE '\\'"
             escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             params.append(f"%{escaped}%")
         found = list(await self._db.execute_fetchall(f"SELECT COUNT(*) FROM answers WHERE {where}", params))
