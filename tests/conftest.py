@@ -12,6 +12,9 @@ from tests.browser import connect, start_chromium
 from tests.e2e_support import BotProcess, Resident
 from tests.fake_telegram import FakeTelegram
 
+# A fresh PostgreSQL database per test (interim, until tests/postgres.py): postgres_url, database_target.
+pytest_plugins = ["tests.pg_interim"]
+
 
 @pytest.fixture
 def fake() -> Iterator[FakeTelegram]:
