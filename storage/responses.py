@@ -185,7 +185,7 @@ class ResponseRepository:
         """People who started and who submitted, per source tag; the most responses first."""
         rows = await self._db.execute_fetchall(
             "SELECT source, COUNT(*), COUNT(submitted_at) FROM responses WHERE consultation_id = ?"
-            " GROUP BY source ORDER BY COUNT(submitted_at) DESC, COUNT(*) DESC, source",
+            " GROUP BY source ORDER BY COUNT(submitted_at) DESC, COUNT(*) DESC, source NULLS FIRST",
             (consultation_id,),
         )
         return [SourceReach(None if row[0] is None else str(row[0]), int(row[1]), int(row[2])) for row in rows]

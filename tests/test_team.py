@@ -16,7 +16,7 @@ from conversations import officers, team
 from conversations.services import Services, Visit, begin_visit
 from conversations.workspace import token_hash
 from storage import open_database
-from storage.database import _migration_scripts
+from storage.database import migration_scripts
 from tests.offline import GP_HOURS, Clock, offline_services
 
 ADMIN = 555_000_001
@@ -196,7 +196,7 @@ async def test_the_audit_download_is_safe_in_a_spreadsheet_and_is_itself_audited
 async def test_older_audit_entries_learn_their_consultation_when_the_database_is_upgraded(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as connection:
-        for number, script in _migration_scripts():
+        for number, script in migration_scripts():
             if number < 18:
                 connection.executescript(f"BEGIN;\n{script}\nPRAGMA user_version={number};\nCOMMIT;")
         connection.execute(
