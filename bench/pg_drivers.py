@@ -31,11 +31,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import asyncpg  # noqa: E402
-import psycopg  # noqa: E402
-from psycopg_pool import AsyncConnectionPool  # noqa: E402
+import asyncpg
+import psycopg
+from psycopg_pool import AsyncConnectionPool
 
-from storage import open_database  # noqa: E402
+from storage import open_database
 
 READ = (
     "SELECT chat_id, language, area_id, onboarding_step, active_consultation_id, notices, reminders,"
@@ -108,7 +108,7 @@ async def psycopg_answers(url: str, prepare_threshold: int | None) -> tuple[Answ
         async with pool.connection() as c:
             await (await c.execute(read, (chat,))).fetchall()
         async with pool.connection() as c:
-            await c.execute(keep, (n, chat, '{"update_id": %d}' % n, STAMP))
+            await c.execute(keep, (n, chat, json.dumps({"update_id": n}), STAMP))
         async with pool.connection() as c:
             rows = await (
                 await c.execute(save, (f"r{chat}", CONSULTATION, 1, "en", _state(n), STAMP, STAMP, "q3"))
@@ -127,7 +127,7 @@ async def asyncpg_answers(url: str, cache: int) -> tuple[Answer, Callable[[], Aw
         async with pool.acquire() as c:
             await c.fetch(read, chat)
         async with pool.acquire() as c:
-            await c.execute(keep, n, chat, '{"update_id": %d}' % n, STAMP)
+            await c.execute(keep, n, chat, json.dumps({"update_id": n}), STAMP)
         async with pool.acquire() as c:
             rows = await c.fetch(save, f"r{chat}", CONSULTATION, 1, "en", _state(n), STAMP, STAMP, "q3")
             assert rows
