@@ -11,6 +11,7 @@ can join.
 
 from __future__ import annotations
 
+import re
 import secrets
 import sqlite3
 from collections.abc import AsyncIterator
@@ -216,12 +217,54 @@ async def _deployment_of(connection: Connection) -> str | None:
 
 
 @asynccontextmanager
-async def open_existing_database(path: str | Path, deployment: str) -> AsyncIterator[Database]:
-    """Open the database at `path` for a command-line tool: only an existing Have Your Say database of
-    this deployment (`check_existing_database`); never a new one."""
-    check_existing_database(path, deployment)
-    async with open_database(path) as db:
+async def open_existing_database(target: str | Path, deployment: str) -> AsyncIterator[Database]:
+    """Open the database (a file path, or a PostgreSQL URL) for a command-line tool: only an existing
+    Have Your Say database of this deployment (`check_existing_database`); never a new one."""
+    if is_postgres_url(target):
+        await check_existing_postgres(str(target), deployment)
+    else:
+        check_existing_database(target, deployment)
+    async with open_database(target) as db:
         yield db
+
+
+async def postgres_has_schema(url: str) -> bool:
+    """Whether the PostgreSQL database at `url` has been migrated (a Have Your Say database);
+    DatabaseRefused if it cannot be reached."""
+    import psycopg
+
+    try:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
+            found = await (await connection.execute("SELECT to_regclass('schema_version') IS NOT NULL")).fetchone()
+    except psycopg.Error as error:
+        raise DatabaseRefused(f"cannot open the PostgreSQL database ({_without_password(str(error))})") from error
+    return bool(found and found[0])
+
+
+async def check_existing_postgres(url: str, deployment: str) -> None:
+    """As `check_existing_database`, for a PostgreSQL database (it must exist and be migrated)."""
+    if not await postgres_has_schema(url):
+        raise DatabaseRefused(
+            "the PostgreSQL database in HAVEYOURSAY_DB is not a Have Your Say database (it has no tables). "
+            "Set HAVEYOURSAY_DB to the database the bot uses, or make it one with `haveyoursay init`."
+        )
+    from storage.postgres import connect_postgres
+
+    connection = await connect_postgres(url, max_size=1)
+    try:
+        recorded = await _deployment_of(connection)
+    finally:
+        await connection.close()
+    if recorded is not None and recorded != deployment:
+        raise DatabaseRefused(
+            f"the PostgreSQL database in HAVEYOURSAY_DB belongs to the deployment {recorded!r}, not to "
+            f"{deployment!r} (the deployment file, HAVEYOURSAY_CONFIG). Use the database and the deployment "
+            "file the bot runs with."
+        )
+
+
+def _without_password(text: str) -> str:
+    return re.sub(r"password=\S+|://([^:/@]*):[^@]*@", "***", text)
 
 
 def _make_files_private(path: str | Path) -> None:
