@@ -26,8 +26,9 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with offline_services(tmp_path / "team.db", NOW, GP_HOURS, admins=frozenset({ADMIN})) as found:
+async def services(database_target: str) -> AsyncIterator[Services]:
+    """The test once on SQLite, once on PostgreSQL."""
+    async with offline_services(database_target, NOW, GP_HOURS, admins=frozenset({ADMIN})) as found:
         yield found
 
 
