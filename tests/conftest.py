@@ -12,6 +12,9 @@ from tests.browser import connect, start_chromium
 from tests.e2e_support import BotProcess, Resident
 from tests.fake_telegram import FakeTelegram
 
+# The run's throw-away PostgreSQL cluster: fixtures postgres_url, database_target, postgres_cluster.
+pytest_plugins = ["tests.postgres"]
+
 
 @pytest.fixture
 def fake() -> Iterator[FakeTelegram]:
