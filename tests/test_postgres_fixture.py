@@ -214,7 +214,7 @@ def alive(pid: int) -> bool:
 
 @pytest.mark.postgresql
 def test_one_cluster_for_all_workers_and_none_left_after_the_run(tmp_path: Path) -> None:
-    run = inner_pytest(tmp_path, "-p", "xdist.plugin", "-n", "3", "-k", "uses_postgres")
+    run = inner_pytest(tmp_path, "-p", "xdist.plugin", "-n", "2", "-k", "uses_postgres")
     output, _ = run.communicate(timeout=120)
     assert run.returncode == 0, output
     facts: list[dict[str, Any]] = [json.loads(path.read_text()) for path in (tmp_path / "reports").iterdir()]
