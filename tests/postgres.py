@@ -55,6 +55,8 @@ ENVIRONMENT = "HAVEYOURSAY_TEST_POSTGRES"
 SUPERUSER = "postgres"
 HOST = "127.0.0.1"
 DEFAULT_TEMPLATE = "haveyoursay_template"
+# Always empty (nobody may register a builder for it): for tests of what happens to a new database.
+EMPTY_TEMPLATE = "haveyoursay_empty"
 MARKER = "postgresql"
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,6 +101,8 @@ def prepare_template(build: TemplateBuilder, name: str = DEFAULT_TEMPLATE) -> No
     per test run, in whichever worker needs the template first, under the cluster's file lock.
     Without a builder the template is an empty database.
     """
+    if name == EMPTY_TEMPLATE:
+        raise ValueError(f"{EMPTY_TEMPLATE} stays empty: fill a template of another name")
     _TEMPLATE_BUILDERS[name] = build
 
 
@@ -414,6 +418,11 @@ def _run_dir(config: pytest.Config) -> tuple[Path, int]:
 
 def connect_cluster(config: pytest.Config) -> PostgresCluster:
     """The run's cluster, started by this process if no other has yet."""
+    if postgres_off():
+        pytest.fail(
+            f"{ENVIRONMENT}=off, yet this test needs PostgreSQL without saying so: "
+            f"mark it @pytest.mark.{MARKER} so that it is deselected."
+        )
     try:
         import psycopg  # noqa: F401
     except ImportError:
@@ -462,6 +471,16 @@ def postgres_url(postgres_cluster: PostgresCluster, postgres_template: str) -> I
         postgres_cluster.drop_database(name)
 
 
+@pytest.fixture
+def empty_postgres_url(postgres_cluster: PostgresCluster) -> Iterator[str]:
+    """A fresh, empty database for this test (no migrations, whatever the template has)."""
+    name = postgres_cluster.create_database(EMPTY_TEMPLATE)
+    try:
+        yield postgres_cluster.url(name)
+    finally:
+        postgres_cluster.drop_database(name)
+
+
 @pytest.fixture(params=["sqlite", MARKER])
 def database_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The test once on each backend: a SQLite file path (not yet made), then a fresh PostgreSQL URL."""
@@ -497,8 +516,7 @@ def needs_postgres(item: pytest.Item) -> bool:
     fixtures = getattr(item, "fixturenames", ())
     return (
         item.get_closest_marker(MARKER) is not None
-        or "postgres_url" in fixtures
-        or "postgres_cluster" in fixtures
+        or "postgres_cluster" in fixtures  # postgres_url and empty_postgres_url use it
         or (callspec is not None and callspec.params.get("database_target") == MARKER)
     )
 

@@ -68,6 +68,12 @@ def test_the_default_template_is_empty_without_a_builder(postgres_url: str, whic
         connection.execute("CREATE TABLE made_by_a_test (which text)")
 
 
+def test_an_empty_database_whatever_the_template(empty_postgres_url: str) -> None:
+    assert tables(empty_postgres_url) == set()
+    with pytest.raises(ValueError):
+        postgres.prepare_template(fill_template, name=postgres.EMPTY_TEMPLATE)
+
+
 def test_two_databases_are_apart_and_dropped(postgres_cluster: PostgresCluster) -> None:
     one, other = postgres_cluster.create_database(), postgres_cluster.create_database()
     assert one != other
@@ -117,6 +123,14 @@ def test_without_postgresql_the_tests_fail_and_say_what_to_install(
         postgres.start_cluster(tmp_path, os.getpid())
     assert "apt-get install postgresql" in str(failure.value)
     assert "HAVEYOURSAY_TEST_POSTGRES=off" in str(failure.value)
+
+
+def test_off_and_a_test_that_needs_postgresql_unmarked_fails_and_says_why(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    monkeypatch.setenv("HAVEYOURSAY_TEST_POSTGRES", "off")
+    with pytest.raises(pytest.fail.Exception, match=r"mark it @pytest.mark.postgresql"):
+        postgres.connect_cluster(request.config)
 
 
 # ---------------------------------------------------------------------------------------------------
