@@ -155,7 +155,10 @@ def _environment() -> dict[str, str]:
 
 
 def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, cwd=cwd, env=_environment(), capture_output=True, text=True, timeout=120)
+    # No stdin: a pytest-xdist worker's is its channel to the master.
+    return subprocess.run(
+        command, cwd=cwd, env=_environment(), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120
+    )
 
 
 def _free_port() -> int:
