@@ -8,6 +8,14 @@ from pathlib import Path
 from storage.sql import is_postgres_url
 
 
+async def migrated(url: str) -> None:
+    """Fill the template each test's PostgreSQL database is copied from: every migration, as at start-up."""
+    from storage import open_database
+
+    async with open_database(url):
+        pass
+
+
 def on_disk(target: str | Path, sql: str, *parameters: object) -> list[tuple[object, ...]]:
     """Rows committed to the database (a SQLite file, or a PostgreSQL URL), read on a connection of its own."""
     if is_postgres_url(target):

@@ -7,7 +7,6 @@ import sqlite3
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from storage import open_database
 from storage.database import migration_scripts
@@ -64,14 +63,10 @@ async def test_postgresql_has_the_same_tables_and_columns_as_sqlite(postgres_url
     assert set(postgresql) - POSTGRES_BOOKKEEPING == registered
 
 
-@pytest.fixture
-def postgres_template() -> str:
-    """An empty database: these tests migrate it themselves."""
-    return "template0"
-
-
-async def test_two_workers_starting_together_migrate_once(postgres_url: str) -> None:
+async def test_two_workers_starting_together_migrate_once(empty_postgres_url: str) -> None:
     """Workers starting at once take turns (an advisory lock): each migration runs once, none fails."""
+
+    postgres_url = empty_postgres_url
 
     async def worker() -> str | None:
         async with open_database(postgres_url) as db:
