@@ -260,7 +260,7 @@ class DeliveryRepository:
         """Deliveries not yet ended; outside civil hours (`civil` false) civil-hours-only ones are left out."""
         found = list(
             await self._db.execute_fetchall(
-                "SELECT COUNT(*) FROM deliveries WHERE state IN ('waiting', 'sending') AND (civil_only = 0 OR ?)",
+                "SELECT COUNT(*) FROM deliveries WHERE state IN ('waiting', 'sending') AND (civil_only = 0 OR ? = 1)",
                 (int(civil),),
             )
         )
