@@ -12,6 +12,19 @@
 Placeholders: the repositories' `?` and `:name` become psycopg's `%s` and `%(name)s` (a literal
 `%` is doubled); the translation is done once per statement text.
 
+SQLite's settings and what stands for them here (storage/database.py `_configure`):
+- WAL and synchronous=NORMAL: PostgreSQL always writes ahead, and with its default
+  synchronous_commit=on a commit is on disk before it returns, so what a resident said is
+  durable before the bot replies (stronger than SQLite's NORMAL; an operator who sets it off
+  trades that away).
+- foreign_keys=ON: PostgreSQL always enforces them. busy_timeout: a statement waits for the row
+  locks it needs for as long as it takes (no SQLITE_BUSY).
+- secure_delete and the checkpoint after an erasure: see `storage.personal_data.checkpoint`
+  (on PostgreSQL a deleted row's bytes go with VACUUM).
+- The submit trigger (migration 0006): the same, in PL/pgSQL (migrations/postgresql/0006).
+- The one-process OS lock on the database file (bot/single_instance.py): not taken; workers share
+  PostgreSQL, and migrating at start-up takes `MIGRATION_LOCK`.
+
 Why psycopg rather than asyncpg: bench/pg_drivers.py and the commit that added this module.
 """
 
