@@ -31,6 +31,7 @@ Why psycopg rather than asyncpg: bench/pg_drivers.py and the commit that added t
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -47,6 +48,7 @@ UNIT_LOCK = 0x4859_5355  # "HYSU"
 # Taken around migrating (pg_advisory_lock), so workers starting together migrate once.
 MIGRATION_LOCK = 0x4859_534D  # "HYSM"
 
+_STREAMS = itertools.count(1)  # names of server-side cursors
 _TOKEN = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|--[^\n]*|::|\?|:[A-Za-z_]\w*|%")
 
 
@@ -175,6 +177,18 @@ class PostgresConnection:
                 if rows:
                     await _many(connection, sql, rows)
 
+    async def stream(self, sql: str, parameters: Any, batch: int) -> AsyncIterator[Iterable[Any]]:
+        """The rows of a query, `batch` at a time: a server-side cursor, in a transaction of its own
+        (or the unit of work's), so an export of every response never holds them all in memory."""
+        unit = self._unit.get()
+        if unit is not None:
+            async for rows in _fetch_in_batches(unit, sql, parameters, batch):
+                yield rows
+            return
+        async with self.pool.connection() as connection, connection.transaction():
+            async for rows in _fetch_in_batches(connection, sql, parameters, batch):
+                yield rows
+
     def inside_unit_of_work(self) -> bool:
         return self._unit.get() is not None
 
@@ -202,6 +216,15 @@ class PostgresConnection:
 
     async def close(self) -> None:
         await self.pool.close()
+
+
+async def _fetch_in_batches(
+    connection: psycopg.AsyncConnection[Any], sql: str, parameters: Any, batch: int
+) -> AsyncIterator[list[tuple[Any, ...]]]:
+    async with connection.cursor(name=f"stream_{next(_STREAMS)}") as cursor:
+        await cursor.execute(to_pyformat(sql), parameters)
+        while rows := await cursor.fetchmany(batch):
+            yield rows
 
 
 async def _many(connection: psycopg.AsyncConnection[Any], sql: str, rows: Sequence[Sequence[Any]]) -> int:

@@ -131,14 +131,14 @@ class ResultRepository:
 
     async def export_rows(self, consultation_id: str, batch: int = 1000) -> AsyncIterator[ExportRow]:
         """Every submitted response, a batch at a time, so memory stays flat however many there are."""
-        async with self._db.execute(
+        async for rows in self._db.stream(
             "SELECT response_id, submitted_at, language, area_id, answers FROM responses"
             " WHERE consultation_id = ? AND submitted_at IS NOT NULL ORDER BY submitted_at, response_id",
             (consultation_id,),
-        ) as cur:
-            while rows := await cur.fetchmany(batch):
-                for r in rows:
-                    yield ExportRow(str(r[0]), str(r[1]), str(r[2]), r[3], json.loads(r[4]) if r[4] else {})
+            batch,
+        ):
+            for r in rows:
+                yield ExportRow(str(r[0]), str(r[1]), str(r[2]), r[3], json.loads(r[4]) if r[4] else {})
 
     async def text_answers_page(
         self, consultation_id: str, question_id: str, search: str = "", limit: int = 50, offset: int = 0

@@ -17,7 +17,7 @@ would leave a remembered copy stale.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -76,6 +76,10 @@ class Connection(Protocol):
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> Cursor:
         """Run one statement for each row of parameters (in one transaction outside a unit of work)."""
+        ...
+
+    def stream(self, sql: str, parameters: Any, batch: int) -> AsyncIterator[Iterable[Any]]:
+        """The rows of a query, `batch` at a time, never all in memory at once (an export)."""
         ...
 
     async def execute_in_order(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:

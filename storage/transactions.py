@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -93,6 +93,12 @@ class Connection(aiosqlite.Connection):
             self._conn.execute("ROLLBACK")
             raise
         self._conn.execute("COMMIT")
+
+    async def stream(self, sql: str, parameters: Any, batch: int) -> AsyncIterator[Iterable[Any]]:
+        """The rows of a query, `batch` at a time (SQLite's cursor steps through them)."""
+        async with self.execute(sql, parameters) as cursor:
+            while rows := await cursor.fetchmany(batch):
+                yield rows
 
     def inside_unit_of_work(self) -> bool:
         """Whether the running task is inside this connection's open unit of work."""
