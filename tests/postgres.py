@@ -107,8 +107,11 @@ def prepare_template(build: TemplateBuilder, name: str = DEFAULT_TEMPLATE) -> No
 
 
 def postgres_off() -> bool:
-    """HAVEYOURSAY_TEST_POSTGRES=off: the PostgreSQL tests are deselected."""
-    return os.environ.get(ENVIRONMENT, "").strip().lower() == "off"
+    """HAVEYOURSAY_TEST_POSTGRES=off: the PostgreSQL tests are deselected (unset or `on`: they run)."""
+    value = os.environ.get(ENVIRONMENT, "").strip().lower()
+    if value not in ("", "on", "off"):
+        raise pytest.UsageError(f"{ENVIRONMENT} is off or on, not {value!r}")
+    return value == "off"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -498,6 +501,7 @@ def database_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    postgres_off()  # a value it does not know stops the run at once
     config.addinivalue_line(
         "markers", f"{MARKER}: needs the test run's PostgreSQL cluster ({ENVIRONMENT}=off deselects)"
     )
