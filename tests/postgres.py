@@ -11,10 +11,12 @@ How it works:
   left running after the run.
 - The cluster runs as the `postgres` user when the tests run as root (initdb refuses root), else as
   the current user. It is tuned for throw-away data: fsync, synchronous_commit and full_page_writes off.
-  It listens on a unix socket in its directory and on a free TCP port on 127.0.0.1, with trust auth.
+  It lives in /dev/shm where there is one (else in the temporary directory), and listens on a unix
+  socket in its directory and on a free TCP port on 127.0.0.1, with trust auth.
 - Each test gets a fresh database (`postgres_url`), copied from a template database prepared once per
   run (`prepare_template`: the storage backend registers how to fill it, e.g. run the migrations), and
-  dropped after the test.
+  dropped after the test. `empty_postgres_url` is a database with nothing in it, whatever the template
+  holds; `postgres_cluster` makes and drops databases from any template (`create_database`).
 - `database_target` runs a test on both backends: a SQLite file path or a PostgreSQL URL.
 - Without PostgreSQL installed, the tests that need it fail and say what to install;
   HAVEYOURSAY_TEST_POSTGRES=off deselects them.
@@ -107,8 +109,11 @@ def prepare_template(build: TemplateBuilder, name: str = DEFAULT_TEMPLATE) -> No
 
 
 def postgres_off() -> bool:
-    """HAVEYOURSAY_TEST_POSTGRES=off: the PostgreSQL tests are deselected."""
-    return os.environ.get(ENVIRONMENT, "").strip().lower() == "off"
+    """HAVEYOURSAY_TEST_POSTGRES=off: the PostgreSQL tests are deselected (unset or `on`: they run)."""
+    value = os.environ.get(ENVIRONMENT, "").strip().lower()
+    if value not in ("", "on", "off"):
+        raise pytest.UsageError(f"{ENVIRONMENT} is off or on, not {value!r}")
+    return value == "off"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -290,7 +295,8 @@ def stop_cluster(run_dir: Path) -> None:
             with contextlib.suppress(KeyError):
                 owner = pwd.getpwnam(SUPERUSER)
         pg_ctl = Path(state["binaries"]) / "pg_ctl"
-        stopped = _run(_as_owner(owner, pg_ctl, "--pgdata", data, "--mode=immediate", "--wait", "stop"), cwd=run_dir)
+        stop = _as_owner(owner, pg_ctl, "--pgdata", data, "--mode=immediate", "--wait", "stop")
+        stopped = _run(stop, cwd=data.parent)
         pidfile = data / "postmaster.pid"
         if stopped.returncode != 0 and pidfile.exists():  # its children end when the postmaster does
             with contextlib.suppress(ValueError, ProcessLookupError, PermissionError):
@@ -438,8 +444,9 @@ def connect_cluster(config: pytest.Config) -> PostgresCluster:
                 pytest.fail(state.get("error", "The tests' PostgreSQL cluster did not start (see another test)."))
             try:
                 state = start_cluster(run_dir, controller)
-            except pytest.fail.Exception as failure:
-                _write_state(run_dir, {**(read_state(run_dir) or {}), "error": str(failure.msg)})
+            except BaseException as failure:
+                why = failure.msg if isinstance(failure, pytest.fail.Exception) else repr(failure)
+                _write_state(run_dir, {**(read_state(run_dir) or {}), "error": why})
                 raise
     return PostgresCluster(run_dir, state)
 
@@ -498,6 +505,7 @@ def database_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    postgres_off()  # a value it does not know stops the run at once
     config.addinivalue_line(
         "markers", f"{MARKER}: needs the test run's PostgreSQL cluster ({ENVIRONMENT}=off deselects)"
     )
