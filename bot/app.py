@@ -95,8 +95,8 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
         # fsync, and that resident's answer waits for it. At 10,000 pages (40 MB) rather than
         # 1,000 that happens a tenth as often, and a page answers rewrote many times is copied
         # once: +3-7% updates/s (A/B in one process, bench/README.md).
-        db = await stack.enter_async_context(open_database(settings.database, checkpoint_pages=10_000))
-        log.info("Using the database %s", settings.database.resolve())
+        db = await stack.enter_async_context(open_database(settings.database_target, checkpoint_pages=10_000))
+        log.info("Using the database %s", settings.database_label)
         await _belong_to(db, deployment)
         catalogs = Catalogs.load(settings.default_language, deployment.timezone)
         services = Services(

@@ -7,10 +7,9 @@ import asyncio
 import getpass
 import logging
 import os
-import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager, closing
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,7 +19,12 @@ from conversations import publishing
 from conversations.deployment import Deployment, DeploymentError, load_deployment
 from conversations.survey.loader import LoadResult, load_consultation_file
 from storage import Database, DatabaseRefused, open_database, open_existing_database
-from storage.database import apply_migrations, check_existing_database
+from storage.database import (
+    check_existing_database,
+    check_existing_postgres,
+    postgres_has_schema,
+    schema_version_of,
+)
 from storage.private_files import make_private
 
 
@@ -121,9 +125,13 @@ def _run(settings: Settings, deployment: Deployment) -> int:
     except SettingsError as error:
         print(f"haveyoursay: {error}", file=sys.stderr)
         return 2
-    lock = InstanceLock(settings.database)
+    # SQLite: one bot process per database file (an OS lock on it). PostgreSQL is where several
+    # workers share one database (docs/scaling.md): no file, no such lock; migrating at start-up
+    # takes an advisory lock instead (storage/postgres.py).
+    lock = InstanceLock(settings.database) if settings.database_url is None else None
     try:
-        lock.acquire()
+        if lock is not None:
+            lock.acquire()
     except AlreadyRunning as running:
         holder = f" (process {running})" if str(running) else ""
         print(
@@ -157,7 +165,8 @@ def _run(settings: Settings, deployment: Deployment) -> int:
         logging.getLogger("bot.cli").exception("Have Your Say stopped on an error")
         return 1
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()
     return 0
 
 
@@ -226,44 +235,48 @@ def _check(files: Sequence[Path], deployment: Deployment) -> int:
 async def command_database(settings: Settings, deployment: Deployment) -> AsyncIterator[Database]:
     """The bot's database, for a command: said which, and refused (DatabaseRefused) if it does not
     exist, is not a Have Your Say database, or belongs to another deployment, rather than made anew."""
-    print(f"Using the database {settings.database.resolve()}", file=sys.stderr)
-    async with open_existing_database(settings.database, deployment.identity) as db:
+    print(f"Using the database {settings.database_label}", file=sys.stderr)
+    async with open_existing_database(settings.database_target, deployment.identity) as db:
         yield db
 
 
 async def _init(settings: Settings, deployment: Deployment) -> int:
     """Make the database for this deployment, or say that it is there already."""
     path = settings.database
-    print(f"Using the database {path.resolve()}", file=sys.stderr)
-    if path.exists() and path.stat().st_size > 0:
+    print(f"Using the database {settings.database_label}", file=sys.stderr)
+    where = str(path) if settings.database_url is None else settings.database_label
+    if settings.database_url is not None:
+        if await postgres_has_schema(settings.database_url):
+            await check_existing_postgres(settings.database_url, deployment.identity)
+            print(f"{where}: already set up; nothing to do")
+            return 0
+    elif path.exists() and path.stat().st_size > 0:
         check_existing_database(path, deployment.identity)
-        print(f"{path}: already set up; nothing to do")
+        print(f"{where}: already set up; nothing to do")
         return 0
-    async with open_database(path) as db:
+    async with open_database(settings.database_target) as db:
         await db.belong_to(deployment.identity)
-    print(f"{path}: a new database for {deployment.identity or 'this deployment'}")
+    print(f"{where}: a new database for {deployment.identity or 'this deployment'}")
     return 0
 
 
 async def _migrate(settings: Settings, deployment: Deployment) -> int:
     """Apply the migrations the database lacks, and exit: `haveyoursay run` does it at start-up too,
     but with several workers an operator migrates once, before starting them (docs/scaling.md)."""
-    path = settings.database
-    check_existing_database(path, deployment.identity)
-    before = _schema_version(path)
-    async with command_database(settings, deployment) as db:  # opening it applies what is missing
-        after = await apply_migrations(db.connection)
-    if after == before:
-        print(f"{path}: the schema is up to date (version {after}); nothing to do")
+    where = settings.database_label
+    if settings.database_url is None:
+        check_existing_database(settings.database, deployment.identity)
     else:
-        print(f"{path}: the schema went from version {before} to {after}")
+        await check_existing_postgres(settings.database_url, deployment.identity)
+    before = await schema_version_of(settings.database_target)
+    async with command_database(settings, deployment):  # opening it applies what is missing
+        pass
+    after = await schema_version_of(settings.database_target)
+    if after == before:
+        print(f"{where}: the schema is up to date (version {after}); nothing to do")
+    else:
+        print(f"{where}: the schema went from version {before} to {after}")
     return 0
-
-
-def _schema_version(path: Path) -> int:
-    """The version of an SQLite database's schema (the last migration applied)."""
-    with closing(sqlite3.connect(path)) as connection:
-        return int(connection.execute("PRAGMA user_version").fetchone()[0])
 
 
 async def _import(files: Sequence[Path], settings: Settings, deployment: Deployment) -> int:

@@ -11,6 +11,8 @@ from typing import Any
 
 from dotenv import dotenv_values
 
+from storage.sql import is_postgres_url
+
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 
 
@@ -40,6 +42,21 @@ class Settings:
     web_url: str = "http://127.0.0.1:8080"
     # Several workers on one database behind a load balancer (HAVEYOURSAY_WORKERS=several; docs/scaling.md).
     several_workers: bool = False
+    # HAVEYOURSAY_DB given as postgresql://user:pass@host/db (or postgres://): PostgreSQL, and
+    # `database` is not used. A file path: SQLite at `database`, and this is None.
+    database_url: str | None = None
+
+    @property
+    def database_target(self) -> str | Path:
+        """What `storage.open_database` opens: the PostgreSQL URL, else the SQLite file's path."""
+        return self.database_url if self.database_url is not None else self.database
+
+    @property
+    def database_label(self) -> str:
+        """The database, for a person to read: the file's full path, or the URL without its password."""
+        if self.database_url is None:
+            return str(self.database.resolve())
+        return re.sub(r"^(postgres(?:ql)?://[^:/@]*):[^@]*@", r"\1:***@", self.database_url)
 
     def require_token(self) -> str:
         if not self.token:
@@ -60,7 +77,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
     return Settings(
         token=values.get("TELEGRAM_BOT_TOKEN") or None,
         api_url=values.get("TELEGRAM_API_URL") or DEFAULT_API_URL,
-        database=Path(values.get("HAVEYOURSAY_DB") or "haveyoursay.db"),
+        **_database(values.get("HAVEYOURSAY_DB") or "haveyoursay.db"),
         admins=_admin_ids(values.get("HAVEYOURSAY_ADMINS", "")),
         default_language=values.get("HAVEYOURSAY_DEFAULT_LANGUAGE") or "en",
         config_path=config_path,
@@ -74,6 +91,13 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         **_workspace(values),
         several_workers=_several_workers(values),
     )
+
+
+def _database(target: str) -> dict[str, Any]:
+    """HAVEYOURSAY_DB: a postgresql:// (or postgres://) URL, or the SQLite file's path."""
+    if is_postgres_url(target):
+        return {"database": Path("haveyoursay.db"), "database_url": target}
+    return {"database": Path(target)}
 
 
 def _webhook(values: Mapping[str, str]) -> dict[str, Any]:

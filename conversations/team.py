@@ -240,7 +240,7 @@ async def audit_page(services: Services, wanted: AuditFilter, page: int = 1, siz
     return AuditPage(await _audit_rows(services, query, size, (page - 1) * size), page, pages, total)
 
 
-async def _audit_rows(services: Services, query: AuditQuery, limit: int, offset: int = 0) -> list[AuditRow]:
+async def _audit_rows(services: Services, query: AuditQuery, limit: int | None, offset: int = 0) -> list[AuditRow]:
     entries = await services.db.officers.audit_entries(limit, offset, query)
     names = await services.db.officers.names()
     return [
@@ -291,7 +291,7 @@ async def write_audit_csv(
     """Every entry the filter selects, newest first, as CSV (every cell made safe for a spreadsheet);
     the download itself is audited. Returns the number of entries written."""
     zone = _zone(services)
-    found = await _audit_rows(services, wanted.query(zone), -1)  # SQLite: no limit
+    found = await _audit_rows(services, wanted.query(zone), None)  # all of them
     rows = CsvRows(out)
     rows.writerow(headers)
     for row in found:

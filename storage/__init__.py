@@ -1,4 +1,4 @@
-"""Storage: aiosqlite repositories and schema migrations.
+"""Storage: repositories on SQLite (aiosqlite) or PostgreSQL (psycopg), and schema migrations.
 
 Imports neither telegram, bot/ nor conversations/ (tests/test_floors.py).
 """

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from storage.clock import to_text
+from storage.sql import Connection
 
 __all__ = ["Broadcast", "BroadcastRepository"]
 
@@ -31,7 +30,7 @@ _COLUMNS = "id, created_by, created_at, texts, consultation_id, audience, recipi
 
 
 class BroadcastRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def create(
@@ -44,9 +43,9 @@ class BroadcastRepository:
         now: datetime,
     ) -> int:
         """Record a broadcast (its deliveries are queued in the same transaction by the caller)."""
-        cursor = await self._db.execute(
+        [(broadcast_id,)] = await self._db.execute_fetchall(
             "INSERT INTO broadcasts(created_by, created_at, texts, consultation_id, audience, recipients)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 created_by,
                 to_text(now),
@@ -56,8 +55,7 @@ class BroadcastRepository:
                 recipients,
             ),
         )
-        assert cursor.lastrowid is not None
-        return int(cursor.lastrowid)
+        return int(broadcast_id)
 
     async def recent(self, limit: int = 10) -> list[Broadcast]:
         rows = await self._db.execute_fetchall(f"SELECT {_COLUMNS} FROM broadcasts ORDER BY id DESC LIMIT ?", (limit,))

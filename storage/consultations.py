@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from storage.clock import from_text, to_text
+from storage.sql import Connection
 from storage.transactions import transaction
 
 __all__ = ["ConsultationRepository", "ImportOutcome", "Overview", "StoredConsultation", "save_action"]
@@ -65,7 +64,7 @@ def save_action(
 class ConsultationRepository:
     """Stores consultation definitions (as JSON) and finds the open ones."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def save(

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-import aiosqlite
-
 from storage.clock import from_text, to_text
+from storage.sql import Connection
 
 __all__ = ["ContactRepository", "ContactText", "Shown", "Thread"]
 
@@ -54,21 +53,21 @@ class ContactText:
 
 
 class ContactRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def open_thread(self, chat_id: int, consultation_id: str | None, now: datetime) -> int:
-        cursor = await self._db.execute(
-            "INSERT INTO contact_threads(chat_id, consultation_id, created_at) VALUES (?, ?, ?)",
+        [(thread_id,)] = await self._db.execute_fetchall(
+            "INSERT INTO contact_threads(chat_id, consultation_id, created_at) VALUES (?, ?, ?) RETURNING id",
             (chat_id, consultation_id, to_text(now)),
         )
-        assert cursor.lastrowid is not None
-        return int(cursor.lastrowid)
+        return int(thread_id)
 
     async def link(self, chat_id: int, message_id: int, thread_id: int) -> None:
         """Remember that a message (in the officers' chat or the resident's) belongs to a thread."""
         await self._db.execute(
-            "INSERT OR REPLACE INTO contact_messages(chat_id, message_id, thread_id) VALUES (?, ?, ?)",
+            "INSERT INTO contact_messages(chat_id, message_id, thread_id) VALUES (?, ?, ?)"
+            " ON CONFLICT(chat_id, message_id) DO UPDATE SET thread_id = excluded.thread_id",
             (chat_id, message_id, thread_id),
         )
 
@@ -168,7 +167,8 @@ class ContactRepository:
     async def record_move(self, old_chat_id: int, new_chat_id: int) -> None:
         """Telegram upgraded a group to a supergroup: messages for the old id go to the new one."""
         await self._db.execute(
-            "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (_MOVED + str(old_chat_id), str(new_chat_id))
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (_MOVED + str(old_chat_id), str(new_chat_id)),
         )
 
 

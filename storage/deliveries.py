@@ -7,13 +7,20 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import aiosqlite
-
 from storage.clock import to_text
+from storage.sql import Connection
 
 __all__ = ["FINAL_STATES", "Delivery", "DeliveryRepository", "NewDelivery"]
 
 FINAL_STATES = ("sent", "failed", "unreachable", "expired", "uncertain")
+
+# A set of chat ids passed as one JSON array parameter (the one place the dialects differ here).
+_IDS = {
+    "sqlite": "SELECT value FROM json_each(?)",
+    "postgresql": "SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST(? AS JSON))",
+}
+# The position of a text in another: SQLite's instr, PostgreSQL's strpos.
+_INSTR = {"sqlite": "instr", "postgresql": "strpos"}
 
 PRIORITY_REPLY = 0  # an officer's reply to a resident, a report to an officer
 PRIORITY_REMINDER = 10
@@ -52,7 +59,7 @@ class Delivery:
 class DeliveryRepository:
     """Queue, claim and settle deliveries; every delivery ends in exactly one final state."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def enqueue(self, deliveries: Iterable[NewDelivery], now: datetime) -> int:
@@ -74,13 +81,13 @@ class DeliveryRepository:
             )
             for d in deliveries
         ]
-        before = self._db.total_changes
-        await self._db.executemany(
-            "INSERT OR IGNORE INTO deliveries(chat_id, kind, priority, text, buttons, broadcast_id, dedupe_key,"
-            " civil_only, expires_at, not_before, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        cursor = await self._db.executemany(
+            "INSERT INTO deliveries(chat_id, kind, priority, text, buttons, broadcast_id, dedupe_key,"
+            " civil_only, expires_at, not_before, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
             rows,
         )
-        return self._db.total_changes - before
+        return int(cursor.rowcount)
 
     async def reached_by(self, dedupe_prefix: str) -> list[tuple[int, str]]:
         """(chat id, language) of each reachable resident sent, or about to be sent, a message whose key starts so.
@@ -89,7 +96,8 @@ class DeliveryRepository:
         """
         rows = await self._db.execute_fetchall(
             "SELECT DISTINCT r.chat_id, r.language FROM deliveries AS d JOIN residents AS r ON r.chat_id = d.chat_id"
-            " WHERE substr(d.dedupe_key, 1, length(?)) = ? AND d.state IN ('waiting', 'sending', 'sent', 'uncertain')"
+            " WHERE substr(d.dedupe_key, 1, length(CAST(? AS TEXT))) = ?"
+            " AND d.state IN ('waiting', 'sending', 'sent', 'uncertain')"
             " AND r.unreachable_at IS NULL ORDER BY r.chat_id",
             (dedupe_prefix, dedupe_prefix),
         )
@@ -113,7 +121,7 @@ class DeliveryRepository:
                 "SELECT id, chat_id, kind, text, buttons, attempts, resent, civil_only, expires_at, created_at"
                 " FROM deliveries"
                 " WHERE state IN ('waiting', 'sending') AND state = 'waiting' AND not_before <= ?"
-                " AND (civil_only = 0 OR ?) AND chat_id NOT IN (SELECT value FROM json_each(?))"
+                f" AND (civil_only = 0 OR ? = 1) AND chat_id NOT IN ({_IDS[self._db.dialect]})"
                 " ORDER BY priority, id LIMIT ?",
                 (_precise(now), int(civil), json.dumps(sorted(skip_chats)), limit),
             )
@@ -140,7 +148,7 @@ class DeliveryRepository:
             return set()
         rows = await self._db.execute_fetchall(
             "SELECT DISTINCT chat_id FROM deliveries"
-            " WHERE chat_id IN (SELECT value FROM json_each(?)) AND state = 'waiting'",
+            f" WHERE chat_id IN ({_IDS[self._db.dialect]}) AND state = 'waiting'",
             (json.dumps(sorted(chat_ids)),),
         )
         return {int(r[0]) for r in rows}
@@ -175,7 +183,7 @@ class DeliveryRepository:
         """
         await self._db.execute(
             "UPDATE deliveries SET state = 'waiting', not_before = ?, last_error = ?,"
-            " attempts = attempts - ?, resent = MAX(resent, ?) WHERE id = ?",
+            " attempts = attempts - ?, resent = CASE WHEN ? = 1 THEN 1 ELSE resent END WHERE id = ?",
             (_precise(not_before), error, 0 if count_attempt else 1, int(maybe_delivered), delivery_id),
         )
 
@@ -195,7 +203,7 @@ class DeliveryRepository:
         for prefix in dedupe_prefixes:
             cursor = await self._db.execute(
                 "UPDATE deliveries SET state = 'expired', finished_at = ?, last_error = 'closed early'"
-                " WHERE state = 'waiting' AND substr(dedupe_key, 1, length(?)) = ?",
+                " WHERE state = 'waiting' AND substr(dedupe_key, 1, length(CAST(? AS TEXT))) = ?",
                 (to_text(now), prefix, prefix),
             )
             expired += cursor.rowcount
@@ -223,12 +231,13 @@ class DeliveryRepository:
         Their dedupe keys are `what:consultation id:chat id[:version]` ("opened", "reminder",
         "closing", or the outcome's kind).
         """
+        instr = _INSTR[self._db.dialect]
         rows = await self._db.execute_fetchall(
-            "SELECT kind, substr(k, 1, instr(k, ':') - 1), substr(r, 1, instr(r, ':') - 1), state, last_error, COUNT(*)"
-            " FROM (SELECT kind, dedupe_key AS k, substr(dedupe_key, instr(dedupe_key, ':') + 1) AS r, state,"
-            " CASE WHEN state IN ('failed', 'expired') THEN COALESCE(last_error, state) END AS last_error"
+            f"SELECT kind, substr(k, 1, {instr}(k, ':') - 1), substr(r, 1, {instr}(r, ':') - 1), state, last_error,"
+            f" COUNT(*) FROM (SELECT kind, dedupe_key AS k, substr(dedupe_key, {instr}(dedupe_key, ':') + 1) AS r,"
+            " state, CASE WHEN state IN ('failed', 'expired') THEN COALESCE(last_error, state) END AS last_error"
             " FROM deliveries WHERE broadcast_id IS NULL AND kind IN ('notice', 'reminder', 'closing', 'outcome')"
-            " AND dedupe_key IS NOT NULL)"
+            " AND dedupe_key IS NOT NULL) AS notices"
             " GROUP BY 1, 2, 3, 4, 5 ORDER BY 3, 1, 2",
         )
         return [(str(r[0]), str(r[1]), str(r[2]), str(r[3]), r[4], int(r[5])) for r in rows]
@@ -251,7 +260,7 @@ class DeliveryRepository:
         """Deliveries not yet ended; outside civil hours (`civil` false) civil-hours-only ones are left out."""
         found = list(
             await self._db.execute_fetchall(
-                "SELECT COUNT(*) FROM deliveries WHERE state IN ('waiting', 'sending') AND (civil_only = 0 OR ?)",
+                "SELECT COUNT(*) FROM deliveries WHERE state IN ('waiting', 'sending') AND (civil_only = 0 OR ? = 1)",
                 (int(civil),),
             )
         )

@@ -6,9 +6,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from storage.clock import to_text
+from storage.sql import Connection
 
 __all__ = ["DraftRepository"]
 
@@ -18,10 +17,11 @@ class DraftRepository:
 
     Every typed message and button asks whether its sender has a draft open, and almost
     nobody has: the in-memory index answers that without a database round trip. Only the
-    bot process writes drafts, so the index stays true.
+    bot process writes drafts, so the index stays true. On a database several workers share
+    (`connection.shared`, PostgreSQL) there is no index: each question is asked of the database.
     """
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
         self._open: dict[int, set[str]] | None = None
         self._generation = 0  # units of work ended so far
@@ -40,7 +40,7 @@ class DraftRepository:
         return index
 
     async def get(self, user_id: int, kind: str) -> dict[str, Any] | None:
-        if kind not in (await self._index()).get(user_id, ()):
+        if not self._db.shared and kind not in (await self._index()).get(user_id, ()):
             return None
         found = list(
             await self._db.execute_fetchall("SELECT data FROM drafts WHERE user_id = ? AND kind = ?", (user_id, kind))
@@ -50,6 +50,9 @@ class DraftRepository:
 
     async def kinds(self, user_id: int) -> set[str]:
         """Which drafts a person has open (from memory, for routing every update)."""
+        if self._db.shared:
+            rows = await self._db.execute_fetchall("SELECT kind FROM drafts WHERE user_id = ?", (user_id,))
+            return {str(row[0]) for row in rows}
         return set((await self._index()).get(user_id, ()))
 
     async def put(self, user_id: int, kind: str, data: dict[str, Any], now: datetime) -> None:
@@ -58,6 +61,8 @@ class DraftRepository:
             " ON CONFLICT(user_id, kind) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
             (user_id, kind, json.dumps(data, ensure_ascii=False), to_text(now)),
         )
+        if self._db.shared:
+            return
         (await self._index()).setdefault(user_id, set()).add(kind)
 
     def forget_all(self) -> None:
@@ -66,6 +71,9 @@ class DraftRepository:
         self._generation += 1
 
     async def drop(self, user_id: int, kind: str) -> None:
+        if self._db.shared:
+            await self._db.execute("DELETE FROM drafts WHERE user_id = ? AND kind = ?", (user_id, kind))
+            return
         index = await self._index()
         if kind not in index.get(user_id, ()):
             return

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from storage.clock import to_text
+from storage.sql import Connection
 
 __all__ = ["EqualityRepository"]
 
 
 class EqualityRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def record(self, equality_id: str, consultation_id: str, question: str, value: str, now: datetime) -> None:
@@ -51,11 +50,16 @@ class EqualityRepository:
         where = "WHERE consultation_id = ?" if consultation_id else ""
         params = (consultation_id,) if consultation_id else ()
         found: dict[str, dict[str, int]] = {}
-        # SQLite takes the bare `value` from the row holding MAX(at): each person's latest answer.
+        # Each person's latest answer: SQLite takes the bare `value` from the row holding MAX(at);
+        # PostgreSQL says it with DISTINCT ON.
+        latest = {
+            "sqlite": "SELECT equality_id, question, value, MAX(at)"
+            f" FROM equality_answers {where} GROUP BY equality_id, question",
+            "postgresql": "SELECT DISTINCT ON (equality_id, question) equality_id, question, value"
+            f" FROM equality_answers {where} ORDER BY equality_id, question, at DESC",
+        }[self._db.dialect]
         async with self._db.execute(
-            "SELECT question, value, COUNT(*) FROM (SELECT equality_id, question, value, MAX(at)"
-            f" FROM equality_answers {where} GROUP BY equality_id, question) GROUP BY question, value",
-            params,
+            f"SELECT question, value, COUNT(*) FROM ({latest}) AS latest GROUP BY question, value", params
         ) as cur:
             for question, value, count in await cur.fetchall():
                 found.setdefault(str(question), {})[str(value)] = int(count)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from storage.clock import from_text, to_text
+from storage.sql import Connection
 
 __all__ = ["AuditEntry", "AuditQuery", "OfficerRepository", "StaffName"]
 
@@ -59,10 +58,14 @@ _CONSULTATION_OF_DETAIL = (
 )
 
 
+# "Differs, NULLs counting as equal": SQLite's IS NOT on row values; PostgreSQL's IS DISTINCT FROM.
+_IS_NOT = {"sqlite": "IS NOT", "postgresql": "IS DISTINCT FROM"}
+
+
 class OfficerRepository:
     """Roles granted in the bot (admins from the environment are not stored here)."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def role(self, user_id: int) -> str | None:
@@ -101,8 +104,8 @@ class OfficerRepository:
             "INSERT INTO officer_names(user_id, first_name, last_name, username, updated_at) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT(user_id) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name,"
             " username = excluded.username, updated_at = excluded.updated_at"
-            " WHERE (first_name, last_name, username) IS NOT (excluded.first_name, excluded.last_name,"
-            " excluded.username)",
+            " WHERE (officer_names.first_name, officer_names.last_name, officer_names.username)"
+            f" {_IS_NOT[self._db.dialect]} (excluded.first_name, excluded.last_name, excluded.username)",
             (user_id, first_name, last_name, username, to_text(now)),
         )
 
@@ -147,14 +150,16 @@ class OfficerRepository:
         )
 
     async def audit_entries(
-        self, limit: int = 20, offset: int = 0, query: AuditQuery | None = None
+        self, limit: int | None = 20, offset: int = 0, query: AuditQuery | None = None
     ) -> list[AuditEntry]:
-        """Audit entries, newest first."""
+        """Audit entries, newest first (`limit` None: all of them, from the first)."""
         where, params = _audit_where(query or AuditQuery())
+        # Without a limit, no LIMIT clause: SQLite's "no limit" (-1) is an error on PostgreSQL.
+        page, paging = (" LIMIT ? OFFSET ?", (limit, offset)) if limit is not None else ("", ())
+        assert limit is not None or offset == 0
         rows = await self._db.execute_fetchall(
-            f"SELECT at, actor_id, action, detail, consultation_id FROM audit_log {where}"
-            " ORDER BY id DESC LIMIT ? OFFSET ?",
-            (*params, limit, offset),
+            f"SELECT at, actor_id, action, detail, consultation_id FROM audit_log {where} ORDER BY id DESC{page}",
+            (*params, *paging),
         )
         return [AuditEntry(str(r[0]), int(r[1]), str(r[2]), str(r[3]), r[4]) for r in rows]
 

@@ -6,9 +6,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from storage.clock import from_text, to_text
+from storage.sql import Connection
 
 __all__ = ["OutcomeRepository", "OutcomeVersion"]
 
@@ -26,7 +25,7 @@ class OutcomeVersion:
 
 
 class OutcomeRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def publish(self, consultation_id: str, kind: str, texts: dict[str, str], now: datetime, by: int) -> int:

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from storage.clock import to_text
+from storage.sql import Connection
 
 __all__ = ["ParticipationRepository"]
 
 
 class ParticipationRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def started(self, chat_id: int, consultation_id: str, now: datetime) -> None:
         await self._db.execute_fetchall(
-            "INSERT OR IGNORE INTO participation(chat_id, consultation_id, started_at) VALUES (?, ?, ?)",
+            "INSERT INTO participation(chat_id, consultation_id, started_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (chat_id, consultation_id, to_text(now)),
         )
 

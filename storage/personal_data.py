@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from storage.clock import to_text
+from storage.sql import Connection
 from storage.transactions import transaction
 
 __all__ = ["NOT_PERSONAL", "PERSONAL_BY_CHAT", "PERSONAL_BY_PSEUDONYM", "ErasurePolicy", "erase", "everything_about"]
@@ -67,7 +66,7 @@ ErasurePolicy = str  # "delete" or "anonymise"
 
 
 async def everything_about(
-    db: aiosqlite.Connection,
+    db: Connection,
     chat_id: int,
     response_ids: dict[str, str],
     feedback_ids: dict[str, str],
@@ -83,6 +82,7 @@ async def everything_about(
                 row.pop(hidden, None)
     ids = list(response_ids.values())
     marks = ", ".join("?" * len(ids))
+    # PostgreSQL has no `IN ()`: an empty list finds nothing without asking.
     found["responses"] = await _rows(db, f"SELECT * FROM responses WHERE response_id IN ({marks})", ids)
     found["answers"] = await _rows(db, f"SELECT * FROM answers WHERE response_id IN ({marks})", ids)
     feedback = list(feedback_ids.values())
@@ -101,14 +101,19 @@ async def everything_about(
     return found
 
 
-async def _rows(db: aiosqlite.Connection, sql: str, params: Any) -> list[dict[str, Any]]:
+async def _rows(db: Connection, sql: str, params: Any) -> list[dict[str, Any]]:
+    if "IN ()" in sql:
+        return []
     async with db.execute(sql, params) as cur:
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in await cur.fetchall()]
+        rows = [dict(zip(names, row, strict=True)) for row in await cur.fetchall()]
+    for row in rows:
+        row.pop("rowid", None)  # PostgreSQL's stand-in for SQLite's row id (answers), not data
+    return rows
 
 
 async def erase(
-    db: aiosqlite.Connection,
+    db: Connection,
     chat_id: int,
     response_ids: dict[str, str],
     feedback_ids: dict[str, str],
@@ -123,7 +128,8 @@ async def erase(
     resident: their response id becomes a random one nobody can recompute.
     """
     async with transaction(db):
-        await db.execute("PRAGMA defer_foreign_keys = ON")
+        if db.dialect == "sqlite":
+            await db.execute("PRAGMA defer_foreign_keys = ON")
         for response_id in response_ids.values():
             if policy == "anonymise":
                 await _unlink_submitted(db, response_id, secrets.token_hex(16), to_text(now))
@@ -150,11 +156,26 @@ async def erase(
         await db.execute("DELETE FROM equality_answers WHERE equality_id = ?", (equality_id,))
         for table, column in reversed(list(PERSONAL_BY_CHAT.items())):
             await db.execute(f"DELETE FROM {table} WHERE {column} = ?", (chat_id,))
-    # secure_delete has zeroed the freed space in the file; the log still holds old pages until checkpointed.
-    await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    await checkpoint(db)
 
 
-async def _unlink_submitted(db: aiosqlite.Connection, old_id: str, new_id: str, stamp: str) -> None:
+async def checkpoint(db: Connection) -> None:
+    """After an erasure or a purge: nothing of the deleted rows stays where the database keeps data.
+
+    SQLite: secure_delete has zeroed the freed space in the file; the write-ahead log still holds
+    the old pages until it is checkpointed, here. PostgreSQL: a deleted row stays in its table's
+    pages as a dead tuple (and in the write-ahead log segments and any backups) until VACUUM
+    reclaims the space and the WAL is recycled; autovacuum does so within minutes on a busy table.
+    "Physically gone" on PostgreSQL therefore means: not visible to any query at once, and its
+    bytes overwritten once autovacuum (or the operator's VACUUM) has run and the WAL segments and
+    backups holding it have aged out (docs/scaling.md). Nothing is done here: VACUUM cannot run
+    inside the bot's transactions, and autovacuum does it without blocking.
+    """
+    if db.dialect == "sqlite":
+        await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+async def _unlink_submitted(db: Connection, old_id: str, new_id: str, stamp: str) -> None:
     """Copy a submitted response under a fresh random id (answers move with it); progress is not kept."""
     await db.execute(
         "INSERT INTO responses(response_id, consultation_id, version, language, state, answers, started_at,"

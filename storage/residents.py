@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from storage.clock import from_text, to_text
+from storage.sql import Connection
 
 __all__ = ["Audience", "Resident", "ResidentRepository"]
 
@@ -53,7 +53,7 @@ class Audience:
 class ResidentRepository:
     """Reads and writes residents; a resident row exists only after the privacy notice is acknowledged."""
 
-    def __init__(self, connection: aiosqlite.Connection, remembered: int = 100_000) -> None:
+    def __init__(self, connection: Connection, remembered: int = 100_000) -> None:
         self._db = connection
         # Every update starts by reading its resident; the bot process is the only one that
         # changes residents, and every change below keeps the copy to the row the write returned
@@ -156,7 +156,8 @@ class ResidentRepository:
         """Subscribe to a topic or not (the same call twice changes nothing more)."""
         if subscribed:
             await self._db.execute(
-                "INSERT OR IGNORE INTO resident_topics(chat_id, topic_id) VALUES (?, ?)", (chat_id, topic_id)
+                "INSERT INTO resident_topics(chat_id, topic_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (chat_id, topic_id),
             )
         else:
             await self._db.execute(
@@ -247,7 +248,7 @@ class ResidentRepository:
         )
 
 
-def _resident(row: aiosqlite.Row | tuple[object, ...]) -> Resident:
+def _resident(row: Sequence[object]) -> Resident:
     chat_id, language, area_id, step, active, notices, reminders, unreachable, last_seen = row
     return Resident(
         chat_id=int(str(chat_id)),

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from storage.clock import to_text
+from storage.sql import Connection
 
 __all__ = ["ResponseRepository", "SourceReach", "StoredResponse"]
 
@@ -56,7 +55,7 @@ class StoredResponse:
 class ResponseRepository:
     """Keeps each response's progress and, once submitted, its answers."""
 
-    def __init__(self, connection: aiosqlite.Connection, remembered: int = 100_000) -> None:
+    def __init__(self, connection: Connection, remembered: int = 100_000) -> None:
         self._db = connection
         # A survey answer reads its response, then writes it: the write keeps this copy current,
         # so the read costs no round trip. Only the bot process writes responses.
@@ -186,7 +185,7 @@ class ResponseRepository:
         """People who started and who submitted, per source tag; the most responses first."""
         rows = await self._db.execute_fetchall(
             "SELECT source, COUNT(*), COUNT(submitted_at) FROM responses WHERE consultation_id = ?"
-            " GROUP BY source ORDER BY COUNT(submitted_at) DESC, COUNT(*) DESC, source",
+            " GROUP BY source ORDER BY COUNT(submitted_at) DESC, COUNT(*) DESC, source NULLS FIRST",
             (consultation_id,),
         )
         return [SourceReach(None if row[0] is None else str(row[0]), int(row[1]), int(row[2])) for row in rows]

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
+from storage.sql import Connection
 
 __all__ = ["ExportRow", "ResultRepository", "Tally"]
 
@@ -36,7 +36,7 @@ class ExportRow:
 
 
 class ResultRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def tally(self, consultation_id: str, written: Collection[str] = ()) -> Tally:
@@ -140,14 +140,14 @@ class ResultRepository:
 
     async def export_rows(self, consultation_id: str, batch: int = 1000) -> AsyncIterator[ExportRow]:
         """Every submitted response, a batch at a time, so memory stays flat however many there are."""
-        async with self._db.execute(
+        async for rows in self._db.stream(
             "SELECT response_id, submitted_at, language, area_id, answers FROM responses"
             " WHERE consultation_id = ? AND submitted_at IS NOT NULL ORDER BY submitted_at, response_id",
             (consultation_id,),
-        ) as cur:
-            while rows := await cur.fetchmany(batch):
-                for r in rows:
-                    yield ExportRow(str(r[0]), str(r[1]), str(r[2]), r[3], json.loads(r[4]) if r[4] else {})
+            batch,
+        ):
+            for r in rows:
+                yield ExportRow(str(r[0]), str(r[1]), str(r[2]), r[3], json.loads(r[4]) if r[4] else {})
 
     async def text_answers_page(
         self, consultation_id: str, question_id: str, search: str = "", limit: int = 50, offset: int = 0
@@ -156,7 +156,9 @@ class ResultRepository:
         where = "consultation_id = ? AND question_id = ? AND value IS NOT NULL"
         params: list[object] = [consultation_id, question_id]
         if search:
-            where += " AND value LIKE ? ESCAPE '\\'"
+            # Case-insensitive, as SQLite's LIKE is (PostgreSQL's ILIKE is, beyond ASCII too).
+            like = "ILIKE" if self._db.dialect == "postgresql" else "LIKE"
+            where += f" AND value {like} ? ESCAPE '\\'"
             escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             params.append(f"%{escaped}%")
         found = list(await self._db.execute_fetchall(f"SELECT COUNT(*) FROM answers WHERE {where}", params))

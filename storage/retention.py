@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from storage.clock import to_text
+from storage.personal_data import checkpoint
+from storage.sql import Connection
 from storage.transactions import transaction
 
 __all__ = ["RetentionRepository"]
 
 
 class RetentionRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def purge_responses_closed_before(self, cutoff: datetime) -> int:
@@ -27,7 +27,7 @@ class RetentionRepository:
             await self._db.execute(f"DELETE FROM outcome_feedback WHERE consultation_id IN ({closed})", (stamp,))
             await self._db.execute(f"DELETE FROM participation WHERE consultation_id IN ({closed})", (stamp,))
         if cursor.rowcount:
-            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            await checkpoint(self._db)
         return cursor.rowcount
 
     async def purge_conversations_before(self, cutoff: datetime) -> int:

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
+
+from storage import sql
 
 __all__ = ["Connection", "connect", "transaction"]
 
@@ -39,7 +41,13 @@ _inside: ContextVar[_Unit | None] = ContextVar("haveyoursay_unit_of_work", defau
 
 
 class Connection(aiosqlite.Connection):
-    """aiosqlite's connection, with one unit of work at a time that no other task's statement joins."""
+    """aiosqlite's connection, with one unit of work at a time that no other task's statement joins.
+
+    The SQLite side of `storage.sql.Connection`: this process is its only writer (`shared` false).
+    """
+
+    dialect = "sqlite"
+    shared = False
 
     def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int) -> None:
         super().__init__(connector, iter_chunk_size)
@@ -63,8 +71,8 @@ class Connection(aiosqlite.Connection):
 
     def _run_in_order(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
         # On SQLite's thread.
-        for sql, parameters in statements:
-            self._conn.execute(sql, parameters).close()
+        for text, parameters in statements:
+            self._conn.execute(text, parameters).close()
 
     async def execute_together(self, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
         """Each statement run for each of its parameter rows, all in one transaction and one trip.
@@ -78,13 +86,19 @@ class Connection(aiosqlite.Connection):
         # On SQLite's thread; the connection is in autocommit mode outside a unit of work.
         self._conn.execute("BEGIN IMMEDIATE")
         try:
-            for sql, rows in statements:
+            for text, rows in statements:
                 if rows:
-                    self._conn.executemany(sql, rows).close()
+                    self._conn.executemany(text, rows).close()
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise
         self._conn.execute("COMMIT")
+
+    async def stream(self, sql: str, parameters: Any, batch: int) -> AsyncIterator[Iterable[Any]]:
+        """The rows of a query, `batch` at a time (SQLite's cursor steps through them)."""
+        async with self.execute(sql, parameters) as cursor:
+            while rows := await cursor.fetchmany(batch):
+                yield rows
 
     def inside_unit_of_work(self) -> bool:
         """Whether the running task is inside this connection's open unit of work."""
@@ -129,9 +143,7 @@ async def connect(path: str | Path) -> Connection:
 
 
 @asynccontextmanager
-async def transaction(connection: aiosqlite.Connection) -> AsyncIterator[None]:
-    """Writes that stand or fall together, as one unit of work of the connection."""
-    if not isinstance(connection, Connection):
-        raise TypeError("open the database with storage.transactions.connect")
+async def transaction(connection: sql.Connection) -> AsyncIterator[None]:
+    """Writes that stand or fall together, as one unit of work of the connection (SQLite or PostgreSQL)."""
     async with connection.unit_of_work():
         yield

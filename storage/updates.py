@@ -26,10 +26,8 @@ import logging
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from storage.clock import to_text
-from storage.transactions import Connection
+from storage.sql import Connection
 
 __all__ = ["HANDLED_WITHIN", "UpdateRepository"]
 
@@ -37,12 +35,13 @@ log = logging.getLogger(__name__)
 # The longest a "handled" record waits for a trip to share before it goes on its own (seconds).
 HANDLED_WITHIN = 0.02
 
-_KEEP = "INSERT OR IGNORE INTO update_inbox(update_id, chat_id, data, received_at) VALUES (?, ?, ?, ?)"
+_KEEP = "INSERT INTO update_inbox(update_id, chat_id, data, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
 # Remember it for its chat first, then let go of its content (see `handled`).
 _REMEMBER = (
     "INSERT INTO handled_updates(chat_id, update_id, handled_at)"
     " SELECT chat_id, update_id, ? FROM update_inbox WHERE update_id = ? AND chat_id IS NOT NULL"
-    " ON CONFLICT(chat_id) DO UPDATE SET update_id = MAX(update_id, excluded.update_id),"
+    " ON CONFLICT(chat_id) DO UPDATE SET update_id = CASE WHEN excluded.update_id > handled_updates.update_id"
+    " THEN excluded.update_id ELSE handled_updates.update_id END,"
     " handled_at = excluded.handled_at"
 )
 _LET_GO = "DELETE FROM update_inbox WHERE update_id = ?"
@@ -70,7 +69,7 @@ def _statements(writes: list[_Write]) -> list[tuple[str, list[Any]]]:
 class UpdateRepository:
     """The inbox of updates not yet handled, and the last update handled in each chat."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
         self._waiting: list[_Write] = []
         self._writer: asyncio.Task[None] | None = None
@@ -91,7 +90,7 @@ class UpdateRepository:
     async def receive_many(self, updates: list[tuple[int, int | None, str]], now: datetime) -> None:
         """Keep several updates (update id, chat id, JSON), in one trip; returns once committed."""
         rows = [(update_id, chat_id, data, to_text(now)) for update_id, chat_id, data in updates]
-        if isinstance(self._db, Connection) and not self._db.inside_unit_of_work():
+        if not self._db.inside_unit_of_work():
             await self._committed(_Write(rows, []))
             return
         await self._db.executemany(_KEEP, rows)
@@ -104,7 +103,7 @@ class UpdateRepository:
         transaction besides). An update whose row is gone (its resident was erased while it
         was handled) leaves no trace. Returns once it is committed.
         """
-        if isinstance(self._db, Connection) and not self._db.inside_unit_of_work():
+        if not self._db.inside_unit_of_work():
             await self._committed(_Write([], [(to_text(now), update_id)]))
             return
         await self._db.execute(_REMEMBER, (to_text(now), update_id))
@@ -182,7 +181,6 @@ class UpdateRepository:
         (Inside a unit of work the write joins it instead, as any statement would: the writer
         would wait for that unit to end, and the unit for the writer.)
         """
-        assert isinstance(self._db, Connection)
         if self._busy:
             self._waiting.append(write)
             await write.done
@@ -205,7 +203,6 @@ class UpdateRepository:
         await write.done  # its own outcome: committed, or the error that kept it out
 
     async def _write_waiting(self) -> None:
-        assert isinstance(self._db, Connection)
         try:
             await self._write_all_waiting(self._db)
         finally:

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from storage.clock import from_text, to_text
+from storage.sql import Connection
 
 __all__ = ["ConsultationDraft", "WebSession", "WorkspaceRepository"]
 
@@ -33,7 +32,7 @@ class ConsultationDraft:
 class WorkspaceRepository:
     """Tokens are stored as hashes only: a copy of the database signs nobody in."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def add_signin_link(self, token_hash: str, officer_id: int, expires: datetime) -> None:

@@ -8,9 +8,20 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
+from tests.backends import migrated
 from tests.browser import connect, start_chromium
 from tests.e2e_support import BotProcess, Resident
 from tests.fake_telegram import FakeTelegram
+
+# The run's throw-away PostgreSQL cluster: fixtures postgres_url, database_target, postgres_cluster.
+pytest_plugins = ["tests.postgres"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each test's PostgreSQL database is a copy of a template migrated once per run."""
+    from tests.postgres import prepare_template  # imported as the plugin above, not before it
+
+    prepare_template(migrated)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.backends import on_disk
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,16 +44,18 @@ def _sending_at_any_hour(workdir: Path) -> Path:
 class BotProcess:
     """The real bot, started with `haveyoursay run` and pointed at the fake server."""
 
-    def __init__(self, fake: FakeTelegram, workdir: Path, **extra_env: str) -> None:
+    def __init__(self, fake: FakeTelegram, workdir: Path, database_url: str | None = None, **extra_env: str) -> None:
+        """`database_url`: a PostgreSQL database for the bot (HAVEYOURSAY_DB); None: an SQLite file in `workdir`."""
         self.fake = fake
         self.workdir = workdir
         self.database = workdir / "haveyoursay.db"
+        self.database_url = database_url
         self.log_path = workdir / "bot.log"
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "HAVEYOURSAY_"))},
             "TELEGRAM_BOT_TOKEN": fake.token,
             "TELEGRAM_API_URL": fake.base_url,
-            "HAVEYOURSAY_DB": str(self.database),
+            "HAVEYOURSAY_DB": database_url or str(self.database),
             "HAVEYOURSAY_CONFIG": str(_sending_at_any_hour(workdir)),
             # Each bot's workspace on a port of its own: tests run side by side.
             "HAVEYOURSAY_WEB_LISTEN": f"127.0.0.1:{free_port()}",
@@ -68,7 +71,7 @@ class BotProcess:
         )
 
     def import_consultations(self, *files: Path) -> None:
-        if not self.database.exists():  # a new deployment, as its operator sets it up
+        if self.database_url or not self.database.exists():  # a new deployment, as its operator sets it up
             made = self.command("init")
             assert made.returncode == 0, made.stdout + made.stderr
         result = self.command("import", *map(str, files))
@@ -102,6 +105,8 @@ class BotProcess:
 
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         """Read the bot's database as it is on disk."""
+        if self.database_url:
+            return on_disk(self.database_url, sql, *params)
         with sqlite3.connect(self.database) as connection:
             return connection.execute(sql, params).fetchall()
 

@@ -1,4 +1,4 @@
-"""Conversations without Telegram: a frozen clock, and services on a real SQLite file."""
+"""Conversations without Telegram: a frozen clock, and services on a real database (SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -41,9 +41,10 @@ async def import_consultation(db: Database, path: Path, now: datetime) -> None:
 
 @asynccontextmanager
 async def offline_services(
-    database: Path, now: datetime, *consultations: Path, **options: Any
+    database: str | Path, now: datetime, *consultations: Path, **options: Any
 ) -> AsyncIterator[Services]:
-    """Services on a fresh database with these consultations imported, at a frozen time."""
+    """Services on a fresh database (an SQLite file's path, or a PostgreSQL URL) with these consultations
+    imported, at a frozen time."""
     async with open_database(database) as db:
         for path in consultations:
             await import_consultation(db, path, now)

@@ -20,8 +20,9 @@ RESIDENTS = (701, 702, 703)
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with offline_services(tmp_path / "broadcasting.db", NOW, admins=frozenset({OFFICER})) as found:
+async def services(database_target: str) -> AsyncIterator[Services]:
+    """The test once on SQLite, once on PostgreSQL."""
+    async with offline_services(database_target, NOW, admins=frozenset({OFFICER})) as found:
         for chat_id in RESIDENTS:
             await found.db.residents.acknowledge(chat_id, "en", NOW, None)
         yield found

@@ -71,8 +71,9 @@ def fake() -> Iterator[FakeTelegram]:
 
 
 @pytest.fixture
-async def setup(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[Setup]:
-    async with Bot(fake.token, base_url=fake.base_url) as bot, open_database(tmp_path / "delivery.db") as db:
+async def setup(fake: FakeTelegram, database_target: str) -> AsyncIterator[Setup]:
+    """The delivery worker on SQLite, then on PostgreSQL."""
+    async with Bot(fake.token, base_url=fake.base_url) as bot, open_database(database_target) as db:
         yield Setup(fake, bot, db)
 
 

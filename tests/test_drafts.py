@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,9 @@ RESIDENT = 701
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with offline_services(tmp_path / "drafts.db", NOW, admins=frozenset({OFFICER})) as found:
+async def services(database_target: str) -> AsyncIterator[Services]:
+    """The test once on SQLite, once on PostgreSQL."""
+    async with offline_services(database_target, NOW, admins=frozenset({OFFICER})) as found:
         await found.db.residents.acknowledge(RESIDENT, "en", NOW, None)
         yield found
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from conversations.i18n import Catalogs
 from tests.e2e_support import DATA, EXAMPLES, BotProcess, Resident
@@ -49,9 +52,23 @@ def onboard(resident: Resident) -> BotMessage:
     return resident.then(resident.tap("Done", expect="You're all set"))
 
 
+@pytest.fixture
+def bot_on_each_backend(fake: FakeTelegram, tmp_path: Path, database_target: str) -> Iterator[BotProcess]:
+    """The real bot on an SQLite file, then on a PostgreSQL database (HAVEYOURSAY_DB=postgresql://...)."""
+    process = BotProcess(fake, tmp_path, database_url=None if database_target.endswith(".db") else database_target)
+    try:
+        yield process
+    finally:
+        process.stop()
+    if process.database_url:
+        assert not process.database.exists(), "the bot used an SQLite file, not PostgreSQL"
+        assert "Using the database postgresql://" in process.log()
+
+
 def test_a_resident_takes_part_from_first_contact_to_receipt(
-    bot: BotProcess, resident: Resident, tmp_path: Path, fake: FakeTelegram
+    bot_on_each_backend: BotProcess, resident: Resident, tmp_path: Path, fake: FakeTelegram
 ) -> None:
+    bot = bot_on_each_backend
     bot.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
     bot.start()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,14 +13,15 @@ from telegram.ext import ExtBot
 
 from bot.reading import ForgivingBot
 from storage import Database, open_database
+from tests.backends import on_disk
 from tests.test_inbox_group_commit import CountingTrips
 from tests.test_inbox_queue import TOKEN, queue_on, sent, stored
-from tests.test_unit_of_work import on_disk
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with open_database(tmp_path / "inbox.db") as database:
+async def db(database_target: str) -> AsyncIterator[Database]:
+    """The test once on SQLite, once on PostgreSQL."""
+    async with open_database(database_target) as database:
         yield database
 
 
@@ -38,7 +38,7 @@ def polling_bot(monkeypatch: pytest.MonkeyPatch, batch: list[dict[str, Any]]) ->
 
 
 async def test_the_batch_is_stored_in_one_trip_before_get_updates_returns_and_not_again_when_queued(
-    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db: Database, database_target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     batch = [sent(n, f"message {n}") for n in range(40, 45)]
     bot = polling_bot(monkeypatch, batch)
@@ -48,7 +48,7 @@ async def test_the_batch_is_stored_in_one_trip_before_get_updates_returns_and_no
     counting = CountingTrips(db, monkeypatch)
     updates = await bot.get_updates(offset=40)
     # On disk when get_updates returns: the updater confirms them with its next call.
-    on_file = on_disk(tmp_path / "inbox.db", "SELECT update_id, data FROM update_inbox ORDER BY update_id")
+    on_file = on_disk(database_target, "SELECT update_id, data FROM update_inbox ORDER BY update_id")
     assert [(update_id, json.loads(str(data))) for update_id, data in on_file] == [(r["update_id"], r) for r in batch]
     assert counting.trips == [5]
     for update in updates:  # as the updater hands them over
@@ -88,7 +88,7 @@ async def test_an_empty_batch_writes_nothing(db: Database, monkeypatch: pytest.M
 
 
 async def test_an_update_alone_is_stored_as_it_is_queued(
-    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db: Database, database_target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bot = polling_bot(monkeypatch, [sent(60)])
     queue = queue_on(db)
@@ -99,4 +99,4 @@ async def test_an_update_alone_is_stored_as_it_is_queued(
     assert counting.trips == []  # as quick either way; still before the next getUpdates
     await queue.put(update)  # the updater puts it before asking again
     assert counting.trips == [1]
-    assert on_disk(tmp_path / "inbox.db", "SELECT update_id FROM update_inbox") == [(60,)]
+    assert on_disk(database_target, "SELECT update_id FROM update_inbox") == [(60,)]

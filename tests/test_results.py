@@ -30,8 +30,9 @@ AFTER_CLOSE = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with offline_services(tmp_path / "results.db", NOW, EXAMPLE, admins=frozenset({OFFICER})) as found:
+async def services(database_target: str) -> AsyncIterator[Services]:
+    """The test once on SQLite, once on PostgreSQL."""
+    async with offline_services(database_target, NOW, EXAMPLE, admins=frozenset({OFFICER})) as found:
         yield found
 
 
@@ -206,10 +207,10 @@ async def test_exports_read_as_words_with_real_dates_in_excel(services: Services
 
 
 async def test_haveyoursay_export_writes_the_same_words(
-    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    services: Services, tmp_path: Path, database_target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await known_data_set(services)
-    monkeypatch.setenv("HAVEYOURSAY_DB", str(tmp_path / "results.db"))
+    monkeypatch.setenv("HAVEYOURSAY_DB", database_target)
     monkeypatch.setenv("HAVEYOURSAY_CONFIG", str(DEPLOYMENT))
     target = tmp_path / "cli.csv"
     assert await asyncio.to_thread(main, ["export", "gp-opening-hours", "--output", str(target)]) == 0

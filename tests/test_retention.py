@@ -27,8 +27,9 @@ CHAT = 700_123_456
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with open_database(tmp_path / "retention.db") as db:
+async def services(database_target: str) -> AsyncIterator[Services]:
+    """The test once on SQLite, once on PostgreSQL."""
+    async with open_database(database_target) as db:
         loaded = load_consultation_file(EXAMPLE)
         assert loaded.consultation is not None and loaded.data is not None
         c = loaded.consultation

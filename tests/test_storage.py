@@ -24,8 +24,9 @@ LATEST_SCHEMA = max(
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with open_database(tmp_path / "test.db") as database:
+async def db(database_target: str) -> AsyncIterator[Database]:
+    """The test once on SQLite, once on PostgreSQL."""
+    async with open_database(database_target) as database:
         yield database
 
 

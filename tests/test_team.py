@@ -16,7 +16,7 @@ from conversations import officers, team
 from conversations.services import Services, Visit, begin_visit
 from conversations.workspace import token_hash
 from storage import open_database
-from storage.database import _migration_scripts
+from storage.database import migration_scripts
 from tests.offline import GP_HOURS, Clock, offline_services
 
 ADMIN = 555_000_001
@@ -26,8 +26,9 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with offline_services(tmp_path / "team.db", NOW, GP_HOURS, admins=frozenset({ADMIN})) as found:
+async def services(database_target: str) -> AsyncIterator[Services]:
+    """The test once on SQLite, once on PostgreSQL."""
+    async with offline_services(database_target, NOW, GP_HOURS, admins=frozenset({ADMIN})) as found:
         yield found
 
 
@@ -196,7 +197,7 @@ async def test_the_audit_download_is_safe_in_a_spreadsheet_and_is_itself_audited
 async def test_older_audit_entries_learn_their_consultation_when_the_database_is_upgraded(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as connection:
-        for number, script in _migration_scripts():
+        for number, script in migration_scripts():
             if number < 18:
                 connection.executescript(f"BEGIN;\n{script}\nPRAGMA user_version={number};\nCOMMIT;")
         connection.execute(

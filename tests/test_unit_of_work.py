@@ -8,15 +8,14 @@ to that point: it orders the tasks, it does not wait for time to pass).
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from conversations.pseudonyms import response_id_for
 from storage import Database, open_database
+from tests.backends import on_disk
 from tests.test_storage import example_definition
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -28,8 +27,9 @@ class OfficersStepFailed(Exception):
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with open_database(tmp_path / "one-writer.db") as database:
+async def db(database_target: str) -> AsyncIterator[Database]:
+    """The test once on SQLite, once on PostgreSQL."""
+    async with open_database(database_target) as database:
         definition, structure, opens, closes = example_definition()
         await database.consultations.save(definition, structure, opens, closes, NOW)
         yield database
@@ -61,14 +61,8 @@ async def while_an_officers_unit_rolls_back(db: Database, write: Awaitable[objec
     return result
 
 
-def on_disk(path: Path, sql: str, *parameters: object) -> list[tuple[object, ...]]:
-    """What another process reading the file would find."""
-    with sqlite3.connect(path) as connection:
-        return list(connection.execute(sql, parameters))
-
-
 async def test_an_answer_saved_during_another_tasks_unit_of_work_survives_its_rollback(
-    db: Database, tmp_path: Path
+    db: Database, database_target: str
 ) -> None:
     rid = response_id_for(db.pseudonym_key, 7, CONSULTATION)
     state = {"answers": {"last_visit": "week"}, "path": ["last_visit", "good_times"]}
@@ -76,18 +70,18 @@ async def test_an_answer_saved_during_another_tasks_unit_of_work_survives_its_ro
         db, db.responses.save_progress(rid, CONSULTATION, 1, "en", state, NOW)
     )
     assert saved is True
-    rows = on_disk(tmp_path / "one-writer.db", "SELECT current_question FROM responses WHERE response_id = ?", rid)
+    rows = on_disk(database_target, "SELECT current_question FROM responses WHERE response_id = ?", rid)
     assert rows == [("good_times",)]
-    assert on_disk(tmp_path / "one-writer.db", "SELECT COUNT(*) FROM audit_log WHERE action = 'test'") == [(0,)]
+    assert on_disk(database_target, "SELECT COUNT(*) FROM audit_log WHERE action = 'test'") == [(0,)]
     remembered = await db.responses.get(rid)
     assert remembered is not None and remembered.state["answers"] == {"last_visit": "week"}
 
 
 async def test_a_draft_saved_during_another_tasks_unit_of_work_survives_its_rollback(
-    db: Database, tmp_path: Path
+    db: Database, database_target: str
 ) -> None:
     await while_an_officers_unit_rolls_back(db, db.drafts.put(42, "contact", {"text": "The bus stop"}, NOW))
-    rows = on_disk(tmp_path / "one-writer.db", "SELECT data FROM drafts WHERE user_id = 42 AND kind = 'contact'")
+    rows = on_disk(database_target, "SELECT data FROM drafts WHERE user_id = 42 AND kind = 'contact'")
     assert rows == [('{"text": "The bus stop"}',)]
     assert await db.drafts.get(42, "contact") == {"text": "The bus stop"}
 
@@ -102,14 +96,14 @@ async def test_what_a_rolled_back_unit_wrote_is_not_remembered(db: Database) -> 
     assert await db.drafts.kinds(99) == set()
 
 
-async def test_a_unit_opened_inside_another_joins_it(db: Database, tmp_path: Path) -> None:
+async def test_a_unit_opened_inside_another_joins_it(db: Database, database_target: str) -> None:
     with pytest.raises(OfficersStepFailed):
         async with db.transaction():
             await db.residents.acknowledge(5, "en", NOW, None)
             async with db.transaction():
                 await db.residents.set_language(5, "pl")
             raise OfficersStepFailed
-    assert on_disk(tmp_path / "one-writer.db", "SELECT COUNT(*) FROM residents") == [(0,)]
+    assert on_disk(database_target, "SELECT COUNT(*) FROM residents") == [(0,)]
 
 
 async def test_a_unit_of_work_that_ends_while_the_draft_index_is_read_breaks_nothing(

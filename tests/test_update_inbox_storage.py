@@ -2,34 +2,36 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from storage import Database, open_database
 from storage.updates import UpdateRepository
-from tests.test_unit_of_work import on_disk, while_an_officers_unit_rolls_back
+from tests.backends import INTEGRITY_ERRORS, on_disk
+from tests.test_unit_of_work import while_an_officers_unit_rolls_back
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with open_database(tmp_path / "inbox.db") as database:
+async def db(database_target: str) -> AsyncIterator[Database]:
+    """The test once on SQLite, once on PostgreSQL."""
+    async with open_database(database_target) as database:
         yield database
 
 
-async def test_a_handled_update_is_remembered_for_its_chat_and_leaves_the_inbox(db: Database, tmp_path: Path) -> None:
+async def test_a_handled_update_is_remembered_for_its_chat_and_leaves_the_inbox(
+    db: Database, database_target: str
+) -> None:
     updates = UpdateRepository(db.connection)
     await updates.receive(10, 7, '{"update_id": 10}', NOW)
     await updates.receive(11, 8, '{"update_id": 11}', NOW)
     await updates.handled(10, NOW)
     assert await updates.unhandled() == [(11, '{"update_id": 11}')]
     assert await updates.last_handled() == {7: 10}
-    assert on_disk(tmp_path / "inbox.db", "SELECT COUNT(*) FROM update_inbox WHERE update_id = 10") == [(0,)]
+    assert on_disk(database_target, "SELECT COUNT(*) FROM update_inbox WHERE update_id = 10") == [(0,)]
 
 
 async def test_an_older_update_handled_later_does_not_lower_the_chats_last(db: Database) -> None:
@@ -48,17 +50,19 @@ async def test_an_update_no_longer_kept_leaves_no_trace(db: Database) -> None:
     assert await updates.last_handled() == {}
 
 
-async def test_handled_during_another_tasks_unit_of_work_survives_its_rollback(db: Database, tmp_path: Path) -> None:
+async def test_handled_during_another_tasks_unit_of_work_survives_its_rollback(
+    db: Database, database_target: str
+) -> None:
     updates = UpdateRepository(db.connection)
     await updates.receive(40, 7, "{}", NOW)
     await while_an_officers_unit_rolls_back(db, updates.handled(40, NOW))
-    assert on_disk(tmp_path / "inbox.db", "SELECT chat_id, update_id FROM handled_updates") == [(7, 40)]
-    assert on_disk(tmp_path / "inbox.db", "SELECT COUNT(*) FROM update_inbox") == [(0,)]
+    assert on_disk(database_target, "SELECT chat_id, update_id FROM handled_updates") == [(7, 40)]
+    assert on_disk(database_target, "SELECT COUNT(*) FROM update_inbox") == [(0,)]
 
 
-async def test_statements_in_one_trip_stop_at_the_first_that_fails(db: Database, tmp_path: Path) -> None:
+async def test_statements_in_one_trip_stop_at_the_first_that_fails(db: Database, database_target: str) -> None:
     await db.connection.execute("CREATE TABLE t(x INTEGER PRIMARY KEY)")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         await db.connection.execute_in_order(
             [
                 ("INSERT INTO t(x) VALUES (?)", (1,)),
@@ -66,4 +70,4 @@ async def test_statements_in_one_trip_stop_at_the_first_that_fails(db: Database,
                 ("INSERT INTO t(x) VALUES (?)", (2,)),
             ]
         )
-    assert on_disk(tmp_path / "inbox.db", "SELECT x FROM t") == [(1,)]
+    assert on_disk(database_target, "SELECT x FROM t") == [(1,)]
