@@ -20,7 +20,7 @@ from conversations.results import _spread
 from conversations.services import Services
 from storage import Database, open_database
 from storage.clock import to_text
-from storage.database import _migration_scripts
+from storage.database import migration_scripts
 from storage.personal_data import erase
 from tests.offline import offline_services
 from tests.test_results import BASE, EXAMPLE, FULL, NOW, respond
@@ -120,7 +120,7 @@ async def test_counts_follow_submissions_erasure_deletion_and_retention(services
 async def test_a_database_upgraded_counts_the_answers_it_already_held(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as connection:
-        for number, script in _migration_scripts():
+        for number, script in migration_scripts():
             if number < 22:
                 connection.executescript(f"BEGIN;\n{script}\nPRAGMA user_version={number};\nCOMMIT;")
         connection.executemany(
