@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.browser import serious_accessibility_problems, sign_in, workspace
+from tests.browser import screenshot, serious_accessibility_problems, sign_in, workspace
 from tests.community import join, with_dates
 from tests.e2e_support import EXAMPLES, BotProcess, Resident
 from tests.fake_telegram import FakeTelegram
@@ -45,6 +45,7 @@ def test_what_an_officer_typed_in_one_text_survives_publishing_the_other_and_a_r
     expect(decided.get_by_label("Welsh (Cymraeg) (What we did)")).to_have_value(DID_CY)
     expect(decided.get_by_text(UNSENT)).to_be_visible()
     expect(told.get_by_text(UNSENT)).to_have_count(0)
+    screenshot(page, "outcome-draft")
     assert serious_accessibility_problems(page) == []
 
     # Typing in "What we did", then previewing and publishing "What you told us": "What we did" is still there.
