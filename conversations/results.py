@@ -1,8 +1,9 @@
 """/results and /reach for officers: counts, percentages, where people stopped, and who we did not reach.
 
-Reports carry counts only. In /reach any group of fewer than 5 people is shown as
-"fewer than 5", and one more count where needed so that it cannot be worked out from the
-total (conversations.small_numbers): small cells identify people.
+Reports carry counts only. Any count of people by group (area, language, "About you" answer; in
+/results and on the results page, the answers to an area question) under 5 is shown as "fewer than 5",
+and one more count where needed so that it cannot be worked out from the total
+(conversations.small_numbers): small cells identify people.
 """
 
 from __future__ import annotations
@@ -125,10 +126,16 @@ def _question_block(t: Translator, c: Consultation, q: Question, tally: Tally, a
     answered = tally.answered.get(q.id, 0)
     counts = tally.values.get(q.id, {})
     lines = [f"<b>{_number_of(c, q)}. {escape(_text(t, c, q))}</b>"]
-    for value, label in _labelled_values(t, c, q, areas):
-        count = counts.get(value, 0)
-        lines.append(f"{escape(label)} — {t.number(count)} ({percent(t, count, answered)})")
+    labelled = _labelled_values(t, c, q, areas)
+    cells = answer_counts(q, counts, labelled)
+    for (_value, label), cell in zip(labelled, cells, strict=True):
+        if cell.shown is Shown.EXACT:
+            lines.append(f"{escape(label)} — {t.number(cell.count)} ({percent(t, cell.count, answered)})")
+        else:  # a share would tell the count
+            lines.append(f"{escape(label)} — {shown_count(t, cell)}")
     lines.append("<i>" + t.n_("%(n)d person answered", "%(n)d people answered", answered) + "</i>")
+    if any(cell.shown is Shown.HIDDEN for cell in cells):  # say why
+        lines.append(t._("Some counts are not shown, so that a group of fewer than 5 cannot be worked out."))
     return "\n".join(lines)
 
 
@@ -211,6 +218,20 @@ def written_ids(c: Consultation) -> list[str]:
     return [q.id for q in c.survey if q.type is QuestionType.TEXT]
 
 
+def answer_counts(q: Question, counts: dict[str, int], labelled: Sequence[tuple[str, str]]) -> list[Count]:
+    """How many gave each answer (`labelled`'s values), as officers may see them.
+
+    The answers to an area question count people by where they live: groups of people, so the one
+    small-numbers rule applies (PRIVACY.md, conversations.small_numbers), against the total of those who
+    answered. The answers to an ordinary choice, scale or yes/no question are opinions, not groups of
+    people, and are shown as they are.
+    """
+    raw = [counts.get(value, 0) for value, _label in labelled]
+    if q.type is QuestionType.AREA:
+        return protected(raw)
+    return [Count(count) for count in raw]
+
+
 def _text(t: Translator, c: Consultation, q: Question) -> str:
     return pick_text(q.text, t.language, c.default_language)[0]
 
@@ -274,8 +295,13 @@ def chart_png(
         figure.suptitle(shorten(html.unescape(title), 70), fontsize=11, fontweight="bold")
     for axis, q in zip(axes[:, 0], charted, strict=True):
         labelled = _labelled_values(t, c, q, areas)
-        counts = [tally.values.get(q.id, {}).get(value, 0) for value, _ in labelled]
+        cells = answer_counts(q, tally.values.get(q.id, {}), labelled)
+        # A protected count has no bar (its length would tell it): its words stand in its place.
+        counts = [cell.count if cell.shown is Shown.EXACT else 0 for cell in cells]
         axis.barh([shorten(label, 28) for _, label in labelled][::-1], counts[::-1], color="#005eb8")
+        for row, cell in enumerate(cells[::-1]):
+            if cell.shown is not Shown.EXACT:
+                axis.text(0, row, " " + html.unescape(shown_count(t, cell)), va="center", fontsize=9)
         axis.set_title(shorten(f"{_number_of(c, q)}. {_text(t, c, q)}", 60), fontsize=10, loc="left")
         axis.tick_params(labelsize=9)
         axis.xaxis.get_major_locator().set_params(integer=True)
@@ -615,7 +641,8 @@ class Answer:
 
     label: str
     count: int
-    percent: str  # of the people who answered the question
+    percent: str  # of the people who answered the question; "–" when the count is not shown
+    shown: Shown = Shown.EXACT  # an area question's small counts are protected (conversations.small_numbers)
 
 
 @dataclass(frozen=True)
@@ -703,9 +730,15 @@ def _question_results(
     counts = tally.values.get(q.id, {})
     answers: tuple[Answer, ...] = ()
     if q.type in CHARTED or q.type is QuestionType.AREA:
+        labelled = _labelled_values(t, c, q, areas)
         answers = tuple(
-            Answer(label, counts.get(value, 0), percent(t, counts.get(value, 0), answered))
-            for value, label in _labelled_values(t, c, q, areas)
+            Answer(
+                label,
+                cell.count,
+                percent(t, cell.count, answered) if cell.shown is Shown.EXACT else "–",  # a share would tell it
+                cell.shown,
+            )
+            for (_value, label), cell in zip(labelled, answer_counts(q, counts, labelled), strict=True)
         )
     median = lowest = highest = ""
     if q.type in (QuestionType.NUMBER, QuestionType.SCALE):

@@ -94,3 +94,23 @@ def serious_accessibility_problems(page: Page) -> list[str]:
         for violation in results.response["violations"]
         if violation["impact"] in ("serious", "critical")
     ]
+
+
+def off_screen(page: Page) -> list[str]:
+    """What a person cannot use without scrolling sideways at the window's width (a phone's 375 pixels): each
+    button, link or form control of the page's main part that starts or ends off-screen (in a table that
+    scrolls sideways, say). [] is usable. A wide table of figures alone may scroll: it has nothing to press."""
+    found: list[str] = page.evaluate(
+        """() => {
+        const width = document.documentElement.clientWidth, found = [];
+        const pressable = "main button, main a, main select, main textarea, main input:not([type=hidden])";
+        for (const el of document.querySelectorAll(pressable)) {
+            const box = el.getBoundingClientRect();
+            if (box.width && (box.right > width + 1 || box.left < -1)) {
+                found.push(`${el.tagName} "${(el.innerText || el.name || "").trim()}"`);
+            }
+        }
+        return found;
+    }"""
+    )
+    return found

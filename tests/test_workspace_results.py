@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from conversations.pseudonyms import response_id_for
 from storage import open_database
-from tests.browser import screenshot, serious_accessibility_problems, sign_in, workspace
+from tests.browser import off_screen, screenshot, serious_accessibility_problems, sign_in, workspace
 from tests.e2e_support import EXAMPLES, BotProcess, Resident
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,6 +134,9 @@ def test_an_officer_reads_results_searches_answers_downloads_and_sees_whom_we_mi
     assert serious_accessibility_problems(page) == []
     page.set_viewport_size({"width": 375, "height": 800})
     screenshot(page, "reach-phone")
+    assert off_screen(page) == []  # on a phone each row is a block: the button is on the screen
+    expect(faversham.get_by_role("button", name="Send a notice to them (Faversham)")).to_be_visible()
+    assert serious_accessibility_problems(page) == []
     page.set_viewport_size({"width": 1280, "height": 800})
     page.get_by_role("link", name="Who took part in any consultation").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Who took part: All consultations")

@@ -284,12 +284,19 @@ def test_an_officer_runs_a_consultation_from_results_and_reach_to_outreach_and_o
     ]
     assert set(latest) < set(written)
     expect(question(3).locator(".written-answers li")).to_have_text(latest)  # as written: "<please>" escaped
+    # An area question counts people by where they live: groups, so its small numbers are protected too.
     areas = answers_to("home_area")
     expect(question(4)).to_contain_text(f"{len(areas)} people answered")
-    assert table_rows(page, "Answers to question 4") == {
-        label: [str(areas.count(value)), share(areas.count(value), len(areas))]
-        for value, (label, _welsh) in AREA_NAMES.items()
+    by_home = {label: areas.count(value) for value, (label, _welsh) in AREA_NAMES.items()}
+    assert by_home == {"Sittingbourne": 4, "Sheerness and Sheppey": 3, "Faversham": 0}
+    home_rows = table_rows(page, "Answers to question 4")
+    assert list(home_rows) == list(by_home)
+    assert_protected({label: row[0] for label, row in home_rows.items()}, by_home, len(areas))
+    assert {label: row[1] for label, row in home_rows.items()} == {  # a share would tell a hidden count
+        label: share(count, len(areas)) if home_rows[label][0] == shown(count) else "–"
+        for label, count in by_home.items()
     }
+    assert home_rows["Sheerness and Sheppey"] == ["fewer than 5", "–"]
     looked_at(page, "results")
 
     # The reach page: distinct people, each counted once, with the small numbers protected.

@@ -2,7 +2,8 @@
 as residents will get them, confirmed with the exact number of recipients, published or corrected.
 
 Every rule is conversations/outcomes.py's, the same as the chat's /outcome: who gets it, what they get,
-corrections, the audit.
+corrections, the audit. Both texts are in one form, and what its boxes hold is kept as the officer's draft
+(conversations/outcome_drafts.py) whenever it is sent: publishing one text never loses the other.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.web.pages import go_to, now_of, officer_of, officer_page, read_form, render, services_of
 from bot.web.telegram_html import telegram_to_page
-from conversations import outcomes, team
+from conversations import outcome_drafts, outcomes, team
 from conversations.i18n import RTL_LANGUAGES, Translator
 from conversations.services import Services
 from conversations.survey.model import Consultation
@@ -61,6 +62,12 @@ class Section:
     published: dict[str, str]  # the latest version's texts; {} before it is published
     versions: list[Version]
     errors: list[FieldError]
+    unsent: bool = False  # the boxes hold the officer's draft, not what was published
+
+    @property
+    def field_prefix(self) -> str:
+        """The start of its boxes' names: the form holds both texts."""
+        return f"text-{self.kind}-"
 
     @property
     def version(self) -> int | None:
@@ -75,13 +82,18 @@ def field_of(kind: str, code: str) -> str:
     return f"{kind}-{code}"
 
 
-def _texts_from(form: FormData, languages: list[Language]) -> dict[str, str]:
-    """The boxes sent, one per language; a browser sends a textarea's line breaks as CRLF."""
-    return {lang.code: str(form.get(f"text-{lang.code}", "")).replace("\r\n", "\n") for lang in languages}
+def _typed(form: FormData, sections: list[Section], languages: list[Language]) -> dict[str, dict[str, str]]:
+    """The boxes sent, by outcome kind and language (only the kinds the form had boxes for: the check page sends
+    one); a browser sends a textarea's line breaks as CRLF."""
+    return {
+        s.kind: {lang.code: str(form.get(s.field_prefix + lang.code, "")).replace("\r\n", "\n") for lang in languages}
+        for s in sections
+        if any(s.field_prefix + lang.code in form for lang in languages)
+    }
 
 
-def _version_from(form: FormData) -> int | None:
-    text = str(form.get("version", ""))
+def _version_from(form: FormData, kind: str) -> int | None:
+    text = str(form.get(f"version-{kind}", ""))
     return int(text) if text.isdigit() else None
 
 
@@ -106,8 +118,18 @@ async def _section(services: Services, t: Translator, c: Consultation, kind: str
     return Section(kind, kind_name(t, kind), dict(published), published, shown, [])
 
 
+async def _sections(services: Services, t: Translator, c: Consultation, officer_id: int) -> list[Section]:
+    """Both texts as published, with the officer's unpublished draft of either in its boxes."""
+    sections = [await _section(services, t, c, kind) for kind in outcomes.KINDS]
+    kept = await outcome_drafts.kept(services, officer_id, c.id)
+    for section in sections:
+        if section.kind in kept:
+            section.texts, section.unsent = dict(kept[section.kind]), True
+    return sections
+
+
 def _languages(services: Services, t: Translator, c: Consultation, sections: list[Section]) -> list[Language]:
-    codes = outcomes.outcome_languages(services, c, *(s.published for s in sections))
+    codes = outcomes.outcome_languages(services, c, *(s.published for s in sections), *(s.texts for s in sections))
     return [Language(code, t.language_label(code)) for code in codes]
 
 
@@ -124,7 +146,7 @@ async def outcome_page(request: Request) -> Response:
         return render(request, "error.html", t, status_code=404, problem="not_found")
     if c.opens > now_of(request):
         return _not_open(request, t, c)
-    sections = [await _section(services, t, c, kind) for kind in outcomes.KINDS]
+    sections = await _sections(services, t, c, officer.id)
     return _edit_page(request, t, c, sections, _done_notice(request, t))
 
 
@@ -144,6 +166,8 @@ def _done_notice(request: Request, t: Translator) -> str:
         return t._("Nothing was changed, so nothing was sent.")
     if done == outcomes.Outcome.MEANWHILE:
         return t._("It was published meanwhile. Nothing was sent; please start again.")
+    if done == SAVED:
+        return t._("Saved. Nothing has been sent.")
     return ""
 
 
@@ -169,9 +193,34 @@ def _edit_page(
     )
 
 
+SAVED = "saved"  # the "done" of a redirect after "Save without sending"
+
+
+@officer_page
+async def outcome_save(request: Request) -> Response:
+    """Both texts kept as the officer's draft, nothing sent ("Save without sending")."""
+    officer, services = officer_of(request), services_of(request)
+    t = officer.t
+    c = await _consultation(request)
+    if c is None:
+        return render(request, "error.html", t, status_code=404, problem="not_found")
+    now = now_of(request)
+    if c.opens > now:
+        return _not_open(request, t, c)
+    form = await read_form(request)
+    sections = await _sections(services, t, c, officer.id)
+    await outcome_drafts.keep(
+        services, officer.id, c.id, _typed(form, sections, _languages(services, t, c, sections)), now
+    )
+    return go_to(f"/consultations/{quote(c.id)}/outcome?{urlencode({'done': SAVED})}")
+
+
 @officer_page
 async def outcome_action(request: Request) -> Response:
-    """Preview and check ("Preview"), back to the boxes ("Change the text"), or publish ("Publish")."""
+    """Preview and check ("Preview"), back to the boxes ("Change the text"), or publish ("Publish").
+
+    Whatever the boxes sent hold is kept as the officer's draft first (both texts when sent from the page),
+    so nothing typed is lost; publishing a text ends its draft."""
     officer, services = officer_of(request), services_of(request)
     t = officer.t
     c = await _consultation(request)
@@ -182,18 +231,24 @@ async def outcome_action(request: Request) -> Response:
     if c.opens > now:
         return _not_open(request, t, c)
     form = await read_form(request)
-    sections = [await _section(services, t, c, each) for each in outcomes.KINDS]
-    section = next(s for s in sections if s.kind == kind)
+    sections = await _sections(services, t, c, officer.id)
     languages = _languages(services, t, c, sections)
-    texts = _texts_from(form, languages)
+    typed = _typed(form, sections, languages)
+    await outcome_drafts.keep(services, officer.id, c.id, typed, now)
+    sections = await _sections(services, t, c, officer.id)
+    for each in sections:
+        each.texts = typed.get(each.kind, each.texts)  # exactly as typed
+    section = next(s for s in sections if s.kind == kind)
+    texts = typed.get(kind, section.texts)
     action = str(form.get("action", ""))
     if action == "publish":
         done = await outcomes.publish_outcome(
-            services, c.id, kind, texts, officer.id, now, correcting=_version_from(form)
+            services, c.id, kind, texts, officer.id, now, correcting=_version_from(form, kind)
         )
+        if done.outcome in (outcomes.Outcome.PUBLISHED, outcomes.Outcome.CORRECTED, outcomes.Outcome.UNCHANGED):
+            await outcome_drafts.forget(services, officer.id, c.id, kind, now)
         query = urlencode({"done": done.outcome.value, "sent": done.queued})
         return go_to(f"/consultations/{quote(c.id)}/outcome?{query}#{kind}")
-    section.texts = texts
     problems = outcomes.text_problems(t, c, texts)
     section.errors = [FieldError(field_of(kind, code), Markup(message)) for code, message in problems]
     if action != "preview" or section.errors:
@@ -248,5 +303,6 @@ async def _check_page(
 def routes() -> list[BaseRoute]:
     return [
         Route("/consultations/{id:str}/outcome", outcome_page, methods=["GET"]),
+        Route("/consultations/{id:str}/outcome/save", outcome_save, methods=["POST"]),
         Route("/consultations/{id:str}/outcome/{kind:str}", outcome_action, methods=["POST"]),
     ]
