@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import aiosqlite
-
 from storage.clock import to_text
+from storage.sql import Connection
 
 __all__ = ["ChatInbox", "LeaseRepository", "TickRepository", "stamp"]
 
@@ -33,7 +32,7 @@ def stamp(moment: datetime) -> str:
 class LeaseRepository:
     """Named leases: at most one holder each at any moment, as the database's clock-free rows say."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def claim(self, name: str, holder: str, now: datetime, lasts: timedelta) -> bool:
@@ -63,7 +62,7 @@ class LeaseRepository:
 class TickRepository:
     """Scheduled checks' runs: one per job and tick across every worker."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def claim(self, job: str, tick: datetime, worker: str) -> bool:
@@ -79,7 +78,7 @@ class TickRepository:
 class ChatInbox:
     """The stored updates of one chat, for the worker that claims the chat (several workers)."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def unhandled_of(self, chat_id: int) -> list[tuple[int, str]]:
