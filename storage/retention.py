@@ -33,19 +33,19 @@ class RetentionRepository:
     async def purge_conversations_before(self, cutoff: datetime) -> int:
         """Delete every conversation with the team (its messages and their text) whose last message,
         either way, was before `cutoff`."""
-        # The latest of: the last message kept, the last answer (threads from before messages were
-        # kept), the thread's start.
-        last = (
-            "MAX(COALESCE((SELECT MAX(x.sent_at) FROM contact_texts x WHERE x.thread_id = t.id), ''),"
-            " COALESCE(t.answered_at, ''), t.created_at)"
-        )
+        # Its last message is before the cutoff when all of these are: the thread's start, its last
+        # answer (threads from before messages were kept) and every message kept. (Written without
+        # SQLite's two-argument MAX, which PostgreSQL does not have.)
+        stamp = to_text(cutoff)
         async with transaction(self._db):
             cursor = await self._db.execute(
-                f"DELETE FROM contact_threads WHERE id IN (SELECT t.id FROM contact_threads t WHERE {last} < ?)",
-                (to_text(cutoff),),
+                "DELETE FROM contact_threads WHERE created_at < ? AND COALESCE(answered_at, '') < ?"
+                " AND NOT EXISTS (SELECT 1 FROM contact_texts x WHERE x.thread_id = contact_threads.id"
+                " AND x.sent_at >= ?)",
+                (stamp, stamp, stamp),
             )
         if cursor.rowcount:
-            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            await checkpoint(self._db)
         return cursor.rowcount
 
     async def inactive_without_notice(self, seen_before: datetime) -> list[tuple[int, str]]:

@@ -30,8 +30,8 @@ PRIVATE = "Ring me on 07700 900123, I am at home all day"
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with offline_services(tmp_path / "counts.db", NOW, EXAMPLE) as found:
+async def services(database_target: str) -> AsyncIterator[Services]:
+    async with offline_services(database_target, NOW, EXAMPLE) as found:
         yield found
 
 

@@ -102,11 +102,12 @@ def fake() -> Iterator[FakeTelegram]:
 
 
 @pytest.fixture
-async def workers(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[Workers]:
+async def workers(fake: FakeTelegram, database_target: str) -> AsyncIterator[Workers]:
+    """Two workers on one database: a SQLite file, then PostgreSQL (where several workers are meant to run)."""
     async with (
         Bot(fake.token, base_url=fake.base_url) as bot,
-        open_database(tmp_path / "shared.db") as a,
-        open_database(tmp_path / "shared.db") as b,
+        open_database(database_target) as a,
+        open_database(database_target) as b,
     ):
         yield Workers(fake, bot, a, b)
 
@@ -206,8 +207,8 @@ async def test_a_worker_that_loses_the_lease_stops_sending_at_once_and_the_next_
         assert len(got) == 1 or states[f"to {user.first_name}"] == "uncertain"
 
 
-async def test_each_scheduled_check_runs_once_a_tick_across_workers(tmp_path: Path) -> None:
-    database = tmp_path / "shared.db"
+async def test_each_scheduled_check_runs_once_a_tick_across_workers(database_target: str) -> None:
+    database = database_target
     async with (
         offline_services(database, START, GP_HOURS) as one,
         offline_services(database, START) as other,
