@@ -203,21 +203,22 @@ def test_migrate_brings_the_schema_up_to_date_and_exits(
     assert main(["init"]) == 0
     with sqlite3.connect(operator_environment) as connection:
         latest = int(connection.execute("PRAGMA user_version").fetchone()[0])
-        # As a database made before the last migration (0021, several workers) would be.
-        connection.execute("DROP TABLE leases")
-        connection.execute("DROP TABLE ticks")
-        connection.execute("PRAGMA user_version = 18")
+        # As a database made before migrations 0021 (several workers) and 0022 (answer counts) would be.
+        connection.executescript(
+            "DROP TABLE leases; DROP TABLE ticks; DROP TRIGGER answers_counted; DROP TRIGGER answers_uncounted;"
+            " DROP TRIGGER answers_recounted; DROP TABLE answer_counts; PRAGMA user_version = 20;"
+        )
     connection.close()
     capsys.readouterr()
 
     assert main(["migrate"]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        f"{operator_environment}: the schema went from version 18 to {latest}"
+        f"{operator_environment}: the schema went from version 20 to {latest}"
     ]
     with sqlite3.connect(operator_environment) as connection:
         tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     connection.close()
-    assert {"leases", "ticks"} <= tables
+    assert {"leases", "ticks", "answer_counts"} <= tables
     assert main(["migrate"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         f"{operator_environment}: the schema is up to date (version {latest}); nothing to do"

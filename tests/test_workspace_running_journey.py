@@ -389,7 +389,8 @@ def test_an_officer_runs_a_consultation_from_results_and_reach_to_outreach_and_o
             assert not containing(fake, resident.chat_id, "Faversham"), "took part, or lives elsewhere"
     page.reload()
     report = page.get_by_role("row").filter(has_text="#1")
-    assert cells(report)[2:] == ["2", "2", "0", "0", "0"]  # recipients, sent, waiting, failed, unreachable
+    # recipients, sent, waiting, failed, unreachable, Take-part taps
+    assert cells(report)[2:] == ["2", "2", "0", "0", "0", "0"]
     expect(report).to_contain_text("Finished")
 
     # 4. (Inbox: answering a /contact message from the inbox goes here.)
@@ -463,7 +464,14 @@ def test_an_officer_runs_a_consultation_from_results_and_reach_to_outreach_and_o
     notices = page.locator(".notices-table tbody th")
     expect(notices).to_have_text([f"Closed early: to people part-way through {TITLE}", f"Outcome {TITLE}"])
     sent = page.locator(".notices-table tbody tr").filter(has_text="Outcome")
-    assert cells(sent)[1:] == [str(2 * people), str(2 * people), "0", "0", "0"]  # both texts to each of them
+    assert cells(sent)[1:] == [
+        str(2 * people),
+        str(2 * people),
+        "0",
+        "0",
+        "0",
+        "No button",
+    ]  # both texts to each; no Take part
     looked_at(page, "broadcasts")
     page.goto(workspace(officer_bot, "/team"))
     looked_at(page, "team")
