@@ -86,6 +86,8 @@ PEOPLE = [
 FAVERSHAM = [("Fay", "en", "ME13 7AJ"), ("Ffion", "cy-GB", "ME13 8AK")]  # they do not take part
 NOTICE = "The library at Faversham wants to hear from you: it takes two minutes."
 NOTICE_CY = "Mae llyfrgell Faversham eisiau clywed gennych: mae'n cymryd dau funud."
+QUESTION_TO_TEAM = "Ydy'r llyfrgell ar agor ar <ddydd Sul> & gŵyl y banc?"
+ANSWER_FROM_TEAM = "Ydy, 10 tan 4 ar ddydd Sul & gŵyl y banc."
 TOLD = "Most of you want the libraries open later on weekdays."
 TOLD_CY = "Mae'r rhan fwyaf ohonoch eisiau i'r llyfrgelloedd fod ar agor yn hwyrach."
 DID = "From April, every library stays open until 7pm on Thursdays."
@@ -171,6 +173,9 @@ def test_an_officer_runs_a_consultation_from_results_and_reach_to_outreach_and_o
     officer_bot: BotProcess, fake: FakeTelegram, admin: Resident, page: Page, tmp_path: Path
 ) -> None:
     with_populations(officer_bot)  # the example deployment: areas with their populations
+    team = fake.add_group("Engagement team")  # the officers' group, where /contact messages arrive too
+    deployment = Path(officer_bot.env["HAVEYOURSAY_CONFIG"])
+    deployment.write_text(deployment.read_text(encoding="utf-8") + f"\nofficers_chat_id: {team}\n", encoding="utf-8")
     consultation = tmp_path / f"{CID}.yaml"
     consultation.write_text(CONSULTATION, encoding="utf-8")
     officer_bot.import_consultations(consultation)
@@ -393,7 +398,30 @@ def test_an_officer_runs_a_consultation_from_results_and_reach_to_outreach_and_o
     assert cells(report)[2:] == ["2", "2", "0", "0", "0", "0"]
     expect(report).to_contain_text("Finished")
 
-    # 4. (Inbox: answering a /contact message from the inbox goes here.)
+    # 4. Ffion writes to the team with /contact; the officer answers her from the inbox, and she gets the
+    # answer in the chat, from the engagement team, in the conversation she started.
+    cy = translator("cy")
+    asked = ffion.say("/contact")
+    assert TITLE_CY in asked.labels, "she picks the consultation her message is about"
+    ffion.tap(TITLE_CY)
+    mark = fake.mark(team)
+    ffion.say(QUESTION_TO_TEAM)
+    fake.wait_for_message(team, since=mark, predicate=lambda m: QUESTION_TO_TEAM in m.text)
+    page.goto(workspace(officer_bot, "/inbox"))
+    row = page.get_by_role("row").filter(has_text=TITLE)
+    expect(row).to_contain_text("Welsh")
+    row.get_by_role("link").first.click()
+    expect(page.get_by_text(QUESTION_TO_TEAM)).to_be_visible()
+    page.get_by_label("Your reply").fill(ANSWER_FROM_TEAM)
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.get_by_role("status")).to_contain_text("Your reply was sent to the resident")
+    answer = fake.wait_for_message(ffion.chat_id, predicate=lambda m: ANSWER_FROM_TEAM in m.text)
+    assert answer.text.startswith(plain(cy._("Reply from the engagement team")))
+    assert officer_bot.query("SELECT from_team, text FROM contact_texts ORDER BY id") == [
+        (0, QUESTION_TO_TEAM),
+        (1, ANSWER_FROM_TEAM),
+    ]
+    assert serious_accessibility_problems(page) == []
 
     # 5. Closed early (Sam, part-way through, is told), then the outcome in English and Welsh.
     page.goto(workspace(officer_bot, f"/consultations/{CID}/close"))
@@ -484,6 +512,7 @@ def test_an_officer_runs_a_consultation_from_results_and_reach_to_outreach_and_o
             "Published an outcome",
             "Published an outcome",
             "Closed a consultation early",
+            "Replied to a resident",
             "Sent a notice",
             "Published a consultation",
         ]
