@@ -78,11 +78,13 @@ class Balancer:
         self.lock = threading.Lock()
         self.posted: dict[int, int] = {}  # update_id -> the port it went to
 
-    def deliver(self, update_id: int) -> None:
+    def deliver(self, update_id: int, port: int | None = None) -> None:
+        """Post the update to `port`, or to the next worker in turn."""
         [update] = [u for u in self.fake.pending_updates if u["update_id"] == update_id]
         with self.lock:
-            port = self.ports[self.turn % len(self.ports)]
-            self.turn += 1
+            if port is None:
+                port = self.ports[self.turn % len(self.ports)]
+                self.turn += 1
             self.posted[update_id] = port
         assert post(port, update, secret=SECRET) == 200
 
@@ -112,6 +114,19 @@ class WebhookResident:
         mark = self.fake.mark(self.user.id)
         self._deliver(self.fake.press_button(self.user, message, label))
         return self._wait(mark, expect)
+
+    def burst(self, texts: list[str], expect: str) -> BotMessage:
+        """Several messages typed at once, each posted to the next worker without waiting for an answer;
+        returns the bot's answer to the last one (the `len(texts)`th message containing `expect`)."""
+        mark = self.fake.mark(self.user.id)
+        for turn, text in enumerate(texts):
+            update_id = self.fake.send_text(self.user, text)
+            self.updates.append(update_id)
+            self.balancer.deliver(update_id, self.balancer.ports[turn % len(self.balancer.ports)])
+        answer = self._wait(mark, expect)
+        for _ in texts[1:]:
+            answer = self._wait(answer.seq, expect)
+        return answer
 
     def then(self, previous: BotMessage, expect: str) -> BotMessage:
         return self._wait(previous.seq, expect)
@@ -144,7 +159,10 @@ def take_part(resident: WebhookResident) -> None:
     resident.tap("⬜ Before 8am", expect="✅ Before 8am")
     resident.tap("Done", expect="Question 3 of 7")
     resident.tap("2", expect="Question 4 of 7")
-    resident.say(str(ANSWERS["why_hard"]), expect="Question 5 of 7")
+    # Typed quickly, one after another, and received by both workers: applied in the order typed.
+    # The first answers question 4; the others reach the yes/no question 5, which asks for a tap.
+    reminder = resident.burst([str(ANSWERS["why_hard"]), "And the queue", "Or so I think"], expect="Question 5 of 7")
+    assert "Please answer by tapping" in reminder.text
     resident.tap("Yes", expect="Question 6 of 7")
     resident.say("15", expect="Question 7 of 7")
     resident.say("Sheerness", expect="Please check your answers")
