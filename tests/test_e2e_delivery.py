@@ -29,7 +29,7 @@ def started_user(fake: FakeTelegram, name: str) -> FakeUser:
     return user
 
 
-async def seed_broadcast(database: Path, officer: FakeUser, residents: list[FakeUser]) -> None:
+async def seed_broadcast(database: str | Path, officer: FakeUser, residents: list[FakeUser]) -> None:
     """Residents and one broadcast to all of them, queued as the officer's /broadcast queues it."""
     now = datetime.now(UTC)
     async with open_database(database) as db:
