@@ -15,6 +15,7 @@ a survey answer, and a fifth of the delivery worker's time at 300 messages a sec
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import warnings
@@ -99,6 +100,28 @@ async def send(bot: Bot, chat_id: int, screen: Screen, t: Translator | None = No
     """Send one screen; the message Telegram made, as it sent it. `t`: for the main menu's labels."""
     sent = await _call(bot, "sendMessage", message_json(chat_id, screen, t))
     return sent if isinstance(sent, dict) else {}
+
+
+# A reply waits out a flood wait this short once, rather than leave the resident unanswered.
+REPLY_PATIENCE_SECONDS = 5.0
+
+
+async def send_reply(bot: Bot, chat_id: int, screen: Screen, t: Translator | None = None) -> dict[str, Any]:
+    """Send one screen in answer to what a person just did.
+
+    Telegram's limits are the bot's as a whole: while a broadcast goes out at the configured rate
+    (from any worker), a reply can meet a 429. What the resident said is already stored; a short
+    wait, waited once, keeps the answer to it from being lost. A long one is left to the caller.
+    """
+    try:
+        return await send(bot, chat_id, screen, t)
+    except RetryAfter as error:
+        wait = _seconds(error)
+        if wait > REPLY_PATIENCE_SECONDS:
+            raise
+        log.info("Telegram asked us to wait %g s before a reply; waiting once", wait)
+        await asyncio.sleep(wait)
+        return await send(bot, chat_id, screen, t)
 
 
 async def send_now(bot: Bot, chat_id: int, screen: Screen) -> int:

@@ -69,7 +69,7 @@ async def deliver(update: Update, context: BotContext, visit: Visit, reply: Repl
             # A screen with the main menu cannot replace a message: keep the old text, drop its buttons.
             await outbox.clear_buttons(bot, message.chat.id, message.message_id)
     for screen in screens:
-        await outbox.send(bot, visit.chat_id, screen, visit.t)
+        await outbox.send_reply(bot, visit.chat_id, screen, visit.t)
     for attachment in reply.attachments:
         await outbox.attach(bot, visit.chat_id, attachment)
 
