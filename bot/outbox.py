@@ -119,7 +119,7 @@ async def send_reply(bot: Bot, chat_id: int, screen: Screen, t: Translator | Non
         wait = _seconds(error)
         if wait > REPLY_PATIENCE_SECONDS:
             raise
-        log.info("Telegram asked us to wait %g s before a reply; waiting once", wait)
+        log.info("Telegram asked us to slow down (RetryAfter, %g s); waiting once before a reply", wait)
         await asyncio.sleep(wait)
         return await send(bot, chat_id, screen, t)
 

@@ -25,10 +25,19 @@ def test_three_hundred_starts_in_a_group_get_a_few_replies_and_no_429(bot: BotPr
     assert len(grown) < 5_000, grown[:2_000]
 
 
-def test_an_expected_429_is_logged_as_one_line(bot: BotProcess, fake: FakeTelegram) -> None:
+def test_an_expected_429_is_logged_as_one_line_and_a_short_one_is_waited_out(
+    bot: BotProcess, fake: FakeTelegram
+) -> None:
     bot.start()
+    # A short flood wait (the bot as a whole at Telegram's rate, during a broadcast): the reply
+    # goes once the wait is over, and the log says so in one line.
+    ada = fake.add_user("Ada", language_code="en")
+    fake.fail_next("sendMessage", chat_id=ada.id, error_code=429, retry_after=1)
+    fake.send_text(ada, "/start")
+    assert "privacy" in fake.wait_for_message(ada.id).text.lower(), "the answer to /start, after the wait"
+    # A long one is not waited: one line, and no apology that would draw another 429.
     amina = fake.add_user("Amina", language_code="en")
-    fake.fail_next("sendMessage", chat_id=amina.id, error_code=429, retry_after=3)
+    fake.fail_next("sendMessage", chat_id=amina.id, error_code=429, retry_after=60)
     fake.send_text(amina, "/start")
     # One chat's updates are handled in order, error handling included: the answer to /help
     # means the 429 has been dealt with.
@@ -39,4 +48,5 @@ def test_an_expected_429_is_logged_as_one_line(bot: BotProcess, fake: FakeTelegr
     log = bot.log()
     assert "Traceback" not in log
     flood = [line for line in log.splitlines() if "RetryAfter" in line or "retry after" in line.lower()]
-    assert len(flood) == 1, log
+    assert len(flood) == 2, log
+    assert "waiting once before a reply" in flood[0] and "a reply was not sent" in flood[1], log
