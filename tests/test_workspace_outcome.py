@@ -20,23 +20,32 @@ DID_CY = "O fis Ebrill, bydd tair meddygfa ar agor ar fore Sadwrn."
 CORRECTED = "Most of you want Saturday mornings and weekday evenings."
 
 
-def test_an_officer_writes_previews_publishes_and_corrects_the_outcome(
-    officer_bot: BotProcess, fake: FakeTelegram, admin: Resident, page: Page, tmp_path: Path
-) -> None:
-    closed = with_dates(
+def closed_in_2021(tmp_path: Path) -> Path:
+    """The GP consultation, open through 2020 and closed since: ready for its outcome."""
+    return with_dates(
         EXAMPLES / "gp-opening-hours.yaml", tmp_path, opens="2020-01-01T09:00:00Z", closes="2021-01-01T00:00:00Z"
     )
-    officer_bot.import_consultations(closed)
-    officer_bot.start()
-    gwen = join(fake, "Gwen", "cy-GB", postcode="ME10 1AB")
-    piotr = join(fake, "Piotr", "pl", postcode="ME9 7XX")
-    tom = join(fake, "Tom", "en", postcode="ME12 1AA")
-    for resident in (gwen, piotr, tom):  # they took part while it was open
-        officer_bot.query(
+
+
+def took_part(bot: BotProcess, *residents: Resident) -> None:
+    """These residents took part while it was open."""
+    for resident in residents:
+        bot.query(
             "INSERT INTO participation(chat_id, consultation_id, started_at, submitted_at)"
             " VALUES (?, 'gp-opening-hours', '2020-06-01T10:00:00+00:00', '2020-06-01T10:05:00+00:00')",
             resident.chat_id,
         )
+
+
+def test_an_officer_writes_previews_publishes_and_corrects_the_outcome(
+    officer_bot: BotProcess, fake: FakeTelegram, admin: Resident, page: Page, tmp_path: Path
+) -> None:
+    officer_bot.import_consultations(closed_in_2021(tmp_path))
+    officer_bot.start()
+    gwen = join(fake, "Gwen", "cy-GB", postcode="ME10 1AB")
+    piotr = join(fake, "Piotr", "pl", postcode="ME9 7XX")
+    tom = join(fake, "Tom", "en", postcode="ME12 1AA")
+    took_part(officer_bot, gwen, piotr, tom)
 
     sign_in(page, admin)
     page.goto(workspace(officer_bot, "/consultations/gp-opening-hours"))

@@ -8,9 +8,10 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.browser import screenshot, serious_accessibility_problems, sign_in, workspace
-from tests.community import join, with_dates
-from tests.e2e_support import EXAMPLES, BotProcess, Resident
+from tests.community import join
+from tests.e2e_support import BotProcess, Resident
 from tests.fake_telegram import FakeTelegram
+from tests.test_workspace_outcome import closed_in_2021, took_part
 
 TOLD = "Most of you want Saturday mornings."
 DID = "From April, three practices open on Saturday mornings."
@@ -21,17 +22,10 @@ UNSENT = "Not published yet: what you typed here is kept until you publish it."
 def test_what_an_officer_typed_in_one_text_survives_publishing_the_other_and_a_reload(
     officer_bot: BotProcess, fake: FakeTelegram, admin: Resident, page: Page, tmp_path: Path
 ) -> None:
-    closed = with_dates(
-        EXAMPLES / "gp-opening-hours.yaml", tmp_path, opens="2020-01-01T09:00:00Z", closes="2021-01-01T00:00:00Z"
-    )
-    officer_bot.import_consultations(closed)
+    officer_bot.import_consultations(closed_in_2021(tmp_path))
     officer_bot.start()
     tom = join(fake, "Tom", "en", postcode="ME12 1AA")
-    officer_bot.query(
-        "INSERT INTO participation(chat_id, consultation_id, started_at, submitted_at)"
-        " VALUES (?, 'gp-opening-hours', '2020-06-01T10:00:00+00:00', '2020-06-01T10:05:00+00:00')",
-        tom.chat_id,
-    )
+    took_part(officer_bot, tom)
     sign_in(page, admin)
     page.goto(workspace(officer_bot, "/consultations/gp-opening-hours/outcome"))
     told = page.get_by_role("region", name="What you told us")
