@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,6 +36,51 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+# Webhook mode: the secret Telegram is told to send with every update.
+WEBHOOK_SECRET = "s3cret_Token-for-tests"
+
+
+def wait_until_listening(port: int, timeout: float = 30.0) -> None:
+    """The webhook server starts after setWebhook; it gives no other sign, so probe the port."""
+    ready = threading.Event()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            ready.wait(0.05)
+    raise AssertionError(f"nothing listens on port {port} after {timeout}s")
+
+
+def post(port: int, update: dict[str, object], secret: str | None) -> int:
+    """Deliver an update to a webhook as Telegram does (with `secret` in its header); the HTTP status."""
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/telegram", json.dumps(update).encode(), headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def start_update(update_id: int, chat_id: int) -> dict[str, object]:
+    """The update Telegram sends when Ada types /start."""
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_700_000_000,
+            "text": "/start",
+            "chat": {"id": chat_id, "type": "private", "first_name": "Ada"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "Ada", "language_code": "en"},
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
 
 
 def _sending_at_any_hour(workdir: Path) -> Path:
@@ -62,6 +112,8 @@ class BotProcess:
             **extra_env,
         }
         self.web_url = "http://" + self.env["HAVEYOURSAY_WEB_LISTEN"]
+        listen = self.env.get("HAVEYOURSAY_WEBHOOK_LISTEN")
+        self.webhook_port = int(listen.rsplit(":", 1)[1]) if listen else None
         self.process: subprocess.Popen[bytes] | None = None
 
     def command(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -80,7 +132,10 @@ class BotProcess:
     def start(self) -> BotProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen([haveyoursay(), "run"], env=self.env, cwd=self.workdir, stdout=log, stderr=log)
-        self.fake.wait_for_polling(timeout=30)
+        if self.webhook_port is not None:
+            wait_until_listening(self.webhook_port)
+        else:
+            self.fake.wait_for_polling(timeout=30)
         return self
 
     def kill(self) -> None:
@@ -109,6 +164,21 @@ class BotProcess:
             return on_disk(self.database_url, sql, *params)
         with sqlite3.connect(self.database) as connection:
             return connection.execute(sql, params).fetchall()
+
+
+def webhook_bot(
+    fake: FakeTelegram, workdir: Path, port: int, database_url: str | None = None, **env: str
+) -> BotProcess:
+    """The bot in webhook mode, receiving updates on `port` with WEBHOOK_SECRET checked (not started yet)."""
+    return BotProcess(
+        fake,
+        workdir,
+        database_url,
+        HAVEYOURSAY_WEBHOOK_URL="https://bot.example.org/telegram",
+        HAVEYOURSAY_WEBHOOK_LISTEN=f"127.0.0.1:{port}",
+        HAVEYOURSAY_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        **env,
+    )
 
 
 class Resident:

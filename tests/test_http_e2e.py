@@ -4,7 +4,6 @@ configured so, with the webhook's guarantees kept (tests/test_e2e_webhook.py).""
 from __future__ import annotations
 
 import json
-import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,9 +16,18 @@ import httpx
 from bot.http import Health
 from bot.webhook import UpdateReceiver
 from storage import open_database
-from tests.e2e_support import BotProcess, free_port, haveyoursay
+from tests.e2e_support import (
+    WEBHOOK_SECRET as SECRET,
+)
+from tests.e2e_support import (
+    BotProcess,
+    free_port,
+    post,
+    start_update,
+    webhook_bot,
+)
 from tests.fake_telegram import FakeTelegram
-from tests.test_e2e_webhook import SECRET, post, raw_post, start_update, wait_until_listening
+from tests.test_e2e_webhook import raw_post
 
 
 def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
@@ -32,27 +40,11 @@ def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
 
 @contextmanager
 def running(fake: FakeTelegram, tmp_path: Path, port: int, **env: str) -> Iterator[BotProcess]:
-    bot = BotProcess(
-        fake,
-        tmp_path,
-        HAVEYOURSAY_WEBHOOK_URL="https://bot.example.org/telegram",
-        HAVEYOURSAY_WEBHOOK_LISTEN=f"127.0.0.1:{port}",
-        HAVEYOURSAY_WEBHOOK_SECRET=SECRET,
-        **env,
-    )
-    log = bot.log_path.open("ab")
-    process = subprocess.Popen([haveyoursay(), "run"], env=bot.env, cwd=tmp_path, stdout=log, stderr=log)
+    bot = webhook_bot(fake, tmp_path, port, **env)
     try:
-        fake.wait_for_call("setWebhook", timeout=30)
-        wait_until_listening(port)
-        yield bot
+        yield bot.start()
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        bot.stop()
 
 
 def test_one_port_serves_the_webhook_the_workspace_and_the_health_check(fake: FakeTelegram, tmp_path: Path) -> None:
