@@ -18,7 +18,6 @@ import io
 import json
 import os
 import random
-import select
 import shutil
 import socket
 import subprocess
@@ -26,8 +25,6 @@ import sys
 import tempfile
 import time
 import traceback
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,7 +39,15 @@ if (ROOT / ".venv" / "bin").is_dir():
     os.environ["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
 
 from tests.community import join, open_for_years  # noqa: E402
-from tests.e2e_support import DATA, EXAMPLES, BotProcess, Resident, haveyoursay  # noqa: E402
+from tests.e2e_support import (  # noqa: E402
+    DATA,
+    EXAMPLES,
+    BotProcess,
+    Resident,
+    haveyoursay,
+    post,
+    raw_post,
+)
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser, RateLimits  # noqa: E402
 
 CONSULTATION = "gp-opening-hours"
@@ -477,17 +482,6 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_until_listening(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            select.select([], [], [], 0.05)
-    raise AssertionError(f"nothing listens on port {port}")
-
-
 @contextmanager
 def webhook_stage(workdir: Path) -> Iterator[tuple[Stage, int]]:
     port = free_port()
@@ -502,21 +496,14 @@ def webhook_stage(workdir: Path) -> Iterator[tuple[Stage, int]]:
 
 
 def start_webhook(s: Stage, port: int) -> None:
-    log = s.bot.log_path.open("ab")
-    s.bot.process = subprocess.Popen([haveyoursay(), "run"], env=s.bot.env, cwd=s.workdir, stdout=log, stderr=log)
-    wait_until_listening(port)
+    assert s.bot.webhook_port == port
+    s.bot.start()
 
 
 def post_update(port: int, update: dict[str, Any], secret: str | None = SECRET) -> int:
-    headers = {"Content-Type": "application/json"}
-    if secret is not None:
-        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/telegram", json.dumps(update).encode(), headers)
+    """The webhook's HTTP status for this update; 0 if nothing answered (the bot is down)."""
     try:
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return int(answer.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
+        return post(port, update, secret)
     except OSError:
         return 0
 
@@ -577,35 +564,6 @@ def peak_memory(pid: int) -> int:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) * 1024
     return 0
-
-
-def raw_post(
-    port: int, size: int, secret: str | None, *, chunked: bool = False, path: str = "/telegram"
-) -> tuple[int, bool, int]:
-    """POST `size` bytes as an attacker would; (status, answered before any body was sent, bytes sent)."""
-    head = [f"POST {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Content-Type: application/json"]
-    head.append("Transfer-Encoding: chunked" if chunked else f"Content-Length: {size}")
-    if secret is not None:
-        head.append(f"X-Telegram-Bot-Api-Secret-Token: {secret}")
-    piece, sent = b"x" * 65_536, 0
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
-            connection.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
-            early = bool(select.select([connection], [], [], 5.0)[0])
-            try:
-                while not early and sent < size and not select.select([connection], [], [], 0)[0]:
-                    data = piece[: size - sent]
-                    connection.sendall(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
-                    sent += len(data)
-                if chunked and sent >= size:
-                    connection.sendall(b"0\r\n\r\n")
-            except OSError:
-                pass
-            answer = connection.recv(4096)
-    except OSError:
-        return 0, False, sent
-    parts = answer.split(b" ", 2)
-    return (int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0), early, sent
 
 
 def webhook_bodies(workdir: Path) -> Outcome:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -66,6 +67,40 @@ def post(port: int, update: dict[str, object], secret: str | None) -> int:
             return int(answer.status)
     except urllib.error.HTTPError as error:
         return int(error.code)
+
+
+def raw_post(
+    port: int, size: int, secret: str | None, *, chunked: bool = False, path: str = "/telegram"
+) -> tuple[int, bool, int]:
+    """POST a body of `size` bytes the way an attacker would, watching for an early answer.
+
+    Returns (HTTP status, whether the answer came before any of the body was sent, bytes of body sent);
+    status 0 when the connection was refused or cut without an answer.
+    """
+    head = [f"POST {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Content-Type: application/json"]
+    head.append("Transfer-Encoding: chunked" if chunked else f"Content-Length: {size}")
+    if secret is not None:
+        head.append(f"X-Telegram-Bot-Api-Secret-Token: {secret}")
+    piece, sent, early = b"x" * 65_536, 0, False
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+            connection.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+            # A server that decides on the headers answers now; give it a few seconds (a loaded machine).
+            early = bool(select.select([connection], [], [], 5.0)[0])
+            try:
+                while not early and sent < size and not select.select([connection], [], [], 0)[0]:
+                    data = piece[: size - sent]
+                    connection.sendall(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
+                    sent += len(data)
+                if chunked and sent >= size:
+                    connection.sendall(b"0\r\n\r\n")
+            except OSError:
+                pass  # the server hung up rather than read the rest
+            answer = connection.recv(4096)
+    except OSError:
+        return 0, early, sent
+    parts = answer.split(b" ", 2)
+    return (int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0), early, sent
 
 
 def start_update(update_id: int, chat_id: int) -> dict[str, object]:

@@ -3,8 +3,6 @@ gets 403 and changes nothing, and a body larger than an update is refused with 4
 
 from __future__ import annotations
 
-import select
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +14,7 @@ from tests.e2e_support import (
     BotProcess,
     free_port,
     post,
+    raw_post,
     start_update,
     wait_until_listening,
     webhook_bot,
@@ -24,7 +23,7 @@ from tests.fake_telegram import FakeTelegram
 
 # What other tests import from here (kept while they do).
 SECRET = WEBHOOK_SECRET
-__all__ = ["SECRET", "free_port", "post", "start_update", "wait_until_listening"]
+__all__ = ["SECRET", "free_port", "post", "raw_post", "start_update", "wait_until_listening"]
 
 
 def test_updates_without_the_secret_are_refused_and_change_nothing(fake: FakeTelegram, tmp_path: Path) -> None:
@@ -71,40 +70,6 @@ def peak_memory(pid: int) -> int:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) * 1024
     raise AssertionError("no VmHWM in /proc")
-
-
-def raw_post(
-    port: int, size: int, secret: str | None, *, chunked: bool = False, path: str = "/telegram"
-) -> tuple[int, bool, int]:
-    """POST a body of `size` bytes the way an attacker would, watching for an early answer.
-
-    Returns (HTTP status, whether the answer came before any of the body was sent, bytes of body sent).
-    """
-    head = [
-        f"POST {path} HTTP/1.1",
-        f"Host: 127.0.0.1:{port}",
-        "Content-Type: application/json",
-        "Transfer-Encoding: chunked" if chunked else f"Content-Length: {size}",
-    ]
-    if secret is not None:
-        head.append(f"X-Telegram-Bot-Api-Secret-Token: {secret}")
-    piece = b"x" * 65_536
-    sent = 0
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
-        connection.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
-        # A server that decides on the headers answers now; give it a few seconds (a loaded machine).
-        early = bool(select.select([connection], [], [], 5.0)[0])
-        try:
-            while not early and sent < size and not select.select([connection], [], [], 0)[0]:
-                data = piece[: size - sent]
-                connection.sendall(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
-                sent += len(data)
-            if chunked and sent >= size:
-                connection.sendall(b"0\r\n\r\n")
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the server hung up rather than read the rest
-        answer = connection.recv(4096)
-    return int(answer.split(b" ", 2)[1]), early, sent
 
 
 def test_an_unauthenticated_body_is_refused_before_it_is_read(
