@@ -530,7 +530,7 @@ class Balancer:
         the worker stores an update once by its id, so posting it again is safe)."""
         body = json.dumps(update).encode()
         headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}
-        for attempt in (1, 2):
+        for attempt in (1, 2, 3):
             try:
                 async with self.session.post(f"http://127.0.0.1:{port}/telegram", data=body, headers=headers) as answer:
                     if answer.status != 200:
@@ -538,7 +538,7 @@ class Balancer:
                     await answer.read()
                     return
             except (ClientOSError, ServerDisconnectedError):
-                if attempt == 2:
+                if attempt == 3:
                     raise
                 self.retried += 1
 
@@ -663,7 +663,9 @@ async def inbound(
             )
         )
     info: dict[str, Any] = {}
-    connector = TCPConnector(limit=0)
+    # Idle connections dropped after 2 s: the workers' server (uvicorn) closes them after 5 s, and a
+    # post on a connection it is closing meets a reset.
+    connector = TCPConnector(limit=0, keepalive_timeout=2.0)
     async with ClientSession(connector=connector, timeout=ClientTimeout(total=STEP_TIMEOUT)) as session:
         balancer = Balancer(session, shuffle=args.balance == "shuffle")
         try:
