@@ -13,6 +13,7 @@ import contextlib
 import json
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -199,6 +200,15 @@ def workers(fake: FakeTelegram, tmp_path: Path, postgres_url: str) -> Iterator[l
         yield pair
 
 
+def settled(bot: BotProcess, timeout: float = 20.0) -> None:
+    """Wait until every stored update is handled and no chat is claimed (polling the database)."""
+    deadline = time.monotonic() + timeout
+    query = "SELECT (SELECT COUNT(*) FROM update_inbox) + (SELECT COUNT(*) FROM leases WHERE name LIKE 'chat:%')"
+    while bot.query(query) != [(0,)]:
+        assert time.monotonic() < deadline, "updates still waiting, or a chat still claimed"
+        threading.Event().wait(0.05)
+
+
 def stored_answers(bot: BotProcess) -> list[dict[str, Any]]:
     return [json.loads(answers) for (answers,) in bot.query("SELECT answers FROM responses ORDER BY response_id")]
 
@@ -294,3 +304,58 @@ def test_the_sender_killed_mid_broadcast_is_taken_over_by_the_other_worker(
     assert "This worker is now the bot's sender" in other.bot.log()
     for worker in pair:
         assert "Traceback" not in worker.bot.log() and fake.token not in worker.bot.log()
+
+
+def test_a_worker_killed_mid_survey_leaves_the_resident_to_another_that_applies_what_it_had_stored(
+    fake: FakeTelegram, workers: list[Worker]
+) -> None:
+    balancer = Balancer(fake, [worker.port for worker in workers])
+    resident = WebhookResident(fake, balancer, fake.add_user("Resident"))
+    resident.say("/start", expect="Your privacy")
+    resident.tap("I understand", expect="Which area do you live in?")
+    resident.tap("Skip", expect="What would you like to hear about?")
+    listing = resident.then(resident.tap("Done", expect="You're all set"), expect="GP opening hours")
+    resident.tap("GP opening hours", on=listing, expect="Take part")
+    resident.tap("Take part", expect="Question 1 of 7")
+    resident.tap("In the last week", expect="Question 2 of 7")
+    resident.tap("⬜ Before 8am", expect="✅ Before 8am")
+    resident.tap("Done", expect="Question 3 of 7")
+    resident.tap("2", expect="Question 4 of 7")
+    resident.say(str(ANSWERS["why_hard"]), expect="Question 5 of 7")
+    resident.tap("Yes", expect="Question 6 of 7")
+
+    # Worker one receives the answer to question 6, stores it, applies it, and is sending question 7
+    # (held by the fake); the resident's next message reaches it too, stored and not yet applied.
+    doomed, survivor = workers
+    chat = resident.user.id
+    settled(survivor.bot)  # the worker that applied "Yes" has recorded it and let the chat go
+    fake.hold_next("sendMessage", chat_id=chat)
+    mark = fake.mark(chat)
+    six = fake.send_text(resident.user, "15")
+    balancer.deliver(six, doomed.port)
+    fake.wait_for_held(1, timeout=15)
+    seven = fake.send_text(resident.user, "Sheerness")
+    balancer.deliver(seven, doomed.port)
+    resident.updates += [six, seven]
+    assert survivor.bot.query("SELECT update_id FROM update_inbox ORDER BY update_id") == [(six,), (seven,)]
+    [(holder,)] = survivor.bot.query("SELECT holder FROM leases WHERE name LIKE 'chat:%'")
+    assert f":{doomed.pid}:" in holder, "the chat is the doomed worker's"
+    doomed.bot.kill()
+    fake.release_held()
+    balancer.ports = [survivor.port]  # the load balancer sees the worker gone
+
+    # The survivor takes the chat once the dead worker's claim has run out, and applies both, in order.
+    review = resident.then(resident._wait(mark, "Question 7 of 7"), expect="Please check your answers")
+    resident.tap("Submit", on=review, expect="We have received your answers")
+
+    bot = survivor.bot
+    assert stored_answers(bot) == [ANSWERS]
+    assert [list(found) for found in stored_answers(bot)] == [list(ANSWERS)], "in the survey's order"
+    counted = bot.query("SELECT question_id, COUNT(*) FROM answers GROUP BY question_id ORDER BY question_id")
+    assert counted == sorted((question, 1) for question in ANSWERS), "each answer stored once"
+    assert bot.query("SELECT COUNT(*) FROM update_inbox") == [(0,)], "every update handled"
+    sent = [m.text for m in fake.messages(chat) if m.seq > mark]
+    assert sum("Question 7 of 7" in text for text in sent) == 1, "the reply the kill stopped, sent once by the survivor"
+    log = bot.log()
+    assert "Took over 1 chats whose updates another worker had left unhandled" in log
+    assert "Traceback" not in log and "Sheerness" not in log
