@@ -203,10 +203,11 @@ def test_migrate_brings_the_schema_up_to_date_and_exits(
     assert main(["init"]) == 0
     with sqlite3.connect(operator_environment) as connection:
         latest = int(connection.execute("PRAGMA user_version").fetchone()[0])
-        # As a database made before migrations 0021 (several workers) and 0022 (answer counts) would be.
+        # As a database made before migrations 0021 (several workers), 0022 (answer counts) and 0023 would be.
         connection.executescript(
             "DROP TABLE leases; DROP TABLE ticks; DROP TRIGGER answers_counted; DROP TRIGGER answers_uncounted;"
-            " DROP TRIGGER answers_recounted; DROP TABLE answer_counts; PRAGMA user_version = 20;"
+            " DROP TRIGGER answers_recounted; DROP TABLE answer_counts; DROP TABLE flood_counts;"
+            " PRAGMA user_version = 20;"
         )
     connection.close()
     capsys.readouterr()
