@@ -125,7 +125,9 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
             lease = SenderLease(LeaseRepository(db.connection), name)
             log.info("Running as one of several workers (%s)", name)
             door = application.bot_data["door"]
-            if isinstance(door, Door):  # a resident's floods counted across the workers
+            if isinstance(door, Door) and db.connection.shared:
+                # A resident's floods counted across the workers (bot/guards.py). On SQLite only one
+                # process may run on the file (bot/single_instance.py): its memory is the whole count.
                 door.share(FloodCounts(db.connection), db.pseudonym_key)
         application.bot_data["ticks"] = ticks
         # The worker shares the one writer: a claim or a "sent" cannot land inside a handler's
