@@ -359,3 +359,23 @@ def test_a_worker_killed_mid_survey_leaves_the_resident_to_another_that_applies_
     log = bot.log()
     assert "Took over 1 chats whose updates another worker had left unhandled" in log
     assert "Traceback" not in log and "Sheerness" not in log
+
+
+def test_the_two_workers_flood_guards_together_stop_the_21st_typed_message_of_a_minute(
+    fake: FakeTelegram, workers: list[Worker]
+) -> None:
+    """22 messages typed at once, alternating between the workers (11 each, under each one's own
+    limit of 20): counted together, the 21st brings the one notice and the 22nd nothing."""
+    balancer = Balancer(fake, [worker.port for worker in workers])
+    user = fake.add_user("Quick typist")
+    minute = time.time() // 60
+    for n in range(22):
+        balancer.deliver(fake.send_text(user, "/help" if n % 2 else "/start"))
+    settled(workers[0].bot, timeout=30)
+    texts = [m.text for m in fake.messages(user.id)]
+    notices = sum("sending messages very quickly" in text for text in texts)
+    if time.time() // 60 == minute:
+        assert notices == 1 and len(texts) == 21, texts  # 20 answered, the notice, then nothing
+        assert workers[0].bot.query("SELECT SUM(count) FROM flood_counts") == [(22,)]
+    else:  # the burst went over a minute's turn (rarely): the count started again in the next minute
+        assert notices <= 1 and len(texts) >= 21, texts
