@@ -111,7 +111,10 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
             response_retention=timedelta(days=round(30.44 * settings.retention_months)),
             inactive_after=timedelta(days=round(30.44 * settings.inactive_months)),
         )
-        services.started_at = services.clock().replace(microsecond=0)
+        # Residents last seen before the bot started are back after a gap. Not with several workers:
+        # one worker's (re)start is not the bot's, which went on answering meanwhile.
+        if not settings.several_workers:
+            services.started_at = services.clock().replace(microsecond=0)
         services.officers_chat_id = await db.contact.current_chat(deployment.officers_chat_id)
         application.bot_data["services"] = services
         application.bot_data["exit_stack"] = stack
