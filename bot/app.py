@@ -31,7 +31,7 @@ from conversations.i18n import Catalogs, Translator
 from conversations.screens import Reply, Screen
 from conversations.services import Services
 from storage import Database, open_database
-from storage.coordination import ChatInbox, LeaseRepository, TickRepository
+from storage.coordination import ChatInbox, FloodCounts, LeaseRepository, TickRepository
 from storage.updates import UpdateRepository
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,10 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
             response_retention=timedelta(days=round(30.44 * settings.retention_months)),
             inactive_after=timedelta(days=round(30.44 * settings.inactive_months)),
         )
-        services.started_at = services.clock().replace(microsecond=0)
+        # Residents last seen before the bot started are back after a gap. Not with several workers:
+        # one worker's (re)start is not the bot's, which went on answering meanwhile.
+        if not settings.several_workers:
+            services.started_at = services.clock().replace(microsecond=0)
         services.officers_chat_id = await db.contact.current_chat(deployment.officers_chat_id)
         application.bot_data["services"] = services
         application.bot_data["exit_stack"] = stack
@@ -124,6 +127,11 @@ def _starting(settings: Settings, deployment: Deployment) -> Any:
             ticks = TickClaims(TickRepository(db.connection), name, settings.tick_seconds)
             lease = SenderLease(LeaseRepository(db.connection), name)
             log.info("Running as one of several workers (%s)", name)
+            door = application.bot_data["door"]
+            if isinstance(door, Door) and db.connection.shared:
+                # A resident's floods counted across the workers (bot/guards.py). On SQLite only one
+                # process may run on the file (bot/single_instance.py): its memory is the whole count.
+                door.share(FloodCounts(db.connection), db.pseudonym_key)
         application.bot_data["ticks"] = ticks
         # The worker shares the one writer: a claim or a "sent" cannot land inside a handler's
         # unit of work (storage/transactions.py), and a resident it marks unreachable is known at once.
@@ -266,6 +274,7 @@ async def _tick(context: BotContext) -> None:
     if ticks is not None:
         await ticks.forget_before(now - REMEMBER_TICKS)
         await ChatInbox(services.db.connection).forget_expired_claims(now)
+        await FloodCounts(services.db.connection).forget_before(int(now.timestamp() // 60))
 
 
 def _sender(application: BotApplication) -> Callable[[int, Screen], Awaitable[int]]:

@@ -139,6 +139,13 @@ def _run(settings: Settings, deployment: Deployment) -> int:
             "Only one bot may run on a database: stop the other one first.",
             file=sys.stderr,
         )
+        if settings.several_workers:
+            # Several workers on SQLite: one at a time (the lock), which is safe but no more than one process.
+            print(
+                "haveyoursay: several workers need PostgreSQL (HAVEYOURSAY_DB=postgresql://...): on an SQLite "
+                "file only one worker runs at a time (docs/scaling.md).",
+                file=sys.stderr,
+            )
         return 1
     configure_logging(settings.token)
     application = build_application(settings, deployment, webhook=bool(settings.webhook_url))

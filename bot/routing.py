@@ -322,7 +322,7 @@ async def on_group_message(update: Update, context: BotContext) -> None:
     if message is None or not await admitted(update, context):
         return
     services = context.services
-    if message.chat.id == services.officers_chat_id:
+    if await contact.is_officers_chat(services, message.chat.id):
         sender = update.effective_user
         if message.reply_to_message is not None and message.text and sender is not None:
             await team.remember_name(services, sender.id, sender.first_name, sender.last_name, sender.username)

@@ -83,9 +83,11 @@ async def admitted(update: Update, context: BotContext) -> bool:
     door = cast(Door, context.bot_data["door"])
     chat = update.effective_chat
     query = update.callback_query
-    verdict = door.verdict(
-        chat.id if chat else None, chat is not None and chat.type == "private", update.update_id, query is not None
-    )
+    chat_id, private, tap = chat.id if chat else None, chat is not None and chat.type == "private", query is not None
+    if door.shared is None:
+        verdict = door.verdict(chat_id, private, update.update_id, tap)
+    else:  # several workers: floods counted in the database (bot/guards.py)
+        verdict = await door.shared_verdict(chat_id, private, update.update_id, tap)
     if verdict is Verdict.ALLOW:
         return True
     if verdict is None:
@@ -130,7 +132,7 @@ async def reply_in_group(update: Update, context: BotContext, text: str) -> None
     message = update.effective_message
     if message is None:
         return
-    verdict = door.group_reply(message.chat.id)
+    verdict = await door.shared_group_reply(message.chat.id)  # in the database with several workers
     if verdict is Verdict.SLOW_DOWN:
         log.info("A group has had its replies for this minute; the bot is quiet there for a while")
     if verdict is not Verdict.ALLOW:

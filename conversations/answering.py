@@ -55,7 +55,7 @@ class SurveySession:
         screen = self.view.step(self.engine.step(state), state, lead)
         await self.visit.acknowledge_tap()  # what follows is a screen, never a notice
         if not await saving:
-            return already_taken_part(self.visit)
+            return await taken_part_meanwhile(self.visit)
         self.state = state
         return screen
 
@@ -121,6 +121,22 @@ def already_taken_part(visit: Visit) -> Screen:
     return Screen(visit.t._("You have already taken part in this consultation. Thank you!"))
 
 
+async def taken_part_meanwhile(visit: Visit) -> Screen:
+    """The survey in progress was submitted meanwhile (by another device, or through another worker):
+    it is no longer in progress, and the resident is told they have taken part."""
+    await visit.services.db.residents.set_active_consultation(visit.chat_id, None)
+    return already_taken_part(visit)
+
+
+async def _submitted_survey(visit: Visit) -> bool:
+    """Whether the resident's survey in progress, as their record says, has been submitted."""
+    if visit.resident is None or not visit.resident.active_consultation_id:
+        return False
+    response_id = visit.pseudonyms.response(visit.resident.active_consultation_id)
+    stored = await visit.services.db.responses.get(response_id)
+    return stored is not None and stored.submitted
+
+
 def closed_screen(session: SurveySession) -> Screen:
     t = session.visit.t
     text = t._(
@@ -164,6 +180,8 @@ async def survey_button(visit: Visit, token: str | None, verb: str | None, argum
     """A tap on a survey button. A button from an old screen is out of date and records nothing."""
     session = await active_session(visit)
     if session is None:
+        if await _submitted_survey(visit):  # submitted through another worker, or from another device
+            return Reply((await taken_part_meanwhile(visit),), edit=True)
         return Reply(notice=visit.t._("That button is out of date."))
     if token != session.state.token:
         return stale(session)

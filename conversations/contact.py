@@ -288,13 +288,27 @@ async def _to_officers(
         await services.db.contact.set_state(thread, "open")
 
 
+async def is_officers_chat(services: Services, chat_id: int) -> bool:
+    """Whether `chat_id` is the officers' chat. Where several workers share the database, another may
+    have followed the group's upgrade to a supergroup: a chat not recognised is checked against the
+    moves recorded (only groups' messages ask, and they are few)."""
+    if services.officers_chat_id is None or chat_id == services.officers_chat_id:
+        return services.officers_chat_id is not None
+    if not services.db.connection.shared:
+        return False
+    services.officers_chat_id = await services.db.contact.current_chat(services.officers_chat_id)
+    return chat_id == services.officers_chat_id
+
+
 async def officers_chat_moved(services: Services, new_chat_id: int) -> None:
     """Telegram upgraded the officers' group to a supergroup: use its new id from now on, and tell the admins."""
     old_chat_id = services.officers_chat_id
     if old_chat_id is None or old_chat_id == new_chat_id:
         return
-    await services.db.contact.record_move(old_chat_id, new_chat_id)
+    recorded = await services.db.contact.record_move(old_chat_id, new_chat_id)
     services.officers_chat_id = new_chat_id
+    if not recorded:  # another worker (or Telegram's other notice of it) got here first: it told the admins
+        return
     log.warning("The officers' group became a supergroup: %s is now %s", old_chat_id, new_chat_id)
     admins = set(services.admins) | {user for user, role in await services.db.officers.all() if role == "admin"}
     for admin in sorted(admins):

@@ -146,6 +146,7 @@ class Services:
     # commands, or Telegram's default for everyone else). Set by the bot at start-up.
     refresh_menu: Callable[[int], Awaitable[None]] = field(default=_no_menu)
     # When this bot process started (set at start-up): residents last seen before it are back.
+    # None with several workers (bot/app.py): the bot as a whole does not stop when one worker does.
     started_at: datetime | None = None
     # The workspace's public address (HAVEYOURSAY_WEB_URL), "" when it is switched off.
     workspace_url: str = ""

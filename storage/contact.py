@@ -164,12 +164,17 @@ class ContactRepository:
             chat_id = int(found[0][0])
         return chat_id
 
-    async def record_move(self, old_chat_id: int, new_chat_id: int) -> None:
-        """Telegram upgraded a group to a supergroup: messages for the old id go to the new one."""
-        await self._db.execute(
-            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    async def record_move(self, old_chat_id: int, new_chat_id: int) -> bool:
+        """Telegram upgraded a group to a supergroup: messages for the old id go to the new one.
+
+        False when this move was recorded already (Telegram tells of it twice; with several workers,
+        perhaps to two of them)."""
+        rows = await self._db.execute_fetchall(
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+            " WHERE meta.value <> excluded.value RETURNING key",
             (_MOVED + str(old_chat_id), str(new_chat_id)),
         )
+        return len(list(rows)) == 1
 
 
 _MOVED = "officers_chat_moved:"

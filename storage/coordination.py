@@ -13,13 +13,18 @@ from datetime import UTC, datetime, timedelta
 from storage.clock import to_text
 from storage.sql import Connection
 
-__all__ = ["ChatInbox", "LeaseRepository", "TickRepository", "stamp"]
+__all__ = ["ChatInbox", "FloodCounts", "LeaseRepository", "TickRepository", "stamp"]
 
 _CLAIM_LEASE = (
     "INSERT INTO leases(name, holder, expires_at) VALUES (?, ?, ?)"
     " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at"
     " WHERE leases.holder = excluded.holder OR leases.expires_at <= ?"
     " RETURNING holder"
+)
+_COUNT = (
+    "INSERT INTO flood_counts(name, minute, count) VALUES (?, ?, 1)"
+    " ON CONFLICT (name, minute) DO UPDATE SET count = flood_counts.count + 1"
+    " RETURNING count"
 )
 _CLAIM_TICK = "INSERT INTO ticks(job, tick, worker) VALUES (?, ?, ?) ON CONFLICT (job, tick) DO NOTHING RETURNING job"
 
@@ -106,4 +111,23 @@ class ChatInbox:
     async def forget_expired_claims(self, now: datetime) -> int:
         """Chat claims of workers that died holding them (nobody has claimed the chat since)."""
         cursor = await self._db.execute("DELETE FROM leases WHERE name LIKE 'chat:%' AND expires_at < ?", (stamp(now),))
+        return cursor.rowcount
+
+
+class FloodCounts:
+    """The flood guard's counts shared by the workers: updates per name (a kind and a chat's keyed hash)
+    per minute. Counting is one upsert that returns the new count, so two workers counting at once
+    both count, each seeing a different number."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    async def count(self, name: str, minute: int) -> int:
+        """Count one more under `name` in `minute` (from the Unix epoch); returns the count, this one included."""
+        rows = list(await self._db.execute_fetchall(_COUNT, (name, minute)))
+        return int(rows[0][0])
+
+    async def forget_before(self, minute: int) -> int:
+        """Drop the counts of minutes before `minute`."""
+        cursor = await self._db.execute("DELETE FROM flood_counts WHERE minute < ?", (minute,))
         return cursor.rowcount

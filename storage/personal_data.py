@@ -59,6 +59,7 @@ NOT_PERSONAL = {
     "consultation_drafts": "consultations being written in the workspace (the officer who saved last)",
     "leases": "which worker sends, and which applies a chat's updates (named by a keyed hash, not the chat id)",
     "ticks": "which worker ran a scheduled check",
+    "flood_counts": "updates counted a minute against the flood limits (by a keyed hash, not the chat id)",
     "answer_counts": "how often each answer was given (a written answer's text only while an answer holds it)",
 }
 

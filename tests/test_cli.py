@@ -203,10 +203,11 @@ def test_migrate_brings_the_schema_up_to_date_and_exits(
     assert main(["init"]) == 0
     with sqlite3.connect(operator_environment) as connection:
         latest = int(connection.execute("PRAGMA user_version").fetchone()[0])
-        # As a database made before migrations 0021 (several workers) and 0022 (answer counts) would be.
+        # As a database made before migrations 0021 (several workers), 0022 (answer counts) and 0023 would be.
         connection.executescript(
             "DROP TABLE leases; DROP TABLE ticks; DROP TRIGGER answers_counted; DROP TRIGGER answers_uncounted;"
-            " DROP TRIGGER answers_recounted; DROP TABLE answer_counts; PRAGMA user_version = 20;"
+            " DROP TRIGGER answers_recounted; DROP TABLE answer_counts; DROP TABLE flood_counts;"
+            " PRAGMA user_version = 20;"
         )
     connection.close()
     capsys.readouterr()
@@ -231,3 +232,25 @@ def test_migrate_refuses_a_database_that_does_not_exist_and_makes_none(
     assert main(["migrate"]) == 1
     assert "there is no database at" in capsys.readouterr().err
     assert not operator_environment.exists()
+
+
+def test_a_second_worker_on_an_sqlite_file_is_refused_and_told_several_workers_need_postgresql(
+    operator_environment: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.single_instance import InstanceLock
+
+    assert main(["init"]) == 0
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:TEST")
+    monkeypatch.setenv("HAVEYOURSAY_WORKERS", "several")
+    monkeypatch.setenv("HAVEYOURSAY_WEBHOOK_URL", "https://bot.example.org/telegram")
+    monkeypatch.setenv("HAVEYOURSAY_WEBHOOK_SECRET", "s3cret")
+    running = InstanceLock(operator_environment)  # the first worker, running
+    running.acquire()
+    try:
+        capsys.readouterr()
+        assert main(["run"]) == 1
+    finally:
+        running.release()
+    error = capsys.readouterr().err
+    assert "already using the database" in error
+    assert "several workers need PostgreSQL" in error

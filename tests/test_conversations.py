@@ -174,3 +174,31 @@ async def test_a_resident_who_blocked_the_bot_is_reachable_again_after_start(ser
     context = SimpleNamespace(args=None)
     await routing.on_start(await visit(services), None, context)  # type: ignore[arg-type]
     assert await services.db.residents.audience(Audience()) == [(CHAT, "en")]
+
+
+async def test_a_tap_on_a_survey_submitted_by_another_worker_says_already_taken_part(database_target: str) -> None:
+    """Two workers on one database (SQLite, then PostgreSQL): the resident's submit went to one; a tap on
+    an old button of the same survey reaches the other. Both backends answer alike: already taken part."""
+    one_day_in = OPENED + timedelta(days=1)
+    async with (
+        offline_services(database_target, one_day_in, EXAMPLE, bot_username="HysBot") as here,
+        offline_services(database_target, one_day_in, bot_username="HysBot") as elsewhere,
+    ):
+        v = await acknowledged(here)
+        first = (await answering.take_part(v, "gp-opening-hours")).screens[0]
+        second = (await tap(here, first, "In the last week")).screens[0]  # read here (and perhaps remembered)
+        await elsewhere.db.responses.submit(
+            answering_response_id(elsewhere), {"last_visit": "week"}, {"answers": {}}, one_day_in, area_id=None
+        )
+
+        reply = await tap(here, second, "⬜ Before 8am")
+        assert reply.notice is None
+        assert [screen.text for screen in reply.screens] == [
+            "You have already taken part in this consultation. Thank you!"
+        ]
+        resident = await here.db.residents.get(CHAT)
+        assert resident is not None and resident.active_consultation_id is None, "no survey in progress any more"
+        rows = await here.db.connection.execute_fetchall(
+            "SELECT answers FROM responses WHERE response_id = ?", (answering_response_id(here),)
+        )
+        assert "early" not in str(rows[0][0]), "the tap recorded nothing"

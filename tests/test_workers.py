@@ -17,11 +17,11 @@ from telegram import Bot
 
 from bot.app import scheduled_checks
 from bot.delivery import DeliveryWorker
-from bot.guards import ReplayGuard
+from bot.guards import Door, ReplayGuard, Verdict
 from bot.settings import SettingsError, load_settings
 from bot.workers import ChatClaims, SenderLease, TickClaims
 from storage import Database, open_database
-from storage.coordination import ChatInbox, LeaseRepository, TickRepository
+from storage.coordination import ChatInbox, FloodCounts, LeaseRepository, TickRepository
 from storage.deliveries import PRIORITY_NOTICE, NewDelivery
 from storage.updates import UpdateRepository
 from tests.fake_telegram import FakeTelegram, FakeUser
@@ -328,3 +328,33 @@ async def test_a_chat_whose_worker_died_is_taken_by_another_once_its_claim_runs_
     assert alive.applied == [30, 31], "both, in order"
     await alive.handle(7)
     assert alive.handled_here == [30, 31]
+
+
+async def test_two_workers_flood_guards_together_stop_the_21st_typed_message_in_a_minute(workers: Workers) -> None:
+    """A resident's updates reach both workers (alternating): the limits hold for the two together."""
+    now = [START.timestamp()]
+    doors = [Door(), Door()]
+    for door, db in zip(doors, (workers.a, workers.b), strict=True):
+        door.share(FloodCounts(db.connection), db.pseudonym_key, clock=lambda: now[0])
+    typed = [await doors[n % 2].shared_verdict(5, True, 100 + n, tap=False) for n in range(23)]
+    assert typed == [Verdict.ALLOW] * 20 + [Verdict.SLOW_DOWN, Verdict.DROP, Verdict.DROP], "one notice, once"
+    assert await doors[0].shared_verdict(5, True, 200, tap=True) is Verdict.ALLOW, "taps are counted apart"
+    assert await doors[1].shared_verdict(6, True, 201, tap=False) is Verdict.ALLOW, "another resident's own"
+    assert await doors[1].shared_verdict(5, False, 202, tap=False) is Verdict.ALLOW, "a group is not a resident"
+    assert await doors[1].shared_verdict(5, True, 150, tap=False) is None, "a replay, dropped as before"
+    groups = [await doors[n % 2].shared_group_reply(-7) for n in range(Door.GROUP_REPLIES_PER_MINUTE + 2)]
+    assert groups == [Verdict.ALLOW] * Door.GROUP_REPLIES_PER_MINUTE + [Verdict.SLOW_DOWN, Verdict.DROP]
+
+    now[0] += 60  # the next minute: room again, and a notice again once it is full
+    typed = [await doors[n % 2].shared_verdict(5, True, 300 + n, tap=False) for n in range(22)]
+    assert typed == [Verdict.ALLOW] * 20 + [Verdict.SLOW_DOWN, Verdict.DROP]
+    counts = FloodCounts(workers.a.connection)
+    names = [str(name) for (name,) in await workers.a.connection.execute_fetchall("SELECT name FROM flood_counts")]
+    assert {name.split(":")[0] for name in names} == {"messages", "taps", "group"}
+    assert all(len(name.split(":")[1]) == 32 for name in names), "a keyed hash, never the chat id"
+    assert await counts.forget_before(int(now[0] // 60)) == 4, "the past minute's: 5's typed and taps, 6's, -7's"
+    assert await workers.a.connection.execute_fetchall("SELECT COUNT(*) FROM flood_counts") == [(1,)]
+
+
+def test_one_worker_keeps_the_flood_guard_in_memory() -> None:
+    assert Door().shared is None

@@ -13,6 +13,7 @@ import contextlib
 import json
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -104,15 +105,16 @@ class WebhookResident:
         self.user = user
         self.updates: list[int] = []
 
-    def say(self, text: str, expect: str) -> BotMessage:
+    def say(self, text: str, expect: str, port: int | None = None) -> BotMessage:
+        """Type `text` (posted to worker `port`, or the next in turn); the bot's answer containing `expect`."""
         mark = self.fake.mark(self.user.id)
-        self._deliver(self.fake.send_text(self.user, text))
+        self._deliver(self.fake.send_text(self.user, text), port)
         return self._wait(mark, expect)
 
-    def tap(self, label: str, expect: str, on: BotMessage | None = None) -> BotMessage:
+    def tap(self, label: str, expect: str, on: BotMessage | None = None, port: int | None = None) -> BotMessage:
         message = on or self._latest_with_buttons()
         mark = self.fake.mark(self.user.id)
-        self._deliver(self.fake.press_button(self.user, message, label))
+        self._deliver(self.fake.press_button(self.user, message, label), port)
         return self._wait(mark, expect)
 
     def burst(self, texts: list[str], expect: str) -> BotMessage:
@@ -131,9 +133,9 @@ class WebhookResident:
     def then(self, previous: BotMessage, expect: str) -> BotMessage:
         return self._wait(previous.seq, expect)
 
-    def _deliver(self, update_id: int) -> None:
+    def _deliver(self, update_id: int, port: int | None = None) -> None:
         self.updates.append(update_id)
-        self.balancer.deliver(update_id)
+        self.balancer.deliver(update_id, port)
 
     def _latest_with_buttons(self) -> BotMessage:
         return next(m for m in reversed(self.fake.messages(self.user.id)) if m.buttons)
@@ -197,6 +199,15 @@ def workers(fake: FakeTelegram, tmp_path: Path, postgres_url: str) -> Iterator[l
     pair[0].bot.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
     with running(pair):
         yield pair
+
+
+def settled(bot: BotProcess, timeout: float = 20.0) -> None:
+    """Wait until every stored update is handled and no chat is claimed (polling the database)."""
+    deadline = time.monotonic() + timeout
+    query = "SELECT (SELECT COUNT(*) FROM update_inbox) + (SELECT COUNT(*) FROM leases WHERE name LIKE 'chat:%')"
+    while bot.query(query) != [(0,)]:
+        assert time.monotonic() < deadline, "updates still waiting, or a chat still claimed"
+        threading.Event().wait(0.05)
 
 
 def stored_answers(bot: BotProcess) -> list[dict[str, Any]]:
@@ -294,3 +305,90 @@ def test_the_sender_killed_mid_broadcast_is_taken_over_by_the_other_worker(
     assert "This worker is now the bot's sender" in other.bot.log()
     for worker in pair:
         assert "Traceback" not in worker.bot.log() and fake.token not in worker.bot.log()
+
+
+def test_a_worker_killed_mid_survey_leaves_the_resident_to_another_that_applies_what_it_had_stored(
+    fake: FakeTelegram, workers: list[Worker]
+) -> None:
+    balancer = Balancer(fake, [worker.port for worker in workers])
+    resident = WebhookResident(fake, balancer, fake.add_user("Resident"))
+    resident.say("/start", expect="Your privacy")
+    resident.tap("I understand", expect="Which area do you live in?")
+    resident.tap("Skip", expect="What would you like to hear about?")
+    listing = resident.then(resident.tap("Done", expect="You're all set"), expect="GP opening hours")
+    resident.tap("GP opening hours", on=listing, expect="Take part")
+    resident.tap("Take part", expect="Question 1 of 7")
+    resident.tap("In the last week", expect="Question 2 of 7")
+    resident.tap("⬜ Before 8am", expect="✅ Before 8am")
+    resident.tap("Done", expect="Question 3 of 7")
+    resident.tap("2", expect="Question 4 of 7")
+
+    # Worker one receives the answer to question 4, stores it, applies it, and is sending question 5
+    # (held by the fake); the resident's next message reaches it too: stored, not yet applied.
+    doomed, survivor = workers
+    chat = resident.user.id
+    settled(survivor.bot)  # whichever worker applied "2" has recorded it and let the chat go
+    fake.hold_next("sendMessage", chat_id=chat)
+    mark = fake.mark(chat)
+    four = fake.send_text(resident.user, str(ANSWERS["why_hard"]))
+    balancer.deliver(four, doomed.port)
+    fake.wait_for_held(1, timeout=15)
+    more = fake.send_text(resident.user, "And the queue")
+    balancer.deliver(more, doomed.port)
+    resident.updates += [four, more]
+    assert survivor.bot.query("SELECT update_id FROM update_inbox ORDER BY update_id") == [(four,), (more,)]
+    [(holder,)] = survivor.bot.query("SELECT holder FROM leases WHERE name LIKE 'chat:%'")
+    assert f":{doomed.pid}:" in holder, "the chat is the doomed worker's"
+    doomed.bot.kill()
+    fake.release_held()
+    # The dead worker is started again at once, as systemd's Restart=always does: a new worker.
+    doomed.start()
+
+    # A worker takes the chat once the dead worker's claim has run out and applies both, in order:
+    # the answer once (question 5 shown), then the message, which question 5 asks to answer by a tap.
+    fifth = resident._wait(mark, "Question 5 of 7")
+    reminder = resident.then(fifth, expect="Question 5 of 7")
+    assert "Please answer by tapping" in reminder.text
+    took_over = "Took over 1 chats whose updates another worker had left unhandled"
+    assert [took_over in worker.bot.log() for worker in workers].count(True) == 1
+
+    # A resident part-way through a survey is not "back after a gap" to the restarted worker: the bot
+    # as a whole never stopped. The answer typed is taken.
+    wait_until_listening(doomed.port)
+    resident.tap("Yes", on=reminder, expect="Question 6 of 7", port=survivor.port)
+    resident.say("15", expect="Question 7 of 7", port=doomed.port)
+    resident.say("Sheerness", expect="Please check your answers", port=doomed.port)
+    resident.tap("Submit", expect="We have received your answers")
+
+    bot = survivor.bot
+    assert stored_answers(bot) == [ANSWERS]
+    assert [list(found) for found in stored_answers(bot)] == [list(ANSWERS)], "in the survey's order"
+    counted = bot.query("SELECT question_id, COUNT(*) FROM answers GROUP BY question_id ORDER BY question_id")
+    assert counted == sorted((question, 1) for question in ANSWERS), "each answer stored once"
+    assert bot.query("SELECT COUNT(*) FROM update_inbox") == [(0,)], "every update handled"
+    sent = [m.text for m in fake.messages(chat) if m.seq > mark]
+    assert sum("Question 5 of 7" in text for text in sent) == 1, "the reply the kill stopped, sent once"
+    assert not [text for text in sent if "Welcome back" in text], sent
+    for worker in workers:
+        log = worker.bot.log()
+        assert "Traceback" not in log and "phone line" not in log
+
+
+def test_the_two_workers_flood_guards_together_stop_the_21st_typed_message_of_a_minute(
+    fake: FakeTelegram, workers: list[Worker]
+) -> None:
+    """22 messages typed at once, alternating between the workers (11 each, under each one's own
+    limit of 20): counted together, the 21st brings the one notice and the 22nd nothing."""
+    balancer = Balancer(fake, [worker.port for worker in workers])
+    user = fake.add_user("Quick typist")
+    minute = time.time() // 60
+    for n in range(22):
+        balancer.deliver(fake.send_text(user, "/help" if n % 2 else "/start"))
+    settled(workers[0].bot, timeout=30)
+    texts = [m.text for m in fake.messages(user.id)]
+    notices = sum("sending messages very quickly" in text for text in texts)
+    if time.time() // 60 == minute:
+        assert notices == 1 and len(texts) == 21, texts  # 20 answered, the notice, then nothing
+        assert workers[0].bot.query("SELECT SUM(count) FROM flood_counts") == [(22,)]
+    else:  # the burst went over a minute's turn (rarely): the count started again in the next minute
+        assert notices <= 1 and len(texts) >= 21, texts
