@@ -136,9 +136,7 @@ def check_source(path: Path) -> int:
     return version
 
 
-async def copy_to_postgres(
-    source: Path, url: str, deployment: str, say: Callable[[str], None]
-) -> CopyReport:
+async def copy_to_postgres(source: Path, url: str, deployment: str, say: Callable[[str], None]) -> CopyReport:
     """Copy the SQLite database at `source` into the PostgreSQL database at `url` (see the module).
 
     CopyRefused before anything is written; CopyFailed when the copy was rolled back."""
@@ -377,9 +375,7 @@ def _set_aside(connection: psycopg.Connection[Any], tables: Sequence[str]) -> li
     for name, _definition in indexes:
         connection.execute(f"DROP INDEX {name}".encode())
     for table, name, _definition in foreign:
-        connection.execute(
-            sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.SQL(table), sql.Identifier(name))
-        )
+        connection.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.SQL(table), sql.Identifier(name)))
     for table in tables:
         connection.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER USER").format(sql.Identifier(table)))
     return (
