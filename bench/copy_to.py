@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import psycopg  # noqa: E402
-
 import results  # noqa: E402
+
 from storage.copy_to import copy_to_postgres  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -61,9 +61,10 @@ def main() -> None:
             server, mine, began = children_cpu(args.postmaster_pid), time.process_time(), time.perf_counter()
             report = asyncio.run(copy_to_postgres(path, target, "", print))
             wall = time.perf_counter() - began
+            used = children_cpu(args.postmaster_pid) - server
             print(
                 f"copied {report.rows:,} rows: {wall:.1f} s wall, this process {time.process_time() - mine:.1f} s CPU"
-                + (f", the server {children_cpu(args.postmaster_pid) - server:.1f} s CPU" if args.postmaster_pid else "")
+                + (f", the server {used:.1f} s CPU" if args.postmaster_pid else "")
                 + f"; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
             )
             assert all(count.equal for count in report.counts)
