@@ -1,4 +1,4 @@
-"""The `haveyoursay` command line: run, init, migrate, check, import, preview, export, translations."""
+"""The `haveyoursay` command line: run, init, migrate, copy-to, check, import, preview, export, translations."""
 
 from __future__ import annotations
 
@@ -55,6 +55,10 @@ def _command(
         return asyncio.run(_init(settings, deployment))
     if command == "migrate":
         return asyncio.run(_migrate(settings, deployment))
+    if command == "copy-to":
+        from bot.copy_to_cli import copy_to
+
+        return copy_to(settings, deployment, args.url)
     if command == "check":
         return _check(args.files, deployment)
     if command == "import":
@@ -83,6 +87,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "migrate", help="bring the database's schema up to date, then exit (before starting several workers)"
     )
+    copying = sub.add_parser(
+        "copy-to", help="copy this deployment's SQLite database into an empty PostgreSQL database (the bot stopped)"
+    )
+    copying.add_argument("url", help="the PostgreSQL database: postgresql://user:password@host/db")
     check = sub.add_parser("check", help="validate consultation files")
     check.add_argument("files", nargs="+", type=Path)
     importing = sub.add_parser("import", help="add or update consultations from files")
