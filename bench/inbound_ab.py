@@ -12,6 +12,9 @@ that other work on the machine falls on all of them alike. A configuration is tw
 - `library`: the outbox calls `Bot.do_api_request` (with its warning, filtered, as before);
   `post`: `Bot._post` (as from 2026-11-26, "One at a time"); `lean`: the bot's request object,
   as the outbox does now (bot/outbox.py: `_call`).
+- and optionally, what the schema keeps on each submission: `+nocounts` drops the triggers that
+  keep `answer_counts` (migration 0022), `+nosource` the index of responses by source (0020), in
+  that configuration's database only (the price of each, bench/README.md "One at a time, counted").
 Each configuration has its own database; the ratio is to the bare bot, overall and the median
 of the rounds.
 
@@ -78,6 +81,24 @@ def awaited_handled(application: Any) -> None:
     application.update_processor.before = None
 
 
+# What `+nocounts` and `+nosource` take out of a configuration's database.
+WITHOUT = {
+    "nocounts": (
+        "DROP TRIGGER answers_counted",
+        "DROP TRIGGER answers_uncounted",
+        "DROP TRIGGER answers_recounted",
+    ),
+    "nosource": ("DROP INDEX responses_by_source",),
+}
+
+
+async def without(application: Any, parts: list[str]) -> None:
+    """Drop what `parts` name from the application's database (an A/B of what the schema keeps)."""
+    for part in parts:
+        for statement in WITHOUT[part]:
+            await application.bot_data["services"].db.connection.execute(statement)
+
+
 async def compare(residents: int, rounds: int, concurrent: int, configs: list[str]) -> None:
     folder = Path(tempfile.mkdtemp())
     try:
@@ -93,12 +114,13 @@ async def compare(residents: int, rounds: int, concurrent: int, configs: list[st
         for name in configs:
             if name.startswith("awaited"):
                 awaited_handled(drivens[name].application)
+            await without(drivens[name].application, name.split("+")[2:])
         share = max(1, residents // rounds)
         names = list(drivens)
         for number in range(rounds):
             turn = number % len(names)
             for name in names[turn:] + names[:turn]:
-                outbox._call = CALLS.get(name.partition("+")[2], LEAN)  # type: ignore[assignment]
+                outbox._call = CALLS.get(name.split("+")[1] if "+" in name else "", LEAN)  # type: ignore[assignment]
                 await drivens[name].feed(share, concurrent)
         for driven in drivens.values():
             await driven.stop()

@@ -8,9 +8,11 @@ and one more count where needed so that it cannot be worked out from the total
 
 from __future__ import annotations
 
+import asyncio
 import html
 import io
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -80,7 +82,7 @@ async def results(visit: Visit, consultation_id: str) -> Results | None:
     if any(q.type is QuestionType.TEXT and tally.answered.get(q.id) for q in c.survey):
         buttons = ((Button(t._("Read the written answers"), _data("texts", consultation_id)),), *buttons)
     title = chart_title(t, c, tally, visit.now())
-    return Results(_pack(blocks, buttons), chart_png(t, c, tally, areas, title), title)
+    return Results(_pack(blocks, buttons), await chart_png(t, c, tally, areas, title), title)
 
 
 def _result_blocks(
@@ -273,43 +275,93 @@ def chart_title(t: Translator, c: Consultation, tally: Tally, when: datetime) ->
     )
 
 
-def chart_png(
+@dataclass(frozen=True)
+class ChartPanel:
+    """One question's bars, as drawn: labels and counts from the top down, and the words for a hidden count."""
+
+    title: str
+    labels: tuple[str, ...]
+    counts: tuple[int, ...]  # 0 where a count is protected: its bar would tell it
+    notes: tuple[tuple[int, str], ...] = ()  # (row from the top, what stands in the bar's place)
+
+
+def chart_panels(t: Translator, c: Consultation, tally: Tally, areas: Sequence[Area] = ()) -> list[ChartPanel]:
+    """What the chart shows for each choice, scale, yes/no and area question (none before a submission)."""
+    if not tally.submitted:
+        return []
+    panels = []
+    for q in c.survey:
+        if not is_charted(q, areas):
+            continue
+        labelled = _labelled_values(t, c, q, areas)
+        cells = answer_counts(q, tally.values.get(q.id, {}), labelled)
+        # A protected count has no bar (its length would tell it): its words stand in its place.
+        panels.append(
+            ChartPanel(
+                title=shorten(f"{_number_of(c, q)}. {_text(t, c, q)}", 60),
+                labels=tuple(shorten(label, 28) for _, label in labelled),
+                counts=tuple(cell.count if cell.shown is Shown.EXACT else 0 for cell in cells),
+                notes=tuple(
+                    (row, html.unescape(shown_count(t, cell)))
+                    for row, cell in enumerate(cells)
+                    if cell.shown is not Shown.EXACT
+                ),
+            )
+        )
+    return panels
+
+
+# One chart drawn at a time: matplotlib's font and text caches are shared by every figure.
+_drawing = threading.Lock()
+
+
+def draw_chart(title: str, panels: Sequence[ChartPanel]) -> bytes:
+    """The PNG of `panels`, one bar chart under another, sized to read on a phone, under `title` (plain text).
+
+    Runs in a worker thread (`chart_png`): ~0.15 s of CPU a question, which would otherwise hold up
+    every resident's reply. So matplotlib's object-oriented API on a figure of its own and the Agg
+    canvas, never pyplot, whose current figure is global state.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    with _drawing:
+        figure = Figure(figsize=(6, 2.4 * len(panels) + 0.5))
+        FigureCanvasAgg(figure)
+        axes = figure.subplots(len(panels), 1, squeeze=False)
+        if title:
+            figure.suptitle(shorten(title, 70), fontsize=11, fontweight="bold")
+        for axis, panel in zip(axes[:, 0], panels, strict=True):
+            axis.barh(list(panel.labels[::-1]), list(panel.counts[::-1]), color="#005eb8")
+            last = len(panel.labels) - 1
+            for row, words in panel.notes:
+                axis.text(0, last - row, " " + words, va="center", fontsize=9)
+            axis.set_title(panel.title, fontsize=10, loc="left")
+            axis.tick_params(labelsize=9)
+            axis.xaxis.get_major_locator().set_params(integer=True)
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=110)
+    return buffer.getvalue()
+
+
+async def chart_png(
     t: Translator,
     c: Consultation,
     tally: Tally,
     areas: Sequence[Area] = (),
     title: str = "",
 ) -> bytes | None:
-    """A bar chart per choice, scale, yes/no and area question, sized to read on a phone, under `title`."""
-    charted = [q for q in c.survey if is_charted(q, areas)]
-    if not charted or not tally.submitted:
+    """A bar chart per choice, scale, yes/no and area question, under `title`; None when there is nothing to chart.
+
+    The figures and words are worked out here; the drawing runs in a worker thread, so that the
+    event loop goes on answering residents meanwhile.
+    """
+    panels = chart_panels(t, c, tally, areas)
+    if not panels:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    figure, axes = pyplot.subplots(len(charted), 1, figsize=(6, 2.4 * len(charted) + 0.5), squeeze=False)
-    if title:
-        # Plain text for matplotlib: the title as a person reads it, with no HTML escapes.
-        figure.suptitle(shorten(html.unescape(title), 70), fontsize=11, fontweight="bold")
-    for axis, q in zip(axes[:, 0], charted, strict=True):
-        labelled = _labelled_values(t, c, q, areas)
-        cells = answer_counts(q, tally.values.get(q.id, {}), labelled)
-        # A protected count has no bar (its length would tell it): its words stand in its place.
-        counts = [cell.count if cell.shown is Shown.EXACT else 0 for cell in cells]
-        axis.barh([shorten(label, 28) for _, label in labelled][::-1], counts[::-1], color="#005eb8")
-        for row, cell in enumerate(cells[::-1]):
-            if cell.shown is not Shown.EXACT:
-                axis.text(0, row, " " + html.unescape(shown_count(t, cell)), va="center", fontsize=9)
-        axis.set_title(shorten(f"{_number_of(c, q)}. {_text(t, c, q)}", 60), fontsize=10, loc="left")
-        axis.tick_params(labelsize=9)
-        axis.xaxis.get_major_locator().set_params(integer=True)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110)
-    pyplot.close(figure)
-    return buffer.getvalue()
+    # Plain text for matplotlib: the title as a person reads it, with no HTML escapes.
+    return await asyncio.to_thread(draw_chart, html.unescape(title), panels)
 
 
 def _about_you_lines(t: Translator, tables: Sequence[ReachTable]) -> list[str]:
