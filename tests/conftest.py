@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page
@@ -60,18 +62,35 @@ def _expected_length(item: pytest.Item) -> int:
     return 3
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist names the groups (`--dist loadgroup`)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest tests first, the quickest last, so that the workers finish together.
-
-    xdist (`--dist loadgroup`, pyproject.toml) gives each worker the next test whenever it has fewer than three
-    waiting: with the long ones first, no worker is left with a long test when the others have finished. A module
-    whose fixture takes long to make once (scope="module") stays on one worker.
-    """
-    for item in items:
-        if any(fixture.scope == "module" for fixture in _fixtures(item)):  # made once per worker that runs it
-            item.add_marker(pytest.mark.xdist_group(item.path.name))
+    """The longest tests first, the quickest last (each worker sorts its collection alike): see `OneAtATime`."""
     items.sort(key=_expected_length)  # stable: the order of the files within a rank
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With `--dist load` (pyproject.toml's addopts): `OneAtATime`, rather than xdist's batches of tests in a row."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneAtATime(LoadScopeScheduling):  # type: ignore[misc]
+        """Each worker is given the next test in the collection's order whenever it has fewer than three waiting.
+
+        With the longest tests first, no worker is left running a long test while the others have finished, as
+        happened with the browser tests last in the files' order. The tests of a module with a module-scoped
+        fixture go to one worker together: the fixture takes seconds to make, in each worker that uses it.
+        """
+
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return path if _module_scoped_fixture(config.rootpath / path) else nodeid
+
+    return OneAtATime(config, log)
+
+
+@functools.cache
+def _module_scoped_fixture(source: Path) -> bool:
+    return source.suffix == ".py" and source.is_file() and 'scope="module"' in source.read_text(encoding="utf-8")
 
 
 @pytest.fixture
@@ -147,13 +166,6 @@ def _running(browser: Browser) -> Iterator[None]:
         yield
     finally:
         asyncio._set_running_loop(None)
-
-
-def _fixtures(item: pytest.Item) -> list[pytest.FixtureDef[object]]:
-    info = getattr(item, "_fixtureinfo", None)
-    return [
-        definition for definitions in (info.name2fixturedefs.values() if info else ()) for definition in definitions
-    ]
 
 
 @pytest.fixture
