@@ -67,6 +67,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=_expected_length)  # stable: the order of the files within a rank
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """With `--dist load` (pyproject.toml's addopts): `OneAtATime`, rather than xdist's batches of tests in a row."""
     if config.getvalue("dist") != "load":
