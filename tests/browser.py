@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from axe_playwright_python.sync_playwright import Axe
+from axe_playwright_python.base import AXE_SCRIPT
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.e2e_support import BotProcess, Resident
@@ -22,11 +22,10 @@ SIGNIN_LINK = re.compile(r"(https?://\S+/signin/[A-Za-z0-9_-]+)")
 
 
 def start_chromium(profile: Path) -> Iterator[str]:
-    """One headless Chromium for the whole test run; yields its DevTools address.
+    """One headless Chromium for the test process; yields its DevTools address.
 
-    Each test connects to it with a Playwright of its own (`connect`): Playwright's synchronous API
-    keeps an event loop running in the thread while it is open, which would break the asyncio tests
-    that run after it, so it is opened and closed around each browser test, and the browser is shared.
+    The process's browser tests share one Playwright connected to it (`connect`; the `connected` fixture in
+    conftest.py says how asyncio tests run between them), each test in browser contexts of its own.
     """
     process = subprocess.Popen(
         [CHROMIUM, "--headless", "--remote-debugging-port=0", f"--user-data-dir={profile}", *CHROMIUM_FLAGS],
@@ -86,14 +85,23 @@ def workspace(bot: BotProcess, path: str = "/") -> str:
 
 
 def serious_accessibility_problems(page: Page) -> list[str]:
-    """axe-core's serious and critical findings on the page as it is now, one line each."""
-    results = Axe().run(page)
-    return [
-        f"{violation['id']} ({violation['impact']}): {violation['help']} at "
-        + ", ".join(str(node["target"]) for node in violation["nodes"])
-        for violation in results.response["violations"]
-        if violation["impact"] in ("serious", "critical")
-    ]
+    """axe-core's serious and critical findings on the page as it is now, one line each.
+
+    axe-core is put into a page once (a second check of the same page, at another width say, reuses it), and
+    the page sends back only these lines: axe's whole answer took longer to pass to the test than to make.
+    """
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT)
+    found: list[str] = page.evaluate(
+        """async () => {
+        const results = await axe.run(document, {resultTypes: ["violations"]});
+        return results.violations
+            .filter(violation => violation.impact === "serious" || violation.impact === "critical")
+            .map(violation => `${violation.id} (${violation.impact}): ${violation.help} at `
+                + violation.nodes.map(node => JSON.stringify(node.target)).join(", "));
+    }"""
+    )
+    return found
 
 
 def off_screen(page: Page) -> list[str]:

@@ -73,6 +73,7 @@ def test_the_check_knows_the_librarys_ways_of_sending() -> None:
     assert "send_now" not in methods  # Services.send_now is the outbox's, reached by conversations
 
 
+@pytest.mark.slow
 def test_only_the_outbox_sends_edits_answers_or_builds_keyboards() -> None:
     found = calls_outside_the_outbox()
     assert not found, "Bot API messages made outside bot/outbox.py:\n" + "\n".join(found)

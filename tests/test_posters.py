@@ -94,6 +94,7 @@ def letters(text: str) -> str:
     return "".join(c for c in text if unicodedata.category(c) not in ("Mn", "Cf"))
 
 
+@pytest.mark.slow
 async def test_the_pdf_is_one_a4_page_with_every_languages_words_and_the_png_scans(services: Services) -> None:
     c, t = await gp_hours(services), services.catalogs.translator("en")
     everyone = ["en", "cy", "ar", "ur", "bn", "pa", "uk"]

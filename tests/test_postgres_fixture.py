@@ -228,6 +228,7 @@ def alive(pid: int) -> bool:
     return True
 
 
+@pytest.mark.slow
 @pytest.mark.postgresql
 def test_one_cluster_for_all_workers_and_none_left_after_the_run(tmp_path: Path) -> None:
     run = inner_pytest(tmp_path, "-p", "xdist.plugin", "-n", "2", "-k", "uses_postgres")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -50,6 +51,7 @@ def test_any_text_as_a_consultation_file_gives_problems_not_exceptions(text: str
     assert (result.consultation is None) == bool(result.errors)
 
 
+@pytest.mark.slow
 @QUICK
 @given(questions)
 def test_any_survey_structure_gives_problems_not_exceptions(survey: list[dict[str, object]]) -> None:
