@@ -1,4 +1,5 @@
-"""The resident's conversations without Telegram: logic functions on a real database (SQLite and PostgreSQL), with a set clock."""
+"""The resident's conversations without Telegram: logic functions on a real database (SQLite, PostgreSQL),
+with a set clock."""
 
 from __future__ import annotations
 
