@@ -29,6 +29,21 @@ def on_disk(target: str | Path, sql: str, *parameters: object) -> list[tuple[obj
         return list(connection.execute(sql, parameters))
 
 
+def holds_text(target: str | Path, text: str) -> bool:
+    """Whether the database still holds `text` anywhere: in the SQLite file or its log, byte for byte; on
+    PostgreSQL, in any row of any table (its pages are the operator's: storage.personal_data.checkpoint)."""
+    if not is_postgres_url(target):
+        folder, name = Path(target).parent, Path(target).name
+        return text.encode() in b"".join(path.read_bytes() for path in folder.glob(f"{name}*"))
+    tables = [
+        str(row[0])
+        for row in on_disk(target, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+    ]
+    anywhere = " UNION ALL ".join(f'SELECT 1 FROM "{table}" AS row WHERE row::text LIKE ?' for table in tables)
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return on_disk(target, f"SELECT COUNT(*) FROM ({anywhere}) AS found", *[pattern] * len(tables)) != [(0,)]
+
+
 def _errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
     try:
         import psycopg
