@@ -24,7 +24,8 @@ def on_disk(target: str | Path, sql: str, *parameters: object) -> list[tuple[obj
         from storage.postgres import to_pyformat
 
         with psycopg.connect(str(target), autocommit=True) as connection:
-            return [tuple(row) for row in connection.execute(to_pyformat(sql).encode(), parameters).fetchall()]
+            cursor = connection.execute(to_pyformat(sql).encode(), parameters)
+            return [tuple(row) for row in cursor.fetchall()] if cursor.description is not None else []
     with sqlite3.connect(target) as connection:
         return list(connection.execute(sql, parameters))
 
