@@ -447,6 +447,10 @@ class DeliveryWorker:
             await outbox.send(self.bot, delivery.chat_id, Screen(delivery.text, buttons_from_data(delivery.buttons)))
         except Exception as error:  # every failure ends as a recorded state, never as a crash
             failed = outbox.failure(error)
+            if failed.kind is Failed.UNREACHABLE:
+                # The chat stays busy until its other deliveries are given up (`_unreachable`): none of them
+                # may start meanwhile, whichever connection the writes take (several on PostgreSQL).
+                return failed
             self._pacer.finished(delivery.chat_id, time.monotonic(), delivered=failed.maybe_delivered)
             if failed.kind is Failed.FLOOD_WAIT:
                 # Paused at once, before anything else is started, not after the database write.
@@ -484,9 +488,12 @@ class DeliveryWorker:
 
     async def _unreachable(self, delivery: Delivery, failed: Failure) -> None:
         now = self.clock()
-        await self.db.deliveries.settle(delivery.id, "unreachable", now, failed.reason)
-        await self.db.residents.mark_unreachable(delivery.chat_id, now)
-        await self.db.deliveries.give_up_on_chat(delivery.chat_id, now, failed.reason)
+        try:
+            await self.db.deliveries.settle(delivery.id, "unreachable", now, failed.reason)
+            await self.db.residents.mark_unreachable(delivery.chat_id, now)
+            await self.db.deliveries.give_up_on_chat(delivery.chat_id, now, failed.reason)
+        finally:  # the answer came before these writes: the chat was kept busy until they were done
+            self._pacer.finished(delivery.chat_id, time.monotonic(), delivered=False)
         self.stats.unreachable += 1
 
     async def _fail(self, delivery: Delivery, reason: str) -> None:

@@ -19,7 +19,7 @@ Shown = Literal["all", "open", "answered", "closed"]
 # A thread whose resident waits for a reply: they wrote last and no officer closed it.
 _OPEN = "t.state = 'open' AND t.closed_at IS NULL"
 _SHOWN: dict[str, str] = {
-    "all": "1",
+    "all": "TRUE",
     "open": _OPEN,
     "answered": "t.state = 'answered' AND t.closed_at IS NULL",
     "closed": "t.closed_at IS NOT NULL",
@@ -127,10 +127,12 @@ class ContactRepository:
 
     async def threads(self, shown: Shown = "all", limit: int = 50, offset: int = 0) -> list[Thread]:
         """Threads for the inbox: open ones first (the longest waiting first), then the latest first."""
+        # Ordered outside: PostgreSQL's ORDER BY takes an output column's name alone, not in an expression.
         rows = await self._db.execute_fetchall(
-            f"{_THREADS} WHERE {_SHOWN[shown]} ORDER BY ({_OPEN}) DESC,"
-            f" CASE WHEN {_OPEN} THEN COALESCE(resident_last, t.created_at) END,"
-            " COALESCE(last_at, t.answered_at, t.created_at) DESC, t.id DESC LIMIT ? OFFSET ?",
+            f"SELECT * FROM ({_threads(self._db.dialect)} WHERE {_SHOWN[shown]}) AS th"
+            " ORDER BY th.shown = 'open' DESC,"
+            " CASE WHEN th.shown = 'open' THEN COALESCE(th.resident_last, th.created_at) END,"
+            " COALESCE(th.last_at, th.answered_at, th.created_at) DESC, th.id DESC LIMIT ? OFFSET ?",
             (limit, offset),
         )
         return [_thread(row) for row in rows]
@@ -140,7 +142,7 @@ class ContactRepository:
         return int(rows[0][0])
 
     async def thread(self, thread_id: int) -> Thread | None:
-        rows = list(await self._db.execute_fetchall(f"{_THREADS} WHERE t.id = ?", (thread_id,)))
+        rows = list(await self._db.execute_fetchall(f"{_threads(self._db.dialect)} WHERE t.id = ?", (thread_id,)))
         return _thread(rows[0]) if rows else None
 
     async def waiting(self) -> tuple[int, datetime | None]:
@@ -179,17 +181,27 @@ class ContactRepository:
 
 _MOVED = "officers_chat_moved:"
 
-_THREADS = (
-    "SELECT t.id, t.chat_id, t.consultation_id, r.language,"
-    " CASE WHEN t.closed_at IS NOT NULL THEN 'closed' ELSE t.state END, t.created_at,"
-    " (SELECT MIN(x.sent_at) FROM contact_texts x WHERE x.thread_id = t.id AND x.from_team = 1),"
-    " (SELECT MAX(x.sent_at) FROM contact_texts x WHERE x.thread_id = t.id) AS last_at,"
-    " (SELECT group_concat(o.officer_id) FROM (SELECT x.officer_id FROM contact_texts x"
-    "  WHERE x.thread_id = t.id AND x.officer_id IS NOT NULL GROUP BY x.officer_id ORDER BY MIN(x.id)) AS o),"
-    " t.answered_at,"
-    " (SELECT MAX(x.sent_at) FROM contact_texts x WHERE x.thread_id = t.id AND x.from_team = 0) AS resident_last"
-    " FROM contact_threads t LEFT JOIN residents r ON r.chat_id = t.chat_id"
-)
+# The officers who replied, as "id,id,..." in the order of their first reply. SQLite's group_concat
+# (before 3.44) takes no ORDER BY and keeps its subquery's order; PostgreSQL has string_agg.
+_OFFICERS = {
+    "sqlite": "group_concat(o.officer_id)",
+    "postgresql": "string_agg(CAST(o.officer_id AS TEXT), ',' ORDER BY o.first_id)",
+}
+
+
+def _threads(dialect: str) -> str:
+    return (
+        "SELECT t.id, t.chat_id, t.consultation_id, r.language,"
+        " CASE WHEN t.closed_at IS NOT NULL THEN 'closed' ELSE t.state END AS shown, t.created_at,"
+        " (SELECT MIN(x.sent_at) FROM contact_texts x WHERE x.thread_id = t.id AND x.from_team = 1) AS first_answer_at,"
+        " (SELECT MAX(x.sent_at) FROM contact_texts x WHERE x.thread_id = t.id) AS last_at,"
+        f" (SELECT {_OFFICERS[dialect]} FROM (SELECT x.officer_id, MIN(x.id) AS first_id FROM contact_texts x"
+        "  WHERE x.thread_id = t.id AND x.officer_id IS NOT NULL GROUP BY x.officer_id ORDER BY MIN(x.id)) AS o)"
+        " AS officer_ids,"
+        " t.answered_at,"
+        " (SELECT MAX(x.sent_at) FROM contact_texts x WHERE x.thread_id = t.id AND x.from_team = 0) AS resident_last"
+        " FROM contact_threads t LEFT JOIN residents r ON r.chat_id = t.chat_id"
+    )
 
 
 def _thread(row: Any) -> Thread:

@@ -24,9 +24,25 @@ def on_disk(target: str | Path, sql: str, *parameters: object) -> list[tuple[obj
         from storage.postgres import to_pyformat
 
         with psycopg.connect(str(target), autocommit=True) as connection:
-            return [tuple(row) for row in connection.execute(to_pyformat(sql).encode(), parameters).fetchall()]
+            cursor = connection.execute(to_pyformat(sql).encode(), parameters)
+            return [tuple(row) for row in cursor.fetchall()] if cursor.description is not None else []
     with sqlite3.connect(target) as connection:
         return list(connection.execute(sql, parameters))
+
+
+def holds_text(target: str | Path, text: str) -> bool:
+    """Whether the database still holds `text` anywhere: in the SQLite file or its log, byte for byte; on
+    PostgreSQL, in any row of any table (its pages are the operator's: storage.personal_data.checkpoint)."""
+    if not is_postgres_url(target):
+        folder, name = Path(target).parent, Path(target).name
+        return text.encode() in b"".join(path.read_bytes() for path in folder.glob(f"{name}*"))
+    tables = [
+        str(row[0])
+        for row in on_disk(target, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+    ]
+    anywhere = " UNION ALL ".join(f'SELECT 1 FROM "{table}" AS row WHERE row::text LIKE ?' for table in tables)
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return on_disk(target, f"SELECT COUNT(*) FROM ({anywhere}) AS found", *[pattern] * len(tables)) != [(0,)]
 
 
 def _errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page
 
 from tests.backends import migrated
 from tests.browser import connect, start_chromium
-from tests.e2e_support import BotProcess, Resident
+from tests.e2e_support import BotProcess, Resident, bot_database
 from tests.fake_telegram import FakeTelegram
 
 # The run's throw-away PostgreSQL cluster: fixtures postgres_url, database_target, postgres_cluster.
@@ -104,8 +104,9 @@ def fake() -> Iterator[FakeTelegram]:
 
 
 @pytest.fixture
-def bot(fake: FakeTelegram, tmp_path: Path) -> Iterator[BotProcess]:
-    process = BotProcess(fake, tmp_path)
+def bot(fake: FakeTelegram, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[BotProcess]:
+    """The real bot, not yet started: on SQLite, or on both backends in a test that takes `database_target`."""
+    process = BotProcess(fake, tmp_path, bot_database(request))
     try:
         yield process
     finally:
@@ -124,9 +125,11 @@ def admin(fake: FakeTelegram) -> Resident:
 
 
 @pytest.fixture
-def officer_bot(fake: FakeTelegram, admin: Resident, tmp_path: Path) -> Iterator[BotProcess]:
-    """The real bot with `admin` as its admin, not yet started."""
-    process = BotProcess(fake, tmp_path, HAVEYOURSAY_ADMINS=str(admin.chat_id))
+def officer_bot(
+    fake: FakeTelegram, admin: Resident, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[BotProcess]:
+    """The real bot with `admin` as its admin, not yet started (on both backends as `bot`)."""
+    process = BotProcess(fake, tmp_path, bot_database(request), HAVEYOURSAY_ADMINS=str(admin.chat_id))
     try:
         yield process
     finally:

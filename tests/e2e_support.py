@@ -18,6 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from storage.sql import is_postgres_url
 from tests.backends import on_disk
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 
@@ -124,6 +127,15 @@ def _sending_at_any_hour(workdir: Path) -> Path:
     text = (DATA / "deployment.yaml").read_text(encoding="utf-8")
     path.write_text(text + "\ncivil_hours: '00:00-24:00'\n", encoding="utf-8")
     return path
+
+
+def bot_database(request: pytest.FixtureRequest) -> str | None:
+    """The database for a test's bot: on a test that takes `database_target` (it runs on both backends),
+    its PostgreSQL URL on the PostgreSQL run; else None, the SQLite file in the test's folder."""
+    if "database_target" not in request.fixturenames:
+        return None
+    target = request.getfixturevalue("database_target")
+    return target if is_postgres_url(target) else None
 
 
 class BotProcess:

@@ -500,6 +500,20 @@ def database_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+@pytest.fixture
+def another_target(database_target: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A second fresh database on the backend of `database_target`, for a test that compares two."""
+    if not database_target.startswith("postgresql://"):
+        yield str(tmp_path / "another.db")
+        return
+    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+    name = cluster.create_database(request.getfixturevalue("postgres_template"))
+    try:
+        yield cluster.url(name)
+    finally:
+        cluster.drop_database(name)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Hooks.
 

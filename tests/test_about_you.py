@@ -23,8 +23,8 @@ CID = "home-care-changes"
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with open_database(tmp_path / "about.db") as db:
+async def services(database_target: str) -> AsyncIterator[Services]:
+    async with open_database(database_target) as db:
         text = EXAMPLE.read_text(encoding="utf-8") + "about_you: true\n"
         loaded = load_consultation_text(text, "home.yaml")
         assert loaded.consultation is not None and loaded.data is not None and loaded.consultation.about_you

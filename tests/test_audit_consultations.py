@@ -25,8 +25,8 @@ GP = "gp-opening-hours"
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with offline_services(tmp_path / "audit.db", NOW, GP_HOURS, admins=frozenset({OFFICER})) as found:
+async def services(database_target: str) -> AsyncIterator[Services]:
+    async with offline_services(database_target, NOW, GP_HOURS, admins=frozenset({OFFICER})) as found:
         await found.db.residents.acknowledge(7001, "en", NOW, None)
         await found.db.participation.started(7001, GP, NOW)
         await found.db.participation.submitted(7001, GP, NOW)

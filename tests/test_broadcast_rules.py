@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -22,8 +21,8 @@ GP = "gp-opening-hours"
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with offline_services(tmp_path / "rules.db", NOW, GP_HOURS, admins=frozenset({OFFICER})) as found:
+async def services(database_target: str) -> AsyncIterator[Services]:
+    async with offline_services(database_target, NOW, GP_HOURS, admins=frozenset({OFFICER})) as found:
         yield found
 
 

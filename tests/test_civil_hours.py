@@ -41,9 +41,9 @@ def test_civil_hours_may_run_to_midnight(tmp_path: Path) -> None:
         assert deployment.in_civil_hours(datetime(2027, 1, 15, hour, 59, 59, tzinfo=UTC))
 
 
-async def test_a_broadcast_written_at_half_past_five_says_it_will_go_at_nine(tmp_path: Path) -> None:
+async def test_a_broadcast_written_at_half_past_five_says_it_will_go_at_nine(database_target: str) -> None:
     early = datetime(2026, 11, 26, 5, 30, tzinfo=UTC)
-    async with offline_services(tmp_path / "civil.db", early, admins=frozenset({42})) as services:
+    async with offline_services(database_target, early, admins=frozenset({42})) as services:
         await services.db.residents.acknowledge(7, "en", early, None)
         visit = await begin_visit(services, 42, "en")
         await broadcasting.start(visit)
@@ -62,9 +62,9 @@ async def test_a_broadcast_written_at_half_past_five_says_it_will_go_at_nine(tmp
         assert "waiting 1" in progress and "It will go on 26 November 2026 at 09:00 (Europe/London time)." in progress
 
 
-async def test_send_at_takes_a_typed_time_in_the_deployments_time_zone(tmp_path: Path) -> None:
+async def test_send_at_takes_a_typed_time_in_the_deployments_time_zone(database_target: str) -> None:
     evening = datetime(2026, 11, 26, 19, 0, tzinfo=UTC)  # 19:00 in London: civil hours
-    async with offline_services(tmp_path / "at.db", evening, admins=frozenset({42})) as services:
+    async with offline_services(database_target, evening, admins=frozenset({42})) as services:
         await services.db.residents.acknowledge(7, "en", evening, None)
         visit = await begin_visit(services, 42, "en")
         await broadcasting.start(visit)

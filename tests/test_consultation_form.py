@@ -7,7 +7,6 @@ import copy
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,8 +43,8 @@ def gp_hours() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with offline_services(tmp_path / "form.db", NOW, GP_HOURS) as found:
+async def services(database_target: str) -> AsyncIterator[Services]:
+    async with offline_services(database_target, NOW, GP_HOURS) as found:
         yield found
 
 
@@ -304,8 +303,10 @@ def test_a_question_is_named_by_its_id_in_addresses_unless_that_is_ambiguous() -
 # -- the pages, served in this test's event loop (every field with a problem is on its page) --------------
 
 
-async def test_every_page_of_a_consultation_with_every_type_shows_each_problem_beside_its_field(tmp_path: Path) -> None:
-    async with offline_services(tmp_path / "pages.db", NOW, GP_HOURS, admins=frozenset({OFFICER})) as services:
+async def test_every_page_of_a_consultation_with_every_type_shows_each_problem_beside_its_field(
+    database_target: str,
+) -> None:
+    async with offline_services(database_target, NOW, GP_HOURS, admins=frozenset({OFFICER})) as services:
         data = gp_hours()
         data["title"]["ar"] = "ساعات العمل"
         data["closes"] = "2026-10-01T00:00:00+00:00"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.community import join, open_for_years
-from tests.e2e_support import DATA, EXAMPLES, BotProcess, Resident
+from tests.e2e_support import DATA, EXAMPLES, BotProcess, Resident, bot_database
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 
 SENT = "Thank you. Your message has been sent to the engagement team. They will reply here."
@@ -25,12 +25,19 @@ def team(fake: FakeTelegram) -> int:
 
 
 @pytest.fixture
-def contact_bot(fake: FakeTelegram, team: int, tmp_path: Path) -> Iterator[BotProcess]:
+def contact_bot(fake: FakeTelegram, team: int, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[BotProcess]:
+    """The bot with the officers' group, started (on both backends in a test that takes `database_target`)."""
     deployment = tmp_path / "deployment.yaml"
     deployment.write_text(
         (DATA / "deployment.yaml").read_text(encoding="utf-8") + f"officers_chat_id: {team}\n", encoding="utf-8"
     )
-    process = BotProcess(fake, tmp_path, HAVEYOURSAY_CONFIG=str(deployment), HAVEYOURSAY_ADMINS=str(ADMIN_ID))
+    process = BotProcess(
+        fake,
+        tmp_path,
+        bot_database(request),
+        HAVEYOURSAY_CONFIG=str(deployment),
+        HAVEYOURSAY_ADMINS=str(ADMIN_ID),
+    )
     process.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
     try:
         yield process.start()
@@ -52,7 +59,7 @@ def make_officer(bot: BotProcess, user: FakeUser) -> None:
 
 
 def test_a_message_reaches_the_team_and_the_conversation_goes_both_ways(
-    contact_bot: BotProcess, fake: FakeTelegram, team: int
+    contact_bot: BotProcess, fake: FakeTelegram, team: int, database_target: str
 ) -> None:
     amina = join(fake, "Amina", "en-GB")
     officer = fake.add_user("Priya", language_code="en")

@@ -1,15 +1,13 @@
-"""Conversations with the team as the inbox keeps them, on a real SQLite file: what was said is stored,
-the inbox lists it, a reply from the page takes the group's path, close; /mydata shows the messages,
+"""Conversations with the team as the inbox keeps them, on a real database (SQLite, PostgreSQL): what was
+said is stored, the inbox lists it, a reply from the page takes the group's path, close; /mydata shows the messages,
 /delete erases them from the file, retention purges them."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -17,6 +15,7 @@ from conversations import contact, contact_inbox, onboarding, privacy
 from conversations.retention import apply_retention
 from conversations.screens import Screen
 from conversations.services import Services, begin_visit
+from tests.backends import holds_text, on_disk
 from tests.offline import GP_HOURS, Clock, offline_services
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -47,8 +46,8 @@ def sent() -> Sent:
 
 
 @pytest.fixture
-async def services(tmp_path: Path, sent: Sent) -> AsyncIterator[Services]:
-    async with offline_services(tmp_path / "inbox.db", NOW, GP_HOURS, send_now=sent) as found:
+async def services(database_target: str, sent: Sent) -> AsyncIterator[Services]:
+    async with offline_services(database_target, NOW, GP_HOURS, send_now=sent) as found:
         found.deployment = replace(found.deployment, officers_chat_id=OFFICERS_CHAT)
         found.officers_chat_id = OFFICERS_CHAT
         await found.db.officers.add(PRIYA, "officer", 1, NOW)
@@ -73,8 +72,15 @@ async def resident_writes(services: Services, text: str = QUESTION) -> int:
     return int(thread)
 
 
-def database_bytes(folder: Path) -> bytes:
-    return b"".join(path.read_bytes() for path in folder.glob("inbox.db*"))
+async def test_the_officers_who_replied_are_named_in_the_order_of_their_first_reply(services: Services) -> None:
+    thread = await resident_writes(services)
+    later = 990_000_002  # a larger id, who replies first
+    for officer in (later, PRIYA, later):
+        await services.db.contact.keep_text(thread, CHAT, ANSWER, NOW, officer_id=officer)
+    found = await services.db.contact.thread(thread)
+    assert found is not None and found.officer_ids == (later, PRIYA)
+    [listed] = await services.db.contact.threads("all")
+    assert listed.officer_ids == (later, PRIYA)
 
 
 async def test_each_message_is_kept_and_the_inbox_shows_the_conversation(services: Services, sent: Sent) -> None:
@@ -175,21 +181,19 @@ async def test_my_data_lists_the_messages_without_the_officers_id(services: Serv
     assert "1 message from you to the engagement team, kept with their replies" in reply.screens[0].text
 
 
-async def test_delete_erases_the_messages_from_the_file_and_its_log(services: Services, tmp_path: Path) -> None:
+async def test_delete_erases_the_messages_from_the_file_and_its_log(services: Services, database_target: str) -> None:
     thread = await resident_writes(services)
     assert await contact_inbox.reply(services, thread, ANSWER, PRIYA) is None
-    assert QUESTION.encode() in database_bytes(tmp_path)
+    assert holds_text(database_target, QUESTION)
     await privacy.confirm_delete(await begin_visit(services, CHAT, "en"), "yes")
-    stored = database_bytes(tmp_path)
-    assert b"Quigley" not in stored and ANSWER.encode() not in stored
-    with sqlite3.connect(tmp_path / "inbox.db") as connection:
-        for table in ("contact_threads", "contact_messages", "contact_texts"):
-            assert connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone() == (0,), table
+    assert not holds_text(database_target, "Quigley") and not holds_text(database_target, ANSWER)
+    for table in ("contact_threads", "contact_messages", "contact_texts"):
+        assert on_disk(database_target, f"SELECT COUNT(*) FROM {table}") == [(0,)], table
     assert (await contact_inbox.inbox(services, services.catalogs.translator("en"))).conversations == ()
 
 
 async def test_retention_purges_a_conversation_as_long_after_its_last_message_as_responses(
-    services: Services, tmp_path: Path
+    services: Services, database_target: str
 ) -> None:
     thread = await resident_writes(services)
     clock(services).now = NOW + timedelta(days=10)
@@ -197,10 +201,9 @@ async def test_retention_purges_a_conversation_as_long_after_its_last_message_as
     last = NOW + timedelta(days=10)
     still = await apply_retention(services, last + services.response_retention - timedelta(seconds=1))
     assert still["conversations with the team purged"] == 0
-    assert QUESTION.encode() in database_bytes(tmp_path)
+    assert holds_text(database_target, QUESTION)
     done = await apply_retention(services, last + services.response_retention + timedelta(seconds=1))
     assert done["conversations with the team purged"] == 1
-    stored = database_bytes(tmp_path)
-    assert b"Quigley" not in stored and ANSWER.encode() not in stored
+    assert not holds_text(database_target, "Quigley") and not holds_text(database_target, ANSWER)
     [(left,)] = await services.db.connection.execute_fetchall("SELECT COUNT(*) FROM contact_texts")
     assert left == 0

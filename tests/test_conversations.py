@@ -1,4 +1,5 @@
-"""The resident's conversations without Telegram: logic functions on a real SQLite file, with a set clock."""
+"""The resident's conversations without Telegram: logic functions on a real database (SQLite, PostgreSQL),
+with a set clock."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from conversations.pseudonyms import response_id_for
 from conversations.screens import Reply, Screen
 from conversations.services import Services, Visit, begin_visit
 from storage.residents import Audience
+from storage.responses import StoredResponse
 from tests.offline import Clock, offline_services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,9 +30,9 @@ CHAT = 700000001
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
+async def services(database_target: str) -> AsyncIterator[Services]:
     one_day_in = OPENED + timedelta(days=1)
-    async with offline_services(tmp_path / "conversations.db", one_day_in, EXAMPLE, bot_username="HysBot") as found:
+    async with offline_services(database_target, one_day_in, EXAMPLE, bot_username="HysBot") as found:
         yield found
 
 
@@ -116,14 +118,22 @@ async def test_taking_part_twice_resumes_instead_of_starting_again(services: Ser
     assert again.text.startswith("📋 <i>GP opening hours</i>\n<b>Question 2 of 7</b>")
 
 
-async def test_an_answer_to_a_response_submitted_meanwhile_records_nothing_and_says_so(services: Services) -> None:
+async def test_an_answer_to_a_response_submitted_meanwhile_records_nothing_and_says_so(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
     v = await acknowledged(services)
     first = (await answering.take_part(v, "gp-opening-hours")).screens[0]
+    read = services.db.responses.get
+
+    async def read_then_submitted_elsewhere(response_id: str) -> StoredResponse | None:
+        found = await read(response_id)
+        await services.db.connection.execute(
+            "UPDATE responses SET submitted_at = '2026-11-02T00:00:00+00:00' WHERE response_id = ?", (response_id,)
+        )
+        return found
+
     # Submitted between this resident's read and write (as by a second device): the write is refused.
-    await services.db.connection.execute(
-        "UPDATE responses SET submitted_at = '2026-11-02T00:00:00+00:00' WHERE response_id = ?",
-        (answering_response_id(services),),
-    )
+    monkeypatch.setattr(services.db.responses, "get", read_then_submitted_elsewhere)
     reply = await tap(services, first, "Longer ago")
     assert reply.screens[0].text == "You have already taken part in this consultation. Thank you!"
     rows = await services.db.connection.execute_fetchall(

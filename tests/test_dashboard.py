@@ -35,14 +35,14 @@ def consultation_file(folder: Path, consultation_id: str, opens: str, closes: st
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
+async def services(tmp_path: Path, database_target: str) -> AsyncIterator[Services]:
     files = (
         GP_HOURS,  # open
         consultation_file(tmp_path, "closed-lately", "2026-10-01T09:00:00Z", "2026-11-20T17:00:00Z"),
         consultation_file(tmp_path, "closed-long-ago", "2026-08-01T09:00:00Z", "2026-10-20T17:00:00Z"),
         consultation_file(tmp_path, "not-open-yet", "2027-01-10T09:00:00Z", "2027-03-01T17:00:00Z"),
     )
-    async with offline_services(tmp_path / "dashboard.db", NOW, *files, admins=frozenset({OFFICER})) as found:
+    async with offline_services(database_target, NOW, *files, admins=frozenset({OFFICER})) as found:
         found.deployment = load_deployment(ROOT / "haveyoursay.example.yaml")  # areas with their populations
         yield found
 

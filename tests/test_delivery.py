@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -344,11 +343,11 @@ class TimingOutBot(Bot):
     ],
 )
 async def test_a_timeout_is_retried_and_marked_when_it_may_have_been_delivered(
-    fake: FakeTelegram, tmp_path: Path, error: TimedOut, state: str
+    fake: FakeTelegram, database_target: str, error: TimedOut, state: str
 ) -> None:
     async with (
         TimingOutBot(fake.token, fake.base_url, error) as bot,
-        open_database(tmp_path / "timeout.db") as db,
+        open_database(database_target) as db,
     ):
         setup = Setup(fake, bot, db)
         amina = await setup.resident()

@@ -31,7 +31,7 @@ def to_the_area_question(resident: Resident) -> BotMessage:
 
 
 def test_a_shared_location_gives_the_area_which_the_survey_then_offers_in_one_tap(
-    bot: BotProcess, resident: Resident, fake: FakeTelegram, tmp_path: Path
+    bot: BotProcess, resident: Resident, fake: FakeTelegram, tmp_path: Path, database_target: str
 ) -> None:
     bot.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
     bot.start()

@@ -63,9 +63,15 @@ def crash_while_replying(bot: BotProcess, fake: FakeTelegram, resident: Resident
 CONFIRMED = pytest.mark.parametrize("confirmed", [False, True], ids=["unconfirmed", "confirmed"])
 
 
-@CONFIRMED
+# And on PostgreSQL: the update recorded in its inbox before it was confirmed is applied once after the crash.
+@pytest.mark.parametrize(
+    ("database_target", "confirmed"),
+    [("sqlite", False), ("sqlite", True), ("postgresql", True)],
+    ids=["sqlite-unconfirmed", "sqlite-confirmed", "postgresql-confirmed"],
+    indirect=["database_target"],
+)
 def test_a_typed_answer_in_flight_at_a_crash_is_applied_once_to_its_question(
-    bot: BotProcess, fake: FakeTelegram, resident: Resident, tmp_path: Path, confirmed: bool
+    bot: BotProcess, fake: FakeTelegram, resident: Resident, tmp_path: Path, confirmed: bool, database_target: str
 ) -> None:
     consultation = tmp_path / "library.yaml"
     consultation.write_text(TWO_TEXT_QUESTIONS, encoding="utf-8")

@@ -46,7 +46,7 @@ async def seed_broadcast(database: str | Path, officer: FakeUser, residents: lis
 
 def start_sending(bot: BotProcess, fake: FakeTelegram, officer: FakeUser, residents: list[FakeUser]) -> None:
     fake.set_rate_limits(RateLimits(per_chat_per_second=1, per_group_per_minute=20, global_per_second=RATE))
-    asyncio.run(seed_broadcast(bot.database, officer, residents))
+    asyncio.run(seed_broadcast(bot.database_url or bot.database, officer, residents))
     bot.env["HAVEYOURSAY_SEND_RATE"] = str(RATE)
     bot.start()
 
@@ -86,7 +86,9 @@ def test_a_broadcast_interrupted_by_a_crash_reaches_everyone_once(bot: BotProces
     assert bot.query("SELECT COUNT(*) FROM deliveries WHERE state IN ('waiting', 'sending')") == [(0,)]
 
 
-def test_each_of_telegrams_answers_ends_its_delivery_in_the_right_state(bot: BotProcess, fake: FakeTelegram) -> None:
+def test_each_of_telegrams_answers_ends_its_delivery_in_the_right_state(
+    bot: BotProcess, fake: FakeTelegram, database_target: str
+) -> None:
     officer = started_user(fake, "Officer")
     names = ["flooded", "blocked", "not found", "server error", "fine"]
     users = {name: started_user(fake, name) for name in names}

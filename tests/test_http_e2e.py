@@ -84,8 +84,8 @@ def test_with_the_workspace_off_the_webhook_still_receives_updates(fake: FakeTel
     assert "Traceback" not in bot.log()
 
 
-async def test_a_worker_whose_database_does_not_answer_is_reported_unavailable(tmp_path: Path) -> None:
-    async with open_database(tmp_path / "health.db") as db:
+async def test_a_worker_whose_database_does_not_answer_is_reported_unavailable(database_target: str) -> None:
+    async with open_database(database_target) as db:
         health = Health(db)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(health), base_url="http://worker") as client:
             up = await client.get("/health")

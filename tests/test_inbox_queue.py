@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,8 +34,8 @@ def sent(update_id: int, text: str = "The bus stop \U0001f68f") -> dict[str, Any
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with open_database(tmp_path / "inbox.db") as database:
+async def db(database_target: str) -> AsyncIterator[Database]:
+    async with open_database(database_target) as database:
         yield database
 
 

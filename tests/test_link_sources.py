@@ -54,8 +54,8 @@ def test_a_consultation_whose_link_would_read_as_an_officer_invitation_takes_no_
     assert deep_links.source_room("inv") == 0
 
 
-async def test_reach_is_counted_by_source_and_the_first_source_stays(tmp_path: Path) -> None:
-    async with offline_services(tmp_path / "reach.db", NOW, GP_HOURS) as services:
+async def test_reach_is_counted_by_source_and_the_first_source_stays(database_target: str) -> None:
+    async with offline_services(database_target, NOW, GP_HOURS) as services:
         db = services.db
 
         async def arrive(chat_id: int, source: str | None, submit: bool) -> None:
@@ -82,8 +82,8 @@ async def test_reach_is_counted_by_source_and_the_first_source_stays(tmp_path: P
         assert await db.responses.reach_by_source("no-such-consultation") == []
 
 
-async def test_a_response_kept_without_its_resident_keeps_its_source(tmp_path: Path) -> None:
-    async with offline_services(tmp_path / "erased.db", NOW, GP_HOURS, erasure="anonymise") as services:
+async def test_a_response_kept_without_its_resident_keeps_its_source(database_target: str) -> None:
+    async with offline_services(database_target, NOW, GP_HOURS, erasure="anonymise") as services:
         db = services.db
         await db.residents.acknowledge(1, "en", NOW, None)
         await answering.take_part(await begin_visit(services, 1, "en"), "gp-opening-hours", "library")
@@ -124,8 +124,8 @@ def test_a_known_resident_who_follows_a_posters_link_takes_its_source_along(
     assert bot.query("SELECT source, submitted_at FROM responses") == [("library", None)]
 
 
-async def test_results_name_each_source_and_put_those_without_one_last(tmp_path: Path) -> None:
-    async with offline_services(tmp_path / "sources.db", NOW, GP_HOURS) as services:
+async def test_results_name_each_source_and_put_those_without_one_last(database_target: str) -> None:
+    async with offline_services(database_target, NOW, GP_HOURS) as services:
         db = services.db
         officer = await begin_visit(services, 99, "en")
         assert link_sources.chat_block(officer.t, await link_sources.by_source(services, "gp-opening-hours")) == ""

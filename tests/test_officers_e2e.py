@@ -16,7 +16,7 @@ import pytest
 from conversations.i18n import Catalogs
 from storage import open_database
 from tests.community import containing, join, open_for_years, stamp, turn_notices_off, with_dates
-from tests.e2e_support import EXAMPLES, BotProcess, Resident
+from tests.e2e_support import EXAMPLES, BotProcess, Resident, bot_database
 from tests.fake_telegram import BotMessage, FakeTelegram
 
 UNKNOWN_COMMAND = "Sorry, I don't know that command. Send /help to see what I can do."
@@ -26,8 +26,10 @@ TYPED_CY = "Brechlyn ffliw yn <i>Ffordd Milton</i> & mae < 50 lle parcio"
 
 
 @pytest.fixture
-def officer_bot(fake: FakeTelegram, admin: Resident, tmp_path: Path) -> Iterator[BotProcess]:
-    process = BotProcess(fake, tmp_path, HAVEYOURSAY_ADMINS=f"{admin.chat_id},1234567")
+def officer_bot(
+    fake: FakeTelegram, admin: Resident, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[BotProcess]:
+    process = BotProcess(fake, tmp_path, bot_database(request), HAVEYOURSAY_ADMINS=f"{admin.chat_id},1234567")
     try:
         yield process
     finally:
@@ -202,7 +204,7 @@ def test_other_audiences_count_exactly_who_will_receive_it(
 
 
 def test_an_invite_link_makes_an_officer_once_and_every_change_is_audited(
-    officer_bot: BotProcess, fake: FakeTelegram, admin: Resident
+    officer_bot: BotProcess, fake: FakeTelegram, admin: Resident, database_target: str
 ) -> None:
     officer_bot.start()
     nia = Resident(fake, fake.add_user("Nia", language_code="en"))
@@ -313,13 +315,13 @@ def test_officers_see_every_command_their_role_allows_in_help_and_in_their_own_m
 
 
 async def add_officer_directly(bot: BotProcess, user_id: int, admin_id: int) -> None:
-    async with open_database(bot.database) as db:
+    async with open_database(bot.database_url or bot.database) as db:
         await db.officers.add(user_id, "officer", admin_id, datetime.now(UTC))
 
 
 async def expired_invite(bot: BotProcess, admin_id: int) -> None:
     now = datetime.now(UTC)
-    async with open_database(bot.database) as db:
+    async with open_database(bot.database_url or bot.database) as db:
         await db.officers.create_invite("expiredcode", admin_id, now - timedelta(hours=25), now - timedelta(hours=1))
 
 

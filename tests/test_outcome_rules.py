@@ -4,7 +4,6 @@ same rows and queue the same deliveries, for the original and for a correction (
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from conversations import onboarding, outcomes
@@ -101,12 +100,12 @@ async def through_the_page(services: Services) -> None:
     assert done == outcomes.Publishing(outcomes.Outcome.CORRECTED, 2)
 
 
-async def test_the_page_and_the_chat_publish_and_correct_alike(tmp_path: Path) -> None:
-    async with offline_services(tmp_path / "chat.db", NOW, GP_HOURS) as services:
+async def test_the_page_and_the_chat_publish_and_correct_alike(database_target: str, another_target: str) -> None:
+    async with offline_services(database_target, NOW, GP_HOURS) as services:
         await took_part(services)
         await through_the_chat(services)
         by_chat = await stored(services)
-    async with offline_services(tmp_path / "page.db", NOW, GP_HOURS) as services:
+    async with offline_services(another_target, NOW, GP_HOURS) as services:
         await took_part(services)
         await through_the_page(services)
         by_page = await stored(services)
@@ -119,8 +118,8 @@ async def test_the_page_and_the_chat_publish_and_correct_alike(tmp_path: Path) -
     ]
 
 
-async def test_the_page_writes_the_consultations_own_language_first_and_needs_it(tmp_path: Path) -> None:
-    async with offline_services(tmp_path / "rules.db", NOW, GP_HOURS) as services:
+async def test_the_page_writes_the_consultations_own_language_first_and_needs_it(database_target: str) -> None:
+    async with offline_services(database_target, NOW, GP_HOURS) as services:
         loaded = await services.consultations.current("gp-opening-hours")
         assert loaded is not None
         c = loaded.model

@@ -25,7 +25,7 @@ def publish_told_us(admin: Resident) -> None:
 
 
 def test_a_corrected_outcome_goes_as_a_marked_correction_and_every_version_is_kept(
-    officer_bot: BotProcess, fake: FakeTelegram, admin: Resident, tmp_path: Path
+    officer_bot: BotProcess, fake: FakeTelegram, admin: Resident, tmp_path: Path, database_target: str
 ) -> None:
     closed = with_dates(
         EXAMPLES / "gp-opening-hours.yaml", tmp_path, opens="2020-01-01T09:00:00Z", closes="2021-01-01T00:00:00Z"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -17,8 +16,8 @@ CHAT = 700000001
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with offline_services(tmp_path / "pending.db", NOW) as found:
+async def services(database_target: str) -> AsyncIterator[Services]:
+    async with offline_services(database_target, NOW) as found:
         yield found
 
 

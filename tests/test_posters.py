@@ -25,8 +25,8 @@ DEJAVU_ONLY = [Path("/usr/share/fonts/truetype/dejavu")]
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with offline_services(tmp_path / "posters.db", NOW, GP_HOURS, bot_username=BOT) as found:
+async def services(database_target: str) -> AsyncIterator[Services]:
+    async with offline_services(database_target, NOW, GP_HOURS, bot_username=BOT) as found:
         yield found
 
 

@@ -7,7 +7,6 @@ import copy
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,8 +25,8 @@ OFFICER = 555_000_042
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with offline_services(tmp_path / "preview.db", NOW, GP_HOURS, admins=frozenset({OFFICER})) as found:
+async def services(database_target: str) -> AsyncIterator[Services]:
+    async with offline_services(database_target, NOW, GP_HOURS, admins=frozenset({OFFICER})) as found:
         yield found
 
 

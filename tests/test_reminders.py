@@ -165,8 +165,8 @@ async def import_consultation(db: Database, folder: Path, closes: str = "2027-02
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    async with open_database(tmp_path / "reminders.db") as db:
+async def database(database_target: str) -> AsyncIterator[Database]:
+    async with open_database(database_target) as db:
         yield db
 
 
@@ -228,10 +228,10 @@ async def test_from_the_start_of_the_window_each_resident_gets_the_right_reminde
     assert len(await queued(services.db)) == 4
 
 
-async def test_a_reminder_survives_reopening_the_database(services: Services, tmp_path: Path) -> None:
+async def test_a_reminder_survives_reopening_the_database(services: Services, database_target: str) -> None:
     await run_checks(services, REMINDERS_FROM)
-    # The fixture's database is still open; a second connection to the same file is a second process.
-    async with open_database(tmp_path / "reminders.db") as again:
+    # The fixture's database is still open; a second connection to the same database is a second process.
+    async with open_database(database_target) as again:
         restarted = make_services(again, REMINDERS_FROM + timedelta(hours=3))
         assert await notices.queue_reminders(restarted, restarted.clock(), WINDOW) == 0
         assert len(await queued(again)) == 4

@@ -118,10 +118,10 @@ async def test_reach_hides_groups_of_fewer_than_five(services: Services) -> None
     assert " 3" not in text.replace("fewer than 5", "")
 
 
-async def test_reach_across_consultations_counts_people_not_responses(tmp_path: Path) -> None:
+async def test_reach_across_consultations_counts_people_not_responses(database_target: str) -> None:
     """7 people in Sittingbourne answered both consultations: they are 7 people, not 14 responses."""
     home_care = ROOT / "examples" / "home-care-changes.yaml"
-    async with offline_services(tmp_path / "all.db", NOW, EXAMPLE, home_care) as services:
+    async with offline_services(database_target, NOW, EXAMPLE, home_care) as services:
         db = services.db
         people = [(BASE + i, "sittingbourne", "en", 2) for i in range(7)]
         people += [(BASE + 100 + i, "sheerness", "cy", 1) for i in range(6)]
@@ -394,9 +394,9 @@ async def test_a_closed_consultations_card_says_you_took_part_and_leads_to_its_o
     assert "Saturday clinics start in May." in read.screens[0].text
 
 
-async def test_two_officers_publishing_the_same_outcome_send_it_once(tmp_path: Path) -> None:
+async def test_two_officers_publishing_the_same_outcome_send_it_once(database_target: str) -> None:
     async with offline_services(
-        tmp_path / "two.db", AFTER_CLOSE, EXAMPLE, admins=frozenset({OFFICER, OFFICER + 1})
+        database_target, AFTER_CLOSE, EXAMPLE, admins=frozenset({OFFICER, OFFICER + 1})
     ) as services:
         await known_data_set(services)
         first, second = await officer(services), await begin_visit(services, OFFICER + 1, "en")

@@ -12,7 +12,6 @@ import pkgutil
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -32,8 +31,8 @@ CONTEXT = SimpleNamespace(bot_data={})  # what on_text reads of python-telegram-
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with offline_services(tmp_path / "routes.db", NOW, admins=frozenset({OFFICER})) as found:
+async def services(database_target: str) -> AsyncIterator[Services]:
+    async with offline_services(database_target, NOW, admins=frozenset({OFFICER})) as found:
         yield found
 
 

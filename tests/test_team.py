@@ -152,9 +152,9 @@ async def test_the_audit_log_filters_by_officer_consultation_and_days_and_pages(
     assert consultations == [("gp-opening-hours", "GP opening hours")]
 
 
-async def test_the_audit_download_is_safe_in_a_spreadsheet_and_is_itself_audited(tmp_path: Path) -> None:
+async def test_the_audit_download_is_safe_in_a_spreadsheet_and_is_itself_audited(database_target: str) -> None:
     clock = Clock(NOW)
-    async with offline_services(tmp_path / "csv.db", NOW, GP_HOURS, admins=frozenset({ADMIN})) as services:
+    async with offline_services(database_target, NOW, GP_HOURS, admins=frozenset({ADMIN})) as services:
         services.clock = clock
         await services.db.officers.add(PRIYA, "officer", ADMIN, NOW)
         await team.remember_name(services, PRIYA, "=HYPERLINK(evil)", None, None)

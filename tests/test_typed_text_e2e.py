@@ -7,14 +7,13 @@ resident back after a long gap sees their question again before anything typed c
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.community import catalogs, join, open_for_years, translator
-from tests.e2e_support import DATA, EXAMPLES, BotProcess, Resident
+from tests.e2e_support import DATA, EXAMPLES, BotProcess, Resident, bot_database
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 
 ANSWER = "The carers change every day"
@@ -34,13 +33,18 @@ def priya(fake: FakeTelegram) -> FakeUser:
 
 
 @pytest.fixture
-def gp_bot(fake: FakeTelegram, team: int, priya: FakeUser, tmp_path: Path) -> Iterator[BotProcess]:
-    """The bot with the GP consultation open and an officers' chat for /contact."""
+def gp_bot(
+    fake: FakeTelegram, team: int, priya: FakeUser, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[BotProcess]:
+    """The bot with the GP consultation open and an officers' chat for /contact (on both backends in a test
+    that takes `database_target`)."""
     deployment = tmp_path / "deployment.yaml"
     deployment.write_text(
         (DATA / "deployment.yaml").read_text(encoding="utf-8") + f"officers_chat_id: {team}\n", encoding="utf-8"
     )
-    process = BotProcess(fake, tmp_path, HAVEYOURSAY_CONFIG=str(deployment), HAVEYOURSAY_ADMINS=str(priya.id))
+    process = BotProcess(
+        fake, tmp_path, bot_database(request), HAVEYOURSAY_CONFIG=str(deployment), HAVEYOURSAY_ADMINS=str(priya.id)
+    )
     process.import_consultations(open_for_years(EXAMPLES / "gp-opening-hours.yaml", tmp_path))
     try:
         yield process.start()
@@ -133,7 +137,7 @@ def test_a_plain_reply_to_the_team_reaches_the_team(
 
 
 def test_mid_survey_a_plain_reply_to_the_team_is_never_taken_as_an_answer(
-    gp_bot: BotProcess, fake: FakeTelegram, team: int, priya: FakeUser
+    gp_bot: BotProcess, fake: FakeTelegram, team: int, priya: FakeUser, database_target: str
 ) -> None:
     amina = join(fake, "Amina", "en-GB")
     to_the_text_question(amina, amina.say("/consultations", expect="Open consultations"))
@@ -167,8 +171,7 @@ def test_a_resident_back_after_a_long_gap_sees_the_question_before_typing_counts
     amina = join(fake, "Amina", "en-GB")
     to_the_text_question(amina, amina.say("/consultations", expect="Open consultations"))
     gp_bot.stop()
-    with sqlite3.connect(gp_bot.database) as connection:  # a day away (and a restart)
-        connection.execute("UPDATE residents SET last_seen_at = '2026-01-01T09:00:00+00:00'")
+    gp_bot.query("UPDATE residents SET last_seen_at = '2026-01-01T09:00:00+00:00'")  # a day away (and a restart)
     gp_bot.start()
 
     again = amina.say("hi")

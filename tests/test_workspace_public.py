@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -22,8 +21,8 @@ CLOSED = DATA / "closed.yaml"
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with offline_services(tmp_path / "hys.db", NOW, GP_HOURS, CLOSED, bot_username="SwaleSaysBot") as services:
+async def services(database_target: str) -> AsyncIterator[Services]:
+    async with offline_services(database_target, NOW, GP_HOURS, CLOSED, bot_username="SwaleSaysBot") as services:
         await services.db.outcomes.publish(
             "old-pharmacy-hours", "told_us", {"en": "Most of you <want> evenings.", "cy": "Roedd y rhan fwyaf"}, NOW, 1
         )
