@@ -171,3 +171,24 @@ async def test_the_mini_app_signs_in_officers_only(services: Services) -> None:
     assert (await http.get("/consultations")).status_code == 200
     resident = await client(services).post("/miniapp/signin", data={"init_data": init_data(99, NOW)})
     assert resident.status_code == 403
+
+
+async def test_control_characters_in_an_officers_form_are_dropped_as_in_a_residents_text(services: Services) -> None:
+    """A crafted form with a NUL (which PostgreSQL refuses) or an escape sequence: the text is stored as the bot
+    accepts a resident's typed text, and the officer goes on to the next page rather than an error."""
+    http = await signed_in_client(services)
+    form = (await http.get("/consultations/new")).text
+    token = CSRF_FIELD.findall(form)[-1]  # the page's own form (the header's sign-out form has one too)
+    answer = await http.post(
+        "/consultations/new",
+        data={
+            "csrf_token": token,
+            "title": "Library\x00 hours\x1b[31m\r\nnow",
+            "id": "library",
+            "default_language": "en",
+        },
+    )
+    assert answer.status_code == 303, answer.text
+    draft = await services.db.workspace.draft("library")
+    assert draft is not None
+    assert draft.definition["title"]["en"] == "Library hours[31m\nnow"

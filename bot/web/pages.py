@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from conversations.i18n import Translator
 from conversations.services import Services
+from conversations.typed_text import accepted_text
 from conversations.workspace import SignedIn, signed_in
 
 HERE = Path(__file__).resolve().parent
@@ -136,8 +137,13 @@ def admin_page(page: Page) -> Page:
 
 
 async def read_form(request: Request) -> FormData:
-    """The form sent, limited in size and number of fields (read once; Starlette keeps it)."""
-    return await request.form(max_files=5, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_UPLOAD_BYTES)
+    """The form sent, limited in size and number of fields (read once; Starlette keeps it), each text field as
+    the bot accepts typed text (`conversations.typed_text`): an officer's text holds no control character,
+    as a resident's does not (PostgreSQL refuses a NUL outright), and a textarea's CRLF is a newline."""
+    sent = await request.form(max_files=5, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_UPLOAD_BYTES)
+    return FormData(
+        [(name, accepted_text(value) if isinstance(value, str) else value) for name, value in sent.multi_items()]
+    )
 
 
 def field_id(path: tuple[str | int, ...]) -> str:
