@@ -308,3 +308,14 @@ class Resident:
             return expect in message.text or expect in message.labels
 
         return self.fake.wait_for_message(self.chat_id, since=mark, predicate=predicate, timeout=15)
+
+
+def submit_after_saturday(resident: Resident) -> BotMessage:
+    """The rest of the GP opening hours survey once "Saturday" is ticked at question 2 (Done, a 5, No, two
+    Skips, Submit); the receipt."""
+    resident.tap("Done", expect="Question 3 of 7")
+    resident.tap("5", expect="Question 4 of 6")
+    resident.tap("No", expect="Question 5 of 6")
+    resident.tap("Skip", expect="Question 6 of 6")
+    resident.tap("Skip", expect="Please check your answers")
+    return resident.tap("Submit", expect="We have received your answers")

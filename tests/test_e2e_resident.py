@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conversations.i18n import Catalogs
-from tests.e2e_support import DATA, EXAMPLES, BotProcess, Resident
+from tests.e2e_support import DATA, EXAMPLES, BotProcess, Resident, submit_after_saturday
 from tests.fake_telegram import BotMessage, FakeTelegram
 
 RESIDENT_COMMANDS = [
@@ -175,12 +175,7 @@ def test_a_survey_survives_sigkill_and_resumes_at_the_same_question(
     resumed = resident.say("/start", expect="Here is where you left off")
     assert "Question 2 of 7" in resumed.text
     assert "✅ Saturday" in resumed.labels, "a ticked choice is remembered across the crash"
-    resident.tap("Done", expect="Question 3 of 7")
-    resident.tap("5", expect="Question 4 of 6")
-    resident.tap("No", expect="Question 5 of 6")
-    resident.tap("Skip", expect="Question 6 of 6")
-    resident.tap("Skip", expect="Please check your answers")
-    resident.tap("Submit", expect="We have received your answers")
+    submit_after_saturday(resident)
 
     [(answers,)] = bot.query("SELECT answers FROM responses WHERE submitted_at IS NOT NULL")
     assert json.loads(answers) == {
@@ -209,12 +204,7 @@ def test_a_deep_link_opens_the_consultation_after_the_privacy_notice(
     resident.tap("Take part", expect="Question 1 of 7")
     resident.tap("Longer ago", expect="Question 2 of 7")
     resident.tap("⬜ Saturday", expect="✅ Saturday")
-    resident.tap("Done", expect="Question 3 of 7")
-    resident.tap("5", expect="Question 4 of 6")
-    resident.tap("No", expect="Question 5 of 6")
-    resident.tap("Skip", expect="Question 6 of 6")
-    resident.tap("Skip", expect="Please check your answers")
-    receipt = resident.tap("Submit", expect="We have received your answers")
+    receipt = submit_after_saturday(resident)
     # Now that they have what they came for, the area and interests are asked, once.
     later = resident.then(receipt, expect="Tell us your area and interests.")
     resident.tap("Choose my area and interests", on=later, expect="Which area do you live in?")

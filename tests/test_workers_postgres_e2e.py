@@ -149,8 +149,8 @@ class WebhookResident:
         )
 
 
-def take_part(resident: WebhookResident) -> None:
-    """From first contact to the receipt of the GP consultation's survey."""
+def up_to_question_4(resident: WebhookResident) -> None:
+    """From first contact to the GP consultation's fourth question, answering the first three."""
     resident.say("/start", expect="Your privacy")
     resident.tap("I understand", expect="Which area do you live in?")
     resident.tap("Skip", expect="What would you like to hear about?")
@@ -161,6 +161,11 @@ def take_part(resident: WebhookResident) -> None:
     resident.tap("⬜ Before 8am", expect="✅ Before 8am")
     resident.tap("Done", expect="Question 3 of 7")
     resident.tap("2", expect="Question 4 of 7")
+
+
+def take_part(resident: WebhookResident) -> None:
+    """From first contact to the receipt of the GP consultation's survey."""
+    up_to_question_4(resident)
     # Typed quickly, one after another, and received by both workers: applied in the order typed.
     # The first answers question 4; the others reach the yes/no question 5, which asks for a tap.
     reminder = resident.burst([str(ANSWERS["why_hard"]), "And the queue", "Or so I think"], expect="Question 5 of 7")
@@ -312,16 +317,7 @@ def test_a_worker_killed_mid_survey_leaves_the_resident_to_another_that_applies_
 ) -> None:
     balancer = Balancer(fake, [worker.port for worker in workers])
     resident = WebhookResident(fake, balancer, fake.add_user("Resident"))
-    resident.say("/start", expect="Your privacy")
-    resident.tap("I understand", expect="Which area do you live in?")
-    resident.tap("Skip", expect="What would you like to hear about?")
-    listing = resident.then(resident.tap("Done", expect="You're all set"), expect="GP opening hours")
-    resident.tap("GP opening hours", on=listing, expect="Take part")
-    resident.tap("Take part", expect="Question 1 of 7")
-    resident.tap("In the last week", expect="Question 2 of 7")
-    resident.tap("⬜ Before 8am", expect="✅ Before 8am")
-    resident.tap("Done", expect="Question 3 of 7")
-    resident.tap("2", expect="Question 4 of 7")
+    up_to_question_4(resident)
 
     # Worker one receives the answer to question 4, stores it, applies it, and is sending question 5
     # (held by the fake); the resident's next message reaches it too: stored, not yet applied.

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser import screenshot, serious_accessibility_problems, sign_in, workspace
 from tests.community import join
-from tests.e2e_support import EXAMPLES, BotProcess, Resident
+from tests.e2e_support import EXAMPLES, BotProcess, Resident, submit_after_saturday
 from tests.fake_telegram import FakeTelegram
 from tests.test_e2e_resident import open_for_years
 
@@ -21,12 +21,7 @@ CID = "gp-opening-hours"
 def answer_every_question(resident: Resident) -> None:
     resident.tap("Longer ago", expect="Question 2 of 7")
     resident.tap("⬜ Saturday", expect="✅ Saturday")
-    resident.tap("Done", expect="Question 3 of 7")
-    resident.tap("5", expect="Question 4 of 6")
-    resident.tap("No", expect="Question 5 of 6")
-    resident.tap("Skip", expect="Question 6 of 6")
-    resident.tap("Skip", expect="Please check your answers")
-    resident.tap("Submit", expect="We have received your answers")
+    submit_after_saturday(resident)
 
 
 def test_a_posters_source_and_a_broadcasts_take_part_taps_reach_the_officers_reports(
