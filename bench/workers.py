@@ -82,21 +82,13 @@ sys.path.insert(0, str(ROOT))
 
 from aiohttp import ClientOSError, ClientSession, ClientTimeout, ServerDisconnectedError, TCPConnector, web  # noqa: E402
 
+from bench.inbound import BOT  # noqa: E402  (the bot getMe describes, as in the inbound benchmark)
 from tests.backends import on_disk  # noqa: E402
 
 TOKEN = "123456:BENCH-workers-aaaaaaaaaaaaaaaaaaaa"
 SECRET = "bench-workers-secret"
 DEPLOYMENT = ROOT / "tests" / "data" / "deployment.yaml"
 CONSULTATION = ROOT / "examples" / "gp-opening-hours.yaml"
-BOT = {
-    "id": 123456,
-    "is_bot": True,
-    "first_name": "Bench",
-    "username": "BenchBot",
-    "can_join_groups": False,
-    "can_read_all_group_messages": False,
-    "supports_inline_queries": False,
-}
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 STEP_TIMEOUT = 60.0  # seconds a resident waits for the bot's answer before the run counts it lost
 
