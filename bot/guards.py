@@ -9,14 +9,13 @@ whenever its worker claims the chat (bot/workers.py), and the floods are counted
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from enum import Enum
 
+from conversations.pseudonyms import coordination_name
 from storage.coordination import FloodCounts
 
 log = logging.getLogger(__name__)
@@ -105,7 +104,7 @@ class SharedFlood:
         self._key = key
 
     async def check(self, chat_id: int) -> Verdict:
-        name = self.kind + ":" + hmac.new(self._key, str(chat_id).encode(), hashlib.sha256).hexdigest()[:32]
+        name = coordination_name(self._key, self.kind, chat_id)
         try:
             count = await self._counts.count(name, int(self.clock() // 60))
         except Exception as error:  # the database did not answer: let it in (its handler will need the database)

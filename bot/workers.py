@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import logging
 import math
 import os
@@ -34,6 +32,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+from conversations.pseudonyms import coordination_name
 from storage.coordination import ChatInbox, LeaseRepository, TickRepository
 
 __all__ = ["LEASE_LASTS", "REMEMBER_TICKS", "RENEW_EVERY", "ChatClaims", "SenderLease", "TickClaims", "worker_name"]
@@ -282,7 +281,7 @@ class ChatClaims:
 
     def _lease_of(self, chat_id: int) -> str:
         """The claim's name: `chat:` and a keyed hash of the chat id (nothing personal in the table)."""
-        return "chat:" + hmac.new(self._key, str(chat_id).encode(), hashlib.sha256).hexdigest()[:32]
+        return coordination_name(self._key, "chat", chat_id)
 
     def _lock(self, chat_id: int) -> _ChatLock:
         return _ChatLock(self._locks, chat_id)

@@ -5,7 +5,9 @@ digits) of the chat id and a prefix of its own, so ids of different kinds cannot
 - a response id per resident and consultation (`responses`, `answers`): "<chat>:<consultation>";
 - a feedback id per resident and consultation (`outcome_feedback`): "feedback:<chat>:<consultation>";
 - an equality id per resident (`equality_answers`): "equality:<chat>";
-- a tap id per resident and message with a "Take part" button (`take_part_taps`): "tap:<chat>:<message>".
+- a tap id per resident and message with a "Take part" button (`take_part_taps`): "tap:<chat>:<message>";
+- a chat's name in the several workers' short-lived rows (a chat claim in `leases`, a count in
+  `flood_counts`): "<purpose>:<chat>", kept as "<purpose>:" and the digest (`coordination_name`).
 
 The values are stored, so they must never change (tests/test_pseudonyms.py pins them). Within
 one update a `Visit` computes each at most once (`Visit.pseudonyms`); across updates the digests
@@ -19,7 +21,7 @@ import functools
 import hmac
 from collections.abc import Iterable
 
-__all__ = ["Pseudonyms", "equality_id", "feedback_id", "response_id_for", "tap_id"]
+__all__ = ["Pseudonyms", "coordination_name", "equality_id", "feedback_id", "response_id_for", "tap_id"]
 
 
 @functools.lru_cache(maxsize=16_384)
@@ -46,6 +48,12 @@ def equality_id(key: bytes, chat_id: int) -> str:
 def tap_id(key: bytes, chat_id: int, message: str) -> str:
     """One "Take part" tap per resident and message (a broadcast, a notice), joined to nothing else."""
     return _keyed(key, f"tap:{chat_id}:{message}")
+
+
+def coordination_name(key: bytes, purpose: str, chat_id: int) -> str:
+    """A chat's name in the workers' coordination tables ("chat", "messages", "taps", "group"): rows that
+    live seconds or a minute, named without the chat id and joined to nothing stored."""
+    return f"{purpose}:" + _keyed(key, f"{purpose}:{chat_id}")
 
 
 class Pseudonyms:
